@@ -1,0 +1,70 @@
+"""cognito_helper: the hosted-UI URLs, token exchange and JWT verification a backend behind
+Amazon Cognito needs, done correctly.
+
+The common case needs no object::
+
+    from cognito_helper import configure, get_cognito_tokens, decode_verify_jwt
+
+    configure({"user_pool_id": "us-east-1_AbC123", "client_id": "...", "domain": "my-app",
+               "redirect_uri": "https://app.example.com/cognito_redirect"})
+    tokens = get_cognito_tokens(code=code, code_verifier=login.code_verifier)
+    claims = decode_verify_jwt(tokens.id_token, token_use="id", nonce=login.nonce)
+
+``cognito_helper.testing.LocalCognito`` is a local Cognito-compatible provider for tests and
+demos; it is imported only on demand.
+"""
+
+from ._version import __version__
+from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
+from .errors import (
+    CognitoConnectionError,
+    CognitoError,
+    ConfigError,
+    InvalidClaimsError,
+    InvalidGrantError,
+    InvalidSignatureError,
+    MalformedTokenError,
+    TokenExchangeError,
+    TokenExpiredError,
+    TokenVerificationError,
+    UnknownKeyError,
+)
+from .jwks_cache import JwksCache, forget_jwks_caches, jwks_cache
+from .jwt_helper import decode_unverified, decode_verify_jwt
+from .token_helper import (
+    Tokens,
+    get_client_credentials_token,
+    get_cognito_tokens,
+    get_user_info,
+    revoke_token,
+)
+
+__all__ = [
+    "__version__",
+    "CognitoConfig",
+    "LoginRequest",
+    "configure",
+    "get_config",
+    "pkce_challenge",
+    "get_cognito_tokens",
+    "get_client_credentials_token",
+    "revoke_token",
+    "get_user_info",
+    "Tokens",
+    "decode_verify_jwt",
+    "decode_unverified",
+    "JwksCache",
+    "jwks_cache",
+    "forget_jwks_caches",
+    "CognitoError",
+    "ConfigError",
+    "CognitoConnectionError",
+    "TokenExchangeError",
+    "InvalidGrantError",
+    "TokenVerificationError",
+    "MalformedTokenError",
+    "InvalidSignatureError",
+    "TokenExpiredError",
+    "InvalidClaimsError",
+    "UnknownKeyError",
+]

@@ -1,0 +1,557 @@
+"""What the user configures, and the hosted-UI URLs built from it.
+
+:class:`CognitoConfig` holds one app client of one user pool. Every public function of the
+package takes ``config=``; when it is omitted the process default set by :func:`configure` is
+used, or one read from the ``COGNITO_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import quote, urlencode, urlsplit
+
+from ._encoding import b64url_encode
+from .errors import ConfigError
+
+__all__ = [
+    "CognitoConfig",
+    "LoginRequest",
+    "configure",
+    "get_config",
+    "pkce_challenge",
+]
+
+_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+_PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+DEFAULT_SCOPES: Tuple[str, ...] = ("openid", "email", "profile")
+DEFAULT_TIMEOUT = 10.0
+
+_ENV_VARS = (
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_CLIENT_SECRET",
+    "COGNITO_DOMAIN",
+    "COGNITO_REDIRECT_URI",
+    "COGNITO_LOGOUT_URI",
+    "COGNITO_REGION",
+    "COGNITO_SCOPES",
+    "COGNITO_ISSUER",
+    "COGNITO_JWKS_URL",
+)
+
+_HOW_TO_CONFIGURE = (
+    "call cognito_helper.configure(CognitoConfig(...)) or configure({...}) at start-up, pass "
+    "config= to each call, or set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID (plus "
+    "COGNITO_DOMAIN, COGNITO_REDIRECT_URI, COGNITO_CLIENT_SECRET as needed)"
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(name: str, value: str, *, custom_scheme: bool) -> str:
+    """Return ``value`` if it is an absolute URL fit for ``name``; else raise ConfigError."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ConfigError(f"{name} must be a non-empty absolute URL without surrounding spaces")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a valid URL: {exc}") from None
+    if not parts.scheme:
+        raise ConfigError(f"{name} must be an absolute URL (with a scheme), got {value!r}")
+    if parts.fragment:
+        raise ConfigError(f"{name} must not contain a #fragment")
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        if not host:
+            raise ConfigError(f"{name} must name a host, got {value!r}")
+        return value
+    if scheme == "http":
+        if host and _is_loopback(host):
+            return value
+        raise ConfigError(
+            f"{name} must use https (plain http is allowed only for localhost, 127.0.0.0/8 "
+            f"and ::1), got {value!r}"
+        )
+    if custom_scheme:
+        return value  # native-app schemes such as myapp://callback
+    raise ConfigError(f"{name} must be an https URL, got {value!r}")
+
+
+def _domain_url(domain: str, region: str) -> str:
+    """Turn a prefix, a custom host or a full URL into the hosted-UI base URL."""
+    if not isinstance(domain, str) or not domain.strip():
+        raise ConfigError("domain must be a non-empty string")
+    domain = domain.strip()
+    if "://" in domain:
+        url = _check_url("domain", domain, custom_scheme=False)
+        parts = urlsplit(url)
+        if parts.query:
+            raise ConfigError("domain must not contain a query string")
+        return url.rstrip("/")
+    if "." in domain or ":" in domain or domain == "localhost":
+        host = domain.rstrip("/")
+        if not _HOST.fullmatch(host):
+            raise ConfigError(f"domain {domain!r} is not a valid host name")
+        return "https://" + host
+    if not _PREFIX.fullmatch(domain):
+        raise ConfigError(
+            f"domain {domain!r} is neither a domain prefix (lower-case letters, digits and "
+            "hyphens), a custom host (auth.example.com) nor a URL"
+        )
+    return f"https://{domain}.auth.{region}.amazoncognito.com"
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return value  # type: ignore[no-any-return]  # validated by the caller
+    value = value.strip()
+    return value or None
+
+
+def pkce_challenge(code_verifier: str) -> str:
+    """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636)."""
+    return b64url_encode(hashlib.sha256(code_verifier.encode("ascii")).digest())
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """A sign-in about to start: send the user to ``url``; keep the rest server-side.
+
+    ``state`` must be compared with the ``state`` on the redirect, ``nonce`` passed to
+    :func:`decode_verify_jwt`, and ``code_verifier`` to :func:`get_cognito_tokens`.
+    The verifier is kept out of ``repr()``.
+    """
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CognitoConfig:
+    """One app client of one Cognito user pool, validated on construction.
+
+    Every field is checked when the object is built and :class:`ConfigError` names the one
+    that is wrong. ``region`` defaults to the pool id's region; ``issuer`` to the ORIGINAL
+    issuer form ``https://cognito-idp.{region}.amazonaws.com/{pool}`` (a string, or a
+    sequence of accepted issuers, e.g. during a switch to the UPDATED form); ``jwks_url`` to the
+    pool's AWS JWKS URL. After construction ``domain`` holds the hosted-UI base URL, ``issuer``
+    the accepted issuer (or a tuple of them) and ``jwks_url`` the URL keys are fetched from.
+    ``repr()`` and ``str()`` never show the client secret. ``timeout`` bounds each HTTP call
+    to Cognito, in seconds, from connect to the last byte.
+    """
+
+    user_pool_id: str
+    client_id: str
+    region: Optional[str] = None
+    client_secret: Optional[str] = field(default=None, repr=False)
+    domain: Optional[str] = None
+    redirect_uri: Optional[str] = None
+    logout_uri: Optional[str] = None
+    scopes: Union[Tuple[str, ...], Sequence[str], str] = DEFAULT_SCOPES
+    issuer: Union[str, Sequence[str], None] = None
+    jwks_url: Optional[str] = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        pool = _opt_str(self.user_pool_id)
+        if not isinstance(pool, str):
+            raise ConfigError("user_pool_id is required (e.g. 'us-east-1_AbC123')")
+        match = _POOL_ID.fullmatch(pool)
+        if not match:
+            raise ConfigError(
+                f"user_pool_id {pool!r} does not look like a Cognito pool id "
+                "('{region}_{id}', e.g. 'us-east-1_AbC123')"
+            )
+        set_(self, "user_pool_id", pool)
+        pool_region = match.group(1)
+
+        client_id = _opt_str(self.client_id)
+        if not isinstance(client_id, str) or any(c.isspace() for c in client_id):
+            raise ConfigError("client_id is required and must not contain spaces")
+        set_(self, "client_id", client_id)
+
+        region = _opt_str(self.region) or pool_region
+        if not isinstance(region, str) or not _REGION.fullmatch(region):
+            raise ConfigError(f"region {region!r} is not an AWS region such as 'us-east-1'")
+        set_(self, "region", region)
+
+        secret = _opt_str(self.client_secret)
+        if secret is not None and not isinstance(secret, str):
+            raise ConfigError("client_secret must be a string")
+        set_(self, "client_secret", secret)
+
+        domain = _opt_str(self.domain)
+        set_(self, "domain", None if domain is None else _domain_url(domain, region))
+
+        for name in ("redirect_uri", "logout_uri"):
+            value = _opt_str(getattr(self, name))
+            if value is not None:
+                value = _check_url(name, value, custom_scheme=True)
+            set_(self, name, value)
+
+        scopes = self.scopes
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        try:
+            scopes = tuple(scopes)
+        except TypeError:
+            raise ConfigError("scopes must be a sequence of strings") from None
+        for scope in scopes:
+            if not isinstance(scope, str) or not scope or any(c.isspace() for c in scope):
+                raise ConfigError(f"scopes must be non-empty strings without spaces: {scope!r}")
+        set_(self, "scopes", scopes)
+
+        issuer = self.issuer
+        if issuer is None or issuer == "":
+            issuer = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}"
+        if isinstance(issuer, str):
+            issuers: Tuple[str, ...] = (issuer,)
+        else:
+            try:
+                issuers = tuple(issuer)
+            except TypeError:
+                raise ConfigError("issuer must be a string or a list of strings") from None
+        if not issuers:
+            raise ConfigError("issuer must name at least one accepted issuer")
+        for one in issuers:
+            if not isinstance(one, str):
+                raise ConfigError("issuer must be a string or a list of strings")
+            _check_url("issuer", one, custom_scheme=False)
+        set_(self, "issuer", issuers[0] if len(issuers) == 1 else issuers)
+
+        jwks_url = _opt_str(self.jwks_url)
+        if jwks_url is None:
+            jwks_url = (
+                f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}/.well-known/jwks.json"
+            )
+        set_(self, "jwks_url", _check_url("jwks_url", jwks_url, custom_scheme=False))
+
+        timeout = self.timeout
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not (0 < timeout <= 300)
+        ):
+            raise ConfigError("timeout must be a number of seconds between 0 and 300")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in (
+                "user_pool_id",
+                "client_id",
+                "region",
+                "domain",
+                "redirect_uri",
+                "logout_uri",
+                "scopes",
+                "issuer",
+                "jwks_url",
+            )
+        )
+        secret = "'***'" if self.client_secret else "None"
+        return f"CognitoConfig({shown}, client_secret={secret})"
+
+    __str__ = __repr__
+
+    # -- derived values -------------------------------------------------------------------
+
+    @property
+    def issuers(self) -> Tuple[str, ...]:
+        """Every accepted ``iss`` value, as a tuple."""
+        issuer = self.issuer
+        return (issuer,) if isinstance(issuer, str) else tuple(issuer or ())
+
+    @property
+    def base_url(self) -> str:
+        """The hosted-UI base URL; raises :class:`ConfigError` when no ``domain`` is set."""
+        if not self.domain:
+            raise ConfigError(
+                "domain is not set: give the hosted-UI domain prefix ('my-app'), custom "
+                "host ('auth.example.com') or URL (config key 'domain' or COGNITO_DOMAIN)"
+            )
+        return self.domain
+
+    @property
+    def token_url(self) -> str:
+        """``{domain}/oauth2/token``."""
+        return self.base_url + "/oauth2/token"
+
+    @property
+    def authorize_url(self) -> str:
+        """``{domain}/oauth2/authorize``."""
+        return self.base_url + "/oauth2/authorize"
+
+    @property
+    def revoke_url(self) -> str:
+        """``{domain}/oauth2/revoke``."""
+        return self.base_url + "/oauth2/revoke"
+
+    @property
+    def userinfo_url(self) -> str:
+        """``{domain}/oauth2/userInfo``."""
+        return self.base_url + "/oauth2/userInfo"
+
+    def _redirect_uri(self, override: Optional[str]) -> str:
+        if override is not None:
+            return _check_url("redirect_uri", override, custom_scheme=True)
+        if not self.redirect_uri:
+            raise ConfigError(
+                "redirect_uri is not set: give the app's registered callback URL (config key "
+                "'redirect_uri' or COGNITO_REDIRECT_URI) or pass redirect_uri="
+            )
+        return self.redirect_uri
+
+    # -- hosted-UI URLs -------------------------------------------------------------------
+
+    def login_url(
+        self,
+        state: Optional[str] = None,
+        nonce: Optional[str] = None,
+        code_challenge: Optional[str] = None,
+        *,
+        redirect_uri: Optional[str] = None,
+        scopes: Optional[Sequence[str]] = None,
+        identity_provider: Optional[str] = None,
+        idp_identifier: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        lang: Optional[str] = None,
+        prompt: Optional[str] = None,
+    ) -> str:
+        """Return the ``/oauth2/authorize`` URL for the authorization-code flow.
+
+        ``code_challenge`` is an S256 PKCE challenge (see :func:`pkce_challenge`); Cognito
+        supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
+        PKCE for you. Every value is percent-encoded; scopes are space-separated.
+        """
+        scope_list = self.scopes if scopes is None else tuple(scopes)
+        if isinstance(scopes, str):
+            scope_list = tuple(scopes.split())
+        params: Dict[str, str] = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self._redirect_uri(redirect_uri),
+        }
+        if scope_list:
+            params["scope"] = " ".join(scope_list)
+        optional = {
+            "state": state,
+            "nonce": nonce,
+            "identity_provider": identity_provider,
+            "idp_identifier": idp_identifier,
+            "login_hint": login_hint,
+            "lang": lang,
+            "prompt": prompt,
+        }
+        for key, value in optional.items():
+            if value is not None:
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"{key} must be a non-empty string")
+                params[key] = value
+        if code_challenge is not None:
+            if not isinstance(code_challenge, str) or not re.fullmatch(
+                r"[A-Za-z0-9_-]{43}", code_challenge
+            ):
+                raise ValueError("code_challenge must be an S256 challenge (43 base64url chars)")
+            params["code_challenge_method"] = "S256"
+            params["code_challenge"] = code_challenge
+        return self.authorize_url + "?" + urlencode(params, quote_via=quote)
+
+    def start_login(
+        self,
+        *,
+        redirect_uri: Optional[str] = None,
+        scopes: Optional[Sequence[str]] = None,
+        identity_provider: Optional[str] = None,
+        idp_identifier: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        lang: Optional[str] = None,
+        prompt: Optional[str] = None,
+    ) -> LoginRequest:
+        """Begin a sign-in: fresh random ``state`` and ``nonce``, a PKCE verifier, and the URL.
+
+        Each call draws 256 bits of randomness for state and nonce and a 86-character PKCE
+        verifier from :mod:`secrets`; the URL carries the S256 challenge. Keep the returned
+        object in the server-side session and check ``state`` when the user comes back.
+        """
+        state = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)
+        url = self.login_url(
+            state,
+            nonce,
+            pkce_challenge(verifier),
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            identity_provider=identity_provider,
+            idp_identifier=idp_identifier,
+            login_hint=login_hint,
+            lang=lang,
+            prompt=prompt,
+        )
+        return LoginRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
+
+    def logout_url(
+        self,
+        logout_uri: Optional[str] = None,
+        *,
+        login_redirect_uri: Optional[str] = None,
+        state: Optional[str] = None,
+    ) -> str:
+        """Return the hosted-UI ``/logout`` URL.
+
+        By default Cognito sends the user to ``logout_uri`` (or the config's), which must be a
+        registered sign-out URL. With ``login_redirect_uri`` instead, Cognito signs the user out
+        and shows sign-in again, returning to that (registered callback) URL.
+        """
+        params: Dict[str, str] = {"client_id": self.client_id}
+        if login_redirect_uri is not None:
+            if logout_uri is not None:
+                raise ValueError("give logout_uri or login_redirect_uri, not both")
+            params["response_type"] = "code"
+            params["redirect_uri"] = self._redirect_uri(login_redirect_uri)
+            if self.scopes:
+                params["scope"] = " ".join(self.scopes)
+        else:
+            target = logout_uri if logout_uri is not None else self.logout_uri
+            if not target:
+                raise ConfigError(
+                    "logout_uri is not set: give a registered sign-out URL (config key "
+                    "'logout_uri' or COGNITO_LOGOUT_URI) or pass logout_uri="
+                )
+            params["logout_uri"] = _check_url("logout_uri", target, custom_scheme=True)
+        if state is not None:
+            params["state"] = state
+        return self.base_url + "/logout?" + urlencode(params, quote_via=quote)
+
+    # -- other constructors ---------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CognitoConfig:
+        """Build a config from a dict such as the ``cognito_config`` of ``config.example.py``.
+
+        Keys are the constructor's keywords (``region``, ``domain``, ``client_id``,
+        ``client_secret``, ``user_pool_id``, ``redirect_uri``, ...). An unknown key is a
+        :class:`ConfigError`, so a typo cannot silently drop a setting.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"expected a dict of settings, got {type(data).__name__}")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(str(k) for k in data if k not in known)
+        if unknown:
+            raise ConfigError(
+                f"unknown config key(s) {', '.join(unknown)}; "
+                f"known keys: {', '.join(sorted(known))}"
+            )
+        for required in ("user_pool_id", "client_id"):
+            if not _opt_str(data.get(required)):
+                raise ConfigError(f"config key {required!r} is required")
+        return cls(**dict(data))
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> CognitoConfig:
+        """Build a config from the ``COGNITO_*`` environment variables.
+
+        ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` are required; ``COGNITO_SCOPES`` and
+        ``COGNITO_ISSUER`` are space-separated lists.
+        """
+        env = os.environ if environ is None else environ
+        values = {name: (env.get(name) or "").strip() for name in _ENV_VARS}
+        for required in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID"):
+            if not values[required]:
+                raise ConfigError(f"{required} is not set; {_HOW_TO_CONFIGURE}")
+        kwargs: Dict[str, Any] = {
+            "user_pool_id": values["COGNITO_USER_POOL_ID"],
+            "client_id": values["COGNITO_CLIENT_ID"],
+            "client_secret": values["COGNITO_CLIENT_SECRET"] or None,
+            "domain": values["COGNITO_DOMAIN"] or None,
+            "redirect_uri": values["COGNITO_REDIRECT_URI"] or None,
+            "logout_uri": values["COGNITO_LOGOUT_URI"] or None,
+            "region": values["COGNITO_REGION"] or None,
+            "jwks_url": values["COGNITO_JWKS_URL"] or None,
+        }
+        if values["COGNITO_SCOPES"]:
+            kwargs["scopes"] = tuple(values["COGNITO_SCOPES"].split())
+        if values["COGNITO_ISSUER"]:
+            issuers = values["COGNITO_ISSUER"].split()
+            kwargs["issuer"] = issuers[0] if len(issuers) == 1 else tuple(issuers)
+        try:
+            return cls(**kwargs)
+        except ConfigError as exc:
+            raise ConfigError(f"from the COGNITO_* environment variables: {exc}") from None
+
+
+# -- the process default -----------------------------------------------------------------
+
+_default_lock = threading.Lock()
+_default: Optional[CognitoConfig] = None
+_env_cache: Optional[Tuple[Tuple[str, ...], CognitoConfig]] = None
+
+
+def configure(config: Union[CognitoConfig, Mapping[str, Any], None]) -> Optional[CognitoConfig]:
+    """Set the process-wide default config used when a function's ``config=`` is omitted.
+
+    Accepts a :class:`CognitoConfig` or a settings dict (see :meth:`CognitoConfig.from_dict`)
+    and returns the config now in force. ``configure(None)`` clears it (the environment is
+    then consulted again). Safe to call from any thread; calls already running keep the
+    config they started with.
+    """
+    global _default
+    if config is None:
+        new: Optional[CognitoConfig] = None
+    elif isinstance(config, CognitoConfig):
+        new = config
+    else:
+        new = CognitoConfig.from_dict(config)
+    with _default_lock:
+        _default = new
+    return new
+
+
+def get_config(config: Optional[CognitoConfig] = None) -> CognitoConfig:
+    """Return ``config`` if given, else the :func:`configure` default, else one from the env.
+
+    Raises :class:`ConfigError` saying how to configure when none of them is available.
+    """
+    global _env_cache
+    if config is not None:
+        if not isinstance(config, CognitoConfig):
+            raise ConfigError(f"config must be a CognitoConfig, got {type(config).__name__}")
+        return config
+    default = _default
+    if default is not None:
+        return default
+    key = tuple(os.environ.get(name, "") for name in _ENV_VARS)
+    cached = _env_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if not key[0] and not key[1]:
+        raise ConfigError(f"cognito_helper is not configured: {_HOW_TO_CONFIGURE}")
+    from_env = CognitoConfig.from_env()
+    _env_cache = (key, from_env)
+    return from_env

@@ -1,0 +1,294 @@
+"""The JWKS cache: one per ``jwks_url``, shared by every thread of the process.
+
+Guarantees:
+
+* keys are fetched on first need, within the config's timeout; a response that is not 200,
+  not a JSON object with a ``keys`` list, holds no usable RS256 key, or is over 1 MiB is
+  refused with :class:`CognitoConnectionError` and never replaces the keys already held;
+* threads that need keys at the same moment share one fetch;
+* the keys are refreshed ``ttl`` seconds after a fetch (default one hour); while the endpoint
+  is down, the keys already held keep working;
+* an unknown ``kid`` causes one refetch; if that refetch still lacks it, further unknown kids
+  are answered from the cache for ``cooldown`` seconds (default 10), so a flood of random kids
+  costs at most one fetch per cool-down; a key rotated in just after a fetch is still found;
+* a key that a refetch no longer lists stops verifying at once;
+* each key object is constructed once (python-jose's cryptography backend) and reused;
+* ``COGNITO_JWKS`` (a JWKS JSON string in the environment) preloads the keys: a process that
+  has it makes no fetch for the kids it lists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from jose.backends.cryptography_backend import CryptographyRSAKey
+
+from . import _http
+from ._encoding import b64url_decode
+from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
+
+__all__ = ["JwksCache", "SigningKey", "jwks_cache", "forget_jwks_caches"]
+
+log = logging.getLogger("cognito_helper")
+
+DEFAULT_TTL = 3600.0
+DEFAULT_COOLDOWN = 10.0
+MAX_JWKS_BYTES = 1 << 20
+
+
+class SigningKey:
+    """One usable RS256 public key from a JWKS, constructed once and reused."""
+
+    __slots__ = ("kid", "jose_key", "_fingerprint", "__weakref__")
+
+    def __init__(self, kid: str, jose_key: CryptographyRSAKey, fingerprint: Tuple[str, str]):
+        self.kid = kid
+        self.jose_key = jose_key
+        self._fingerprint = fingerprint
+
+    def verify(self, signing_input: bytes, signature: bytes) -> bool:
+        """True when ``signature`` is a valid RS256 signature of ``signing_input``."""
+        return bool(self.jose_key.verify(signing_input, signature))
+
+    def __repr__(self) -> str:
+        return f"SigningKey(kid={self.kid!r})"
+
+
+def _parse_jwks(
+    doc: Any, previous: Mapping[str, SigningKey]
+) -> Tuple[Dict[str, SigningKey], Dict[str, str]]:
+    """Turn a JWKS document into usable keys and reasons for the unusable ones.
+
+    Raises ``ValueError`` when the document as a whole is unusable.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+        raise ValueError("the JWKS is not a JSON object with a 'keys' list")
+    keys: Dict[str, SigningKey] = {}
+    unusable: Dict[str, str] = {}
+    for jwk in doc["keys"]:
+        if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or not jwk["kid"]:
+            continue
+        kid = jwk["kid"]
+        reason = _unusable_reason(jwk)
+        if reason:
+            unusable[kid] = reason
+            continue
+        fingerprint = (jwk["n"], jwk["e"])
+        old = previous.get(kid)
+        if old is not None and old._fingerprint == fingerprint:
+            keys[kid] = old  # same key material: keep the object (and what is cached on it)
+            continue
+        try:
+            b64url_decode(jwk["n"])
+            b64url_decode(jwk["e"])
+            jose_key = CryptographyRSAKey({"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}, "RS256")
+            bits = jose_key.prepared_key.key_size
+        except Exception as exc:  # python-jose raises assorted types for bad key material
+            unusable[kid] = f"its RSA key material is invalid ({type(exc).__name__})"
+            continue
+        if bits < 2048:
+            unusable[kid] = f"its RSA key has {bits} bits (at least 2048 required)"
+            continue
+        keys[kid] = SigningKey(kid, jose_key, fingerprint)
+    if not keys:
+        raise ValueError("the JWKS holds no usable RS256 signing key")
+    return keys, unusable
+
+
+def _unusable_reason(jwk: Dict[str, Any]) -> Optional[str]:
+    if jwk.get("kty") != "RSA":
+        return f"its kty is {jwk.get('kty')!r}, not 'RSA'"
+    if jwk.get("use", "sig") != "sig":
+        return f"its use is {jwk.get('use')!r}, not 'sig'"
+    if jwk.get("alg", "RS256") != "RS256":
+        return f"its alg is {jwk.get('alg')!r}, not 'RS256'"
+    if not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
+        return "it has no RSA modulus and exponent"
+    return None
+
+
+class JwksCache:
+    """The keys published at one JWKS URL (see the module docstring for the guarantees).
+
+    ``ttl`` and ``cooldown`` (seconds) may be changed on a live cache. ``fetches`` counts the
+    fetch attempts made. ``on_withdraw`` callbacks receive each key that a refetch withdrew.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        ttl: float = DEFAULT_TTL,
+        cooldown: float = DEFAULT_COOLDOWN,
+        preload: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.ttl = ttl
+        self.cooldown = cooldown
+        self.fetches = 0
+        self.on_withdraw: List[Callable[[SigningKey], None]] = []
+        self._keys: Dict[str, SigningKey] = {}
+        self._unusable: Dict[str, str] = {}
+        self._fresh_until = -math.inf  # monotonic time after which the keys are refreshed
+        self._quiet_until = -math.inf  # no unknown-kid refetch before this monotonic time
+        self._generation = 0  # bumped by every completed fetch attempt
+        self._last_error = "the JWKS has not been fetched yet"
+        self._lock = threading.Lock()
+        if preload is not None:
+            try:
+                self._keys, self._unusable = _parse_jwks(preload, {})
+            except ValueError as exc:
+                raise ConfigError(f"COGNITO_JWKS: {exc}") from None
+            self._fresh_until = math.inf  # preloaded keys need no TTL refresh
+
+    def __repr__(self) -> str:
+        return f"JwksCache(url={self.url!r}, kids={sorted(self._keys)!r})"
+
+    @property
+    def kids(self) -> Tuple[str, ...]:
+        """The kids of the usable keys held now."""
+        return tuple(self._keys)
+
+    def get_key(self, kid: str) -> SigningKey:
+        """Return the usable key for ``kid``, fetching as the cache rules allow.
+
+        Raises :class:`UnknownKeyError` when no usable key has that kid and
+        :class:`CognitoConnectionError` when keys are needed and cannot be fetched.
+        """
+        key = self._keys.get(kid)
+        if key is not None:
+            if time.monotonic() < self._fresh_until:
+                return key
+            self._refresh_stale()
+            key = self._keys.get(kid)  # a withdrawn key must stop at once
+            if key is not None:
+                return key
+        return self._get_unknown(kid)
+
+    def get_key_if_current(self, kid: str) -> Optional[SigningKey]:
+        """The key for ``kid`` if it is held and fresh; never fetches."""
+        if time.monotonic() < self._fresh_until:
+            return self._keys.get(kid)
+        return None
+
+    def _refresh_stale(self) -> None:
+        # One thread refreshes; the others keep using the stale keys rather than waiting.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if time.monotonic() < self._fresh_until:
+                return
+            try:
+                self._fetch()
+            except CognitoConnectionError as exc:
+                # Keep serving what we hold; try again after a cool-down, not on every call.
+                self._last_error = str(exc)
+                self._fresh_until = time.monotonic() + self.cooldown
+                log.warning("JWKS refresh failed; keeping the keys already held: %s", exc)
+        finally:
+            self._lock.release()
+
+    def _get_unknown(self, kid: str) -> SigningKey:
+        if time.monotonic() < self._quiet_until:
+            if not self._keys:
+                raise CognitoConnectionError(f"no usable JWKS: {self._last_error}")
+            raise UnknownKeyError(self._unknown_message(kid, fetched=False))
+        generation = self._generation
+        with self._lock:
+            if self._generation == generation:
+                try:
+                    self._fetch()
+                except CognitoConnectionError as exc:
+                    # Bound the fetches a flood can cause while the endpoint is failing.
+                    self._quiet_until = time.monotonic() + self.cooldown
+                    self._last_error = str(exc)
+                    raise
+            # Either we fetched, or another thread did while we waited: its keys are as
+            # fresh as any fetch of ours would be.
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            if not self._keys:
+                raise CognitoConnectionError(f"no usable JWKS: {self._last_error}")
+            self._quiet_until = time.monotonic() + self.cooldown
+        raise UnknownKeyError(self._unknown_message(kid, fetched=True))
+
+    def _unknown_message(self, kid: str, *, fetched: bool) -> str:
+        reason = self._unusable.get(kid)
+        if reason:
+            return f"the JWKS key with kid {kid!r} cannot verify RS256 tokens: {reason}"
+        when = "even after refetching it" if fetched else "(refetch cooling down)"
+        return f"no key with kid {kid!r} in the pool's JWKS {when}"
+
+    def _fetch(self) -> None:
+        """Fetch and install the JWKS; caller holds ``_lock``. Raises CognitoConnectionError."""
+        self.fetches += 1
+        try:
+            resp = _http.request(
+                "GET", self.url, what="JWKS", timeout=self.timeout, max_bytes=MAX_JWKS_BYTES
+            )
+            if resp.status != 200:
+                raise CognitoConnectionError(f"the JWKS URL answered HTTP {resp.status}")
+            try:
+                doc = json.loads(resp.body)
+                keys, unusable = _parse_jwks(doc, self._keys)
+            except (ValueError, RecursionError) as exc:
+                raise CognitoConnectionError(f"the JWKS response is unusable: {exc}") from None
+        finally:
+            self._generation += 1
+        withdrawn = [key for kid, key in self._keys.items() if keys.get(kid) is not key]
+        self._keys = keys
+        self._unusable = unusable
+        self._fresh_until = time.monotonic() + self.ttl
+        self._quiet_until = -math.inf
+        log.debug("JWKS fetched: %d usable keys, %d withdrawn", len(keys), len(withdrawn))
+        for key in withdrawn:
+            for callback in list(self.on_withdraw):
+                callback(key)
+
+
+_caches: Dict[str, JwksCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _env_preload() -> Optional[Mapping[str, Any]]:
+    text = os.environ.get("COGNITO_JWKS", "").strip()
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise ConfigError("COGNITO_JWKS is set but is not JSON (expected a JWKS)") from None
+    if not isinstance(doc, dict):
+        raise ConfigError("COGNITO_JWKS must be a JWKS object with a 'keys' list")
+    return doc
+
+
+def jwks_cache(url: str, *, timeout: float = 10.0) -> JwksCache:
+    """Return the process-wide cache for ``url``, creating it on first use."""
+    cache = _caches.get(url)
+    if cache is not None:
+        return cache
+    with _caches_lock:
+        cache = _caches.get(url)
+        if cache is None:
+            cache = JwksCache(url, timeout=timeout, preload=_env_preload())
+            _caches[url] = cache
+        return cache
+
+
+def forget_jwks_caches(url: Optional[str] = None) -> None:
+    """Drop the cache for ``url`` (or every cache); the next verification fetches anew."""
+    with _caches_lock:
+        if url is None:
+            _caches.clear()
+        else:
+            _caches.pop(url, None)
