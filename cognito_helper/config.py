@@ -32,7 +32,7 @@ _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 _PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
-_PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob"})
 
 DEFAULT_SCOPES: Tuple[str, ...] = ("openid", "email", "profile")
 DEFAULT_TIMEOUT = 10.0
@@ -92,8 +92,10 @@ def _check_url(name: str, value: str, *, custom_scheme: bool) -> str:
             f"{name} must use https (plain http is allowed only for localhost, 127.0.0.0/8 "
             f"and ::1), got {value!r}"
         )
-    if custom_scheme:
-        return value  # native-app schemes such as myapp://callback
+    if custom_scheme and scheme not in _UNSAFE_SCHEMES and value[len(scheme) + 1 :][:1] == "/":
+        # Native-app schemes such as myapp://callback or com.example.app:/cb. "host:8080/cb"
+        # (a forgotten http://) parses as scheme "host" and is refused by the "/" rule.
+        return value
     raise ConfigError(f"{name} must be an https URL, got {value!r}")
 
 
@@ -110,7 +112,7 @@ def _domain_url(domain: str, region: str) -> str:
         return url.rstrip("/")
     if "." in domain or ":" in domain or domain == "localhost":
         host = domain.rstrip("/")
-        if not _HOST.fullmatch(host):
+        if not _HOST.fullmatch(host) or host.endswith(".") or ".." in host:
             raise ConfigError(f"domain {domain!r} is not a valid host name")
         return "https://" + host
     if not _PREFIX.fullmatch(domain):
@@ -216,7 +218,8 @@ class CognitoConfig:
 
         scopes = self.scopes
         if isinstance(scopes, str):
-            scopes = scopes.split()
+            # An empty string means unset, as for every other setting: the default scopes.
+            scopes = scopes.split() or DEFAULT_SCOPES
         try:
             scopes = tuple(scopes)
         except TypeError:
@@ -227,6 +230,8 @@ class CognitoConfig:
         set_(self, "scopes", scopes)
 
         issuer = self.issuer
+        if isinstance(issuer, str):
+            issuer = issuer.strip()
         if issuer is None or issuer == "":
             issuer = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}"
         if isinstance(issuer, str):

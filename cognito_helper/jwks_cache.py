@@ -137,7 +137,8 @@ class JwksCache:
         self.on_withdraw: List[Callable[[SigningKey], None]] = []
         self._keys: Dict[str, SigningKey] = {}
         self._unusable: Dict[str, str] = {}
-        self._fresh_until = -math.inf  # monotonic time after which the keys are refreshed
+        self._fetched_at = -math.inf  # monotonic time of the last good fetch
+        self._retry_at = -math.inf  # after a failed refresh: keep stale keys until then
         self._quiet_until = -math.inf  # no unknown-kid refetch before this monotonic time
         self._generation = 0  # bumped by every completed fetch attempt
         self._last_error = "the JWKS has not been fetched yet"
@@ -147,7 +148,7 @@ class JwksCache:
                 self._keys, self._unusable = _parse_jwks(preload, {})
             except ValueError as exc:
                 raise ConfigError(f"COGNITO_JWKS: {exc}") from None
-            self._fresh_until = math.inf  # preloaded keys need no TTL refresh
+            self._fetched_at = math.inf  # preloaded keys need no TTL refresh
 
     def __repr__(self) -> str:
         return f"JwksCache(url={self.url!r}, kids={sorted(self._keys)!r})"
@@ -165,7 +166,7 @@ class JwksCache:
         """
         key = self._keys.get(kid)
         if key is not None:
-            if time.monotonic() < self._fresh_until:
+            if self._is_fresh():
                 return key
             self._refresh_stale()
             key = self._keys.get(kid)  # a withdrawn key must stop at once
@@ -175,23 +176,25 @@ class JwksCache:
 
     def get_key_if_current(self, kid: str) -> Optional[SigningKey]:
         """The key for ``kid`` if it is held and fresh; never fetches."""
-        if time.monotonic() < self._fresh_until:
-            return self._keys.get(kid)
-        return None
+        return self._keys.get(kid) if self._is_fresh() else None
+
+    def _is_fresh(self) -> bool:
+        now = time.monotonic()
+        return now - self._fetched_at < self.ttl or now < self._retry_at
 
     def _refresh_stale(self) -> None:
         # One thread refreshes; the others keep using the stale keys rather than waiting.
         if not self._lock.acquire(blocking=False):
             return
         try:
-            if time.monotonic() < self._fresh_until:
+            if self._is_fresh():
                 return
             try:
                 self._fetch()
             except CognitoConnectionError as exc:
                 # Keep serving what we hold; try again after a cool-down, not on every call.
                 self._last_error = str(exc)
-                self._fresh_until = time.monotonic() + self.cooldown
+                self._retry_at = time.monotonic() + self.cooldown
                 log.warning("JWKS refresh failed; keeping the keys already held: %s", exc)
         finally:
             self._lock.release()
@@ -247,7 +250,8 @@ class JwksCache:
         withdrawn = [key for kid, key in self._keys.items() if keys.get(kid) is not key]
         self._keys = keys
         self._unusable = unusable
-        self._fresh_until = time.monotonic() + self.ttl
+        self._fetched_at = time.monotonic()
+        self._retry_at = -math.inf
         self._quiet_until = -math.inf
         log.debug("JWKS fetched: %d usable keys, %d withdrawn", len(keys), len(withdrawn))
         for key in withdrawn:

@@ -1,0 +1,75 @@
+"""Shared fixtures: a clean process state per test, and a scriptable JWKS issuer on loopback."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+
+import cognito_helper
+from cognito_helper import CognitoConfig
+
+from .servers import ScriptedServer, dynamic
+from .tokens import CLIENT, POOL, KeyPair, claims_for
+
+
+@pytest.fixture(autouse=True)
+def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("COGNITO_"):
+            monkeypatch.delenv(name)
+    cognito_helper.configure(None)
+    cognito_helper.forget_jwks_caches()
+    yield
+    cognito_helper.configure(None)
+    cognito_helper.forget_jwks_caches()
+
+
+@pytest.fixture(scope="session")
+def key_pairs() -> List[KeyPair]:
+    """Generated once: RSA key generation is slow."""
+    return [KeyPair(kid=f"kid-{i}") for i in range(3)]
+
+
+class Issuer:
+    """A pool whose JWKS a test controls: ``jwks`` is served as-is on every fetch."""
+
+    def __init__(self, server: ScriptedServer, keys: List[KeyPair]) -> None:
+        self.server = server
+        self.key = keys[0]
+        self.spare = keys[1:]
+        self.jwks: List[Dict[str, Any]] = [keys[0].jwk()]
+        self.issuer = f"{server.url}/{POOL}"
+        self.jwks_path = f"/{POOL}/.well-known/jwks.json"
+        server.routes[self.jwks_path] = dynamic(lambda: {"keys": self.jwks})
+        self.config = CognitoConfig(
+            user_pool_id=POOL,
+            client_id=CLIENT,
+            issuer=self.issuer,
+            jwks_url=server.url + self.jwks_path,
+            timeout=2.0,
+        )
+
+    @property
+    def fetches(self) -> int:
+        return self.server.count(self.jwks_path)
+
+    def claims(self, token_use: str = "id", **overrides: Any) -> Dict[str, Any]:
+        return claims_for(token_use, self.issuer, **overrides)
+
+    def token(
+        self,
+        token_use: str = "id",
+        *,
+        key: Optional[KeyPair] = None,
+        header: Optional[Dict[str, Any]] = None,
+        **overrides: Any,
+    ) -> str:
+        return (key or self.key).token(self.claims(token_use, **overrides), header)
+
+
+@pytest.fixture
+def issuer(key_pairs: List[KeyPair]) -> Iterator[Issuer]:
+    with ScriptedServer() as server:
+        yield Issuer(server, key_pairs)

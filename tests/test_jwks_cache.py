@@ -1,0 +1,246 @@
+"""The JWKS cache: one fetch, faults refused, rotation and withdrawal, floods bounded."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, List
+
+import pytest
+
+from cognito_helper import (
+    CognitoConnectionError,
+    ConfigError,
+    InvalidSignatureError,
+    UnknownKeyError,
+    decode_verify_jwt,
+    jwks_cache,
+)
+
+from .conftest import Issuer
+from .servers import drip, reset_mid_body, respond, silent
+
+
+def verify(issuer: Issuer, token: str) -> Any:
+    return decode_verify_jwt(token, config=issuer.config)
+
+
+def cache(issuer: Issuer) -> Any:
+    return jwks_cache(issuer.config.jwks_url, timeout=issuer.config.timeout)
+
+
+def test_keys_are_fetched_once_for_many_verifications(issuer: Issuer) -> None:
+    for _ in range(20):
+        verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 1
+
+
+def test_one_cache_is_shared_by_configs_with_the_same_jwks_url(issuer: Issuer) -> None:
+    from dataclasses import replace
+
+    other = replace(issuer.config, client_id="otherclient")
+    verify(issuer, issuer.token("id"))
+    decode_verify_jwt(issuer.token("id", aud="otherclient"), config=other)
+    assert issuer.fetches == 1
+
+
+def test_concurrent_cold_start_makes_one_fetch(issuer: Issuer) -> None:
+    token = issuer.token("id")
+    barrier = threading.Barrier(32)
+    errors: List[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            verify(issuer, token)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == []
+    assert issuer.fetches == 1
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        (respond(500, {"message": "boom"}), "HTTP 500"),
+        (respond(404, {"message": "nope"}), "HTTP 404"),
+        (respond(302, b"", headers={"Location": "http://127.0.0.1:1/keys"}), "HTTP 302"),
+        (respond(200, b"<html>maintenance</html>", "text/html"), "unusable"),
+        (respond(200, b'{"keys": [', "application/json"), "unusable"),
+        (respond(200, {"nokeys": []}), "keys"),
+        (respond(200, {"keys": []}), "no usable"),
+        (respond(200, {"keys": "all of them"}), "keys"),
+        (respond(200, [1, 2]), "keys"),
+        (respond(200, b"{" + b" " * (1 << 20) + b"}"), "larger than"),
+    ],
+)
+def test_bad_jwks_response_is_a_connection_error(
+    issuer: Issuer, behaviour: Any, message: str
+) -> None:
+    issuer.server.routes[issuer.jwks_path] = behaviour
+    with pytest.raises(CognitoConnectionError, match=message):
+        verify(issuer, issuer.token("id"))
+
+
+@pytest.mark.parametrize(
+    "behaviour", [silent(5), drip(1000, 0.05), reset_mid_body()], ids=["silent", "drip", "reset"]
+)
+def test_jwks_network_faults_fail_within_the_timeout(issuer: Issuer, behaviour: Any) -> None:
+    issuer.server.routes[issuer.jwks_path] = behaviour
+    started = time.monotonic()
+    with pytest.raises(CognitoConnectionError):
+        verify(issuer, issuer.token("id"))
+    assert time.monotonic() - started < issuer.config.timeout + 1.5
+
+
+def test_refused_connection_is_a_connection_error(issuer: Issuer) -> None:
+    from dataclasses import replace
+
+    config = replace(issuer.config, jwks_url="http://127.0.0.1:9/jwks.json")
+    with pytest.raises(CognitoConnectionError, match="could not reach"):
+        decode_verify_jwt(issuer.token("id"), config=config)
+
+
+def test_bad_response_never_replaces_good_keys(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    cache(issuer).ttl = 0  # every call now wants a refresh
+    issuer.server.routes[issuer.jwks_path] = respond(200, {"keys": []})
+    assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+    assert issuer.fetches == 2
+
+
+def test_keys_held_keep_working_while_the_endpoint_is_down(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    cache(issuer).ttl = 0
+    issuer.server.routes[issuer.jwks_path] = respond(503, {"message": "down"})
+    for _ in range(5):
+        assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+    # The failed refresh is retried after the cool-down, not on every call.
+    assert issuer.fetches == 2
+
+
+def test_keys_are_refreshed_after_the_ttl(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    cache(issuer).ttl = 0
+    verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 2
+
+
+def test_rotated_key_is_picked_up_by_one_refetch(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    new = issuer.spare[0]
+    issuer.jwks = [issuer.key.jwk(), new.jwk()]
+    assert verify(issuer, issuer.token("id", key=new))["token_use"] == "id"
+    assert issuer.fetches == 2
+
+
+def test_rotation_right_after_a_fetch_is_picked_up(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    issuer.jwks = [issuer.spare[0].jwk()]
+    assert verify(issuer, issuer.token("id", key=issuer.spare[0]))["token_use"] == "id"
+
+
+def test_withdrawn_key_stops_verifying_at_once(issuer: Issuer) -> None:
+    old_token = issuer.token("id")
+    verify(issuer, old_token)
+    new = issuer.spare[0]
+    issuer.jwks = [new.jwk()]  # old key withdrawn
+    verify(issuer, issuer.token("id", key=new))  # triggers the refetch
+    with pytest.raises(UnknownKeyError):
+        verify(issuer, old_token)
+
+
+def test_same_kid_with_new_key_material_uses_the_new_key(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    impostor = issuer.spare[0]
+    issuer.jwks = [impostor.jwk(kid=issuer.key.kid)]
+    cache(issuer).ttl = 0
+    with pytest.raises(InvalidSignatureError):
+        verify(issuer, issuer.token("id"))
+
+
+def test_unknown_kid_flood_costs_one_fetch_per_cooldown(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    for i in range(50):
+        with pytest.raises(UnknownKeyError):
+            verify(issuer, issuer.token("id", header={"kid": f"random-{i}"}))
+    assert issuer.fetches == 2
+    assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+
+
+def test_unknown_kid_refetches_again_after_the_cooldown(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    cache(issuer).cooldown = 0.2
+    with pytest.raises(UnknownKeyError):
+        verify(issuer, issuer.token("id", header={"kid": "later"}))
+    issuer.jwks = [issuer.key.jwk(), issuer.spare[0].jwk(kid="later")]
+    with pytest.raises(UnknownKeyError, match="cooling"):
+        verify(issuer, issuer.token("id", key=issuer.spare[0], header={"kid": "later"}))
+    time.sleep(0.3)
+    token = issuer.token("id", key=issuer.spare[0], header={"kid": "later"})
+    assert verify(issuer, token)["token_use"] == "id"
+
+
+def test_concurrent_unknown_kid_flood_makes_one_fetch(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    tokens = [issuer.token("id", header={"kid": f"random-{i}"}) for i in range(32)]
+    barrier = threading.Barrier(32)
+    outcomes: List[str] = []
+
+    def work(token: str) -> None:
+        barrier.wait()
+        try:
+            verify(issuer, token)
+            outcomes.append("verified")
+        except UnknownKeyError:
+            outcomes.append("unknown")
+        except BaseException as exc:
+            outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert outcomes == ["unknown"] * 32
+    assert issuer.fetches == 2
+
+
+def test_cold_start_with_endpoint_down_is_a_connection_error_not_401(issuer: Issuer) -> None:
+    issuer.server.routes[issuer.jwks_path] = respond(500, {})
+    for _ in range(3):
+        with pytest.raises(CognitoConnectionError):
+            verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 1  # later calls wait out the cool-down instead of hammering
+
+
+def test_cognito_jwks_env_preloads_keys_without_fetching(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps({"keys": issuer.jwks}))
+    for _ in range(3):
+        verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 0
+
+
+def test_invalid_cognito_jwks_env_is_a_config_error(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COGNITO_JWKS", "{not json")
+    with pytest.raises(ConfigError, match="COGNITO_JWKS"):
+        verify(issuer, issuer.token("id"))
+
+
+def test_jwks_fetch_sends_no_credentials(issuer: Issuer) -> None:
+    verify(issuer, issuer.token("id"))
+    method, _, headers, body = issuer.server.requests[-1]
+    assert method == "GET"
+    assert "Authorization" not in headers and "Cookie" not in headers
+    assert body == b""

@@ -1,0 +1,345 @@
+"""get_cognito_tokens, revoke_token, get_user_info against scripted loopback endpoints."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any, Dict, Iterator
+from urllib.parse import parse_qs
+
+import pytest
+
+from cognito_helper import (
+    CognitoConfig,
+    CognitoConnectionError,
+    ConfigError,
+    InvalidGrantError,
+    TokenExchangeError,
+    Tokens,
+    configure,
+    get_client_credentials_token,
+    get_cognito_tokens,
+    get_user_info,
+    revoke_token,
+)
+
+from .servers import ScriptedServer, drip, reset_mid_body, respond, silent
+from .tokens import CLIENT, POOL
+
+SECRET = "s3cr3t-client-secret-value"
+CODE = "0b8c6f4e-code-value-1234"
+REFRESH = "eyJjdHkiOiJKV1QifQ.refresh-a.refresh-b.refresh-c.refresh-d"
+VERIFIER = "v" * 50
+GOOD = {
+    "id_token": "id.tok.en",
+    "access_token": "acc.tok.en",
+    "refresh_token": "new-refresh",
+    "expires_in": 3600,
+    "token_type": "Bearer",
+}
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as srv:
+        yield srv
+
+
+def make_config(server: ScriptedServer, secret: Any = None) -> CognitoConfig:
+    return CognitoConfig(
+        user_pool_id=POOL,
+        client_id=CLIENT,
+        client_secret=secret,
+        domain=server.url,
+        redirect_uri="https://app.example.com/cb",
+        timeout=1.5,
+    )
+
+
+def form_of(server: ScriptedServer) -> Dict[str, str]:
+    body = server.requests[-1][3].decode()
+    return {k: v[0] for k, v in parse_qs(body).items()}
+
+
+# -- requests sent ------------------------------------------------------------------------
+
+
+def test_code_exchange_posts_the_form_cognito_expects(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    get_cognito_tokens(CODE, config=make_config(server), code_verifier=VERIFIER)
+    method, path, headers, _ = server.requests[-1]
+    assert (method, path) == ("POST", "/oauth2/token")
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert form_of(server) == {
+        "grant_type": "authorization_code",
+        "code": CODE,
+        "redirect_uri": "https://app.example.com/cb",
+        "code_verifier": VERIFIER,
+        "client_id": CLIENT,
+    }
+    assert "Authorization" not in headers
+
+
+def test_confidential_client_uses_basic_auth_only(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    get_cognito_tokens(CODE, config=make_config(server, SECRET))
+    headers = server.requests[-1][2]
+    expected = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+    assert headers["Authorization"] == f"Basic {expected}"
+    form = form_of(server)
+    assert "client_secret" not in form and "client_id" not in form
+
+
+def test_redirect_uri_override_is_sent(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    get_cognito_tokens(CODE, config=make_config(server), redirect_uri="http://localhost:3000/cb")
+    assert form_of(server)["redirect_uri"] == "http://localhost:3000/cb"
+
+
+def test_refresh_posts_only_the_refresh_token(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(
+        200, {k: v for k, v in GOOD.items() if k != "refresh_token"}
+    )
+    get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
+    assert form_of(server) == {
+        "grant_type": "refresh_token",
+        "refresh_token": REFRESH,
+        "client_id": CLIENT,
+    }
+
+
+def test_sequential_grants_reuse_one_connection(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    config = make_config(server)
+    for _ in range(5):
+        get_cognito_tokens(refresh_token=REFRESH, config=config)
+    assert server.count("/oauth2/token") == 5
+    assert server.connections == 1
+
+
+# -- responses mapped -----------------------------------------------------------------------
+
+
+def test_tokens_unpack_to_id_access_refresh(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    tokens = get_cognito_tokens(CODE, config=make_config(server))
+    id_token, access_token, refresh_token = tokens
+    assert (id_token, access_token, refresh_token) == ("id.tok.en", "acc.tok.en", "new-refresh")
+    assert (tokens.expires_in, tokens.token_type) == (3600, "Bearer")
+
+
+def test_refresh_without_rotation_keeps_the_refresh_token(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(
+        200, {k: v for k, v in GOOD.items() if k != "refresh_token"}
+    )
+    tokens = get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
+    assert tokens.refresh_token == REFRESH
+
+
+def test_refresh_with_rotation_carries_the_new_refresh_token(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    tokens = get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
+    assert tokens.refresh_token == "new-refresh"
+
+
+def test_tokens_repr_shows_no_token(server: ScriptedServer) -> None:
+    tokens = Tokens("id.tok.en", "acc.tok.en", REFRESH, 3600)
+    assert "tok.en" not in repr(tokens) and REFRESH not in repr(tokens)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("invalid_grant", InvalidGrantError),
+        ("invalid_request", TokenExchangeError),
+        ("invalid_client", TokenExchangeError),
+        ("unauthorized_client", TokenExchangeError),
+        ("unsupported_grant_type", TokenExchangeError),
+        ("invalid_scope", TokenExchangeError),
+    ],
+)
+def test_cognito_error_codes_map_to_exceptions(
+    server: ScriptedServer, error: str, kind: type
+) -> None:
+    server.routes["/oauth2/token"] = respond(400, {"error": error, "error_description": "why"})
+    with pytest.raises(kind) as info:
+        get_cognito_tokens(CODE, config=make_config(server))
+    assert type(info.value) is kind
+    assert (info.value.error, info.value.description, info.value.status_code) == (error, "why", 400)
+    assert error in str(info.value)
+
+
+def test_invalid_grant_is_a_token_exchange_error(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(400, {"error": "invalid_grant"})
+    with pytest.raises(TokenExchangeError):
+        get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
+
+
+def test_400_without_json_is_a_token_exchange_error(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(400, b"<html>bad</html>", "text/html")
+    with pytest.raises(TokenExchangeError) as info:
+        get_cognito_tokens(CODE, config=make_config(server))
+    assert info.value.error is None and info.value.status_code == 400
+
+
+def test_error_description_echoing_a_secret_is_scrubbed(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(
+        400, {"error": "invalid_grant", "error_description": f"code {CODE} secret {SECRET}"}
+    )
+    with pytest.raises(InvalidGrantError) as info:
+        get_cognito_tokens(CODE, config=make_config(server, SECRET))
+    assert CODE not in str(info.value) and SECRET not in str(info.value)
+    assert CODE not in (info.value.description or "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>ok</html>",
+        b"[]",
+        b'{"access_token": 5, "expires_in": 3600, "token_type": "B"}',
+        b'{"id_token": "x", "token_type": "Bearer"}',
+        b'{"access_token": "a", "expires_in": "3600", "token_type": "Bearer"}',
+        b"",
+    ],
+)
+def test_200_that_is_not_a_token_response_is_a_token_exchange_error(
+    server: ScriptedServer, body: bytes
+) -> None:
+    server.routes["/oauth2/token"] = respond(200, body)
+    with pytest.raises(TokenExchangeError):
+        get_cognito_tokens(CODE, config=make_config(server))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_is_a_connection_error(server: ScriptedServer, status: int) -> None:
+    server.routes["/oauth2/token"] = respond(status, {"message": "down"})
+    with pytest.raises(CognitoConnectionError, match=str(status)):
+        get_cognito_tokens(CODE, config=make_config(server))
+
+
+def test_redirect_is_not_followed(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(307, b"", headers={"Location": "/elsewhere"})
+    server.routes["/elsewhere"] = respond(200, GOOD)
+    with pytest.raises(CognitoConnectionError, match="redirect"):
+        get_cognito_tokens(CODE, config=make_config(server, SECRET))
+    assert server.count("/elsewhere") == 0
+
+
+@pytest.mark.parametrize(
+    "behaviour", [silent(5), drip(2000, 0.05), reset_mid_body()], ids=["silent", "drip", "reset"]
+)
+def test_network_faults_are_connection_errors_within_the_timeout(
+    server: ScriptedServer, behaviour: Any
+) -> None:
+    server.routes["/oauth2/token"] = behaviour
+    started = time.monotonic()
+    with pytest.raises(CognitoConnectionError):
+        get_cognito_tokens(CODE, config=make_config(server))
+    assert time.monotonic() - started < 1.5 + 1.5
+
+
+def test_failed_post_is_not_retried(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = reset_mid_body()
+    with pytest.raises(CognitoConnectionError):
+        get_cognito_tokens(CODE, config=make_config(server))
+    assert server.count("/oauth2/token") == 1
+
+
+def test_refused_connection_is_a_connection_error() -> None:
+    config = CognitoConfig(
+        user_pool_id=POOL,
+        client_id=CLIENT,
+        domain="http://127.0.0.1:9",
+        redirect_uri="https://app.example.com/cb",
+    )
+    with pytest.raises(CognitoConnectionError, match="could not reach"):
+        get_cognito_tokens(CODE, config=config)
+
+
+# -- arguments ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"code": CODE, "refresh_token": REFRESH},
+        {"code": ""},
+        {"code": 5},
+        {"code": CODE, "code_verifier": "short"},
+        {"refresh_token": REFRESH, "code_verifier": VERIFIER},
+    ],
+)
+def test_invalid_arguments_raise_value_error(
+    server: ScriptedServer, kwargs: Dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError):
+        get_cognito_tokens(config=make_config(server), **kwargs)
+    assert server.requests == []
+
+
+def test_code_exchange_without_redirect_uri_is_a_config_error(server: ScriptedServer) -> None:
+    config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT, domain=server.url)
+    with pytest.raises(ConfigError, match="redirect_uri"):
+        get_cognito_tokens(CODE, config=config)
+
+
+def test_no_domain_is_a_config_error() -> None:
+    configure(CognitoConfig(user_pool_id=POOL, client_id=CLIENT))
+    with pytest.raises(ConfigError, match="domain"):
+        get_cognito_tokens(refresh_token=REFRESH)
+
+
+# -- revoke, userInfo, client credentials -------------------------------------------------------
+
+
+def test_revoke_posts_the_token_and_returns_none(server: ScriptedServer) -> None:
+    server.routes["/oauth2/revoke"] = respond(200, b"")
+    assert revoke_token(REFRESH, config=make_config(server, SECRET)) is None
+    assert form_of(server) == {"token": REFRESH}
+    assert server.requests[-1][2]["Authorization"].startswith("Basic ")
+
+
+def test_revoke_rejected_client_is_a_token_exchange_error(server: ScriptedServer) -> None:
+    server.routes["/oauth2/revoke"] = respond(401, {"error": "invalid_client"})
+    with pytest.raises(TokenExchangeError) as info:
+        revoke_token(REFRESH, config=make_config(server, SECRET))
+    assert (info.value.error, info.value.status_code) == ("invalid_client", 401)
+
+
+def test_user_info_sends_bearer_and_returns_attributes(server: ScriptedServer) -> None:
+    server.routes["/oauth2/userInfo"] = respond(200, {"sub": "u-1", "email": "a@b.c"})
+    assert get_user_info("acc.tok.en", config=make_config(server)) == {
+        "sub": "u-1",
+        "email": "a@b.c",
+    }
+    assert server.requests[-1][2]["Authorization"] == "Bearer acc.tok.en"
+
+
+def test_user_info_invalid_token_reads_www_authenticate(server: ScriptedServer) -> None:
+    server.routes["/oauth2/userInfo"] = respond(
+        401,
+        b"",
+        headers={
+            "WWW-Authenticate": 'Bearer error="invalid_token", '
+            'error_description="Access token has expired"'
+        },
+    )
+    with pytest.raises(TokenExchangeError) as info:
+        get_user_info("acc.tok.en", config=make_config(server))
+    assert (info.value.error, info.value.status_code) == ("invalid_token", 401)
+
+
+def test_client_credentials_needs_a_secret(server: ScriptedServer) -> None:
+    with pytest.raises(ConfigError, match="client_secret"):
+        get_client_credentials_token(config=make_config(server))
+
+
+def test_client_credentials_returns_only_an_access_token(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(
+        200, {"access_token": "acc.tok.en", "expires_in": 3600, "token_type": "Bearer"}
+    )
+    tokens = get_client_credentials_token(["orders/read"], config=make_config(server, SECRET))
+    assert tuple(tokens) == (None, "acc.tok.en", None)
+    assert form_of(server) == {"grant_type": "client_credentials", "scope": "orders/read"}

@@ -1,0 +1,97 @@
+"""An issuer independent of the library: RSA keys and RS256 signing with `cryptography` only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any, Dict, Optional
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+POOL = "us-east-1_TestPool1"
+CLIENT = "testclient1234567890abcdef"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64json(obj: Any) -> str:
+    return b64(json.dumps(obj).encode())
+
+
+def _int_b64(n: int) -> str:
+    return b64(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+class KeyPair:
+    def __init__(self, kid: Optional[str] = None, bits: int = 2048) -> None:
+        self.kid = kid or uuid.uuid4().hex
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+    def jwk(self, **extra: Any) -> Dict[str, Any]:
+        numbers = self.private.public_key().public_numbers()
+        jwk = {
+            "alg": "RS256",
+            "e": _int_b64(numbers.e),
+            "kid": self.kid,
+            "kty": "RSA",
+            "n": _int_b64(numbers.n),
+            "use": "sig",
+        }
+        jwk.update(extra)
+        return jwk
+
+    def sign_raw(self, signing_input: bytes) -> bytes:
+        return self.private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+    def token(self, claims: Dict[str, Any], header: Optional[Dict[str, Any]] = None) -> str:
+        head = {"kid": self.kid, "alg": "RS256"}
+        head.update(header or {})
+        head = {k: v for k, v in head.items() if v is not None}
+        signing_input = f"{b64json(head)}.{b64json(claims)}"
+        return f"{signing_input}.{b64(self.sign_raw(signing_input.encode()))}"
+
+
+def claims_for(
+    token_use: str, issuer: str, *, client_id: str = CLIENT, ttl: int = 3600, **overrides: Any
+) -> Dict[str, Any]:
+    now = int(time.time())
+    claims: Dict[str, Any] = {
+        "sub": str(uuid.uuid4()),
+        "iss": issuer,
+        "token_use": token_use,
+        "auth_time": now,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": str(uuid.uuid4()),
+        "origin_jti": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid4()),
+    }
+    if token_use == "id":
+        claims.update(
+            {
+                "aud": client_id,
+                "cognito:username": "alice",
+                "email": "alice@example.com",
+                "email_verified": True,
+            }
+        )
+    else:
+        claims.update(
+            {
+                "client_id": client_id,
+                "username": "alice",
+                "scope": "openid email profile",
+                "version": 2,
+            }
+        )
+    for name, value in overrides.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
