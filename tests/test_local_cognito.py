@@ -1,0 +1,320 @@
+"""The whole hosted-UI flow through the public API against LocalCognito, over loopback HTTP,
+and LocalCognito's Cognito-shaped behaviour where the library depends on it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from cognito_helper import (
+    InvalidGrantError,
+    TokenExchangeError,
+    UnknownKeyError,
+    decode_unverified,
+    decode_verify_jwt,
+    get_client_credentials_token,
+    get_cognito_tokens,
+    get_user_info,
+    revoke_token,
+)
+from cognito_helper.testing import LocalCognito, SignInError
+
+USER, PASSWORD, EMAIL = "alice", "Alice-Passw0rd!", "alice@example.com"
+
+
+@pytest.fixture
+def lc() -> Iterator[LocalCognito]:
+    with LocalCognito() as provider:
+        provider.add_user(USER, PASSWORD, email=EMAIL, groups=["staff"])
+        yield provider
+        assert provider.server_errors == []
+
+
+def query_of(url: str) -> Dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def sign_in(lc: LocalCognito) -> Dict[str, str]:
+    login = lc.config.start_login()
+    redirect = lc.sign_in(login.url, USER, PASSWORD)
+    query = query_of(redirect)
+    assert query["state"] == login.state
+    return {"code": query["code"], "verifier": login.code_verifier, "nonce": login.nonce}
+
+
+# -- the flow -----------------------------------------------------------------------------
+
+
+def test_whole_hosted_ui_flow(lc: LocalCognito) -> None:
+    config = lc.config
+    login = config.start_login()
+    redirect = lc.sign_in(login.url, USER, PASSWORD)
+    assert redirect.startswith(config.redirect_uri + "?")
+    query = query_of(redirect)
+    assert query["state"] == login.state
+
+    tokens = get_cognito_tokens(query["code"], config=config, code_verifier=login.code_verifier)
+    assert tokens.id_token and tokens.refresh_token
+    id_claims = decode_verify_jwt(
+        tokens.id_token,
+        config=config,
+        token_use="id",
+        nonce=login.nonce,
+        access_token=tokens.access_token,
+    )
+    access_claims = decode_verify_jwt(
+        tokens.access_token, config=config, token_use="access", scopes="openid", groups="staff"
+    )
+    assert id_claims["email"] == EMAIL and id_claims["cognito:username"] == USER
+    assert access_claims["sub"] == id_claims["sub"]
+
+    refreshed = get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
+    assert refreshed.refresh_token == tokens.refresh_token
+    assert refreshed.id_token is not None
+    assert (
+        decode_verify_jwt(refreshed.id_token, config=config, token_use="id")["sub"]
+        == (id_claims["sub"])
+    )
+
+    info = get_user_info(refreshed.access_token, config=config)
+    assert (info["sub"], info["email"]) == (id_claims["sub"], EMAIL)
+
+    revoke_token(tokens.refresh_token, config=config)
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
+
+
+def test_confidential_client_flow_uses_basic_auth(lc: LocalCognito) -> None:
+    with LocalCognito(client_secret="local-secret-123") as secret_lc:
+        secret_lc.add_user(USER, PASSWORD, email=EMAIL)
+        got = sign_in(secret_lc)
+        tokens = get_cognito_tokens(
+            got["code"], config=secret_lc.config, code_verifier=got["verifier"]
+        )
+        assert tokens.id_token is not None
+        decode_verify_jwt(tokens.id_token, config=secret_lc.config, nonce=got["nonce"])
+
+
+def test_wrong_client_secret_is_invalid_client(lc: LocalCognito) -> None:
+    with LocalCognito(client_secret="local-secret-123") as secret_lc:
+        secret_lc.add_user(USER, PASSWORD)
+        got = sign_in(secret_lc)
+        config = dataclasses.replace(secret_lc.config, client_secret="wrong-secret")
+        with pytest.raises(TokenExchangeError) as info:
+            get_cognito_tokens(got["code"], config=config, code_verifier=got["verifier"])
+        assert info.value.error == "invalid_client"
+
+
+def test_code_is_single_use(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+
+
+def test_wrong_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(got["code"], config=lc.config, code_verifier="x" * 60)
+
+
+def test_missing_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(got["code"], config=lc.config)
+
+
+def test_code_expires_after_five_minutes(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    lc.advance_clock(301)
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+
+
+def test_redirect_uri_mismatch_is_unauthorized_client(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    with pytest.raises(TokenExchangeError) as info:
+        get_cognito_tokens(
+            got["code"],
+            config=lc.config,
+            code_verifier=got["verifier"],
+            redirect_uri="http://localhost:8000/elsewhere",
+        )
+    assert (info.value.error, info.value.description) == ("unauthorized_client", "invalid_redirect")
+
+
+def test_wrong_password_raises_without_showing_it(lc: LocalCognito) -> None:
+    login = lc.config.start_login()
+    with pytest.raises(SignInError) as info:
+        lc.sign_in(login.url, USER, "Not-The-Passw0rd!")
+    assert "Not-The-Passw0rd!" not in str(info.value)
+
+
+def test_refresh_token_rotation_carries_the_new_token(lc: LocalCognito) -> None:
+    lc.refresh_token_rotation = True
+    got = sign_in(lc)
+    first = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    second = get_cognito_tokens(refresh_token=first.refresh_token, config=lc.config)
+    assert second.refresh_token and second.refresh_token != first.refresh_token
+    assert len(second.refresh_token.split(".")) == 5  # opaque, JWE-shaped
+    with pytest.raises(InvalidGrantError):
+        get_cognito_tokens(refresh_token=first.refresh_token, config=lc.config)
+    assert get_cognito_tokens(refresh_token=second.refresh_token, config=lc.config).access_token
+
+
+def test_user_info_rejects_access_tokens_after_revocation(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    assert tokens.refresh_token is not None
+    revoke_token(tokens.refresh_token, config=lc.config)
+    # Offline verification cannot see revocation: the access token verifies until exp...
+    assert decode_verify_jwt(tokens.access_token, config=lc.config)["token_use"] == "access"
+    # ...but userInfo rejects it.
+    with pytest.raises(TokenExchangeError) as info:
+        get_user_info(tokens.access_token, config=lc.config)
+    assert (info.value.error, info.value.status_code) == ("invalid_token", 401)
+
+
+def test_revoking_twice_succeeds(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    assert tokens.refresh_token is not None
+    revoke_token(tokens.refresh_token, config=lc.config)
+    revoke_token(tokens.refresh_token, config=lc.config)
+
+
+def test_client_credentials_grant_returns_an_access_token_only() -> None:
+    with LocalCognito(client_secret="m2m-secret-456") as m2m:
+        tokens = get_client_credentials_token("localapi/read", config=m2m.config)
+        assert tokens.id_token is None and tokens.refresh_token is None
+        claims = decode_verify_jwt(
+            tokens.access_token, config=m2m.config, token_use="access", scopes="localapi/read"
+        )
+        assert claims["sub"] == claims["client_id"] == m2m.client_id
+
+
+def test_sequential_grants_reuse_one_connection(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    before = lc.connections_opened
+    for _ in range(10):
+        get_cognito_tokens(refresh_token=tokens.refresh_token, config=lc.config)
+    assert lc.connections_opened - before <= 1
+
+
+# -- tokens and keys ----------------------------------------------------------------------
+
+
+def test_issued_tokens_have_cognitos_claims(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    assert tokens.id_token is not None
+    id_header, id_claims = decode_unverified(tokens.id_token)
+    access_header, access_claims = decode_unverified(tokens.access_token)
+    assert id_header["alg"] == access_header["alg"] == "RS256"
+    assert id_header["kid"] != access_header["kid"]
+    for claim in (
+        "sub",
+        "aud",
+        "iss",
+        "auth_time",
+        "exp",
+        "iat",
+        "jti",
+        "origin_jti",
+        "event_id",
+        "cognito:username",
+        "email",
+        "nonce",
+        "at_hash",
+    ):
+        assert claim in id_claims, claim
+    assert id_claims["email_verified"] is True
+    assert id_claims["cognito:groups"] == ["staff"]
+    for claim in (
+        "sub",
+        "client_id",
+        "iss",
+        "scope",
+        "auth_time",
+        "exp",
+        "iat",
+        "jti",
+        "origin_jti",
+        "event_id",
+        "username",
+    ):
+        assert claim in access_claims, claim
+    assert access_claims["version"] == 2 and "aud" not in access_claims
+    assert access_claims["origin_jti"] == id_claims["origin_jti"]
+
+
+def test_jwks_lists_two_rs256_signing_keys(lc: LocalCognito) -> None:
+    keys = requests.get(lc.jwks_url, timeout=5).json()["keys"]
+    assert len(keys) == 2 and len({k["kid"] for k in keys}) == 2
+    assert all(k["kty"] == "RSA" and k["alg"] == "RS256" and k["use"] == "sig" for k in keys)
+
+
+def test_openid_configuration_names_the_issuer_and_endpoints(lc: LocalCognito) -> None:
+    doc = requests.get(f"{lc.issuer}/.well-known/openid-configuration", timeout=5).json()
+    assert doc["issuer"] == lc.issuer
+    assert doc["jwks_uri"] == lc.jwks_url
+    assert doc["token_endpoint"] == lc.config.token_url
+
+
+def test_minted_tokens_verify_and_take_claim_overrides(lc: LocalCognito) -> None:
+    token = lc.mint("access", scope="localapi/read", username=None)
+    claims = decode_verify_jwt(token, config=lc.config, scopes=["localapi/read"])
+    assert "username" not in claims
+
+
+def test_rotated_keys_withdraw_the_old_ones(lc: LocalCognito) -> None:
+    old = lc.mint("id")
+    decode_verify_jwt(old, config=lc.config)
+    lc.rotate_keys()
+    assert decode_verify_jwt(lc.mint("id"), config=lc.config)["token_use"] == "id"
+    with pytest.raises(UnknownKeyError):
+        decode_verify_jwt(old, config=lc.config)
+
+
+def test_rotation_keeping_old_keys_keeps_old_tokens_valid(lc: LocalCognito) -> None:
+    old = lc.mint("id")
+    lc.rotate_keys(keep_old=True)
+    assert decode_verify_jwt(lc.mint("id"), config=lc.config)["token_use"] == "id"
+    assert decode_verify_jwt(old, config=lc.config)["token_use"] == "id"
+
+
+# -- hosted-UI pages ----------------------------------------------------------------------
+
+
+def test_invalid_scope_comes_back_on_the_redirect_with_state(lc: LocalCognito) -> None:
+    url = lc.config.login_url(state="s-1", scopes=["email"])  # email without openid
+    resp = requests.get(url, allow_redirects=False, timeout=5)
+    assert resp.status_code == 302
+    location = resp.headers["Location"]
+    assert location.startswith(lc.config.redirect_uri + "?")
+    query = query_of(location)
+    assert (query["error"], query["state"]) == ("invalid_scope", "s-1")
+    assert "code" not in query
+
+
+def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(lc: LocalCognito) -> None:
+    url = lc.config.login_url(redirect_uri="https://evil.example.com/cb")
+    resp = requests.get(url, allow_redirects=False, timeout=5)
+    assert resp.status_code == 400 and "Location" not in resp.headers
+    assert "redirect_mismatch" in resp.text
+
+
+def test_logout_redirects_to_the_registered_sign_out_url(lc: LocalCognito) -> None:
+    resp = requests.get(lc.config.logout_url(), allow_redirects=False, timeout=5)
+    assert resp.status_code == 302 and resp.headers["Location"] == lc.config.logout_uri
+
+
+def test_logout_to_an_unregistered_url_is_refused(lc: LocalCognito) -> None:
+    url = lc.config.logout_url("https://evil.example.com/")
+    resp = requests.get(url, allow_redirects=False, timeout=5)
+    assert resp.status_code == 400 and "Location" not in resp.headers
