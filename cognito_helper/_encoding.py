@@ -10,15 +10,25 @@ from typing import Any, Dict, List, Tuple
 __all__ = ["b64url_decode", "b64url_encode", "json_object"]
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {c: i for i, c in enumerate(_ALPHABET)}
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}  # low bits of the last character that encode nothing
+
+
 def b64url_decode(segment: str) -> bytes:
     """Decode unpadded base64url text; raise ``ValueError`` on anything else.
 
     The caller has already checked the alphabet (``[A-Za-z0-9_-]``); a length of 1 mod 4
-    cannot be base64 and is refused rather than silently truncated.
+    cannot be base64 and is refused rather than silently truncated, and so is a last
+    character with unused bits set (a second spelling of the same bytes).
     """
     rem = len(segment) % 4
     if rem == 1:
         raise ValueError("base64url segment has an impossible length")
+    if rem and _VALUE.get(segment[-1], 0) & _UNUSED_BITS[rem]:
+        # Only one spelling of given bytes is accepted, so no two token strings carry the
+        # same signature (RFC 4648 section 3.5: the pad bits must be zero).
+        raise ValueError("non-canonical base64url (unused bits set)")
     try:
         return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except binascii.Error as exc:  # pragma: no cover - alphabet is checked before

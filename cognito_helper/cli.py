@@ -1,28 +1,47 @@
 """The ``cognito-helper`` command: a demo of the whole flow, and the daily chores.
 
-Exit codes: 0 success; 1 the token or grant was rejected; 2 usage or configuration error;
-3 Cognito (or its JWKS) unreachable. Secrets are printed only by the commands whose job is to
-print them (``exchange`` and ``refresh`` print tokens; ``login-url --pkce`` the verifier).
+``demo`` runs the hosted-UI flow against an embedded LocalCognito (``--serve`` keeps it
+running); ``login-url``, ``exchange``, ``refresh``, ``verify`` and ``decode`` work against
+the pool configured by the ``COGNITO_*`` variables or ``--config FILE``.
+
+Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
+2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one
+``error:`` line naming the exception and the reason, then a ``hint:`` saying what to fix.
+Secrets are printed only by the commands whose job is to print them (``exchange`` and
+``refresh`` print tokens, ``login-url --pkce`` the verifier, ``demo --serve`` the demo
+user's password); never a client secret.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import runpy
+import shlex
+import signal
 import sys
+import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple, Type
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TextIO, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 from . import __version__
-from .config import CognitoConfig, get_config
+from .config import CognitoConfig
 from .errors import (
     CognitoConnectionError,
     CognitoError,
     ConfigError,
+    InvalidClaimsError,
     InvalidGrantError,
+    InvalidSignatureError,
+    MalformedTokenError,
     TokenExchangeError,
+    TokenExpiredError,
     TokenVerificationError,
+    UnknownKeyError,
 )
 from .jwt_helper import decode_unverified, decode_verify_jwt
 from .token_helper import Tokens, get_cognito_tokens, get_user_info, revoke_token
@@ -31,44 +50,179 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "Demo-Passw0rd!"  # a LocalCognito test user: not a secret
+DEMO_EMAIL = "demo@example.com"
+DEFAULT_APP_URL = "http://localhost:5000"  # Flask's default port, as in config.example.py
+
+# Where each setting comes from when --config is not given.
+_ENV_NAMES = {
+    "user_pool_id": "COGNITO_USER_POOL_ID",
+    "client_id": "COGNITO_CLIENT_ID",
+    "client_secret": "COGNITO_CLIENT_SECRET",
+    "domain": "COGNITO_DOMAIN",
+    "redirect_uri": "COGNITO_REDIRECT_URI",
+    "logout_uri": "COGNITO_LOGOUT_URI",
+    "issuer": "COGNITO_ISSUER",
+    "jwks_url": "COGNITO_JWKS_URL",
+}
+
+_NOT_CONFIGURED = (
+    "no Cognito configuration: set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID (plus "
+    "COGNITO_DOMAIN and COGNITO_REDIRECT_URI to sign in, COGNITO_CLIENT_SECRET for a "
+    "confidential app client), or pass --config config.py (a copy of config.example.py). "
+    "No pool yet? `cognito-helper demo --serve` runs a local one and prints the variables."
+)
+
+_ENVIRONMENT_HELP = """\
+configuration (when --config is not given):
+  COGNITO_USER_POOL_ID   required, e.g. us-east-1_AbC123
+  COGNITO_CLIENT_ID      required
+  COGNITO_CLIENT_SECRET  confidential app clients only
+  COGNITO_DOMAIN         hosted-UI domain: prefix, custom host or URL
+  COGNITO_REDIRECT_URI   registered callback URL (login-url, exchange)
+  COGNITO_LOGOUT_URI     registered sign-out URL
+  COGNITO_REGION, COGNITO_SCOPES, COGNITO_ISSUER, COGNITO_JWKS_URL, COGNITO_JWKS: see README
+
+exit codes:
+  0 ok, 1 token or grant rejected, 2 usage or configuration error, 3 Cognito unreachable
+"""
+
+
+class _UsageError(Exception):
+    """The command line is wrong; the message says how to call it instead."""
+
+
+class _NotConfiguredError(ConfigError):
+    """Nothing is configured at all; the message lists every way to configure."""
+
 
 class _DemoStepError(Exception):
     """A demo step that did not behave as expected."""
 
 
+class _Context:
+    """One run of the command: its arguments, streams, and the config (loaded on first use)."""
+
+    def __init__(
+        self, args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Optional[TextIO]
+    ) -> None:
+        self.args = args
+        self.out = out
+        self.err = err
+        self.stdin = stdin
+        self.loaded: Optional[CognitoConfig] = None
+
+    @property
+    def config(self) -> CognitoConfig:
+        if self.loaded is None:
+            self.loaded = _load_config(getattr(self.args, "config", None))
+        return self.loaded
+
+    def setting(self, key: str) -> str:
+        """Where the user sets ``key``: the variable, or the key in their --config file."""
+        path = getattr(self.args, "config", None)
+        if path:
+            return f"'{key}' in {path}"
+        return _ENV_NAMES.get(key, "COGNITO_" + key.upper())
+
+
+# -- configuration ------------------------------------------------------------------------
+
+
 def _load_config(path: Optional[str]) -> CognitoConfig:
-    """The config from ``--config FILE`` (a copied config.example.py) or the environment."""
+    """The config from ``--config FILE`` (a copied config.example.py) or the environment.
+
+    The file is run as Python; it must leave a ``cognito_config`` dict (or CognitoConfig)
+    behind, as config.example.py does. Raises :class:`ConfigError` saying what to fix.
+    """
     if path is None:
-        return get_config()
-    try:
-        namespace = runpy.run_path(path)
-    except FileNotFoundError:
-        raise ConfigError(f"--config {path}: no such file") from None
-    except CognitoError:
-        raise
-    except Exception as exc:
-        raise ConfigError(f"--config {path} failed to run: {type(exc).__name__}: {exc}") from None
-    for value in namespace.values():
-        if isinstance(value, CognitoConfig):
-            return value
-    settings = namespace.get("cognito_config")
-    if isinstance(settings, dict):
-        return CognitoConfig.from_dict(settings)
-    try:
-        return get_config()  # the file may have called configure() itself
-    except ConfigError:
+        if not any(os.environ.get(n, "").strip() for n in _ENV_NAMES.values()):
+            raise _NotConfiguredError(_NOT_CONFIGURED)
+        missing = [
+            name
+            for name in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID")
+            if not os.environ.get(name, "").strip()
+        ]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set (other "
+                "COGNITO_* variables are): set them, or pass --config config.py (a copy of "
+                "config.example.py)"
+            )
+        return CognitoConfig.from_env()
+    if not Path(path).is_file():
         raise ConfigError(
-            f"--config {path} defines no 'cognito_config' dict or CognitoConfig "
-            "(copy config.example.py and fill it in)"
-        ) from None
+            f"--config {path}: no such file (copy config.example.py to config.py and fill it in)"
+        )
+    try:
+        namespace = runpy.run_path(path, run_name="cognito_helper_config")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except Exception as exc:
+        raise ConfigError(f"{path} failed to run: {type(exc).__name__}: {exc}") from None
+    settings = namespace.get("cognito_config")
+    if isinstance(settings, CognitoConfig):
+        return settings
+    if isinstance(settings, Mapping):
+        try:
+            return CognitoConfig.from_dict(settings)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    raise ConfigError(
+        f"{path} defines no 'cognito_config': define cognito_config = {{...}} with "
+        "user_pool_id, client_id, domain and redirect_uri, as config.example.py does"
+    )
 
 
-def _read_token(value: Optional[str], stdin: TextIO) -> str:
+# -- reading arguments --------------------------------------------------------------------
+
+
+def _read_value(value: Optional[str], ctx: _Context, what: str) -> str:
+    """An argument, or standard input when it is omitted or ``-``; never empty."""
     if value is None or value == "-":
-        if stdin.isatty():
-            raise ConfigError("give the token as an argument or on standard input")
-        return stdin.read().strip()
-    return value.strip()
+        stdin = ctx.stdin
+        if stdin is None or stdin.isatty():
+            raise _UsageError(f"no {what} given: pass it as an argument or pipe it on stdin")
+        value = stdin.read()
+    value = value.strip()
+    if not value:
+        raise _UsageError(f"the {what} is empty: pass it as an argument or pipe it on stdin")
+    return value
+
+
+def _read_jwt(value: Optional[str], ctx: _Context) -> str:
+    """A JWT from the argument or stdin; a pasted ``Authorization: Bearer ...`` value is fine."""
+    token = _read_value(value, ctx, "token")
+    for prefix in ("authorization:", "bearer "):
+        if token.lower().startswith(prefix):
+            token = token[len(prefix) :].strip()
+    if token.count(".") == 4:
+        raise MalformedTokenError(
+            "this has 5 dot-separated parts: it is a refresh token (an encrypted JWE) that only "
+            "Cognito can read; use `cognito-helper refresh` with it instead"
+        )
+    return token
+
+
+def _code_from(value: str) -> str:
+    """The authorization code, also from a pasted redirect URL (``...?code=...&state=...``)."""
+    if "://" not in value:
+        return value
+    query = parse_qs(urlsplit(value).query)
+    if "error" in query:
+        description = query.get("error_description", [""])[0]
+        raise _UsageError(
+            f"the redirect carries error={query['error'][0]} {description}".rstrip()
+            + ": the sign-in failed, so there is no code to exchange"
+        )
+    codes = query.get("code")
+    if not codes:
+        raise _UsageError("the URL has no ?code= parameter: pass the code or the redirect URL")
+    return codes[0]
+
+
+# -- output -------------------------------------------------------------------------------
 
 
 def _human_delta(seconds: float) -> str:
@@ -80,9 +234,13 @@ def _human_delta(seconds: float) -> str:
 
 
 def _describe_time(claim: str, value: Any, now: float) -> Optional[str]:
+    """``2025-01-01 12:00:00 UTC (expires in 42 min)`` for a numeric time claim, else None."""
     if type(value) not in (int, float):
         return None
-    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(value))
+    try:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(value))
+    except (OverflowError, OSError, ValueError):
+        return None
     delta = value - now
     if claim == "exp":
         rel = (
@@ -90,6 +248,8 @@ def _describe_time(claim: str, value: Any, now: float) -> Optional[str]:
             if delta > 0
             else f"expired {_human_delta(delta)} ago"
         )
+    elif claim == "nbf" and delta > 0:
+        rel = f"not valid for another {_human_delta(delta)}"
     else:
         rel = f"{_human_delta(delta)} ago" if delta <= 0 else f"in {_human_delta(delta)}"
     return f"{when} ({rel})"
@@ -112,10 +272,10 @@ def _tokens_json(tokens: Tokens) -> Dict[str, Any]:
 # -- subcommands --------------------------------------------------------------------------
 
 
-def _cmd_login_url(args: argparse.Namespace, out: TextIO) -> int:
-    config = _load_config(args.config)
+def _cmd_login_url(ctx: _Context) -> int:
+    args, config = ctx.args, ctx.config
     if args.pkce:
-        login = config.start_login()
+        login = config.start_login(redirect_uri=args.redirect_uri)
         _print_json(
             {
                 "url": login.url,
@@ -123,265 +283,510 @@ def _cmd_login_url(args: argparse.Namespace, out: TextIO) -> int:
                 "nonce": login.nonce,
                 "code_verifier": login.code_verifier,
             },
-            out,
+            ctx.out,
+        )
+        ctx.err.write(
+            "next: open the url and sign in; then run\n"
+            "  cognito-helper exchange CODE_OR_REDIRECT_URL --code-verifier CODE_VERIFIER\n"
         )
     else:
-        out.write(config.login_url(state=args.state) + "\n")
+        ctx.out.write(config.login_url(state=args.state, redirect_uri=args.redirect_uri) + "\n")
     return EXIT_OK
 
 
-def _cmd_exchange(args: argparse.Namespace, out: TextIO) -> int:
-    config = _load_config(args.config)
+def _cmd_exchange(ctx: _Context) -> int:
+    args = ctx.args
+    code = _code_from(_read_value(args.code, ctx, "code"))
     tokens = get_cognito_tokens(
-        args.code, config=config, code_verifier=args.code_verifier, redirect_uri=args.redirect_uri
+        code, config=ctx.config, code_verifier=args.code_verifier, redirect_uri=args.redirect_uri
     )
-    _print_json(_tokens_json(tokens), out)
+    _print_json(_tokens_json(tokens), ctx.out)
     return EXIT_OK
 
 
-def _cmd_refresh(args: argparse.Namespace, out: TextIO) -> int:
-    config = _load_config(args.config)
-    tokens = get_cognito_tokens(
-        refresh_token=_read_token(args.refresh_token, sys.stdin), config=config
+def _cmd_refresh(ctx: _Context) -> int:
+    refresh_token = _read_value(ctx.args.refresh_token, ctx, "refresh token")
+    tokens = get_cognito_tokens(refresh_token=refresh_token, config=ctx.config)
+    _print_json(_tokens_json(tokens), ctx.out)
+    return EXIT_OK
+
+
+def _cmd_verify(ctx: _Context) -> int:
+    args = ctx.args
+    token = _read_jwt(args.token, ctx)
+    claims = decode_verify_jwt(
+        token, config=ctx.config, token_use=args.token_use, leeway=args.leeway
     )
-    _print_json(_tokens_json(tokens), out)
+    _print_json(claims, ctx.out)
     return EXIT_OK
 
 
-def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    config = _load_config(args.config)
-    token = _read_token(args.token, sys.stdin)
-    claims = decode_verify_jwt(token, config=config, token_use=args.token_use, leeway=args.leeway)
-    _print_json(claims, out)
-    return EXIT_OK
-
-
-def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
-    token = _read_token(args.token, sys.stdin)
+def _cmd_decode(ctx: _Context) -> int:
+    token = _read_jwt(ctx.args.token, ctx)
     header, claims = decode_unverified(token)
-    now = time.time()
-    out.write("*** UNVERIFIED: signature, issuer and expiry NOT checked. Do not trust. ***\n")
+    out, now = ctx.out, time.time()
+    banner = "*** UNVERIFIED: signature, issuer, audience and expiry were NOT checked. ***"
+    out.write(
+        banner + "\n*** Do not trust these claims; `cognito-helper verify` checks them. ***\n"
+    )
     out.write("header:\n")
     _print_json(header, out)
-    out.write("claims:\n")
+    out.write("claims (unverified):\n")
     _print_json(claims, out)
-    for claim in ("exp", "iat", "auth_time", "nbf"):
-        described = _describe_time(claim, claims.get(claim), now)
-        if described:
-            out.write(f"{claim}: {described}\n")
+    times = [(c, _describe_time(c, claims.get(c), now)) for c in ("exp", "iat", "auth_time", "nbf")]
+    shown = [(claim, text) for claim, text in times if text]
+    if shown:
+        out.write("times:\n")
+        for claim, text in shown:
+            out.write(f"  {claim:<9} {text}\n")
+    out.write(banner + "\n")
     return EXIT_OK
 
 
-def _step(out: TextIO, number: int, title: str) -> None:
+# -- demo ---------------------------------------------------------------------------------
+
+
+def _cmd_demo(ctx: _Context) -> int:
+    from .testing import LocalCognito  # only now: it generates RSA keys
+
+    app_url = ctx.args.app_url.rstrip("/")
+    lc = LocalCognito(
+        redirect_uri=app_url + "/cognito_redirect",
+        logout_uri=app_url + "/",
+        port=ctx.args.port,
+        token_lifetime=3600,
+        refresh_token_rotation=False,
+    )
+    try:
+        lc.start()
+    except OSError as exc:
+        raise _UsageError(
+            f"cannot listen on 127.0.0.1:{ctx.args.port} ({exc.strerror or exc}): "
+            "choose another --port"
+        ) from None
+    try:
+        lc.add_user(DEMO_USERNAME, DEMO_PASSWORD, email=DEMO_EMAIL, groups=["demo-users"])
+        if ctx.args.serve:
+            return _serve(lc, ctx.out)
+        return _demo_flow(lc, ctx.out)
+    finally:
+        lc.stop()
+
+
+def _serve(lc: Any, out: TextIO) -> int:
+    config: CognitoConfig = lc.config
+    out.write(f"LocalCognito, a local stand-in for a Cognito user pool, is running at {lc.url}\n")
+    out.write(f"  user pool  {config.user_pool_id}\n")
+    out.write(f"  app client {config.client_id} (public: no client secret)\n")
+    out.write(f"  callback   {config.redirect_uri}\n")
+    out.write(f"  sign-out   {config.logout_uri}\n")
+    out.write(f"  demo user  {DEMO_USERNAME} / {DEMO_PASSWORD} ({DEMO_EMAIL})\n\n")
+    out.write("Point an app (or this command) at it:\n\n")
+    env = {
+        "COGNITO_USER_POOL_ID": config.user_pool_id,
+        "COGNITO_CLIENT_ID": config.client_id,
+        "COGNITO_DOMAIN": lc.url,
+        "COGNITO_REDIRECT_URI": config.redirect_uri or "",
+        "COGNITO_LOGOUT_URI": config.logout_uri or "",
+        "COGNITO_ISSUER": config.issuers[0],
+        "COGNITO_JWKS_URL": config.jwks_url or "",
+    }
+    for name, value in env.items():
+        out.write(f"export {name}={shlex.quote(value)}\n")
+    out.write(
+        "\nThen e.g. `cognito-helper login-url --pkce`, or `python examples/flask_app.py`.\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    out.flush()
+    if threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) stops it as cleanly as Ctrl+C does.
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.write("stopped\n")
+        return EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _demo_step(out: TextIO, number: int, title: str) -> Iterator[None]:
+    """Print a step's title; turn anything it raises into a failure naming the step."""
     out.write(f"\n[{number}] {title}\n")
+    try:
+        yield
+    except _DemoStepError as exc:
+        raise _DemoStepError(f"step {number} failed: {exc}") from exc
+    except Exception as exc:
+        raise _DemoStepError(f"step {number} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _show(out: TextIO, label: str, value: Any) -> None:
     out.write(f"    {label}: {value}\n")
 
 
-def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .testing import LocalCognito  # only now: it generates keys
-
-    with LocalCognito(token_lifetime=3600, refresh_token_rotation=False) as lc:
-        username, password, email = "demo", "Demo-Passw0rd!", "demo@example.com"
-        lc.add_user(username, password, email=email, groups=["demo-users"])
-        config = lc.config
-        if args.serve:
-            out.write(f"LocalCognito is serving at {lc.url}\n")
-            out.write(f"Sign in as {username!r} with password {password!r}.\n\n")
-            out.write("Point your app at it with:\n")
-            env = {
-                "COGNITO_USER_POOL_ID": config.user_pool_id,
-                "COGNITO_CLIENT_ID": config.client_id,
-                "COGNITO_DOMAIN": lc.url,
-                "COGNITO_REDIRECT_URI": config.redirect_uri or "",
-                "COGNITO_LOGOUT_URI": config.logout_uri or "",
-                "COGNITO_ISSUER": config.issuers[0],
-                "COGNITO_JWKS_URL": config.jwks_url or "",
-            }
-            for name, value in env.items():
-                out.write(f"  export {name}={value}\n")
-            out.write("\nPress Ctrl+C to stop.\n")
-            out.flush()
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return EXIT_OK
-        return _demo_flow(lc, config, username, password, email, out)
-
-
-def _demo_flow(
-    lc: Any, config: CognitoConfig, username: str, password: str, email: str, out: TextIO
-) -> int:
+def _demo_flow(lc: Any, out: TextIO) -> int:
+    config: CognitoConfig = lc.config
     out.write(f"cognito-helper {__version__} demo: the hosted-UI flow against LocalCognito\n")
     out.write(f"LocalCognito at {lc.url}, pool {config.user_pool_id}, client {config.client_id}\n")
 
-    _step(out, 1, "start_login(): state, nonce and a PKCE verifier; send the user to:")
-    login = config.start_login()
-    _show(out, "url", login.url)
+    with _demo_step(out, 1, "start_login(): state, nonce and a PKCE verifier; send the user to:"):
+        login = config.start_login()
+        _show(out, "url", login.url)
+        _show(out, "kept server-side", "state, nonce, code_verifier")
 
-    _step(out, 2, f"the user signs in on the hosted UI as {username!r}; Cognito redirects back")
-    redirect = lc.sign_in(login.url, username, password)
-    from urllib.parse import parse_qs, urlsplit
+    with _demo_step(out, 2, f"the user signs in on the hosted UI as {DEMO_USERNAME!r}"):
+        redirect = lc.sign_in(login.url, DEMO_USERNAME, DEMO_PASSWORD)
+        query = {k: v[0] for k, v in parse_qs(urlsplit(redirect).query).items()}
+        if query.get("state") != login.state or "code" not in query:
+            raise _DemoStepError("the redirect did not carry our state and a code")
+        _show(out, "redirect", redirect.split("?", 1)[0] + "?code=<code>&state=<state matches>")
 
-    query = {k: v[0] for k, v in parse_qs(urlsplit(redirect).query).items()}
-    if query.get("state") != login.state or "code" not in query:
-        raise _DemoStepError("the redirect did not carry our state and a code")
-    _show(out, "redirect", redirect.split("?", 1)[0] + "?code=<code>&state=<state matches>")
+    with _demo_step(out, 3, "get_cognito_tokens(code, code_verifier=...): exchange the code"):
+        tokens = get_cognito_tokens(query["code"], config=config, code_verifier=login.code_verifier)
+        if tokens.id_token is None or tokens.refresh_token is None:
+            raise _DemoStepError("the exchange did not return an ID token and a refresh token")
+        id_token, refresh_token = tokens.id_token, tokens.refresh_token
+        _show(out, "received", f"id, access and refresh tokens; expires_in={tokens.expires_in}")
 
-    _step(out, 3, "get_cognito_tokens(code, code_verifier=...): exchange the code with PKCE")
-    tokens = get_cognito_tokens(query["code"], config=config, code_verifier=login.code_verifier)
-    _show(out, "received", f"id_token, access_token, refresh_token; expires_in={tokens.expires_in}")
+    with _demo_step(out, 4, "decode_verify_jwt(): verify both (signature, iss, client, nonce)"):
+        id_claims = decode_verify_jwt(
+            id_token,
+            config=config,
+            token_use="id",
+            nonce=login.nonce,
+            access_token=tokens.access_token,
+        )
+        access_claims = decode_verify_jwt(tokens.access_token, config=config, token_use="access")
+        for claim in ("sub", "cognito:username", "email", "cognito:groups", "aud"):
+            _show(out, f"id token {claim}", id_claims.get(claim))
+        _show(out, "id token nonce", "matches the one from start_login()")
+        _show(out, "id token exp", _describe_time("exp", id_claims["exp"], time.time()))
+        _show(out, "access token scope", access_claims.get("scope"))
+        _show(out, "access token client_id", access_claims.get("client_id"))
 
-    _step(out, 4, "decode_verify_jwt(): verify both tokens (signature, iss, client, nonce...)")
-    assert tokens.id_token is not None
-    id_claims = decode_verify_jwt(
-        tokens.id_token,
-        config=config,
-        token_use="id",
-        nonce=login.nonce,
-        access_token=tokens.access_token,
-    )
-    access_claims = decode_verify_jwt(tokens.access_token, config=config, token_use="access")
-    for claim in ("sub", "cognito:username", "email", "cognito:groups", "aud"):
-        _show(out, f"id token {claim}", id_claims.get(claim))
-    _show(out, "id token exp", _describe_time("exp", id_claims["exp"], time.time()))
-    _show(out, "access token scope", access_claims.get("scope"))
-    _show(out, "access token client_id", access_claims.get("client_id"))
+    with _demo_step(out, 5, "get_cognito_tokens(refresh_token=...): new tokens, no sign-in"):
+        refreshed = get_cognito_tokens(refresh_token=refresh_token, config=config)
+        again = decode_verify_jwt(refreshed.access_token, config=config, token_use="access")
+        if again["sub"] != id_claims["sub"]:
+            raise _DemoStepError("the refreshed access token is for another user")
+        _show(out, "new access token verified for sub", again["sub"])
 
-    _step(out, 5, "get_cognito_tokens(refresh_token=...): fresh tokens without a sign-in")
-    refreshed = get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
-    assert refreshed.id_token is not None
-    again = decode_verify_jwt(refreshed.id_token, config=config, token_use="id")
-    if again["sub"] != id_claims["sub"]:
-        raise _DemoStepError("the refreshed ID token is for another user")
-    _show(out, "new id token verified for sub", again["sub"])
+    with _demo_step(out, 6, "get_user_info(access_token): the user's attributes from userInfo"):
+        info = get_user_info(refreshed.access_token, config=config)
+        if info.get("email") != DEMO_EMAIL:
+            raise _DemoStepError("userInfo did not return the user's email")
+        _show(out, "userInfo", json.dumps(info, sort_keys=True))
 
-    _step(out, 6, "get_user_info(access_token): the user's attributes from /oauth2/userInfo")
-    info = get_user_info(refreshed.access_token, config=config)
-    if info.get("email") != email:
-        raise _DemoStepError("userInfo did not return the user's email")
-    _show(out, "userInfo", json.dumps(info, sort_keys=True))
+    with _demo_step(out, 7, "revoke_token(refresh_token): sign the user out everywhere"):
+        revoke_token(refresh_token, config=config)
+        _show(out, "revoked", "ok")
 
-    _step(out, 7, "revoke_token(refresh_token): sign the user out everywhere")
-    assert tokens.refresh_token is not None
-    revoke_token(tokens.refresh_token, config=config)
-    _show(out, "revoked", "ok")
-
-    _step(out, 8, "the revoked refresh token no longer works")
-    try:
-        get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
-    except InvalidGrantError as exc:
-        _show(out, "InvalidGrantError as expected", exc.error)
-    else:
-        raise _DemoStepError("a revoked refresh token still worked")
+    with _demo_step(out, 8, "the revoked refresh token no longer works"):
+        try:
+            get_cognito_tokens(refresh_token=refresh_token, config=config)
+        except InvalidGrantError as exc:
+            _show(out, "InvalidGrantError as expected", exc.error)
+        else:
+            raise _DemoStepError("a revoked refresh token still worked")
 
     out.write("\nEvery step behaved as expected. Sign-out URL for the browser:\n")
     out.write(f"    {config.logout_url()}\n")
     return EXIT_OK
 
 
-# -- entry point --------------------------------------------------------------------------
+# -- the parser ---------------------------------------------------------------------------
 
 
 def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="cognito-helper",
-        description="Amazon Cognito hosted-UI helper: demo, sign-in URLs, token exchange, "
-        "verification. Configuration comes from COGNITO_* variables or --config FILE "
-        "(a copy of config.example.py).",
+        description="Amazon Cognito hosted-UI helper: a demo of the whole sign-in flow, "
+        "sign-in URLs, code and refresh-token exchange, token verification and decoding.",
+        epilog=_ENVIRONMENT_HELP,
+        formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"cognito-helper {__version__}")
+    config_help = "a config.py defining cognito_config (a copy of config.example.py)"
+    parser.add_argument("--config", metavar="FILE", help=config_help)
+    # Also accepted after the subcommand; SUPPRESS keeps a value given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", help="a config.py defining cognito_config")
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=config_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    demo = sub.add_parser("demo", help="run the whole sign-in flow against a local Cognito")
+    def add(
+        name: str,
+        summary: str,
+        description: str,
+        run: Callable[[_Context], int],
+        *,
+        parents: Sequence[argparse.ArgumentParser] = (common,),
+    ) -> argparse.ArgumentParser:
+        command = sub.add_parser(
+            name,
+            parents=list(parents),
+            help=summary,
+            description=description,
+            epilog=_ENVIRONMENT_HELP if parents else None,
+            formatter_class=formatter,
+        )
+        command.set_defaults(run=run)
+        return command
+
+    demo = add(
+        "demo",
+        "run the whole sign-in flow against a local Cognito (no AWS needed)",
+        "Start LocalCognito, create the user 'demo', and walk the hosted-UI flow through the\n"
+        "library: sign-in URL, sign-in, code exchange with PKCE, verification, refresh,\n"
+        "userInfo, revocation. Exits 0 only if every step behaved as expected.\n"
+        "With --serve, keep LocalCognito running and print the COGNITO_* variables that\n"
+        "point an app (or the other commands) at it.",
+        _cmd_demo,
+        parents=(),
+    )
     demo.add_argument(
-        "--serve",
-        action="store_true",
-        help="keep LocalCognito running and print its config instead",
+        "--serve", action="store_true", help="keep LocalCognito running and print its config"
     )
-    demo.set_defaults(run=_cmd_demo)
+    demo.add_argument(
+        "--port", type=int, default=0, help="port for LocalCognito (default: a free one)"
+    )
+    demo.add_argument(
+        "--app-url",
+        default=DEFAULT_APP_URL,
+        metavar="URL",
+        help="your app's base URL: registers URL/cognito_redirect as the callback and URL/ as "
+        f"the sign-out URL (default {DEFAULT_APP_URL})",
+    )
 
-    login = sub.add_parser("login-url", parents=[common], help="print a sign-in URL")
+    login = add(
+        "login-url",
+        "print a sign-in URL for the configured pool",
+        "Print the hosted-UI /oauth2/authorize URL. With --pkce, print JSON with the URL and\n"
+        "the state, nonce and PKCE code_verifier it was made with (keep the verifier for\n"
+        "`exchange --code-verifier`).",
+        _cmd_login_url,
+    )
     login.add_argument(
-        "--pkce",
-        action="store_true",
-        help="add state, nonce and PKCE; print them (and the verifier) as JSON",
+        "--pkce", action="store_true", help="add state, nonce and PKCE; print them as JSON"
     )
-    login.add_argument("--state", help="an opaque state value to include")
-    login.set_defaults(run=_cmd_login_url)
+    login.add_argument("--state", help="an opaque state value to include (without --pkce)")
+    login.add_argument("--redirect-uri", metavar="URL", help="instead of COGNITO_REDIRECT_URI")
 
-    exchange = sub.add_parser(
+    exchange = add(
         "exchange",
-        parents=[common],
-        help="exchange an authorization code; prints the tokens as JSON",
+        "exchange an authorization code for tokens (prints them as JSON)",
+        "Exchange an authorization code at /oauth2/token and print the tokens as JSON.\n"
+        "CODE may also be the whole redirect URL the browser landed on, or '-' for stdin.\n"
+        "Codes are single-use and live 5 minutes.",
+        _cmd_exchange,
     )
-    exchange.add_argument("code")
-    exchange.add_argument("--code-verifier", help="the PKCE verifier from login-url --pkce")
-    exchange.add_argument("--redirect-uri", help="override the configured redirect URI")
-    exchange.set_defaults(run=_cmd_exchange)
-
-    refresh = sub.add_parser(
-        "refresh", parents=[common], help="refresh tokens; prints them as JSON"
+    exchange.add_argument("code", metavar="CODE", help="the code, or the redirect URL with ?code=")
+    exchange.add_argument(
+        "--code-verifier", metavar="V", help="the PKCE verifier from `login-url --pkce`"
     )
-    refresh.add_argument("refresh_token", nargs="?", help="the refresh token ('-': stdin)")
-    refresh.set_defaults(run=_cmd_refresh)
-
-    verify = sub.add_parser(
-        "verify", parents=[common], help="verify a token; prints its claims as JSON"
+    exchange.add_argument(
+        "--redirect-uri", metavar="URL", help="the one used to sign in (default: configured)"
     )
-    verify.add_argument("token", nargs="?", help="the JWT ('-' or omitted: stdin)")
-    verify.add_argument("--token-use", choices=["id", "access"])
-    verify.add_argument("--leeway", type=float, default=0, help="seconds of grace on exp")
-    verify.set_defaults(run=_cmd_verify)
 
-    decode = sub.add_parser("decode", help="show a token's header and claims WITHOUT verifying")
-    decode.add_argument("token", nargs="?", help="the JWT ('-' or omitted: stdin)")
-    decode.set_defaults(run=_cmd_decode)
+    refresh = add(
+        "refresh",
+        "get new tokens with a refresh token (prints them as JSON)",
+        "Use a refresh token at /oauth2/token and print the new tokens as JSON. The refresh\n"
+        "token is read from stdin when omitted or '-' (keeps it out of shell history).",
+        _cmd_refresh,
+    )
+    refresh.add_argument(
+        "refresh_token", metavar="REFRESH_TOKEN", nargs="?", help="omitted or '-': stdin"
+    )
+
+    verify = add(
+        "verify",
+        "verify a token; prints its claims as JSON",
+        "Verify an ID or access token with every check AWS requires (RS256 signature with the\n"
+        "pool's JWKS, exp, iss, token_use, aud/client_id) and print its claims as JSON.\n"
+        "On failure, print the check that failed and exit 1.",
+        _cmd_verify,
+    )
+    verify.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+    verify.add_argument(
+        "--token-use", choices=["id", "access"], help="require this kind (default: either)"
+    )
+    verify.add_argument(
+        "--leeway",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="grace for clock skew on exp, nbf and iat (default 0)",
+    )
+
+    decode = add(
+        "decode",
+        "show a token's header and claims WITHOUT verifying",
+        "Show a JWT's header and claims WITHOUT verifying anything, with readable times\n"
+        "(expires in 42 min / expired 3 h ago). Needs no configuration. Never trust the\n"
+        "output: anyone can make a token that decodes to anything; use `verify`.",
+        _cmd_decode,
+        parents=(),
+    )
+    decode.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
     return parser
 
 
-def _fail(err: TextIO, exc: BaseException, hint: str) -> None:
-    err.write(f"error: {type(exc).__name__}: {exc}\n")
-    if hint:
-        err.write(f"hint: {hint}\n")
+# -- errors -------------------------------------------------------------------------------
+
+_CHECKS: Tuple[Tuple[type, str], ...] = (
+    (MalformedTokenError, "format (three base64url parts, RS256 header with a kid)"),
+    (UnknownKeyError, "signing key (the kid is not in the pool's JWKS)"),
+    (InvalidSignatureError, "signature"),
+    (TokenExpiredError, "expiry (exp)"),
+)
+
+
+def _verification_failure(exc: TokenVerificationError, ctx: _Context) -> Tuple[str, str]:
+    """(which check failed, what to do) for a rejected token."""
+    if isinstance(exc, InvalidClaimsError):
+        claim = exc.claim or "?"
+        hints = {
+            "iss": f"the token is from another pool: check {ctx.setting('user_pool_id')} "
+            f"(and {ctx.setting('issuer')} for the UPDATED issuer form)",
+            "aud": f"the token was issued to another app client: check {ctx.setting('client_id')}",
+            "client_id": "the token was issued to another app client: check "
+            f"{ctx.setting('client_id')}",
+            "token_use": "it is the other kind of token: change or drop --token-use",
+            "nbf": "the token is not valid yet; --leeway N tolerates clock skew",
+            "iat": "the token claims to be issued in the future: check this machine's clock",
+        }
+        return f"claim {claim!r}", hints.get(claim, "")
+    check = next((name for kind, name in _CHECKS if isinstance(exc, kind)), "verification")
+    hints_by_kind = {
+        MalformedTokenError: "pass the whole JWT (header.payload.signature), e.g. from the "
+        "token endpoint's id_token or access_token",
+        UnknownKeyError: f"the token was not signed by this pool: check "
+        f"{ctx.setting('user_pool_id')} (or {ctx.setting('jwks_url')})",
+        InvalidSignatureError: "the token was altered, or signed by someone else: do not trust it",
+        TokenExpiredError: "get new tokens with `cognito-helper refresh`; --leeway N tolerates "
+        "N seconds of clock skew",
+    }
+    hint = next((h for kind, h in hints_by_kind.items() if isinstance(exc, kind)), "")
+    return check, hint
+
+
+def _exchange_hint(exc: TokenExchangeError, ctx: _Context) -> str:
+    if isinstance(exc, InvalidGrantError):
+        if ctx.args.command == "exchange":
+            return (
+                "the code was already used or expired (codes live 5 minutes), or "
+                "--code-verifier / the redirect URI differ from the sign-in's: sign in again "
+                "with a fresh `cognito-helper login-url --pkce`"
+            )
+        return "the refresh token expired or was revoked: the user must sign in again"
+    hints = {
+        "invalid_client": f"check {ctx.setting('client_id')} and {ctx.setting('client_secret')} "
+        "(a confidential app client needs its secret; a public one must have none)",
+        "unauthorized_client": "the redirect URI must be the sign-in's and registered on the app "
+        f"client (check {ctx.setting('redirect_uri')} or --redirect-uri), and the app client "
+        "must allow this grant",
+        "invalid_request": "a parameter is missing or malformed; see `cognito-helper "
+        f"{ctx.args.command} --help`",
+        "invalid_scope": "the app client does not allow the scopes asked for (COGNITO_SCOPES)",
+    }
+    return hints.get(exc.error or "", "")
+
+
+def _config_hint(exc: ConfigError, ctx: _Context) -> str:
+    """Which setting to fix, and where, for a configuration error."""
+    message = str(exc).removeprefix("from the COGNITO_* environment variables: ")
+    field = message.split(" ", 1)[0].strip("'")
+    path = getattr(ctx.args, "config", None)
+    if field in _ENV_NAMES:
+        hint = f"set {ctx.setting(field)}"
+        if field == "redirect_uri" and ctx.args.command in ("login-url", "exchange"):
+            hint += " or pass --redirect-uri"
+        return hint
+    if path and not Path(path).is_file():
+        return "check the --config path"
+    if path:
+        return f"fix {path} (compare it with config.example.py)"
+    return "check the COGNITO_* variables (listed in `cognito-helper --help`)"
+
+
+def _diagnose(exc: BaseException, ctx: _Context) -> Tuple[int, List[str]]:
+    """The exit code and the lines to print for an error."""
+    name = type(exc).__name__
+    command = ctx.args.command
+    if isinstance(exc, _UsageError):
+        return EXIT_USAGE, [f"error: {exc}", f"hint: see `cognito-helper {command} --help`"]
+    if isinstance(exc, ValueError):
+        return EXIT_USAGE, [
+            f"error: invalid argument: {exc}",
+            f"hint: see `cognito-helper {command} --help`",
+        ]
+    if isinstance(exc, _DemoStepError):
+        return EXIT_REJECTED, [
+            f"error: {exc}",
+            "hint: the demo flow did not behave as expected; please report this",
+        ]
+    if isinstance(exc, _NotConfiguredError):
+        return EXIT_USAGE, [f"error: ConfigError: {exc}"]
+    lines = [f"error: {name}: {exc}"]
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE, [*lines, f"hint: {_config_hint(exc, ctx)}"]
+    if isinstance(exc, CognitoConnectionError):
+        config = ctx.loaded
+        if command == "verify" and config is not None:
+            hint = (
+                f"the JWKS URL {config.jwks_url} could not be used: check "
+                f"{ctx.setting('user_pool_id')} (or {ctx.setting('jwks_url')}) and the network"
+            )
+        elif config is not None and config.domain:
+            hint = (
+                f"the hosted-UI domain {config.domain} could not be used: check "
+                f"{ctx.setting('domain')} and the network"
+            )
+        else:
+            hint = "check the network"
+        return EXIT_UNREACHABLE, [*lines, f"hint: {hint}, then try again"]
+    if isinstance(exc, TokenVerificationError):
+        check, hint = _verification_failure(exc, ctx)
+        lines.append(f"failed check: {check}")
+        return EXIT_REJECTED, [*lines, f"hint: {hint}"] if hint else lines
+    if isinstance(exc, TokenExchangeError):
+        hint = _exchange_hint(exc, ctx)
+        return EXIT_REJECTED, [*lines, f"hint: {hint}"] if hint else lines
+    return EXIT_REJECTED, lines  # another CognitoError
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line; return the exit code (see the module docstring)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    out, err = sys.stdout, sys.stderr
-    handlers: List[Tuple[Type[Exception], int, str]] = [
-        (
-            ConfigError,
-            EXIT_USAGE,
-            "set COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, COGNITO_DOMAIN "
-            "(and COGNITO_REDIRECT_URI) or pass --config config.py",
-        ),
-        (CognitoConnectionError, EXIT_UNREACHABLE, "check the domain / network; try again"),
-        (InvalidGrantError, EXIT_REJECTED, "the code or refresh token is dead: sign in again"),
-        (TokenExchangeError, EXIT_REJECTED, ""),
-        (TokenVerificationError, EXIT_REJECTED, ""),
-        (ValueError, EXIT_USAGE, ""),
-        (_DemoStepError, EXIT_REJECTED, "the demo flow did not behave as expected"),
-    ]
-    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    """Run the ``cognito-helper`` command line; return its exit code.
+
+    0 success, 1 token or grant rejected, 2 usage or configuration error, 3 Cognito
+    unreachable. ``argv`` defaults to ``sys.argv[1:]``; argparse itself exits with 2 on a
+    malformed command line.
+    """
+    args = _parser().parse_args(argv)
+    ctx = _Context(args, sys.stdout, sys.stderr, sys.stdin)
+    run: Callable[[_Context], int] = args.run
     try:
-        return run(args, out)
+        return run(ctx)
     except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python's final
+        # flush of stdout from complaining about it again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except tuple(kind for kind, _, _ in handlers) as exc:
-        for kind, code, hint in handlers:
-            if isinstance(exc, kind):
-                _fail(err, exc, hint)
-                return code
-        raise  # pragma: no cover
+    except KeyboardInterrupt:
+        return 130
+    except (_UsageError, ValueError, _DemoStepError, CognitoError) as exc:
+        code, lines = _diagnose(exc, ctx)
+        ctx.out.flush()
+        ctx.err.write("".join(line + "\n" for line in lines))
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,574 @@
+"""The ``cognito-helper`` command, run as a real subprocess against a LocalCognito.
+
+Each test runs the installed console script (``python -m cognito_helper`` where noted) with
+``COGNITO_*`` variables pointing at a LocalCognito in this process, and checks what a user
+sees: stdout, stderr and the exit code (0 ok, 1 rejected, 2 usage/config, 3 unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from cognito_helper import pkce_challenge
+from cognito_helper.testing import LocalCognito
+
+from .tokens import KeyPair
+
+SCRIPT = Path(sys.executable).with_name("cognito-helper")
+SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "verify", "decode"]
+PASSWORD = "Alice-Passw0rd!"
+SECRET = "client-secret-that-must-never-be-printed-0123456789"
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_env() -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def run(
+    *args: str,
+    env: Optional[Dict[str, str]] = None,
+    stdin: Optional[str] = None,
+    module: bool = False,
+    timeout: float = 30,
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "cognito_helper"] if module else [str(SCRIPT)]
+    return subprocess.run(
+        [*command, *args],
+        env=base_env() if env is None else env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def lc() -> Iterator[LocalCognito]:
+    with LocalCognito() as provider:
+        provider.add_user("alice", PASSWORD, email="alice@example.com", groups=["admins"])
+        yield provider
+
+
+@pytest.fixture
+def env(lc: LocalCognito) -> Dict[str, str]:
+    """COGNITO_* for the LocalCognito, as `cognito-helper demo --serve` prints them."""
+    config = lc.config
+    return {
+        **base_env(),
+        "COGNITO_USER_POOL_ID": config.user_pool_id,
+        "COGNITO_CLIENT_ID": config.client_id,
+        "COGNITO_DOMAIN": lc.url,
+        "COGNITO_REDIRECT_URI": str(config.redirect_uri),
+        "COGNITO_LOGOUT_URI": str(config.logout_uri),
+        "COGNITO_ISSUER": lc.issuer,
+        "COGNITO_JWKS_URL": lc.jwks_url,
+    }
+
+
+def sign_in(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
+    """`login-url --pkce`, then the browser's part; returns the JSON plus the code."""
+    result = run("login-url", "--pkce", env=env)
+    assert result.returncode == 0, result.stderr
+    login = json.loads(result.stdout)
+    redirect = lc.sign_in(login["url"], "alice", PASSWORD)
+    login["redirect"] = redirect
+    login["code"] = parse_qs(urlsplit(redirect).query)["code"][0]
+    return login
+
+
+def tokens_for(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
+    login = sign_in(lc, env)
+    result = run("exchange", login["code"], "--code-verifier", login["code_verifier"], env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> List[str]:
+    return result.stderr.strip().splitlines()
+
+
+# -- the command itself --------------------------------------------------------------------
+
+
+def test_console_script_is_installed_next_to_the_interpreter() -> None:
+    assert SCRIPT.is_file(), f"{SCRIPT} missing: pip install -e . installs it"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in SUBCOMMANDS)])
+def test_help_exits_0_for_the_command_and_every_subcommand(command: List[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: cognito-helper")
+    assert result.stderr == ""
+
+
+def test_help_lists_the_configuration_variables_and_exit_codes() -> None:
+    result = run("--help")
+    assert "COGNITO_USER_POOL_ID" in result.stdout
+    assert "3 Cognito unreachable" in result.stdout
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    result = run("--version", module=True)
+    assert result.returncode == 0
+    assert result.stdout.startswith("cognito-helper ")
+
+
+def test_no_subcommand_is_a_usage_error() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert "usage: cognito-helper" in result.stderr
+
+
+def test_an_unknown_option_is_a_usage_error() -> None:
+    result = run("verify", "--no-such-option", "x.y.z")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in result.stderr
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_nothing_configured_exits_2_and_says_what_to_set() -> None:
+    result = run("login-url")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    message = result.stderr
+    assert message.startswith("error: ConfigError: no Cognito configuration")
+    for advice in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "--config", "demo --serve"):
+        assert advice in message
+
+
+def test_an_invalid_variable_exits_2_naming_the_variable_to_fix(env: Dict[str, str]) -> None:
+    result = run("verify", "a.b.c", env={**env, "COGNITO_USER_POOL_ID": "not-a-pool"})
+    assert result.returncode == 2
+    assert "user_pool_id 'not-a-pool' does not look like a Cognito pool id" in result.stderr
+    assert error_lines(result)[-1] == "hint: set COGNITO_USER_POOL_ID"
+
+
+def test_a_missing_redirect_uri_names_the_variable_and_the_option(env: Dict[str, str]) -> None:
+    env.pop("COGNITO_REDIRECT_URI")
+    result = run("login-url", env=env)
+    assert result.returncode == 2
+    assert error_lines(result)[-1] == "hint: set COGNITO_REDIRECT_URI or pass --redirect-uri"
+
+
+def test_a_missing_config_file_exits_2_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "config.py"
+    result = run("login-url", "--config", str(missing))
+    assert result.returncode == 2
+    assert f"--config {missing}: no such file" in result.stderr
+    assert "config.example.py" in result.stderr
+
+
+def test_a_config_file_without_cognito_config_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "config.py"
+    path.write_text("settings = {}\n")
+    result = run("login-url", "--config", str(path))
+    assert result.returncode == 2
+    assert "defines no 'cognito_config'" in result.stderr
+
+
+def test_a_config_file_that_fails_exits_2_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "config.py"
+    path.write_text("import no_such_module_here\n")
+    result = run("login-url", "--config", str(path))
+    assert result.returncode == 2
+    assert "failed to run: ModuleNotFoundError" in result.stderr
+
+
+def test_a_copy_of_config_example_is_used_and_wins_over_variables(
+    lc: LocalCognito, env: Dict[str, str], tmp_path: Path
+) -> None:
+    example = (Path(__file__).parents[1] / "config.example.py").read_text()
+    assert '"domain": "my-app"' in example
+    copied = example.replace('"domain": "my-app"', f'"domain": "{lc.url}"')
+    copied = copied.replace('"us-east-1_AbC123"', f'"{lc.user_pool_id}"')
+    path = tmp_path / "config.py"
+    path.write_text(copied)
+    result = run("--config", str(path), "login-url", env={**env, "COGNITO_DOMAIN": "elsewhere"})
+    assert result.returncode == 0, result.stderr
+    url = urlsplit(result.stdout.strip())
+    assert f"{url.scheme}://{url.netloc}" == lc.url
+    assert parse_qs(url.query)["client_id"] == ["1example23456789"]
+
+
+# -- login-url -------------------------------------------------------------------------------
+
+
+def test_login_url_prints_the_authorize_url_for_the_pool(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("login-url", "--state", "s-123", env=env)
+    assert result.returncode == 0
+    url = result.stdout.strip()
+    assert url.startswith(lc.url + "/oauth2/authorize?")
+    query = parse_qs(urlsplit(url).query)
+    assert query["client_id"] == [lc.client_id]
+    assert query["redirect_uri"] == [lc.config.redirect_uri]
+    assert query["state"] == ["s-123"]
+    assert "code_challenge" not in query
+
+
+def test_login_url_pkce_prints_state_nonce_and_the_matching_verifier(
+    env: Dict[str, str],
+) -> None:
+    result = run("login-url", "--pkce", env=env)
+    assert result.returncode == 0
+    login = json.loads(result.stdout)
+    query = parse_qs(urlsplit(login["url"]).query)
+    assert query["state"] == [login["state"]]
+    assert query["nonce"] == [login["nonce"]]
+    assert query["code_challenge"] == [pkce_challenge(login["code_verifier"])]
+    assert "cognito-helper exchange" in result.stderr
+
+
+def test_login_url_with_an_unregistrable_redirect_uri_is_refused(env: Dict[str, str]) -> None:
+    result = run("login-url", "--redirect-uri", "http://example.com/cb", env=env)
+    assert result.returncode == 2
+    assert "must use https" in result.stderr
+
+
+# -- exchange ----------------------------------------------------------------------------------
+
+
+def test_exchange_prints_the_tokens_as_json(lc: LocalCognito, env: Dict[str, str]) -> None:
+    tokens = tokens_for(lc, env)
+    assert set(tokens) == {"id_token", "access_token", "refresh_token", "expires_in", "token_type"}
+    assert tokens["id_token"].count(".") == 2
+    assert tokens["refresh_token"].count(".") == 4
+    assert tokens["expires_in"] == lc.token_lifetime
+
+
+def test_exchange_accepts_the_whole_redirect_url(lc: LocalCognito, env: Dict[str, str]) -> None:
+    login = sign_in(lc, env)
+    result = run("exchange", login["redirect"], "--code-verifier", login["code_verifier"], env=env)
+    assert result.returncode == 0, result.stderr
+    assert "access_token" in json.loads(result.stdout)
+
+
+def test_exchange_of_a_used_code_exits_1_with_invalid_grant(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    login = sign_in(lc, env)
+    args = ("exchange", login["code"], "--code-verifier", login["code_verifier"])
+    assert run(*args, env=env).returncode == 0
+    again = run(*args, env=env)
+    assert again.returncode == 1
+    assert again.stdout == ""
+    assert error_lines(again)[0].startswith("error: InvalidGrantError: ")
+    assert "sign in again" in error_lines(again)[-1]
+    assert login["code"] not in again.stderr
+
+
+def test_exchange_with_the_wrong_verifier_exits_1(lc: LocalCognito, env: Dict[str, str]) -> None:
+    login = sign_in(lc, env)
+    wrong = "w" * 64
+    result = run("exchange", login["code"], "--code-verifier", wrong, env=env)
+    assert result.returncode == 1
+    assert "InvalidGrantError" in result.stderr
+    assert wrong not in result.stderr
+
+
+def test_exchange_with_a_malformed_verifier_is_a_usage_error(env: Dict[str, str]) -> None:
+    result = run("exchange", "some-code", "--code-verifier", "too short", env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid argument: code_verifier")
+
+
+def test_exchange_by_an_unknown_client_names_the_settings_to_check(env: Dict[str, str]) -> None:
+    result = run("exchange", "some-code", env={**env, "COGNITO_CLIENT_ID": "nosuchclient"})
+    assert result.returncode == 1
+    assert "TokenExchangeError" in result.stderr
+    assert "invalid_client" in result.stderr
+    assert "check COGNITO_CLIENT_ID and COGNITO_CLIENT_SECRET" in result.stderr
+
+
+def test_exchange_with_cognito_unreachable_exits_3(env: Dict[str, str]) -> None:
+    domain = f"http://127.0.0.1:{closed_port()}"
+    result = run("exchange", "some-code", env={**env, "COGNITO_DOMAIN": domain})
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: CognitoConnectionError: ")
+    assert f"the hosted-UI domain {domain} could not be used: check COGNITO_DOMAIN" in result.stderr
+
+
+# -- refresh -----------------------------------------------------------------------------------
+
+
+def test_refresh_prints_new_tokens_as_json(lc: LocalCognito, env: Dict[str, str]) -> None:
+    tokens = tokens_for(lc, env)
+    result = run("refresh", tokens["refresh_token"], env=env)
+    assert result.returncode == 0, result.stderr
+    refreshed = json.loads(result.stdout)
+    assert refreshed["access_token"] != tokens["access_token"]
+    assert refreshed["refresh_token"] == tokens["refresh_token"]  # no rotation configured
+
+
+def test_refresh_reads_the_token_from_stdin(lc: LocalCognito, env: Dict[str, str]) -> None:
+    tokens = tokens_for(lc, env)
+    result = run("refresh", env=env, stdin=tokens["refresh_token"] + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "access_token" in json.loads(result.stdout)
+
+
+def test_refresh_of_a_revoked_token_exits_1_and_says_sign_in_again(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    from cognito_helper import revoke_token
+
+    tokens = tokens_for(lc, env)
+    revoke_token(tokens["refresh_token"], config=lc.config)
+    result = run("refresh", tokens["refresh_token"], env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: InvalidGrantError: ")
+    assert error_lines(result)[-1] == (
+        "hint: the refresh token expired or was revoked: the user must sign in again"
+    )
+    assert tokens["refresh_token"] not in result.stderr
+
+
+def test_refresh_without_a_token_is_a_usage_error(env: Dict[str, str]) -> None:
+    result = run("refresh", env=env, stdin="")
+    assert result.returncode == 2
+    assert "the refresh token is empty" in result.stderr
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+
+def test_verify_prints_the_claims_of_a_valid_token(lc: LocalCognito, env: Dict[str, str]) -> None:
+    tokens = tokens_for(lc, env)
+    result = run("verify", tokens["id_token"], "--token-use", "id", env=env)
+    assert result.returncode == 0, result.stderr
+    claims = json.loads(result.stdout)
+    assert claims["email"] == "alice@example.com"
+    assert claims["cognito:groups"] == ["admins"]
+    assert claims["aud"] == lc.client_id
+
+
+def test_verify_reads_the_token_from_stdin_even_with_a_bearer_prefix(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    token = lc.mint("access", username="bob")
+    result = run("verify", "-", env=env, stdin=f"Bearer {token}\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["username"] == "bob"
+
+
+def test_verify_of_the_other_kind_of_token_exits_1_naming_the_claim(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("access"), "--token-use", "id", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert error_lines(result) == [
+        "error: InvalidClaimsError: 'token_use' must be 'id', found 'access'",
+        "failed check: claim 'token_use'",
+        "hint: it is the other kind of token: change or drop --token-use",
+    ]
+
+
+def test_verify_of_an_expired_token_exits_1_and_leeway_accepts_it(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    token = lc.mint("access", exp=int(time.time()) - 30)
+    result = run("verify", token, env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: TokenExpiredError: the token expired ")
+    assert "failed check: expiry (exp)" in result.stderr
+    assert run("verify", token, "--leeway", "120", env=env).returncode == 0
+
+
+def test_verify_of_a_forged_signature_exits_1(lc: LocalCognito, env: Dict[str, str]) -> None:
+    forged = lc.mint("access", key=KeyPair().private)
+    result = run("verify", forged, env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: InvalidSignatureError: ")
+    assert "failed check: signature" in result.stderr
+
+
+def test_verify_of_an_unknown_kid_exits_1(lc: LocalCognito, env: Dict[str, str]) -> None:
+    result = run("verify", lc.mint("access", header={"kid": "not-a-key-of-this-pool"}), env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: UnknownKeyError: ")
+    assert "check COGNITO_USER_POOL_ID" in result.stderr
+
+
+def test_verify_of_another_issuer_exits_1_naming_the_setting(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("id", iss="https://cognito-idp.example/other"), env=env)
+    assert result.returncode == 1
+    assert "error: InvalidClaimsError: 'iss' must be" in result.stderr
+    assert "failed check: claim 'iss'" in result.stderr
+
+
+def test_verify_of_garbage_exits_1_as_malformed(env: Dict[str, str]) -> None:
+    result = run("verify", "not-a-token", env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: MalformedTokenError: ")
+    assert "failed check: format" in result.stderr
+
+
+def test_verify_of_a_refresh_token_explains_what_it_is(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    refresh_token = tokens_for(lc, env)["refresh_token"]
+    result = run("verify", refresh_token, env=env)
+    assert result.returncode == 1
+    assert "it is a refresh token (an encrypted JWE)" in result.stderr
+    assert refresh_token not in result.stderr
+
+
+def test_verify_with_the_jwks_unreachable_exits_3(lc: LocalCognito, env: Dict[str, str]) -> None:
+    jwks_url = f"http://127.0.0.1:{closed_port()}/jwks.json"
+    result = run("verify", lc.mint("access"), env={**env, "COGNITO_JWKS_URL": jwks_url})
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: CognitoConnectionError: ")
+    assert f"the JWKS URL {jwks_url} could not be used" in result.stderr
+
+
+def test_verify_with_a_negative_leeway_is_a_usage_error(env: Dict[str, str]) -> None:
+    result = run("verify", "a.b.c", "--leeway", "-5", env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid argument: leeway")
+
+
+# -- decode ------------------------------------------------------------------------------------
+
+
+def test_decode_shows_header_and_claims_labelled_unverified() -> None:
+    key = KeyPair(kid="kid-decode")
+    token = key.token({"sub": "s-1", "exp": int(time.time()) + 42 * 60 + 30, "token_use": "id"})
+    result = run("decode", token)  # no configuration needed
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("*** UNVERIFIED")
+    assert out.rstrip().endswith("***")
+    assert '"kid": "kid-decode"' in out
+    assert '"sub": "s-1"' in out
+    assert "(expires in 42 min)" in out
+
+
+def test_decode_says_how_long_ago_a_token_expired() -> None:
+    now = int(time.time())
+    token = KeyPair().token({"exp": now - 3 * 3600 - 60, "iat": now - 4 * 3600 - 60})
+    result = run("decode", token)
+    assert "(expired 3 h ago)" in result.stdout
+    assert "(4 h ago)" in result.stdout
+
+
+def test_decode_of_something_that_is_not_a_jwt_exits_1() -> None:
+    result = run("decode", "abc.def")
+    assert result.returncode == 1
+    assert "MalformedTokenError" in result.stderr
+
+
+def test_decode_without_a_token_is_a_usage_error() -> None:
+    result = run("decode", stdin="")
+    assert result.returncode == 2
+    assert "the token is empty" in result.stderr
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["login-url"], ["login-url", "--state", "s"], ["verify"], ["verify", "x"], ["decode"]],
+    ids=" ".join,
+)
+def test_the_client_secret_is_never_printed(
+    lc: LocalCognito, env: Dict[str, str], args: List[str]
+) -> None:
+    if args == ["verify"] or args == ["decode"]:
+        args = [*args, lc.mint("access")]
+    result = run(*args, env={**env, "COGNITO_CLIENT_SECRET": SECRET})
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_client_secret_is_not_printed_when_cognito_refuses_it(env: Dict[str, str]) -> None:
+    result = run("refresh", "x.y.z.w.v", env={**env, "COGNITO_CLIENT_SECRET": SECRET})
+    assert result.returncode == 1
+    assert "invalid_client" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+def test_demo_walks_all_eight_steps_and_exits_0() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for step in range(1, 9):
+        assert f"\n[{step}] " in out
+    assert "id token email: demo@example.com" in out
+    assert "InvalidGrantError as expected: invalid_grant" in out
+    assert "Every step behaved as expected." in out
+    assert result.stderr == ""
+
+
+def test_demo_serve_prints_variables_that_point_the_other_commands_at_it(
+    lc: LocalCognito,
+) -> None:
+    process = subprocess.Popen(
+        [str(SCRIPT), "demo", "--serve", "--app-url", "http://localhost:8123"],
+        env=base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        exports = dict(
+            line[len("export ") :].strip().split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
+        assert exports["COGNITO_REDIRECT_URI"] == "http://localhost:8123/cognito_redirect"
+        assert any("demo / Demo-Passw0rd!" in line for line in lines)
+        login = run("login-url", "--pkce", env={**base_env(), **exports})
+        assert login.returncode == 0, login.stderr
+        # sign_in does what a browser does, so any instance can sign in at the served one
+        redirect = lc.sign_in(json.loads(login.stdout)["url"], "demo", "Demo-Passw0rd!")
+        assert redirect.startswith("http://localhost:8123/cognito_redirect?code=")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert out.endswith("stopped\n")
+
+
+def test_demo_serve_on_a_busy_port_exits_2() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run("demo", "--serve", "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 2
+    assert "choose another --port" in result.stderr
