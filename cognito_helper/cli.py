@@ -588,7 +588,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     exchange.add_argument("code", metavar="CODE", help="the code, or the redirect URL with ?code=")
     exchange.add_argument(
-        "--code-verifier", metavar="V", help="the PKCE verifier from `login-url --pkce`"
+        "--code-verifier",
+        metavar="V",
+        help="the PKCE verifier from `login-url --pkce`; write --code-verifier=V, "
+        "as a verifier may start with '-'",
     )
     exchange.add_argument(
         "--redirect-uri", metavar="URL", help="the one used to sign in (default: configured)"

@@ -98,7 +98,7 @@ def sign_in(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
 
 def tokens_for(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
     login = sign_in(lc, env)
-    result = run("exchange", login["code"], "--code-verifier", login["code_verifier"], env=env)
+    result = run("exchange", login["code"], f"--code-verifier={login['code_verifier']}", env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -262,7 +262,9 @@ def test_exchange_prints_the_tokens_as_json(lc: LocalCognito, env: Dict[str, str
 
 def test_exchange_accepts_the_whole_redirect_url(lc: LocalCognito, env: Dict[str, str]) -> None:
     login = sign_in(lc, env)
-    result = run("exchange", login["redirect"], "--code-verifier", login["code_verifier"], env=env)
+    result = run(
+        "exchange", login["redirect"], f"--code-verifier={login['code_verifier']}", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert "access_token" in json.loads(result.stdout)
 
@@ -271,7 +273,7 @@ def test_exchange_of_a_used_code_exits_1_with_invalid_grant(
     lc: LocalCognito, env: Dict[str, str]
 ) -> None:
     login = sign_in(lc, env)
-    args = ("exchange", login["code"], "--code-verifier", login["code_verifier"])
+    args = ("exchange", login["code"], f"--code-verifier={login['code_verifier']}")
     assert run(*args, env=env).returncode == 0
     again = run(*args, env=env)
     assert again.returncode == 1
@@ -284,7 +286,7 @@ def test_exchange_of_a_used_code_exits_1_with_invalid_grant(
 def test_exchange_with_the_wrong_verifier_exits_1(lc: LocalCognito, env: Dict[str, str]) -> None:
     login = sign_in(lc, env)
     wrong = "w" * 64
-    result = run("exchange", login["code"], "--code-verifier", wrong, env=env)
+    result = run("exchange", login["code"], f"--code-verifier={wrong}", env=env)
     assert result.returncode == 1
     assert "InvalidGrantError" in result.stderr
     assert wrong not in result.stderr
