@@ -14,6 +14,12 @@ The common case needs no object::
 demos; it is imported only on demand.
 """
 
+from ._memo import (
+    MemoInfo,
+    clear_verification_memo,
+    set_verification_memo_size,
+    verification_memo_info,
+)
 from ._version import __version__
 from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
 from .errors import (
@@ -53,6 +59,10 @@ __all__ = [
     "Tokens",
     "decode_verify_jwt",
     "decode_unverified",
+    "set_verification_memo_size",
+    "verification_memo_info",
+    "clear_verification_memo",
+    "MemoInfo",
     "JwksCache",
     "jwks_cache",
     "forget_jwks_caches",

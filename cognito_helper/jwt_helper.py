@@ -14,6 +14,15 @@
 
 Each stage fails with its own :class:`TokenVerificationError` subclass; no message contains
 the token.
+
+A token string that passed before is answered by the verification memo
+(:mod:`cognito_helper._memo`) while the key that verified it is still the JWKS cache's current
+key for its kid. What the memo keeps is fixed by the signed token: that stages 1 to 4 passed,
+the decoded claims and that their types are right. Every comparison of stage 5 still runs on
+every call, in the same order and with the same errors: ``exp``, ``nbf`` and ``iat`` against
+the clock, ``iss`` and the client against the configuration, ``token_use``, ``nonce``,
+``at_hash``, ``groups`` and ``scopes`` against the call's options. A header segment that passed
+stages 1 and 2 is remembered too (a pool has two), so it is not decoded again.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import re
 import time
 from typing import Any, Dict, Iterable, Optional, Tuple, Union, cast
 
+from . import _memo
 from ._encoding import b64url_decode, b64url_encode, json_object
 from .config import CognitoConfig, get_config
 from .errors import (
@@ -43,10 +53,64 @@ MAX_TOKEN_CHARS = 64 * 1024
 MAX_IAT_SKEW = 300
 
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _URL_HEADERS = ("jku", "x5u", "jwk", "x5c")  # never followed; listed for the docs
 _TOKEN_USES = ("id", "access")
+_JSON = json.JSONDecoder()
+_MEMO = _memo.memo
+_memo_entry = _MEMO.entry
+_TAIL = _memo.TAIL
 
 Claims = Dict[str, Any]
+
+# Header segment -> kid, for header segments that passed stages 1 and 2. A pool signs with two
+# keys, so a handful of entries is all a real pool ever needs; junk cannot grow it past the cap.
+_header_kids: Dict[str, str] = {}
+_MAX_HEADER_KIDS = 64
+
+
+def _json_loads(data: bytes) -> Any:
+    """``json.loads(data)``, faster for the usual case: UTF-8 JSON with no surrounding space.
+
+    The fast path only answers when it cannot differ from ``json.loads``: strict UTF-8 that
+    decodes, parses and ends exactly at the end (no NUL, BOM or UTF-16/32 text can do that);
+    anything else is handed to ``json.loads`` itself, errors included.
+    """
+    try:
+        text = data.decode("utf-8")
+        value, end = _JSON.raw_decode(text)
+        if end == len(text):
+            return value
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        pass
+    return json.loads(data)
+
+
+def _decode_payload(segment: str) -> Claims:
+    return _decode_payload_flat(segment)[0]
+
+
+def _decode_payload_flat(segment: str) -> Tuple[Claims, bool]:
+    """The payload object, and whether it is flat: no value is an array or an object.
+
+    "Flat" is read off the JSON bytes: no ``[`` and no ``{`` but the first byte. That can only
+    err towards "not flat" (a bracket inside a string), which costs a scan, never a mistake.
+    """
+    try:
+        data = b64url_decode(segment)
+        payload = _json_loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedTokenError(f"the JWT payload is not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise MalformedTokenError("the JWT payload is not a JSON object")
+    return payload, b"[" not in data and data.find(b"{", 1) < 0
+
+
+def _decode_signature(segment: str) -> bytes:
+    try:
+        return b64url_decode(segment)
+    except ValueError:
+        raise MalformedTokenError("the JWT signature is not base64url") from None
 
 
 def _decompose(token: object, max_chars: int) -> Tuple[Claims, Claims, bytes, bytes]:
@@ -65,16 +129,8 @@ def _decompose(token: object, max_chars: int) -> Tuple[Claims, Claims, bytes, by
         header = json_object(b64url_decode(head_b64))
     except ValueError as exc:
         raise MalformedTokenError(f"the JWT header is not a JSON object: {exc}") from None
-    try:
-        payload = json.loads(b64url_decode(payload_b64))
-    except (ValueError, RecursionError) as exc:
-        raise MalformedTokenError(f"the JWT payload is not JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise MalformedTokenError("the JWT payload is not a JSON object")
-    try:
-        signature = b64url_decode(sig_b64)
-    except ValueError:
-        raise MalformedTokenError("the JWT signature is not base64url") from None
+    payload = _decode_payload(payload_b64)
+    signature = _decode_signature(sig_b64)
     return header, payload, (head_b64 + "." + payload_b64).encode("ascii"), signature
 
 
@@ -88,6 +144,32 @@ def _check_header(header: Claims) -> str:
     if not isinstance(kid, str) or not kid:
         raise MalformedTokenError("the header has no 'kid' string naming its key")
     return kid
+
+
+def _parse(token: object) -> Tuple[str, Claims, bytes, bytes, bool]:
+    """Stages 1 and 2: ``(kid, payload, signing input, signature, payload is flat)``.
+
+    A header segment remembered in ``_header_kids`` decoded to a JSON object that passed
+    every header check, so the same segment needs neither again; the payload and signature
+    are decoded and checked as always, so the first failure is the one ``_decompose`` and
+    ``_check_header`` would report. The shape test here accepts exactly what ``_SHAPE``
+    does: ASCII, nothing but base64url characters and two dots, no empty segment.
+    """
+    if type(token) is str and len(token) <= MAX_TOKEN_CHARS and token.isascii():
+        raw = token.encode("ascii")
+        if raw.translate(None, _B64URL_ALPHABET) == b"..":
+            first, second = token.index("."), token.rindex(".")
+            kid = _header_kids.get(token[:first])
+            if kid is not None and second > first + 1 and second < len(token) - 1:
+                payload, flat = _decode_payload_flat(token[first + 1 : second])
+                signature = _decode_signature(token[second + 1 :])
+                return kid, payload, raw[:second], signature, flat
+    header, payload, signing_input, signature = _decompose(token, MAX_TOKEN_CHARS)
+    kid = _check_header(header)
+    if len(_header_kids) >= _MAX_HEADER_KIDS:
+        _header_kids.clear()
+    _header_kids[cast(str, token)[: cast(str, token).index(".")]] = kid
+    return kid, payload, signing_input, signature, False
 
 
 def decode_unverified(token: str) -> Tuple[Claims, Claims]:
@@ -137,51 +219,111 @@ def _as_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[froze
     return frozenset(items)
 
 
+# The claims every later check needs, typed: (exp, nbf or None, iat, iss, token_use, client).
+_Core = Tuple[float, Optional[float], float, str, str, str]
+
+
+def _expired(now: float, exp: float, leeway: float) -> TokenExpiredError:
+    return TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
+
+
+def _not_yet_valid() -> InvalidClaimsError:
+    return InvalidClaimsError("the token is not valid yet ('nbf' is in the future)", claim="nbf")
+
+
+def _issued_in_future(iat: float, now: float) -> InvalidClaimsError:
+    return InvalidClaimsError(
+        f"'iat' is {int(iat - now)} s in the future (clock skew allowed: {MAX_IAT_SKEW} s)",
+        claim="iat",
+    )
+
+
+def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
+    expected = " or ".join(repr(i) for i in config.issuers)
+    return InvalidClaimsError(f"'iss' must be {expected}, found {iss!r}", claim="iss")
+
+
+def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
+    wanted = repr(token_use) if token_use else "'id' or 'access'"
+    return InvalidClaimsError(f"'token_use' must be {wanted}, found {use!r}", claim="token_use")
+
+
+def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaimsError:
+    audience = "aud" if use == "id" else "client_id"
+    return InvalidClaimsError(
+        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}",
+        claim=audience,
+    )
+
+
 def _check_claims(
     claims: Claims,
     config: CognitoConfig,
     now: float,
-    *,
     token_use: Optional[str],
     leeway: float,
     nonce: Optional[str],
     access_token: Optional[str],
     groups: Optional[frozenset[str]],
     scopes: Optional[frozenset[str]],
-) -> None:
-    exp = _number(claims, "exp", required=True)
-    assert exp is not None
-    if now >= exp + leeway:
-        raise TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
-    nbf = _number(claims, "nbf", required=False)
-    if nbf is not None and now + leeway < nbf:
-        raise InvalidClaimsError("the token is not valid yet ('nbf' is in the future)", claim="nbf")
-    iat = _number(claims, "iat", required=True)
-    assert iat is not None
-    if iat > now + leeway + MAX_IAT_SKEW:
-        raise InvalidClaimsError(
-            f"'iat' is {int(iat - now)} s in the future (clock skew allowed: {MAX_IAT_SKEW} s)",
-            claim="iat",
-        )
-    iss = _string(claims, "iss")
-    if iss not in config.issuers:
-        expected = " or ".join(repr(i) for i in config.issuers)
-        raise InvalidClaimsError(f"'iss' must be {expected}, found {iss!r}", claim="iss")
-    use = _string(claims, "token_use")
-    if use not in _TOKEN_USES or (token_use is not None and use != token_use):
-        wanted = repr(token_use) if token_use else "'id' or 'access'"
-        raise InvalidClaimsError(f"'token_use' must be {wanted}, found {use!r}", claim="token_use")
-    audience = "aud" if use == "id" else "client_id"
-    client = _string(claims, audience)
-    if client != config.client_id:
-        raise InvalidClaimsError(
-            f"{audience!r} must be this app client {config.client_id!r}, found {client!r}",
-            claim=audience,
-        )
-    _string(claims, "sub")
-    if "auth_time" in claims:
-        _number(claims, "auth_time", required=False)
+) -> _Core:
+    """Stage 5 in full, in the documented order; return the typed core claims.
 
+    Each claim is read once; the helper (which raises the precise error, or accepts a float)
+    is called only when the claim is not of the usual exact type.
+    """
+    get = claims.get
+    exp = get("exp")
+    if type(exp) is not int:
+        exp = _number(claims, "exp", required=True)
+        assert exp is not None
+    if now >= exp + leeway:
+        raise _expired(now, exp, leeway)
+    nbf = None
+    if "nbf" in claims:
+        nbf = _number(claims, "nbf", required=False)
+        if nbf is not None and now + leeway < nbf:
+            raise _not_yet_valid()
+    iat = get("iat")
+    if type(iat) is not int:
+        iat = _number(claims, "iat", required=True)
+        assert iat is not None
+    if iat > now + leeway + MAX_IAT_SKEW:
+        raise _issued_in_future(iat, now)
+    iss = get("iss")
+    if type(iss) is not str:
+        iss = _string(claims, "iss")
+    issuer = config.issuer
+    if iss != issuer and (type(issuer) is str or iss not in config.issuers):
+        raise _foreign_issuer(iss, config)
+    use = get("token_use")
+    if type(use) is not str:
+        use = _string(claims, "token_use")
+    if use not in _TOKEN_USES or (token_use is not None and use != token_use):
+        raise _wrong_use(use, token_use)
+    client = get("aud" if use == "id" else "client_id")
+    if type(client) is not str:
+        client = _string(claims, "aud" if use == "id" else "client_id")
+    if client != config.client_id:
+        raise _other_client(use, client, config)
+    if type(get("sub")) is not str:
+        _string(claims, "sub")
+    if type(get("auth_time")) is not int and "auth_time" in claims:
+        _number(claims, "auth_time", required=False)
+    if nonce is not None or access_token is not None or groups is not None or scopes is not None:
+        _check_asked(claims, use, nonce, access_token, groups, scopes)
+    return exp, nbf, iat, iss, use, client
+
+
+def _check_asked(
+    claims: Claims,
+    use: str,
+    nonce: Optional[str],
+    access_token: Optional[str],
+    groups: Optional[frozenset[str]],
+    scopes: Optional[frozenset[str]],
+) -> None:
+    """The checks the caller asked for: ``nonce``, ``at_hash``, groups, scopes."""
     if nonce is not None:
         if use != "id":
             raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
@@ -232,42 +374,95 @@ def decode_verify_jwt(
 
     The returned dict is the caller's own: changing it affects nothing else.
 
+    A token string that passed before is answered from the verification memo while the key
+    that verified it is still current (see :func:`set_verification_memo_size`); the checks
+    against the clock, the configuration and these options run on every call.
+
     Raises a :class:`TokenVerificationError` subclass when the token must be rejected (answer
     401): :class:`MalformedTokenError`, :class:`UnknownKeyError`,
     :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`;
     :class:`CognitoConnectionError` when no usable JWKS can be had (answer 503);
     :class:`ConfigError` when nothing is configured; ``ValueError`` for invalid options.
     """
-    if token_use not in (None, "id", "access"):
+    # Cheap exact-type tests first; the general test only for what they do not settle.
+    if token_use is not None and token_use != "access" and token_use != "id":
         raise ValueError("token_use must be 'id', 'access' or None")
-    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9:
+    if (type(leeway) is not int or not 0 <= leeway < 1e9) and (
+        isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9
+    ):
         raise ValueError("leeway must be a non-negative number of seconds")
-    if nonce is not None and not isinstance(nonce, str):
-        raise ValueError("nonce must be a string")
-    if access_token is not None and not isinstance(access_token, str):
-        raise ValueError("access_token must be a string")
-    group_set = _as_set("groups", groups)
-    scope_set = _as_set("scopes", scopes)
-    cfg = get_config(config)
+    asked = False  # whether any check beyond the standard ones was asked for
+    if nonce is not None:
+        if not isinstance(nonce, str):
+            raise ValueError("nonce must be a string")
+        asked = True
+    if access_token is not None:
+        if not isinstance(access_token, str):
+            raise ValueError("access_token must be a string")
+        asked = True
+    group_set = scope_set = None
+    if groups is not None:
+        group_set = _as_set("groups", groups)
+        asked = True
+    if scopes is not None:
+        scope_set = _as_set("scopes", scopes)
+        asked = True
+    cfg = config if type(config) is CognitoConfig else get_config(config)
+    jwks_url: str = cfg.jwks_url  # type: ignore[assignment]  # always set once built
+    memo = _MEMO
 
-    header, claims, signing_input, signature = _decompose(token, MAX_TOKEN_CHARS)
-    kid = _check_header(header)
-    key = jwks_cache(cast(str, cfg.jwks_url), timeout=cfg.timeout).get_key(kid)
+    tail = None
+    if type(token) is str and memo.maxsize > 0:
+        # The path most requests take. An entry counts only for the very same token string
+        # and only while its key is still the JWKS cache's current, fresh key for its kid.
+        tail = token[-_TAIL:]
+        entry = _memo_entry(tail)
+        if entry is not None and entry.token == token:
+            key = entry.key
+            if jwks_cache(jwks_url, timeout=cfg.timeout).get_key_if_current(key.kid) is key:
+                entry.used = True
+                memo.hits += 1
+                # Stage 5 again. The claims and their types are fixed by the signed token and
+                # passed before, so only the comparisons with the clock, the configuration and
+                # this call's options can fail now: they run here, in the order of
+                # _check_claims, and raise the same errors.
+                exp, nbf, iat, iss, use, client = entry.core
+                now = time.time()
+                if now >= exp + leeway:
+                    raise _expired(now, exp, leeway)
+                if nbf is not None and now + leeway < nbf:
+                    raise _not_yet_valid()
+                if iat > now + leeway + MAX_IAT_SKEW:
+                    raise _issued_in_future(iat, now)
+                issuer = cfg.issuer
+                if iss != issuer and (type(issuer) is str or iss not in cfg.issuers):
+                    raise _foreign_issuer(iss, cfg)
+                if token_use is not None and use != token_use:
+                    raise _wrong_use(use, token_use)
+                if client != cfg.client_id:
+                    raise _other_client(use, client, cfg)
+                claims = entry.claims
+                if asked:
+                    _check_asked(claims, use, nonce, access_token, group_set, scope_set)
+                result = claims.copy()  # the caller's own: nothing mutable is shared
+                if entry.mutable:
+                    for name, copier in entry.mutable:
+                        result[name] = copier(result[name])
+                return result
+        memo.misses += 1
+
+    kid, claims, signing_input, signature, flat = _parse(token)
+    cache = jwks_cache(jwks_url, timeout=cfg.timeout)
+    key = cache.get_key(kid)
     try:
         valid = key.verify(signing_input, signature)
     except Exception:  # cryptography refuses some malformed signatures outright
         valid = False
     if not valid:
         raise InvalidSignatureError(f"the RS256 signature does not verify with key {kid!r}")
-    _check_claims(
-        claims,
-        cfg,
-        time.time(),
-        token_use=token_use,
-        leeway=leeway,
-        nonce=nonce,
-        access_token=access_token,
-        groups=group_set,
-        scopes=scope_set,
+    core = _check_claims(
+        claims, cfg, time.time(), token_use, leeway, nonce, access_token, group_set, scope_set
     )
+    if tail is not None:
+        return memo.add(token, key, cache, claims, core, flat, tail)
     return claims

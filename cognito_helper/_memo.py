@@ -1,0 +1,260 @@
+"""The verification memo: what a valid signature established, kept for tokens seen again.
+
+A backend sees the same token on many requests (an access token lives up to an hour). Once a
+token has passed every check, :func:`~cognito_helper.decode_verify_jwt` keeps, under the exact
+token string, what the signed token itself fixed: that its signature verified with that JWKS
+key, its decoded claims, and that their types are right. While that key is still the JWKS
+cache's current key for its ``kid``, the same string is not decoded or RSA-verified again, but
+every claim comparison still runs on every call: ``exp``, ``nbf`` and ``iat`` against the
+clock, ``iss`` and the client against the configuration, ``token_use``, ``nonce``,
+``at_hash``, groups and scopes against the call's options.
+
+Guarantees:
+
+* keyed by the exact token string: any other string, however close, is verified in full;
+  only verifications that passed every check are remembered, never failures;
+* an entry is used only while its key is the current key of a fresh JWKS cache (an identity
+  check that never fetches): a refetch that withdraws or replaces the key drops its entries
+  at once, and once the cache is due for its refresh the token goes through the full path,
+  which refreshes;
+* bounded: at most ``maxsize`` entries (default :data:`DEFAULT_MAXSIZE`), least recently used
+  evicted first (second-chance LRU); :func:`set_verification_memo_size` changes the bound,
+  and 0 turns the memo off;
+* every caller gets claims of its own: changing them, nested lists and objects included,
+  changes nothing the memo holds;
+* safe to use from any number of threads; a lookup takes no lock.
+
+What it does not do: a token revoked at Cognito (``revoke_token``, global sign-out) is not
+visible offline, memo or not; a verifier that must see revocation has to ask Cognito
+(``get_user_info``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+
+from .jwks_cache import JwksCache, SigningKey
+
+__all__ = [
+    "DEFAULT_MAXSIZE",
+    "MemoInfo",
+    "clear_verification_memo",
+    "set_verification_memo_size",
+    "verification_memo_info",
+]
+
+#: Entries kept unless :func:`set_verification_memo_size` says otherwise.
+DEFAULT_MAXSIZE = 4096
+
+#: The memo is indexed by a token's last ``TAIL`` characters (the end of its signature) and an
+#: entry is used only when the whole token string is equal. A server gets every token as a
+#: new ``str`` whose hash is not computed yet: hashing 32 characters instead of the whole
+#: token saves most of a lookup.
+TAIL = 32
+
+Claims = Dict[str, Any]
+
+
+class MemoInfo(NamedTuple):
+    """Counters of the verification memo, like ``functools.lru_cache``'s ``cache_info()``.
+
+    ``hits``: verifications answered from the memo; ``misses``: verifications of a token
+    string that had to check the signature; ``maxsize``: the bound (0: off); ``currsize``:
+    entries held now. The counters are exact in single-threaded use and may undercount
+    under heavy concurrency.
+    """
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+_MUTABLE = frozenset({dict, list})  # the only mutable types decoded JSON holds
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of decoded JSON; iterative, so no nesting depth can exhaust the stack."""
+    if type(value) is not dict and type(value) is not list:
+        return value
+    root = value.copy()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        for name, item in node.items() if type(node) is dict else enumerate(node):
+            if type(item) is dict or type(item) is list:
+                item = item.copy()
+                node[name] = item  # replaces a value: the iteration is not disturbed
+                pending.append(item)
+    return root
+
+
+def _copier(value: Any) -> Callable[[Any], Any]:
+    """How to copy one mutable top-level claim for a caller."""
+    if type(value) is list and _MUTABLE.isdisjoint(map(type, value)):
+        return list.copy  # the common case: cognito:groups, amr, any list of strings
+    return _json_copy
+
+
+class MemoEntry:
+    """One token string whose signature ``key`` verified, with its claims (private to the memo)."""
+
+    __slots__ = ("token", "key", "claims", "core", "mutable", "used")
+
+    def __init__(
+        self,
+        token: str,
+        key: SigningKey,
+        claims: Claims,
+        core: Tuple[Any, ...],
+        flat: bool = False,
+    ) -> None:
+        #: The exact token string this entry answers for.
+        self.token = token
+        self.key = key
+        #: Decoded JSON, owned by the entry: never handed out and never changed. ``flat``
+        #: says the caller knows no value of it is a list or a dict (no need to look).
+        self.claims = claims
+        #: The typed claims the verifier compares on every call (see ``jwt_helper._Core``).
+        self.core = core
+        #: ``(name, copier)`` for each top-level claim a caller's copy must not share.
+        self.mutable: Tuple[Tuple[str, Callable[[Any], Any]], ...] = ()
+        if not flat and not _MUTABLE.isdisjoint(map(type, claims.values())):
+            self.mutable = tuple(
+                (name, _copier(value)) for name, value in claims.items() if type(value) in _MUTABLE
+            )
+        #: Set by every hit, cleared by eviction's second chance.
+        self.used = False
+
+    def copy_claims(self) -> Claims:
+        """A copy of the claims that shares nothing mutable with the entry."""
+        claims = self.claims.copy()
+        for name, copier in self.mutable:
+            claims[name] = copier(claims[name])
+        return claims
+
+
+class VerificationMemo:
+    """A bounded map from token string to :class:`MemoEntry` (see the module docstring).
+
+    Lookups take no lock: they read the map (``OrderedDict.get`` is ``dict.get``) and mark the
+    entry used, so a verifier never waits for another. Changes (add,
+    evict, forget, resize) hold a lock. Eviction is second-chance LRU: the oldest entry goes
+    first unless it was used since it was last considered, in which case it moves to the
+    young end and its mark is cleared, so an entry in use is never evicted ahead of one that
+    is not.
+    """
+
+    def __init__(self, maxsize: int = DEFAULT_MAXSIZE) -> None:
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[str, MemoEntry] = OrderedDict()  # by tail, oldest first
+        self._lock = threading.Lock()
+        #: ``entry(token[-TAIL:])``: the entry indexed by that tail, or ``None``; a lock-free
+        #: read. The caller must still compare ``entry.token`` with the whole token, check
+        #: that ``entry.key`` is the current, fresh key of its JWKS cache (never fetching),
+        #: then set ``entry.used`` and count the hit, as ``decode_verify_jwt`` does.
+        self.entry = self._entries.get
+
+    def add(
+        self,
+        token: str,
+        key: SigningKey,
+        cache: JwksCache,
+        claims: Claims,
+        core: Tuple[Any, ...],
+        flat: bool = False,
+        tail: Optional[str] = None,
+    ) -> Claims:
+        """Remember that ``key``, a key of ``cache``, verified ``token`` with these ``claims``.
+
+        ``core`` is what the verifier needs to check again on every call; ``flat`` that no
+        claim is a list or a dict; ``tail`` is ``token[-TAIL:]`` if the caller has it. The
+        memo takes ``claims`` over; the caller gets a copy of its own in return.
+        """
+        entry = MemoEntry(token, key, claims, core, flat)
+        copy = claims.copy() if flat else entry.copy_claims()
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self.maxsize <= 0:
+                return claims
+            if forget_key not in cache.on_withdraw:
+                cache.on_withdraw.append(forget_key)
+            # A tail already there (the same token verified again after its key changed, or
+            # two threads verifying it at once) keeps its place: it is just evicted sooner.
+            entries = self._entries
+            entries[token[-TAIL:] if tail is None else tail] = entry
+            if len(entries) > self.maxsize:
+                self._evict(self.maxsize)
+        finally:
+            lock.release()
+        return copy
+
+    def _evict(self, maxsize: int) -> None:
+        """Evict down to ``maxsize`` entries, second-chance LRU; caller holds ``_lock``."""
+        entries = self._entries
+        chances = len(entries)  # each entry gets at most one second chance per call
+        while len(entries) > maxsize:
+            tail, entry = entries.popitem(last=False)
+            if entry.used and chances > 0:
+                chances -= 1
+                entry.used = False
+                entries[tail] = entry  # used since last considered: back to the young end
+
+    def forget_key(self, key: SigningKey) -> None:
+        """Drop every entry whose signature ``key`` verified."""
+        with self._lock:
+            stale = [tail for tail, entry in self._entries.items() if entry.key is key]
+            for tail in stale:
+                del self._entries[tail]
+
+    def resize(self, maxsize: int) -> None:
+        """Change the bound, evicting entries beyond it at once."""
+        with self._lock:
+            self.maxsize = maxsize
+            self._evict(maxsize)
+
+    def clear(self) -> None:
+        """Drop every entry and zero the counters."""
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def info(self) -> MemoInfo:
+        """The counters and sizes now."""
+        with self._lock:
+            return MemoInfo(self.hits, self.misses, self.maxsize, len(self._entries))
+
+
+#: The process-wide memo used by :func:`~cognito_helper.decode_verify_jwt`.
+memo = VerificationMemo()
+
+
+def forget_key(key: SigningKey) -> None:
+    """``JwksCache.on_withdraw`` callback: drop the tokens ``key`` verified."""
+    memo.forget_key(key)
+
+
+def set_verification_memo_size(maxsize: int) -> None:
+    """Keep at most ``maxsize`` verified tokens (default 4096); 0 turns the memo off.
+
+    Shrinking evicts at once, least recently used first. Raises ``ValueError`` for
+    anything but a non-negative ``int``.
+    """
+    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0:
+        raise ValueError("the verification memo size must be a non-negative int (0: off)")
+    memo.resize(maxsize)
+
+
+def verification_memo_info() -> MemoInfo:
+    """Return the memo's ``hits``, ``misses``, ``maxsize`` and ``currsize``."""
+    return memo.info()
+
+
+def clear_verification_memo() -> None:
+    """Forget every verified token and zero the counters (the size setting is kept)."""
+    memo.clear()
