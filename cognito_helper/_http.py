@@ -2,23 +2,27 @@
 
 Guarantees: one process-wide ``requests.Session`` (keep-alive, so sequential grants reuse one
 connection), redirects never followed, no automatic retries (an authorization code is
-single-use), no cookies kept, a deadline that bounds connect and body read together, and a
-cap on the body size. Every network failure becomes :class:`CognitoConnectionError` whose
-message names the endpoint but never a body, a header value or a query string.
+single-use), no cookies kept, a deadline that bounds the whole call (connect, status line and
+headers, body) together, and a cap on the body size. Every network failure becomes
+:class:`CognitoConnectionError` whose message names the endpoint but never a body, a header
+value or a query string.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ._version import __version__
 from .errors import CognitoConnectionError
@@ -29,6 +33,74 @@ log = logging.getLogger("cognito_helper")
 
 _session: Optional[requests.Session] = None
 _session_lock = threading.Lock()
+_call = threading.local()  # .deadline: monotonic deadline of the call this thread is making
+
+_T = TypeVar("_T")
+
+
+def _shut_down(sock: Any) -> None:
+    try:
+        # The plain-socket shutdown, also for a TLS socket: it wakes a thread blocked in recv
+        # on it without touching the TLS object that thread is using.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError):
+        pass
+
+
+def _before_deadline(sock: Any, call: Callable[[], _T]) -> _T:
+    """Run ``call`` (reading a status line and headers from ``sock``) within the deadline.
+
+    A socket timeout bounds each recv, not the sum of them: a server dripping one header byte
+    per second would outlast any timeout. A watchdog shuts the socket down at the deadline,
+    which ends the read (the caller then reports the timeout).
+    """
+    deadline: Optional[float] = getattr(_call, "deadline", None)
+    if deadline is None or sock is None:
+        return call()
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut_down, (sock,))
+    watchdog.name = "cognito-helper deadline"
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return call()
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    def getresponse(self) -> Any:
+        return _before_deadline(self.sock, super().getresponse)
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> Any:
+        return _before_deadline(self.sock, super().getresponse)
+
+
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+_POOL_CLASSES = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections honour the deadline of :func:`request`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):  # not SOCKS: it has its own connections
+            manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
 
 
 class _NoCookies(DefaultCookiePolicy):
@@ -50,7 +122,7 @@ def session() -> requests.Session:
     with _session_lock:
         if _session is None:
             new = requests.Session()
-            adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32, max_retries=0)
+            adapter = _DeadlineAdapter(pool_connections=8, pool_maxsize=32, max_retries=0)
             new.mount("https://", adapter)
             new.mount("http://", adapter)
             new.cookies.set_policy(_NoCookies())
@@ -129,37 +201,32 @@ def request(
     deadline = time.monotonic() + timeout
     started = time.perf_counter()
     resp: Optional[requests.Response] = None
+    body = b""
+    failure: Optional[str] = None
+    _call.deadline = deadline
     try:
-        resp = session().request(
-            method,
-            url,
-            data=data,
-            headers=headers,
-            timeout=(timeout, timeout),
-            allow_redirects=False,
-            stream=True,
-        )
+        resp = _send(method, url, data, headers, timeout)
         body = _read_body(resp, deadline, max_bytes)
     except _TooLargeError:
-        _close(resp)
-        raise CognitoConnectionError(
-            f"Cognito {what} response is larger than {max_bytes} bytes; refused"
-        ) from None
+        failure = f"Cognito {what} response is larger than {max_bytes} bytes; refused"
     except _DeadlineError:
-        _close(resp)
-        raise CognitoConnectionError(
-            f"Cognito {what} did not answer within {timeout:g} s"
-        ) from None
+        failure = f"Cognito {what} did not answer within {timeout:g} s"
     except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+        failure = f"Cognito {what} did not answer within {timeout:g} s ({type(exc).__name__})"
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        if time.monotonic() >= deadline:  # the watchdog cut a slow answer off
+            failure = f"Cognito {what} did not answer within {timeout:g} s"
+        else:
+            failure = f"could not reach the Cognito {what} ({type(exc).__name__})"
+    finally:
+        _call.deadline = None
+    if failure is not None or resp is None:
         _close(resp)
-        raise CognitoConnectionError(
-            f"Cognito {what} did not answer within {timeout:g} s ({type(exc).__name__})"
-        ) from None
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        _close(resp)
-        raise CognitoConnectionError(
-            f"could not reach the Cognito {what} ({type(exc).__name__})"
-        ) from None
+        resp = None
+        # Raised outside the except clauses on purpose, so the error has no __context__: the
+        # underlying exception holds the request (its Authorization header, its form body)
+        # and, through its traceback, the open connection.
+        raise CognitoConnectionError(failure or f"could not reach the Cognito {what}")
     log.debug(
         "%s %s: HTTP %d, %d bytes in %.1f ms",
         method,
@@ -169,6 +236,33 @@ def request(
         (time.perf_counter() - started) * 1000,
     )
     return HttpResponse(status=resp.status_code, headers=resp.headers, body=body)
+
+
+def _send(
+    method: str,
+    url: str,
+    data: Optional[Mapping[str, str]],
+    headers: Optional[Dict[str, str]],
+    timeout: float,
+) -> requests.Response:
+    """Send through the session's adapter, returning as soon as the headers are in.
+
+    Not ``Session.request``: given a 3xx, even with ``allow_redirects=False``, it reads the
+    whole body (to prepare the redirect it will not follow) with no size cap and no deadline.
+    """
+    shared = session()
+    prepared = shared.prepare_request(requests.Request(method, url, data=data, headers=headers))
+    target = str(prepared.url)
+    settings = shared.merge_environment_settings(target, {}, None, None, None)
+    verify = settings["verify"]
+    return shared.get_adapter(target).send(
+        prepared,
+        stream=True,
+        timeout=(timeout, timeout),
+        verify=True if verify is None else verify,
+        cert=settings["cert"],
+        proxies=settings["proxies"],
+    )
 
 
 def _close(resp: Optional[requests.Response]) -> None:

@@ -133,7 +133,15 @@ def _opt_str(value: Any) -> Optional[str]:
 
 
 def pkce_challenge(code_verifier: str) -> str:
-    """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636)."""
+    """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636).
+
+    Raises ``ValueError`` for a verifier that is not ASCII text, without repeating it.
+    """
+    ascii_verifier = code_verifier.isascii() if isinstance(code_verifier, str) else False
+    if not ascii_verifier:
+        # Checked rather than caught: a UnicodeEncodeError holds (and its repr shows) the
+        # whole verifier, and would ride along as the __context__ of any error raised for it.
+        raise ValueError("a PKCE code_verifier must be ASCII text ([A-Za-z0-9-._~])")
     return b64url_encode(hashlib.sha256(code_verifier.encode("ascii")).digest())
 
 

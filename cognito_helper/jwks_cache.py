@@ -10,7 +10,10 @@ Guarantees:
   is down, the keys already held keep working;
 * an unknown ``kid`` causes one refetch; if that refetch still lacks it, further unknown kids
   are answered from the cache for ``cooldown`` seconds (default 10), so a flood of random kids
-  costs at most one fetch per cool-down; a key rotated in just after a fetch is still found;
+  costs at most one fetch per cool-down; a key rotated in just after a fetch is still found,
+  also by a thread that saw it missing while an earlier fetch was under way;
+* while the JWKS cannot be fetched, a kid not held is a :class:`CognitoConnectionError`
+  (retry later), not an :class:`UnknownKeyError`: it may be a key just rotated in;
 * a key that a refetch no longer lists stops verifying at once;
 * each key object is constructed once (python-jose's cryptography backend) and reused;
 * ``COGNITO_JWKS`` (a JWKS JSON string in the environment) preloads the keys: a process that
@@ -140,8 +143,9 @@ class JwksCache:
         self._fetched_at = -math.inf  # monotonic time of the last good fetch
         self._retry_at = -math.inf  # after a failed refresh: keep stale keys until then
         self._quiet_until = -math.inf  # no unknown-kid refetch before this monotonic time
-        self._generation = 0  # bumped by every completed fetch attempt
+        self._generation = 0  # bumped as every fetch attempt starts
         self._last_error = "the JWKS has not been fetched yet"
+        self._fetch_failed = False  # whether the last fetch attempt failed
         self._lock = threading.Lock()
         if preload is not None:
             try:
@@ -200,12 +204,20 @@ class JwksCache:
             self._lock.release()
 
     def _get_unknown(self, kid: str) -> SigningKey:
+        key = self._keys.get(kid)  # a fetch may have brought it in since the caller looked
+        if key is not None:
+            return key
         if time.monotonic() < self._quiet_until:
-            if not self._keys:
-                raise CognitoConnectionError(f"no usable JWKS: {self._last_error}")
-            raise UnknownKeyError(self._unknown_message(kid, fetched=False))
+            raise self._missing(kid, fetched=False)
         generation = self._generation
         with self._lock:
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            if time.monotonic() < self._quiet_until:  # a fetch while we waited found no kid
+                raise self._missing(kid, fetched=False)
+            # Fetch unless one started after we looked: a fetch already under way when the
+            # key was published (a TTL refresh, say) cannot have it.
             if self._generation == generation:
                 try:
                     self._fetch()
@@ -214,15 +226,25 @@ class JwksCache:
                     self._quiet_until = time.monotonic() + self.cooldown
                     self._last_error = str(exc)
                     raise
-            # Either we fetched, or another thread did while we waited: its keys are as
-            # fresh as any fetch of ours would be.
             key = self._keys.get(kid)
             if key is not None:
                 return key
-            if not self._keys:
-                raise CognitoConnectionError(f"no usable JWKS: {self._last_error}")
+            if not self._keys or self._fetch_failed:
+                raise self._missing(kid, fetched=True)
             self._quiet_until = time.monotonic() + self.cooldown
         raise UnknownKeyError(self._unknown_message(kid, fetched=True))
+
+    def _missing(self, kid: str, *, fetched: bool) -> Exception:
+        """What a kid not held means: a rejection, or (keys unknowable) a connection error."""
+        if not self._keys:
+            return CognitoConnectionError(f"no usable JWKS: {self._last_error}")
+        if self._fetch_failed:
+            # The JWKS could not be fetched: the kid may well be a key just rotated in, and
+            # refusing its tokens (401) would be wrong when the truth is "unreachable" (503).
+            return CognitoConnectionError(
+                f"the JWKS could not be fetched to look up kid {kid!r}: {self._last_error}"
+            )
+        return UnknownKeyError(self._unknown_message(kid, fetched=fetched))
 
     def _unknown_message(self, kid: str, *, fetched: bool) -> str:
         reason = self._unusable.get(kid)
@@ -234,6 +256,7 @@ class JwksCache:
     def _fetch(self) -> None:
         """Fetch and install the JWKS; caller holds ``_lock``. Raises CognitoConnectionError."""
         self.fetches += 1
+        self._generation += 1
         try:
             resp = _http.request(
                 "GET", self.url, what="JWKS", timeout=self.timeout, max_bytes=MAX_JWKS_BYTES
@@ -245,8 +268,11 @@ class JwksCache:
                 keys, unusable = _parse_jwks(doc, self._keys)
             except (ValueError, RecursionError) as exc:
                 raise CognitoConnectionError(f"the JWKS response is unusable: {exc}") from None
-        finally:
-            self._generation += 1
+        except CognitoConnectionError as exc:
+            self._last_error = str(exc)
+            self._fetch_failed = True
+            raise
+        self._fetch_failed = False
         withdrawn = [key for kid, key in self._keys.items() if keys.get(kid) is not key]
         self._keys = keys
         self._unusable = unusable

@@ -1072,7 +1072,7 @@ class LocalCognito:
                 matches = verifier is not None and hmac.compare_digest(
                     pkce_challenge(verifier), record.code_challenge
                 )
-            except UnicodeEncodeError:
+            except ValueError:  # not ASCII
                 matches = False
             if not matches:
                 raise _oauth_error("invalid_grant", "code_verifier does not match")
@@ -1275,6 +1275,9 @@ class _Server(ThreadingHTTPServer):
     """Counts and tracks connections so ``stop()`` can close idle keep-alive ones."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when a dozen clients connect at once, and
+    # the kernel then resets connections the client believes are open.
+    request_queue_size = 128
 
     def __init__(self, address: Tuple[str, int], provider: LocalCognito) -> None:
         self.provider = provider
@@ -1313,6 +1316,9 @@ class _Server6(_Server):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers, 40 ms on every answer.
+    disable_nagle_algorithm = True
     server: _Server
 
     def version_string(self) -> str:

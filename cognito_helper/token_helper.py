@@ -95,10 +95,16 @@ def _scrub(text: str, secrets: Sequence[Optional[str]]) -> str:
 
 
 def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Optional[str]]) -> None:
-    """Map a non-2xx answer to the library's exception; return quietly on 2xx."""
+    """Map a non-2xx answer to the library's exception; return quietly on 2xx.
+
+    ``secrets`` are what was sent (an Authorization header value also hides its credentials
+    part alone): none of them is repeated in the exception, whatever the server echoes.
+    """
     status = resp.status
     if 200 <= status < 300:
         return
+    hidden = [s for s in secrets if s]
+    hidden += [s.split(" ", 1)[1] for s in hidden if s.startswith(("Basic ", "Bearer "))]
     if status >= 500:
         raise CognitoConnectionError(f"the Cognito {what} answered HTTP {status}; try again later")
     if 300 <= status < 400:
@@ -110,7 +116,7 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
     description: Optional[str] = None
     try:
         body = json.loads(resp.body) if resp.body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         body = None
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
@@ -121,10 +127,13 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
         match = _WWW_AUTH_ERROR.search(resp.headers.get("WWW-Authenticate", ""))
         if match:
             error = match.group(1)
-    if error is not None and not _ERROR_CODE.fullmatch(error):
-        error = "unrecognised_error"  # not an OAuth code: never echo arbitrary text
+    if error is not None and (
+        not _ERROR_CODE.fullmatch(error) or any(s in error for s in hidden)
+    ):
+        # Not an OAuth code, or a server echoing what we sent: never repeat arbitrary text.
+        error = "unrecognised_error"
     if description is not None:
-        description = _scrub(description, secrets)
+        description = _scrub(description, hidden)
     message = f"the Cognito {what} refused the request: {error or 'no error code'}"
     if description:
         message += f" ({description})"
@@ -168,7 +177,7 @@ def _post_form(
 def _json_body(resp: _http.HttpResponse, what: str) -> Dict[str, Any]:
     try:
         body = json.loads(resp.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         body = None
     if not isinstance(body, dict):
         raise TokenExchangeError(

@@ -159,3 +159,149 @@ def reset_mid_body() -> Behaviour:
         h.close_connection = True
 
     return run
+
+
+# -- more faults (for tests/test_faults.py and friends) -----------------------------------
+
+
+def _client_gone(h: Handler, wait: float) -> bool:
+    """True once the client has closed its end (or reset it); waits at most ``wait`` s."""
+    import select
+
+    try:
+        readable, _, _ = select.select([h.connection], [], [], wait)
+        if not readable:
+            return False
+        return h.connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def hold(seconds: float) -> Behaviour:
+    """Accept the request and say nothing, until the client gives up or ``seconds`` pass.
+
+    Unlike :func:`silent`, the handler thread ends as soon as the client closes, so a test
+    can check that no thread is left behind.
+    """
+
+    def run(h: Handler) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not _client_gone(h, 0.05):
+            pass
+        h.close_connection = True
+
+    return run
+
+
+def header_drip(every: float, status: int = 200) -> Behaviour:
+    """Send the status line and headers one byte every ``every`` seconds (then a tiny body)."""
+
+    def run(h: Handler) -> None:
+        head = (
+            f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+            "X-Padding: " + "x" * 200 + "\r\nContent-Length: 2\r\n\r\n{}"
+        ).encode()
+        try:
+            for byte in head:
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    return run
+
+
+def stream(
+    status: int,
+    chunk: bytes,
+    *,
+    every: float = 0.0,
+    total: int = 64 << 20,
+    headers: Optional[Dict[str, str]] = None,
+    content_type: str = "application/json",
+) -> Behaviour:
+    """Send a chunked body of ``chunk`` repeated (``every`` s apart) up to ``total`` bytes,
+    stopping early when the client goes away: an endless or slow body without a length."""
+
+    def run(h: Handler) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        h.end_headers()
+        sent = 0
+        try:
+            while sent < total:
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                h.wfile.flush()
+                sent += len(chunk)
+                if every:
+                    time.sleep(every)
+            h.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+        h.close_connection = True
+
+    return run
+
+
+def short_body(announced: int, body: bytes) -> Behaviour:
+    """Announce ``announced`` bytes, send ``body`` (fewer), then close the connection."""
+
+    def run(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(announced))
+        h.end_headers()
+        h.wfile.write(body)
+        h.wfile.flush()
+        h.close_connection = True
+
+    return run
+
+
+def gzip_bomb(expanded: int) -> Behaviour:
+    """A small gzip body (Content-Encoding: gzip) that inflates to ``expanded`` bytes."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * (1 << 20)
+    raw = b"".join(packer.compress(block) for _ in range(max(1, expanded >> 20)))
+    raw += packer.flush()
+    return respond(200, raw, headers={"Content-Encoding": "gzip"})
+
+
+def redirect(status: int, location: str, body: bytes = b"") -> Behaviour:
+    """A 3xx answer pointing at ``location``."""
+    return respond(status, body, "text/html", headers={"Location": location})
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# Headers and body leave in separate writes; with Nagle's algorithm on, the body waits for the
+# client's delayed ACK (40 ms per answer). Timing only: what is sent does not change.
+Handler.disable_nagle_algorithm = True
+# socketserver's default listen backlog of 5 overflows when many threads connect at once (the
+# kernel then resets connections the client believes are open).
+_Server.request_queue_size = 128
+
+
+def _quiet_handle_error(self: _Server, request: Any, client_address: Any) -> None:
+    """A client that hung up mid-answer is what the fault tests are about: not worth a
+    traceback on stderr. Anything else is still printed."""
+    import sys
+
+    if isinstance(sys.exc_info()[1], OSError):
+        return
+    ThreadingHTTPServer.handle_error(self, request, client_address)
+
+
+_Server.handle_error = _quiet_handle_error  # type: ignore[method-assign]
