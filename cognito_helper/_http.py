@@ -19,6 +19,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 
 import requests
+import requests.auth
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -48,7 +49,7 @@ def _shut_down(sock: Any) -> None:
 
 
 def _before_deadline(sock: Any, call: Callable[[], _T]) -> _T:
-    """Run ``call`` (reading a status line and headers from ``sock``) within the deadline.
+    """Run ``call`` (reading a status line and headers, or a body, from ``sock``) in time.
 
     A socket timeout bounds each recv, not the sum of them: a server dripping one header byte
     per second would outlast any timeout. A watchdog shuts the socket down at the deadline,
@@ -103,6 +104,13 @@ class _DeadlineAdapter(HTTPAdapter):
         return manager
 
 
+class _NoNetrc(requests.auth.AuthBase):
+    """Leaves the request as built: its only job is to stop ``~/.netrc`` lookups."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
 class _NoCookies(DefaultCookiePolicy):
     """Refuse every cookie: token calls for different users must not share state."""
 
@@ -126,6 +134,9 @@ def session() -> requests.Session:
             new.mount("https://", adapter)
             new.mount("http://", adapter)
             new.cookies.set_policy(_NoCookies())
+            # With no session auth, requests would add ~/.netrc credentials for the host,
+            # replacing a confidential client's Basic header and adding some to JWKS fetches.
+            new.auth = _NoNetrc()
             new.headers["User-Agent"] = f"cognito-helper/{__version__}"
             new.headers["Accept"] = "application/json"
             _session = new
@@ -147,26 +158,35 @@ def _read_body(resp: requests.Response, deadline: float, max_bytes: int) -> byte
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise _TooLargeError()
     chunks: List[bytes] = []
-    total = 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _DeadlineError()
-        # Bound each read by what is left of the deadline, so a slow drip cannot outlast it.
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is not None:
-            sock.settimeout(remaining)
-        chunk = (
-            raw.read1(65536, decode_content=True)
-            if hasattr(raw, "read1")
-            else raw.read(65536, decode_content=True)
-        )
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > max_bytes:
-            raise _TooLargeError()
-        chunks.append(chunk)
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+
+    def read_all() -> None:
+        total = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _DeadlineError()
+            # Bound each read by what is left of the deadline; the watchdog around this loop
+            # also cuts off reads made of many recvs (a chunk-size line dripped byte by byte).
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = (
+                raw.read1(65536, decode_content=True)
+                if hasattr(raw, "read1")
+                else raw.read(65536, decode_content=True)
+            )
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > max_bytes:
+                raise _TooLargeError()
+            chunks.append(chunk)
+
+    _before_deadline(sock, read_all)
+    if time.monotonic() >= deadline:
+        # The watchdog's shutdown reads as end-of-stream: a body that "ended" at the deadline
+        # may be cut short (a dripped chunk-size line of zeros parses as the last chunk).
+        raise _DeadlineError()
     release = getattr(raw, "release_conn", None)
     if release is not None:
         release()  # the body is fully read: hand the connection back for keep-alive

@@ -14,7 +14,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union, overload
 from urllib.parse import quote, urlencode, urlsplit
 
 from ._encoding import b64url_encode
@@ -58,8 +58,8 @@ _HOW_TO_CONFIGURE = (
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+    if host == "localhost":
+        return True  # not *.localhost: resolvers may send those to DNS
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -99,6 +99,28 @@ def _check_url(name: str, value: str, *, custom_scheme: bool) -> str:
     raise ConfigError(f"{name} must be an https URL, got {value!r}")
 
 
+_AWS_POOL_URL = re.compile(
+    r"https://(?:issuer-)?cognito-idp\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/]+)(?:/.*)?"
+)
+
+
+def _check_names_this_pool(name: str, urls: Sequence[str], pool: str) -> None:
+    """An AWS issuer or JWKS URL must name this pool.
+
+    Catches a config built by ``dataclasses.replace(config, user_pool_id=...)``, which keeps
+    the old pool's issuer and JWKS URL (they are filled in when the config is built), and any
+    copy-paste of another pool's URL: either would accept the wrong pool's tokens.
+    """
+    for url in urls:
+        match = _AWS_POOL_URL.fullmatch(url)
+        if match and match.group(1) != pool:
+            raise ConfigError(
+                f"{name} {url!r} belongs to pool {match.group(1)!r}, not user_pool_id "
+                f"{pool!r} (to switch pools, build a new CognitoConfig rather than using "
+                "dataclasses.replace)"
+            )
+
+
 def _domain_url(domain: str, region: str) -> str:
     """Turn a prefix, a custom host or a full URL into the hosted-UI base URL."""
     if not isinstance(domain, str) or not domain.strip():
@@ -130,6 +152,18 @@ def _opt_str(value: Any) -> Optional[str]:
         return value  # type: ignore[no-any-return]  # validated by the caller
     value = value.strip()
     return value or None
+
+
+def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
+    """Scopes given as a space-separated string or a list, as a tuple; ``ValueError`` if bad."""
+    try:
+        items = tuple(scopes.split()) if isinstance(scopes, str) else tuple(scopes)
+    except TypeError:
+        raise ValueError("scopes must be a string or a list of strings") from None
+    for item in items:
+        if not isinstance(item, str) or not item or any(c.isspace() for c in item):
+            raise ValueError(f"each scope must be a non-empty string without spaces: {item!r}")
+    return items
 
 
 def pkce_challenge(code_verifier: str) -> str:
@@ -255,6 +289,7 @@ class CognitoConfig:
             if not isinstance(one, str):
                 raise ConfigError("issuer must be a string or a list of strings")
             _check_url("issuer", one, custom_scheme=False)
+        _check_names_this_pool("issuer", issuers, pool)
         set_(self, "issuer", issuers[0] if len(issuers) == 1 else issuers)
 
         jwks_url = _opt_str(self.jwks_url)
@@ -262,6 +297,7 @@ class CognitoConfig:
             jwks_url = (
                 f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}/.well-known/jwks.json"
             )
+        _check_names_this_pool("jwks_url", (jwks_url,), pool)
         set_(self, "jwks_url", _check_url("jwks_url", jwks_url, custom_scheme=False))
 
         timeout = self.timeout
@@ -362,9 +398,7 @@ class CognitoConfig:
         supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
         PKCE for you. Every value is percent-encoded; scopes are space-separated.
         """
-        scope_list = self.scopes if scopes is None else tuple(scopes)
-        if isinstance(scopes, str):
-            scope_list = tuple(scopes.split())
+        scope_list = self.scopes if scopes is None else scope_tuple(scopes)
         params: Dict[str, str] = {
             "response_type": "code",
             "client_id": self.client_id,
@@ -523,18 +557,27 @@ class CognitoConfig:
 
 _default_lock = threading.Lock()
 _default: Optional[CognitoConfig] = None
-_env_cache: Optional[Tuple[Tuple[str, ...], CognitoConfig]] = None
+_env_config: Optional[CognitoConfig] = None  # read from the environment once
+
+
+@overload
+def configure(config: Union[CognitoConfig, Mapping[str, Any]]) -> CognitoConfig: ...
+
+
+@overload
+def configure(config: None) -> None: ...
 
 
 def configure(config: Union[CognitoConfig, Mapping[str, Any], None]) -> Optional[CognitoConfig]:
     """Set the process-wide default config used when a function's ``config=`` is omitted.
 
     Accepts a :class:`CognitoConfig` or a settings dict (see :meth:`CognitoConfig.from_dict`)
-    and returns the config now in force. ``configure(None)`` clears it (the environment is
-    then consulted again). Safe to call from any thread; calls already running keep the
+    and returns the config now in force. ``configure(None)`` clears it, and also the config
+    read from the ``COGNITO_*`` variables, which are then read again on the next call.
+    Safe to call from any thread; calls already running keep the
     config they started with.
     """
-    global _default
+    global _default, _env_config
     if config is None:
         new: Optional[CognitoConfig] = None
     elif isinstance(config, CognitoConfig):
@@ -543,15 +586,19 @@ def configure(config: Union[CognitoConfig, Mapping[str, Any], None]) -> Optional
         new = CognitoConfig.from_dict(config)
     with _default_lock:
         _default = new
+        if new is None:
+            _env_config = None
     return new
 
 
 def get_config(config: Optional[CognitoConfig] = None) -> CognitoConfig:
     """Return ``config`` if given, else the :func:`configure` default, else one from the env.
 
+    The ``COGNITO_*`` variables are read once, on the first call that needs them (reading
+    them costs several times a remembered verification); ``configure(None)`` re-reads them.
     Raises :class:`ConfigError` saying how to configure when none of them is available.
     """
-    global _env_cache
+    global _env_config
     if config is not None:
         if not isinstance(config, CognitoConfig):
             raise ConfigError(f"config must be a CognitoConfig, got {type(config).__name__}")
@@ -559,12 +606,11 @@ def get_config(config: Optional[CognitoConfig] = None) -> CognitoConfig:
     default = _default
     if default is not None:
         return default
-    key = tuple(os.environ.get(name, "") for name in _ENV_VARS)
-    cached = _env_cache
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if not key[0] and not key[1]:
+    from_env = _env_config
+    if from_env is not None:
+        return from_env
+    if not os.environ.get("COGNITO_USER_POOL_ID") and not os.environ.get("COGNITO_CLIENT_ID"):
         raise ConfigError(f"cognito_helper is not configured: {_HOW_TO_CONFIGURE}")
     from_env = CognitoConfig.from_env()
-    _env_cache = (key, from_env)
+    _env_config = from_env
     return from_env

@@ -295,7 +295,7 @@ def _env_preload() -> Optional[Mapping[str, Any]]:
         return None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ConfigError("COGNITO_JWKS is set but is not JSON (expected a JWKS)") from None
     if not isinstance(doc, dict):
         raise ConfigError("COGNITO_JWKS must be a JWKS object with a 'keys' list")

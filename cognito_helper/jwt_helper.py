@@ -54,7 +54,6 @@ MAX_IAT_SKEW = 300
 
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_URL_HEADERS = ("jku", "x5u", "jwk", "x5c")  # never followed; listed for the docs
 _TOKEN_USES = ("id", "access")
 _JSON = json.JSONDecoder()
 _MEMO = _memo.memo
@@ -213,7 +212,10 @@ def _at_hash(access_token: str) -> str:
 def _as_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
     if value is None:
         return None
-    items = (value,) if isinstance(value, str) else tuple(value)
+    try:
+        items = (value,) if isinstance(value, str) else tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a string or a list of strings") from None
     if not items or not all(isinstance(item, str) and item for item in items):
         raise ValueError(f"{name} must be a non-empty string or list of non-empty strings")
     return frozenset(items)

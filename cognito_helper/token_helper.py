@@ -16,7 +16,7 @@ import re
 from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 from . import _http
-from .config import CognitoConfig, get_config
+from .config import CognitoConfig, get_config, scope_tuple
 from .errors import (
     CognitoConnectionError,
     ConfigError,
@@ -105,7 +105,7 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
         return
     hidden = [s for s in secrets if s]
     hidden += [s.split(" ", 1)[1] for s in hidden if s.startswith(("Basic ", "Bearer "))]
-    if status >= 500:
+    if status >= 500 or status == 429:  # server trouble or throttling: retry later, not 401
         raise CognitoConnectionError(f"the Cognito {what} answered HTTP {status}; try again later")
     if 300 <= status < 400:
         raise CognitoConnectionError(
@@ -127,9 +127,7 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
         match = _WWW_AUTH_ERROR.search(resp.headers.get("WWW-Authenticate", ""))
         if match:
             error = match.group(1)
-    if error is not None and (
-        not _ERROR_CODE.fullmatch(error) or any(s in error for s in hidden)
-    ):
+    if error is not None and (not _ERROR_CODE.fullmatch(error) or any(s in error for s in hidden)):
         # Not an OAuth code, or a server echoing what we sent: never repeat arbitrary text.
         error = "unrecognised_error"
     if description is not None:
@@ -188,9 +186,7 @@ def _json_body(resp: _http.HttpResponse, what: str) -> Dict[str, Any]:
     return body
 
 
-def _tokens_from(
-    resp: _http.HttpResponse, *, refresh_token: Optional[str], need_refresh: bool
-) -> Tokens:
+def _tokens_from(resp: _http.HttpResponse, *, refresh_token: Optional[str]) -> Tokens:
     body = _json_body(resp, "token endpoint")
 
     def field(name: str, kind: type, required: bool) -> Any:
@@ -206,7 +202,7 @@ def _tokens_from(
 
     access = field("access_token", str, True)
     id_token = field("id_token", str, False)
-    new_refresh = field("refresh_token", str, need_refresh)
+    new_refresh = field("refresh_token", str, False)
     expires_in = field("expires_in", int, True)
     token_type = field("token_type", str, True)
     return Tokens(id_token, access, new_refresh or refresh_token, expires_in, token_type)
@@ -253,7 +249,7 @@ def get_cognito_tokens(
                 raise ValueError("code_verifier must be 43-128 characters of [A-Za-z0-9-._~]")
             form["code_verifier"] = code_verifier
         resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [code, code_verifier])
-        tokens = _tokens_from(resp, refresh_token=None, need_refresh=False)
+        tokens = _tokens_from(resp, refresh_token=None)
         log.debug("authorization code exchanged for tokens")
         return tokens
     assert refresh_token is not None
@@ -262,7 +258,7 @@ def get_cognito_tokens(
         raise ValueError("code_verifier and redirect_uri apply to a code exchange only")
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [refresh_token])
-    tokens = _tokens_from(resp, refresh_token=refresh_token, need_refresh=False)
+    tokens = _tokens_from(resp, refresh_token=refresh_token)
     log.debug(
         "tokens refreshed (refresh token %s)",
         "rotated" if tokens.refresh_token != refresh_token else "kept",
@@ -283,9 +279,9 @@ def get_client_credentials_token(
         raise ConfigError("the client_credentials grant needs client_secret in the config")
     form = {"grant_type": "client_credentials"}
     if scopes:
-        form["scope"] = scopes if isinstance(scopes, str) else " ".join(scopes)
+        form["scope"] = " ".join(scope_tuple(scopes))
     resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [])
-    return _tokens_from(resp, refresh_token=None, need_refresh=False)
+    return _tokens_from(resp, refresh_token=None)
 
 
 def revoke_token(refresh_token: str, *, config: Optional[CognitoConfig] = None) -> None:

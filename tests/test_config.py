@@ -1005,19 +1005,26 @@ class TestProcessDefault:
         with pytest.raises(ConfigError):
             get_config(dict(SEED))  # type: ignore[arg-type]
 
-    def test_changing_the_environment_after_first_use_is_picked_up(self, monkeypatch):
+    def test_the_environment_is_read_once(self, monkeypatch):
         set_env(monkeypatch, COGNITO_USER_POOL_ID=POOL, COGNITO_CLIENT_ID="first")
         assert get_config().client_id == "first"
         monkeypatch.setenv("COGNITO_CLIENT_ID", "second")
-        assert get_config().client_id == "second"
-        monkeypatch.setenv("COGNITO_DOMAIN", "my-app")
-        assert get_config().domain == PREFIX_BASE
+        assert get_config().client_id == "first"
 
-    def test_removing_the_environment_after_first_use_is_picked_up(self, monkeypatch):
+    def test_configure_none_makes_the_environment_be_read_again(self, monkeypatch):
+        set_env(monkeypatch, COGNITO_USER_POOL_ID=POOL, COGNITO_CLIENT_ID="first")
+        assert get_config().client_id == "first"
+        monkeypatch.setenv("COGNITO_CLIENT_ID", "second")
+        monkeypatch.setenv("COGNITO_DOMAIN", "my-app")
+        cognito_helper.configure(None)
+        assert (get_config().client_id, get_config().domain) == ("second", PREFIX_BASE)
+
+    def test_removed_environment_after_configure_none_is_a_config_error(self, monkeypatch):
         set_env(monkeypatch, COGNITO_USER_POOL_ID=POOL, COGNITO_CLIENT_ID="first")
         get_config()
         monkeypatch.delenv("COGNITO_USER_POOL_ID")
         monkeypatch.delenv("COGNITO_CLIENT_ID")
+        cognito_helper.configure(None)
         with pytest.raises(ConfigError, match="COGNITO_USER_POOL_ID"):
             get_config()
 
@@ -1073,3 +1080,38 @@ class TestUnsafeOrSloppyValues:
     def test_blank_issuer_means_the_default_issuer(self) -> None:
         config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, issuer="  ")
         assert config.issuer == ORIGINAL_ISSUER
+
+
+class TestReviewFindings:
+    def test_replace_to_another_pool_cannot_keep_the_old_issuer(self) -> None:
+        config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID)
+        with pytest.raises(ConfigError, match="belongs to pool"):
+            dataclasses.replace(config, user_pool_id="eu-west-1_Other1")
+
+    def test_replace_of_the_client_keeps_working(self) -> None:
+        config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID)
+        assert dataclasses.replace(config, client_id="other").issuer == ORIGINAL_ISSUER
+
+    def test_another_pools_jwks_url_is_refused(self) -> None:
+        other = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other1/.well-known/jwks.json"
+        with pytest.raises(ConfigError, match="jwks_url"):
+            CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, jwks_url=other)
+
+    def test_subdomain_of_localhost_is_not_loopback_for_plain_http(self) -> None:
+        with pytest.raises(ConfigError, match="jwks_url"):
+            CognitoConfig(
+                user_pool_id=POOL,
+                client_id=CLIENT_ID,
+                jwks_url="http://keys.evil.localhost/jwks.json",
+            )
+
+    @pytest.mark.parametrize("scopes", [5, [3], ["a b"]])
+    def test_invalid_login_url_scopes_raise_value_error(self, scopes: object) -> None:
+        config = CognitoConfig(
+            user_pool_id=POOL,
+            client_id=CLIENT_ID,
+            domain="my-app",
+            redirect_uri="https://app.example.com/cb",
+        )
+        with pytest.raises(ValueError, match="scope"):
+            config.login_url(scopes=scopes)  # type: ignore[arg-type]

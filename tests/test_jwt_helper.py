@@ -523,3 +523,9 @@ def test_decode_unverified_returns_header_and_claims_without_checking(issuer: Is
     assert header["kid"] == issuer.key.kid
     assert claims["aud"] == "someone-else"
     assert issuer.fetches == 0
+
+
+@pytest.mark.parametrize("option", ["groups", "scopes"])
+def test_non_iterable_groups_or_scopes_raise_value_error(issuer: Issuer, option: str) -> None:
+    with pytest.raises(ValueError, match=option):
+        verify(issuer, issuer.token("id"), **{option: 5})

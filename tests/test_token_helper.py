@@ -343,3 +343,59 @@ def test_client_credentials_returns_only_an_access_token(server: ScriptedServer)
     tokens = get_client_credentials_token(["orders/read"], config=make_config(server, SECRET))
     assert tuple(tokens) == (None, "acc.tok.en", None)
     assert form_of(server) == {"grant_type": "client_credentials", "scope": "orders/read"}
+
+
+def test_throttling_is_a_connection_error_not_a_refusal(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(429, {"message": "Rate exceeded"})
+    with pytest.raises(CognitoConnectionError, match="429"):
+        get_cognito_tokens(CODE, config=make_config(server))
+
+
+def test_chunk_size_line_dripped_byte_by_byte_is_cut_at_the_deadline(
+    server: ScriptedServer,
+) -> None:
+    def chunk_line_drip(h: Any) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        try:
+            for _ in range(200):  # a chunk-size line of leading zeros, one byte at a time
+                h.wfile.write(b"0")
+                h.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    server.routes["/oauth2/token"] = chunk_line_drip
+    started = time.monotonic()
+    with pytest.raises(CognitoConnectionError, match="within"):
+        get_cognito_tokens(CODE, config=make_config(server))
+    assert time.monotonic() - started < 1.5 + 1.0
+
+
+def test_netrc_credentials_are_never_sent(
+    server: ScriptedServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    get_cognito_tokens(CODE, config=make_config(server))
+    get_cognito_tokens(CODE, config=make_config(server, SECRET))
+    public, confidential = server.requests[-2][2], server.requests[-1][2]
+    assert "Authorization" not in public
+    expected = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+    assert confidential["Authorization"] == f"Basic {expected}"
+
+
+@pytest.mark.parametrize("scopes", [5, [1], ["two words"]])
+def test_invalid_client_credentials_scopes_raise_value_error(
+    server: ScriptedServer, scopes: Any
+) -> None:
+    with pytest.raises(ValueError, match="scope"):
+        get_client_credentials_token(scopes, config=make_config(server, SECRET))
+    assert server.requests == []
