@@ -3,7 +3,10 @@
 Guarantees: one process-wide ``requests.Session`` (keep-alive, so sequential grants reuse one
 connection), redirects never followed, no automatic retries (an authorization code is
 single-use), no cookies kept, a deadline that bounds the whole call (connect, status line and
-headers, body) together, and a cap on the body size. Every network failure becomes
+headers, body) together, and a cap on the body size. The cap holds for the decoded body: the
+library asks for ``Accept-Encoding: identity``, decodes at most one ``gzip`` layer itself
+with a bounded decompressor (never urllib3's decoder, whose limits depend on its version),
+and refuses every other content coding, stacked codings included. Every network failure becomes
 :class:`CognitoConnectionError` whose message names the endpoint but never a body, a header
 value or a query string.
 """
@@ -14,6 +17,7 @@ import logging
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
@@ -139,6 +143,9 @@ def session() -> requests.Session:
             new.auth = _NoNetrc()
             new.headers["User-Agent"] = f"cognito-helper/{__version__}"
             new.headers["Accept"] = "application/json"
+            # Compression buys nothing for bodies of a few KB, and each coding a server may
+            # apply is a way to make a small answer inflate to gigabytes (see _Decoder).
+            new.headers["Accept-Encoding"] = "identity"
             _session = new
         return _session
 
@@ -152,16 +159,63 @@ class HttpResponse:
     body: bytes
 
 
+class _Decoder:
+    """Undo the response's content coding with a bound on the decoded size.
+
+    Accepted: no coding (or ``identity``) and exactly one ``gzip`` layer, inflated by a
+    ``zlib.decompressobj`` that is never asked for more than the cap allows. Any other coding,
+    and any stack of codings (``gzip, gzip``), is refused before a byte is inflated: a few KB
+    of stacked gzip can inflate to gigabytes, and older urllib3 releases inflate every layer
+    at once (CVE-2025-66471, CVE-2025-66418).
+    """
+
+    def __init__(self, content_encoding: Optional[str], max_bytes: int) -> None:
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1:
+            raise _BadEncodingError(f"stacked content codings ({len(codings)} layers)")
+        if codings and codings[0] not in ("gzip", "x-gzip"):
+            raise _BadEncodingError(f"content coding {codings[0][:20]!r}")
+        self._inflater = zlib.decompressobj(wbits=31) if codings else None
+        self._room = max_bytes  # how many more decoded bytes fit under the cap
+
+    def feed(self, data: bytes) -> bytes:
+        """The decoded bytes for ``data``; ``_TooLargeError`` once past the cap."""
+        inflater = self._inflater
+        if inflater is None:
+            out = data
+        else:
+            try:
+                # Ask for at most one byte more than fits: enough to see the cap is passed,
+                # never a large allocation, whatever the ratio of the compressed data.
+                out = inflater.decompress(data, self._room + 1)
+            except zlib.error:
+                raise _BadEncodingError("the gzip body is corrupt") from None
+            if inflater.unconsumed_tail:
+                raise _TooLargeError()
+        self._room -= len(out)
+        if self._room < 0:
+            raise _TooLargeError()
+        return out
+
+    def finish(self) -> None:
+        """Check that a gzip body ended where the stream did (nothing truncated or appended)."""
+        inflater = self._inflater
+        if inflater is not None and (not inflater.eof or inflater.unused_data):
+            raise _BadEncodingError("the gzip body is truncated or has trailing data")
+
+
 def _read_body(resp: requests.Response, deadline: float, max_bytes: int) -> bytes:
     raw: Any = resp.raw
     length = resp.headers.get("Content-Length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise _TooLargeError()
+    decoder = _Decoder(resp.headers.get("Content-Encoding"), max_bytes)
     chunks: List[bytes] = []
     sock = getattr(getattr(raw, "connection", None), "sock", None)
 
     def read_all() -> None:
-        total = 0
+        received = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -170,17 +224,19 @@ def _read_body(resp: requests.Response, deadline: float, max_bytes: int) -> byte
             # also cuts off reads made of many recvs (a chunk-size line dripped byte by byte).
             if sock is not None:
                 sock.settimeout(remaining)
+            # decode_content=False: the bytes as sent; _Decoder undoes the coding, bounded.
             chunk = (
-                raw.read1(65536, decode_content=True)
+                raw.read1(65536, decode_content=False)
                 if hasattr(raw, "read1")
-                else raw.read(65536, decode_content=True)
+                else raw.read(65536, decode_content=False)
             )
             if not chunk:
+                decoder.finish()
                 return
-            total += len(chunk)
-            if total > max_bytes:
+            received += len(chunk)
+            if received > max_bytes:  # the encoded size is capped too
                 raise _TooLargeError()
-            chunks.append(chunk)
+            chunks.append(decoder.feed(chunk))
 
     _before_deadline(sock, read_all)
     if time.monotonic() >= deadline:
@@ -198,6 +254,10 @@ class _TooLargeError(Exception):
 
 
 class _DeadlineError(Exception):
+    pass
+
+
+class _BadEncodingError(Exception):
     pass
 
 
@@ -229,6 +289,8 @@ def request(
         body = _read_body(resp, deadline, max_bytes)
     except _TooLargeError:
         failure = f"Cognito {what} response is larger than {max_bytes} bytes; refused"
+    except _BadEncodingError as exc:
+        failure = f"Cognito {what} response refused: {exc}"
     except _DeadlineError:
         failure = f"Cognito {what} did not answer within {timeout:g} s"
     except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
