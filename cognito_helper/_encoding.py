@@ -1,13 +1,24 @@
-"""The one base64url and JSON decoding used everywhere in the package."""
+"""The one base64url and JSON decoding used everywhere in the package.
+
+The JSON rule, for a JWT's header and payload alike: strict UTF-8 (no BOM, no UTF-16 or
+UTF-32), standard JSON only (no ``NaN``, ``Infinity`` or a number too large to be finite),
+white space allowed around the value. The header also refuses duplicate member names; the
+payload is covered by the signature, so only the pool itself could send duplicates there.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import math
+import re
 from typing import Any, Dict, List, Tuple
 
-__all__ = ["b64url_decode", "b64url_encode", "json_object"]
+__all__ = ["COMPACT_JWS", "b64url_decode", "b64url_encode", "json_claims", "json_object"]
+
+#: The shape of a compact JWS: three non-empty base64url segments joined by dots.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -51,20 +62,47 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_object(data: bytes) -> Dict[str, Any]:
-    """Parse UTF-8 JSON that must be an object; refuse duplicate names, NaN and Infinity.
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
 
-    Raises ``ValueError`` (including ``UnicodeDecodeError`` and ``json.JSONDecodeError``) and
-    ``RecursionError`` is turned into ``ValueError`` too.
-    """
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+_STRICT_NO_DUPLICATES = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite
+)
+
+
+def _loads_object(decoder: json.JSONDecoder, data: bytes) -> Dict[str, Any]:
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constant,
-        )
+        text = data.decode("utf-8")  # strict: a BOM stays a character, and no JSON starts so
+        try:
+            value, end = decoder.raw_decode(text)  # the usual case: nothing around the value
+        except ValueError:
+            end = -1
+        if end != len(text):
+            value = decoder.decode(text)  # white space around it, or the precise error
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise ValueError(f"JSON {type(value).__name__} where an object was expected")
     return value
+
+
+def json_object(data: bytes) -> Dict[str, Any]:
+    """Parse JSON that must be an object, by the module's rule; refuse duplicate names too.
+
+    Raises ``ValueError`` (``UnicodeDecodeError`` and ``json.JSONDecodeError`` included, and
+    for JSON nested too deeply).
+    """
+    return _loads_object(_STRICT_NO_DUPLICATES, data)
+
+
+def json_claims(data: bytes) -> Dict[str, Any]:
+    """Parse a JWT payload: JSON that must be an object, by the module's rule.
+
+    Raises ``ValueError`` as :func:`json_object` does.
+    """
+    return _loads_object(_STRICT, data)

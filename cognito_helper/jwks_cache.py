@@ -2,9 +2,11 @@
 
 Guarantees:
 
-* keys are fetched on first need, within the config's timeout; a response that is not 200,
-  not a JSON object with a ``keys`` list, holds no usable RS256 key, or is over 1 MiB is
-  refused with :class:`CognitoConnectionError` and never replaces the keys already held;
+* keys are fetched on first need; each call waits at most the timeout it is given (the
+  verifying config's), also when it waits for a fetch another thread started; a response
+  that is not 200, not a JSON object with a ``keys`` list, holds no usable RS256 key, or
+  is over 1 MiB is refused with :class:`CognitoConnectionError` and never replaces the keys
+  already held;
 * threads that need keys at the same moment share one fetch;
 * the keys are refreshed ``ttl`` seconds after a fetch (default one hour); while the endpoint
   is down, the keys already held keep working;
@@ -16,8 +18,13 @@ Guarantees:
   (retry later), not an :class:`UnknownKeyError`: it may be a key just rotated in;
 * a key that a refetch no longer lists stops verifying at once;
 * each key object is constructed once (python-jose's cryptography backend) and reused;
-* ``COGNITO_JWKS`` (a JWKS JSON string in the environment) preloads the keys: a process that
-  has it makes no fetch for the kids it lists.
+* ``COGNITO_JWKS`` (a JWKS JSON string in the environment) preloads the keys of the pool that
+  the ``COGNITO_*`` variables configure (the cache of that config's ``jwks_url``, no other):
+  a process that has it makes no fetch for the kids it lists until the TTL has passed.
+  :meth:`JwksCache.preload` does the same for any pool, so a process with several pools
+  preloads each with ``jwks_cache(config.jwks_url).preload(jwks)``. Preloaded keys behave
+  like keys fetched at start-up: after ``ttl`` a refetch is tried; if it fails they keep
+  working, if it succeeds a key it no longer lists stops.
 """
 
 from __future__ import annotations
@@ -148,11 +155,20 @@ class JwksCache:
         self._fetch_failed = False  # whether the last fetch attempt failed
         self._lock = threading.Lock()
         if preload is not None:
-            try:
-                self._keys, self._unusable = _parse_jwks(preload, {})
-            except ValueError as exc:
-                raise ConfigError(f"COGNITO_JWKS: {exc}") from None
-            self._fetched_at = math.inf  # preloaded keys need no TTL refresh
+            self.preload(preload)
+
+    def preload(self, jwks: Mapping[str, Any]) -> None:
+        """Install ``jwks`` (a JWKS document: ``{"keys": [...]}``) as if fetched just now.
+
+        Raises :class:`ConfigError` when it holds no usable RS256 key. No fetch is made for
+        its kids until ``ttl`` has passed; then a refetch is tried as after any fetch.
+        """
+        try:
+            keys, unusable = _parse_jwks(jwks, self._keys)
+        except ValueError as exc:
+            raise ConfigError(f"the preloaded JWKS for {self.url} is unusable: {exc}") from None
+        with self._lock:
+            self._install(keys, unusable)
 
     def __repr__(self) -> str:
         return f"JwksCache(url={self.url!r}, kids={sorted(self._keys)!r})"
@@ -162,21 +178,27 @@ class JwksCache:
         """The kids of the usable keys held now."""
         return tuple(self._keys)
 
-    def get_key(self, kid: str) -> SigningKey:
+    def get_key(self, kid: str, timeout: Optional[float] = None) -> SigningKey:
         """Return the usable key for ``kid``, fetching as the cache rules allow.
 
-        Raises :class:`UnknownKeyError` when no usable key has that kid and
-        :class:`CognitoConnectionError` when keys are needed and cannot be fetched.
+        ``timeout`` (default: the cache's) bounds the whole call in seconds, including the
+        wait for a fetch that another thread is making. Raises :class:`UnknownKeyError` when
+        no usable key has that kid and :class:`CognitoConnectionError` when keys are needed
+        and cannot be fetched in time.
         """
+        if timeout is None:
+            timeout = self.timeout
         key = self._keys.get(kid)
+        generation = None
         if key is not None:
             if self._is_fresh():
                 return key
-            self._refresh_stale()
+            generation = self._generation
+            self._refresh_stale(timeout)
             key = self._keys.get(kid)  # a withdrawn key must stop at once
             if key is not None:
                 return key
-        return self._get_unknown(kid)
+        return self._get_unknown(kid, timeout, generation)
 
     def get_key_if_current(self, kid: str) -> Optional[SigningKey]:
         """The key for ``kid`` if it is held and fresh; never fetches."""
@@ -186,7 +208,7 @@ class JwksCache:
         now = time.monotonic()
         return now - self._fetched_at < self.ttl or now < self._retry_at
 
-    def _refresh_stale(self) -> None:
+    def _refresh_stale(self, timeout: float) -> None:
         # One thread refreshes; the others keep using the stale keys rather than waiting.
         if not self._lock.acquire(blocking=False):
             return
@@ -194,7 +216,7 @@ class JwksCache:
             if self._is_fresh():
                 return
             try:
-                self._fetch()
+                self._fetch(timeout)
             except CognitoConnectionError as exc:
                 # Keep serving what we hold; try again after a cool-down, not on every call.
                 self._last_error = str(exc)
@@ -203,14 +225,22 @@ class JwksCache:
         finally:
             self._lock.release()
 
-    def _get_unknown(self, kid: str) -> SigningKey:
+    def _get_unknown(self, kid: str, timeout: float, generation: Optional[int]) -> SigningKey:
+        """The key for a kid not held; ``generation``: as when the caller first looked."""
+        deadline = time.monotonic() + timeout
         key = self._keys.get(kid)  # a fetch may have brought it in since the caller looked
         if key is not None:
             return key
         if time.monotonic() < self._quiet_until:
             raise self._missing(kid, fetched=False)
-        generation = self._generation
-        with self._lock:
+        if generation is None:
+            generation = self._generation
+        # Wait for another thread's fetch no longer than this call's own timeout allows.
+        if not self._lock.acquire(timeout=timeout):
+            raise CognitoConnectionError(
+                f"the JWKS did not arrive within {timeout:g} s (another fetch of it is slow)"
+            )
+        try:
             key = self._keys.get(kid)
             if key is not None:
                 return key
@@ -220,7 +250,7 @@ class JwksCache:
             # key was published (a TTL refresh, say) cannot have it.
             if self._generation == generation:
                 try:
-                    self._fetch()
+                    self._fetch(deadline - time.monotonic())
                 except CognitoConnectionError as exc:
                     # Bound the fetches a flood can cause while the endpoint is failing.
                     self._quiet_until = time.monotonic() + self.cooldown
@@ -232,6 +262,8 @@ class JwksCache:
             if not self._keys or self._fetch_failed:
                 raise self._missing(kid, fetched=True)
             self._quiet_until = time.monotonic() + self.cooldown
+        finally:
+            self._lock.release()
         raise UnknownKeyError(self._unknown_message(kid, fetched=True))
 
     def _missing(self, kid: str, *, fetched: bool) -> Exception:
@@ -253,13 +285,15 @@ class JwksCache:
         when = "even after refetching it" if fetched else "(refetch cooling down)"
         return f"no key with kid {kid!r} in the pool's JWKS {when}"
 
-    def _fetch(self) -> None:
+    def _fetch(self, timeout: float) -> None:
         """Fetch and install the JWKS; caller holds ``_lock``. Raises CognitoConnectionError."""
         self.fetches += 1
         self._generation += 1
         try:
+            if timeout <= 0:
+                raise CognitoConnectionError("the JWKS was not fetched: the call's time ran out")
             resp = _http.request(
-                "GET", self.url, what="JWKS", timeout=self.timeout, max_bytes=MAX_JWKS_BYTES
+                "GET", self.url, what="JWKS", timeout=timeout, max_bytes=MAX_JWKS_BYTES
             )
             if resp.status != 200:
                 raise CognitoConnectionError(f"the JWKS URL answered HTTP {resp.status}")
@@ -272,6 +306,10 @@ class JwksCache:
             self._last_error = str(exc)
             self._fetch_failed = True
             raise
+        self._install(keys, unusable)
+
+    def _install(self, keys: Dict[str, SigningKey], unusable: Dict[str, str]) -> None:
+        """Make ``keys`` the keys held, as of now; caller holds ``_lock``."""
         self._fetch_failed = False
         withdrawn = [key for kid, key in self._keys.items() if keys.get(kid) is not key]
         self._keys = keys
@@ -279,7 +317,7 @@ class JwksCache:
         self._fetched_at = time.monotonic()
         self._retry_at = -math.inf
         self._quiet_until = -math.inf
-        log.debug("JWKS fetched: %d usable keys, %d withdrawn", len(keys), len(withdrawn))
+        log.debug("JWKS installed: %d usable keys, %d withdrawn", len(keys), len(withdrawn))
         for key in withdrawn:
             for callback in list(self.on_withdraw):
                 callback(key)
@@ -289,9 +327,28 @@ _caches: Dict[str, JwksCache] = {}
 _caches_lock = threading.Lock()
 
 
-def _env_preload() -> Optional[Mapping[str, Any]]:
+def _env_preload(url: str) -> Optional[Mapping[str, Any]]:
+    """The ``COGNITO_JWKS`` document if it belongs to ``url``, else ``None``.
+
+    It belongs to the JWKS URL of the pool the ``COGNITO_*`` variables configure (their
+    ``COGNITO_JWKS_URL``, or the one derived from ``COGNITO_USER_POOL_ID``), and to no other.
+    """
     text = os.environ.get("COGNITO_JWKS", "").strip()
     if not text:
+        return None
+    from .config import CognitoConfig  # imported here: config is not needed otherwise
+
+    # The JWKS URL as the config read from the same variables has it (the client id plays no
+    # part in it, so a process that configures its client in code needs none in the env).
+    env = dict(os.environ)
+    env["COGNITO_CLIENT_ID"] = env.get("COGNITO_CLIENT_ID", "").strip() or "unused"
+    try:
+        owner = CognitoConfig.from_env(env).jwks_url
+    except ConfigError as exc:
+        raise ConfigError(
+            f"COGNITO_JWKS is set, but the COGNITO_* variables name no pool it belongs to: {exc}"
+        ) from None
+    if url != owner:
         return None
     try:
         doc = json.loads(text)
@@ -303,14 +360,25 @@ def _env_preload() -> Optional[Mapping[str, Any]]:
 
 
 def jwks_cache(url: str, *, timeout: float = 10.0) -> JwksCache:
-    """Return the process-wide cache for ``url``, creating it on first use."""
+    """Return the process-wide cache for ``url``, creating it on first use.
+
+    ``timeout`` is the default for calls that give none; each verification passes its own
+    config's timeout. A new cache for the ``COGNITO_*`` pool's URL is preloaded from
+    ``COGNITO_JWKS`` when that is set.
+    """
     cache = _caches.get(url)
     if cache is not None:
         return cache
     with _caches_lock:
         cache = _caches.get(url)
         if cache is None:
-            cache = JwksCache(url, timeout=timeout, preload=_env_preload())
+            preload = _env_preload(url)
+            cache = JwksCache(url, timeout=timeout)
+            if preload is not None:
+                try:
+                    cache.preload(preload)
+                except ConfigError as exc:
+                    raise ConfigError(f"COGNITO_JWKS: {exc}") from None
             _caches[url] = cache
         return cache
 

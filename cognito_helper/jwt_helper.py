@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import math
-import re
 import time
 from typing import Any, Dict, Iterable, Optional, Tuple, Union, cast
 
 from . import _memo
-from ._encoding import b64url_decode, b64url_encode, json_object
+from ._encoding import COMPACT_JWS, b64url_decode, b64url_encode, json_claims, json_object
 from .config import CognitoConfig, get_config
 from .errors import (
     InvalidClaimsError,
@@ -51,11 +48,12 @@ __all__ = ["decode_verify_jwt", "decode_unverified", "MAX_TOKEN_CHARS"]
 MAX_TOKEN_CHARS = 64 * 1024
 #: How far in the future ``iat`` may lie (clock skew between this host and Cognito).
 MAX_IAT_SKEW = 300
+#: The largest time claim accepted (9999-12-31T23:59:59Z); time claims are 0 to this.
+MAX_NUMERIC_DATE = 253402300799
 
-_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_SHAPE = COMPACT_JWS
 _B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _TOKEN_USES = ("id", "access")
-_JSON = json.JSONDecoder()
 _MEMO = _memo.memo
 _memo_entry = _MEMO.entry
 _TAIL = _memo.TAIL
@@ -66,23 +64,6 @@ Claims = Dict[str, Any]
 # keys, so a handful of entries is all a real pool ever needs; junk cannot grow it past the cap.
 _header_kids: Dict[str, str] = {}
 _MAX_HEADER_KIDS = 64
-
-
-def _json_loads(data: bytes) -> Any:
-    """``json.loads(data)``, faster for the usual case: UTF-8 JSON with no surrounding space.
-
-    The fast path only answers when it cannot differ from ``json.loads``: strict UTF-8 that
-    decodes, parses and ends exactly at the end (no NUL, BOM or UTF-16/32 text can do that);
-    anything else is handed to ``json.loads`` itself, errors included.
-    """
-    try:
-        text = data.decode("utf-8")
-        value, end = _JSON.raw_decode(text)
-        if end == len(text):
-            return value
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
-        pass
-    return json.loads(data)
 
 
 def _decode_payload(segment: str) -> Claims:
@@ -97,11 +78,9 @@ def _decode_payload_flat(segment: str) -> Tuple[Claims, bool]:
     """
     try:
         data = b64url_decode(segment)
-        payload = _json_loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedTokenError(f"the JWT payload is not JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise MalformedTokenError("the JWT payload is not a JSON object")
+        payload = json_claims(data)
+    except ValueError as exc:
+        raise MalformedTokenError(f"the JWT payload is not a JSON object: {exc}") from None
     return payload, b"[" not in data and data.find(b"{", 1) < 0
 
 
@@ -119,6 +98,7 @@ def _decompose(token: object, max_chars: int) -> Tuple[Claims, Claims, bytes, by
     if len(token) > max_chars:
         raise MalformedTokenError(f"the token is longer than {max_chars} characters")
     if not _SHAPE.fullmatch(token):
+        _refuse_wrapped(token)
         count = token.count(".") + 1
         if count != 3:
             raise MalformedTokenError(f"a JWT has 3 dot-separated segments, this has {count}")
@@ -131,6 +111,20 @@ def _decompose(token: object, max_chars: int) -> Tuple[Claims, Claims, bytes, by
     payload = _decode_payload(payload_b64)
     signature = _decode_signature(sig_b64)
     return header, payload, (head_b64 + "." + payload_b64).encode("ascii"), signature
+
+
+def _refuse_wrapped(token: str) -> None:
+    """Name the usual ways a good token arrives wrapped: an HTTP scheme, quotes, spaces."""
+    if token[:7].lower() == "bearer ":
+        raise MalformedTokenError(
+            "the token starts with 'Bearer ': remove that prefix (it belongs to the "
+            "Authorization header, not to the token)"
+        )
+    stripped = token.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        raise MalformedTokenError("the token is wrapped in quotes: remove the quotes")
+    if stripped != token and _SHAPE.fullmatch(stripped):
+        raise MalformedTokenError("the token has white space around it: remove it")
 
 
 def _check_header(header: Claims) -> str:
@@ -182,15 +176,24 @@ def decode_unverified(token: str) -> Tuple[Claims, Claims]:
 
 
 def _number(claims: Claims, name: str, *, required: bool) -> Optional[float]:
+    """A time claim: a number of seconds from 0 to ``MAX_NUMERIC_DATE``, or ``None`` if absent.
+
+    ``null`` counts as present and wrong. Anything else, NaN, infinities and numbers too
+    large to compare with a float included, is an :class:`InvalidClaimsError`.
+    """
     value = claims.get(name)
     if value is None:
         if required or name in claims:
             raise InvalidClaimsError(f"the token has no numeric {name!r} claim", claim=name)
         return None
     kind = type(value)
-    if kind is int or (kind is float and math.isfinite(value)):
-        return value  # type: ignore[no-any-return]
-    raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
+    if kind is not int and kind is not float:
+        raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
+    if not 0 <= value <= MAX_NUMERIC_DATE:  # False for NaN too
+        raise InvalidClaimsError(
+            f"{name!r} must be a time from 0 to {MAX_NUMERIC_DATE} seconds", claim=name
+        )
+    return value  # type: ignore[no-any-return]
 
 
 def _string(claims: Claims, name: str) -> str:
@@ -205,8 +208,13 @@ def _string(claims: Claims, name: str) -> str:
 
 
 def _at_hash(access_token: str) -> str:
-    digest = hashlib.sha256(access_token.encode("ascii", "replace")).digest()
+    digest = hashlib.sha256(_octets(access_token)).digest()
     return b64url_encode(digest[: len(digest) // 2])
+
+
+def _octets(text: str) -> bytes:
+    """``text`` as UTF-8, lone surrogates included, so that any two strings can be compared."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _as_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
@@ -276,7 +284,7 @@ def _check_claims(
     """
     get = claims.get
     exp = get("exp")
-    if type(exp) is not int:
+    if type(exp) is not int or not 0 <= exp <= MAX_NUMERIC_DATE:
         exp = _number(claims, "exp", required=True)
         assert exp is not None
     if now >= exp + leeway:
@@ -287,7 +295,7 @@ def _check_claims(
         if nbf is not None and now + leeway < nbf:
             raise _not_yet_valid()
     iat = get("iat")
-    if type(iat) is not int:
+    if type(iat) is not int or not 0 <= iat <= MAX_NUMERIC_DATE:
         iat = _number(claims, "iat", required=True)
         assert iat is not None
     if iat > now + leeway + MAX_IAT_SKEW:
@@ -310,7 +318,10 @@ def _check_claims(
         raise _other_client(use, client, config)
     if type(get("sub")) is not str:
         _string(claims, "sub")
-    if type(get("auth_time")) is not int and "auth_time" in claims:
+    auth_time = get("auth_time")
+    if (type(auth_time) is not int or not 0 <= auth_time <= MAX_NUMERIC_DATE) and (
+        "auth_time" in claims
+    ):
         _number(claims, "auth_time", required=False)
     if nonce is not None or access_token is not None or groups is not None or scopes is not None:
         _check_asked(claims, use, nonce, access_token, groups, scopes)
@@ -330,11 +341,11 @@ def _check_asked(
         if use != "id":
             raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
         found = _string(claims, "nonce")
-        if not hmac.compare_digest(found.encode(), nonce.encode()):
+        if not hmac.compare_digest(_octets(found), _octets(nonce)):
             raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
     if access_token is not None and "at_hash" in claims:
         found = _string(claims, "at_hash")
-        if not hmac.compare_digest(found.encode(), _at_hash(access_token).encode()):
+        if not hmac.compare_digest(_octets(found), _at_hash(access_token).encode()):
             raise InvalidClaimsError(
                 "'at_hash' does not match the access token given", claim="at_hash"
             )
@@ -455,7 +466,7 @@ def decode_verify_jwt(
 
     kid, claims, signing_input, signature, flat = _parse(token)
     cache = jwks_cache(jwks_url, timeout=cfg.timeout)
-    key = cache.get_key(kid)
+    key = cache.get_key(kid, cfg.timeout)
     try:
         valid = key.verify(signing_input, signature)
     except Exception:  # cryptography refuses some malformed signatures outright

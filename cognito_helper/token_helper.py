@@ -16,11 +16,13 @@ import re
 from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 from . import _http
+from ._encoding import COMPACT_JWS
 from .config import CognitoConfig, get_config, scope_tuple
 from .errors import (
     CognitoConnectionError,
     ConfigError,
     InvalidGrantError,
+    MalformedTokenError,
     TokenExchangeError,
 )
 
@@ -38,6 +40,10 @@ _MAX_RESPONSE = 256 * 1024
 _PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _WWW_AUTH_ERROR = re.compile(r'error="([^"]*)"')
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# What a code, refresh token or access token can hold: printable ASCII, no space. Anything
+# else is refused before a request is made (it could not be valid, and in a header a CR or LF
+# would be an injection).
+_TOKEN_TEXT = re.compile(r"[!-~]+")
 
 
 class Tokens:
@@ -214,6 +220,30 @@ def _nonempty(name: str, value: object) -> str:
     return value
 
 
+def _credential(name: str, value: object) -> str:
+    """A code or refresh token: non-empty printable ASCII, and not an ID or access token.
+
+    Raises ``ValueError`` without repeating the value.
+    """
+    text = _nonempty(name, value)
+    if not _TOKEN_TEXT.fullmatch(text):
+        raise ValueError(f"{name} must be printable ASCII without spaces")
+    if COMPACT_JWS.fullmatch(text):
+        # An ID or access token (three segments) where a code (a UUID) or a refresh token
+        # (an encrypted JWT of five segments) belongs: the usual mix-up, named as such.
+        raise ValueError(
+            f"{name} looks like a JWT (an ID or access token), not a {name.replace('_', ' ')}: "
+            f"pass the {_WHERE_FROM[name]}"
+        )
+    return text
+
+
+_WHERE_FROM = {
+    "code": "'code' query parameter of the redirect to your callback",
+    "refresh_token": "'refresh_token' of an earlier token response",
+}
+
+
 def get_cognito_tokens(
     code: Optional[str] = None,
     refresh_token: Optional[str] = None,
@@ -238,7 +268,7 @@ def get_cognito_tokens(
         raise ValueError("give exactly one of code= or refresh_token=")
     cfg = get_config(config)
     if code is not None:
-        _nonempty("code", code)
+        _credential("code", code)
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -253,7 +283,7 @@ def get_cognito_tokens(
         log.debug("authorization code exchanged for tokens")
         return tokens
     assert refresh_token is not None
-    _nonempty("refresh_token", refresh_token)
+    _credential("refresh_token", refresh_token)
     if code_verifier is not None or redirect_uri is not None:
         raise ValueError("code_verifier and redirect_uri apply to a code exchange only")
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
@@ -290,9 +320,10 @@ def revoke_token(refresh_token: str, *, config: Optional[CognitoConfig] = None) 
     Succeeds also for a token already revoked. Access tokens already issued stay valid for
     offline verification until their ``exp``. Raises :class:`TokenExchangeError`
     (``invalid_client``, ``invalid_request``, ``unsupported_token_type``) and
-    :class:`CognitoConnectionError`.
+    :class:`CognitoConnectionError`; ``ValueError`` for a token that cannot be a refresh
+    token (empty, not printable ASCII, an ID or access token), before any request.
     """
-    _nonempty("refresh_token", refresh_token)
+    _credential("refresh_token", refresh_token)
     cfg = get_config(config)
     _post_form(cfg, cfg.revoke_url, "revoke endpoint", {"token": refresh_token}, [refresh_token])
     log.debug("refresh token revoked")
@@ -303,9 +334,13 @@ def get_user_info(access_token: str, *, config: Optional[CognitoConfig] = None) 
 
     Needs an access token with the ``openid`` scope. Raises :class:`TokenExchangeError` with
     ``error="invalid_token"`` and ``status_code=401`` when Cognito rejects the token (expired,
-    revoked, signed out), and :class:`CognitoConnectionError` for network trouble.
+    revoked, signed out), and :class:`CognitoConnectionError` for network trouble. Before any
+    request: ``ValueError`` when ``access_token`` is not a non-empty string, and
+    :class:`MalformedTokenError` when it is not printable ASCII without spaces.
     """
     _nonempty("access_token", access_token)
+    if not _TOKEN_TEXT.fullmatch(access_token):
+        raise MalformedTokenError("the access token must be printable ASCII without spaces")
     cfg = get_config(config)
     resp = _http.request(
         "GET",

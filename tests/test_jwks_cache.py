@@ -19,7 +19,8 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
-from .servers import drip, reset_mid_body, respond, silent
+from .servers import ScriptedServer, drip, dynamic, hold, reset_mid_body, respond, silent
+from .tokens import POOL, KeyPair
 
 
 def verify(issuer: Issuer, token: str) -> Any:
@@ -224,6 +225,8 @@ def test_cold_start_with_endpoint_down_is_a_connection_error_not_401(issuer: Iss
 def test_cognito_jwks_env_preloads_keys_without_fetching(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", POOL)
+    monkeypatch.setenv("COGNITO_JWKS_URL", issuer.config.jwks_url or "")
     monkeypatch.setenv("COGNITO_JWKS", json.dumps({"keys": issuer.jwks}))
     for _ in range(3):
         verify(issuer, issuer.token("id"))
@@ -244,3 +247,153 @@ def test_jwks_fetch_sends_no_credentials(issuer: Issuer) -> None:
     assert method == "GET"
     assert "Authorization" not in headers and "Cookie" not in headers
     assert body == b""
+
+
+# -- each call is bounded by its own config's timeout ------------------------------------
+
+
+def test_a_short_timeout_bounds_the_fetch_of_a_cache_made_by_a_longer_one(
+    issuer: Issuer,
+) -> None:
+    from dataclasses import replace
+
+    slow_first = replace(issuer.config, timeout=6.0)
+    quick = replace(issuer.config, timeout=0.5)
+    decode_verify_jwt(issuer.token("id"), config=slow_first)  # the cache is made with 6 s
+    issuer.server.routes[issuer.jwks_path] = hold(8)
+    spare = issuer.spare[0]
+    started = time.monotonic()
+    with pytest.raises(CognitoConnectionError):
+        decode_verify_jwt(issuer.token("id", key=spare), config=quick)  # needs a fetch
+    assert time.monotonic() - started < 0.5 + 1.5
+
+
+def test_a_call_waiting_for_another_threads_fetch_is_bounded_by_its_own_timeout(
+    issuer: Issuer,
+) -> None:
+    from dataclasses import replace
+
+    patient = replace(issuer.config, timeout=4.0)
+    quick = replace(issuer.config, timeout=0.5)
+    issuer.server.routes[issuer.jwks_path] = hold(5)
+    token = issuer.token("id")
+    def patient_call() -> None:
+        with pytest.raises(CognitoConnectionError):
+            decode_verify_jwt(token, config=patient)
+
+    first = threading.Thread(target=patient_call)
+    first.start()
+    deadline = time.monotonic() + 2
+    while issuer.fetches == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the patient thread's fetch is under way
+    started = time.monotonic()
+    with pytest.raises(CognitoConnectionError):
+        decode_verify_jwt(token, config=quick)
+    waited = time.monotonic() - started
+    first.join()
+    assert waited < 0.5 + 1.0
+
+
+# -- COGNITO_JWKS preloads the configured pool only, and ages like a fetch ---------------
+
+
+def _env_pool(monkeypatch: pytest.MonkeyPatch, issuer: Issuer, jwks: Any) -> None:
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", POOL)
+    monkeypatch.setenv("COGNITO_JWKS_URL", issuer.config.jwks_url or "")
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps(jwks))
+
+
+def test_cognito_jwks_preloads_only_the_configured_pools_cache(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env_pool(monkeypatch, issuer, {"keys": issuer.jwks})
+    assert cache(issuer).kids == (issuer.key.kid,)
+    with ScriptedServer() as other:
+        other.routes["/jwks.json"] = respond(200, {"keys": [issuer.spare[0].jwk()]})
+        assert jwks_cache(other.url + "/jwks.json").kids == ()  # not preloaded
+
+
+def test_cognito_jwks_needs_the_pool_it_belongs_to(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps({"keys": issuer.jwks}))
+    with pytest.raises(ConfigError, match="COGNITO_JWKS is set, but"):
+        verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 0
+
+
+def test_cognito_jwks_names_the_pool_by_its_id_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool_jwks = f"https://cognito-idp.eu-west-1.amazonaws.com/{'eu-west-1_Pool1'}"
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", "eu-west-1_Pool1")
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps({"keys": [KeyPair(kid="env").jwk()]}))
+    assert jwks_cache(pool_jwks + "/.well-known/jwks.json").kids == ("env",)
+
+
+@pytest.mark.parametrize(
+    "jwks",
+    [{"keys": []}, None, {"keys": "x"}, [1], "weak"],
+    ids=["no-keys", "null", "keys-not-a-list", "a-list", "only-a-weak-key"],
+)
+def test_an_unusable_cognito_jwks_is_a_config_error_not_a_fetch(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch, jwks: Any
+) -> None:
+    if jwks == "weak":
+        jwks = {"keys": [KeyPair(kid=issuer.key.kid, bits=1024).jwk()]}
+    _env_pool(monkeypatch, issuer, jwks)
+    with pytest.raises(ConfigError, match="COGNITO_JWKS"):
+        verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 0
+
+
+def test_preloaded_keys_are_refetched_after_the_ttl(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env_pool(monkeypatch, issuer, {"keys": issuer.jwks})
+    verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 0
+    cache(issuer).ttl = 0.2
+    time.sleep(0.3)
+    verify(issuer, issuer.token("id"))
+    assert issuer.fetches == 1
+
+
+def test_preloaded_keys_keep_working_when_the_refetch_fails(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env_pool(monkeypatch, issuer, {"keys": issuer.jwks})
+    issuer.server.routes[issuer.jwks_path] = respond(500, {"error": "down"})
+    cache(issuer).ttl = 0.2
+    time.sleep(0.3)
+    assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+    assert issuer.fetches == 1
+
+
+def test_a_preloaded_key_stops_when_a_refetch_no_longer_lists_it(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env_pool(monkeypatch, issuer, {"keys": issuer.jwks})
+    token = issuer.token("id")
+    verify(issuer, token)
+    issuer.jwks = [issuer.spare[0].jwk()]  # rotated: the preloaded key is withdrawn
+    cache(issuer).ttl = 0.2
+    time.sleep(0.3)
+    with pytest.raises(UnknownKeyError):
+        verify(issuer, token)
+    assert issuer.fetches == 1
+
+
+def test_preload_fills_any_pools_cache(issuer: Issuer) -> None:
+    with ScriptedServer() as other:
+        url = other.url + "/jwks.json"
+        other.routes["/jwks.json"] = dynamic(lambda: {"keys": []})
+        jwks_cache(url).preload({"keys": [issuer.spare[0].jwk()]})
+        jwks_cache(issuer.config.jwks_url or "").preload({"keys": issuer.jwks})
+        assert jwks_cache(url).kids == (issuer.spare[0].kid,)
+        assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+        assert issuer.fetches == 0
+        assert other.count("/jwks.json") == 0
+
+
+def test_preload_refuses_a_jwks_without_a_usable_key(issuer: Issuer) -> None:
+    with pytest.raises(ConfigError, match="no usable RS256 signing key"):
+        cache(issuer).preload({"keys": [{"kty": "EC", "kid": "x"}]})

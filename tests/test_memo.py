@@ -419,14 +419,11 @@ def test_a_remembered_header_changes_no_verdict(issuer: Issuer) -> None:
     "encode",
     [
         lambda text: text.encode("utf-8"),
-        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
-        lambda text: text.encode("utf-16"),
-        lambda text: text.encode("utf-32-le"),
         lambda text: (" \n" + text + "\t ").encode("utf-8"),
     ],
-    ids=["utf-8", "utf-8-bom", "utf-16", "utf-32-le", "whitespace"],
+    ids=["utf-8", "whitespace"],
 )
-def test_every_payload_json_loads_accepts_still_verifies(issuer: Issuer, encode: Any) -> None:
+def test_a_payload_in_plain_utf8_verifies_cold_and_warm(issuer: Issuer, encode: Any) -> None:
     import json
 
     head = b64json({"kid": issuer.key.kid, "alg": "RS256"})
@@ -434,20 +431,26 @@ def test_every_payload_json_loads_accepts_still_verifies(issuer: Issuer, encode:
     body = b64(encode(json.dumps(claims)))
     signature = b64(issuer.key.sign_raw(f"{head}.{body}".encode()))
     assert verify(issuer, f"{head}.{body}.{signature}") == claims
+    assert verify(issuer, f"{head}.{body}.{signature}") == claims
 
 
 @pytest.mark.parametrize(
-    "payload", [b'{"a":1} x', b'{"a":1}{"b":2}', b'{"a":"\x00"}', b'{"a":NaN}', b"\xff{}"]
+    "payload",
+    [
+        b'{"a":1} x',
+        b'{"a":1}{"b":2}',
+        b'{"a":"\x00"}',
+        b'{"a":NaN}',
+        b"\xff{}",
+        b"\xef\xbb\xbf{}",
+        '{"a":1}'.encode("utf-16"),
+    ],
 )
-def test_every_payload_json_loads_refuses_is_refused(issuer: Issuer, payload: bytes) -> None:
-    import json
-
-    try:
-        accepted = isinstance(json.loads(payload), dict)
-    except ValueError:
-        accepted = False
+def test_a_payload_outside_the_json_rule_is_malformed_with_a_warm_header(
+    issuer: Issuer, payload: bytes
+) -> None:
     head = b64json({"kid": issuer.key.kid, "alg": "RS256"})
+    verify(issuer, issuer.token("id"))  # the header segment is now remembered
     token = f"{head}.{b64(payload)}.{b64(b'sig')}"
-    expected = InvalidSignatureError if accepted else cognito_helper.MalformedTokenError
-    with pytest.raises(expected):
+    with pytest.raises(cognito_helper.MalformedTokenError):
         verify(issuer, token)

@@ -399,3 +399,68 @@ def test_invalid_client_credentials_scopes_raise_value_error(
     with pytest.raises(ValueError, match="scope"):
         get_client_credentials_token(scopes, config=make_config(server, SECRET))
     assert server.requests == []
+
+
+# -- review findings: text that cannot be a credential is refused before any request ------
+
+ACCESS = "eyJraWQiOiJrIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "token", ["abc\r\nX-Injected: 1", "abc def", "tok\u00e9n", "\ud800", "tab\there", "nul\x00"]
+)
+def test_user_info_refuses_an_access_token_that_is_not_printable_ascii(
+    server: ScriptedServer, token: str
+) -> None:
+    from cognito_helper import MalformedTokenError
+
+    server.routes["/oauth2/userInfo"] = respond(200, {"sub": "x"})
+    with pytest.raises(MalformedTokenError, match="printable ASCII") as info:
+        get_user_info(token, config=make_config(server))
+    assert server.requests == []
+    assert token not in str(info.value)
+
+
+@pytest.mark.parametrize("token", ["", None, 5])
+def test_user_info_refuses_a_missing_access_token_as_a_value_error(
+    server: ScriptedServer, token: Any
+) -> None:
+    with pytest.raises(ValueError, match="access_token"):
+        get_user_info(token, config=make_config(server))
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("token", ["abc\r\nX-Injected: 1", "abc def", "tok\u00e9n", "\ud800", ""])
+def test_revoke_refuses_a_token_that_is_not_printable_ascii(
+    server: ScriptedServer, token: str
+) -> None:
+    server.routes["/oauth2/revoke"] = respond(200, b"")
+    with pytest.raises(ValueError, match="refresh_token") as info:
+        revoke_token(token, config=make_config(server))
+    assert server.requests == []
+    assert not token or token not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda cfg: get_cognito_tokens(code=ACCESS, config=cfg), "not a code"),
+        (lambda cfg: get_cognito_tokens(refresh_token=ACCESS, config=cfg), "not a refresh token"),
+        (lambda cfg: revoke_token(ACCESS, config=cfg), "not a refresh token"),
+    ],
+    ids=["code", "refresh", "revoke"],
+)
+def test_a_jwt_where_a_code_or_refresh_token_belongs_is_named_as_such(
+    server: ScriptedServer, call: Any, says: str
+) -> None:
+    with pytest.raises(ValueError, match="looks like a JWT") as info:
+        call(make_config(server))
+    assert says in str(info.value)
+    assert ACCESS not in str(info.value)
+    assert server.requests == []
+
+
+def test_a_five_segment_refresh_token_is_sent(server: ScriptedServer) -> None:
+    server.routes["/oauth2/token"] = respond(200, GOOD)
+    get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
+    assert form_of(server)["refresh_token"] == REFRESH
