@@ -11,21 +11,22 @@ import os
 from cognito_helper import configure
 
 cognito_config = {
-    # The pool's region; derived from user_pool_id when left out.
-    "region": "us-east-1",
-    # Cognito console > User pools > your pool: "User pool ID".
+    # Cognito console > User pools > your pool: "User pool ID". Its region (us-east-1 here) is
+    # the pool's region; a "region" key may be given but must be the same.
     "user_pool_id": "us-east-1_AbC123",
     # The app client (App integration > App clients).
     "client_id": "1example23456789",
     # Only for a confidential app client; None for a public one (SPA/mobile).
     "client_secret": os.environ.get("COGNITO_CLIENT_SECRET"),
-    # The hosted-UI domain: a prefix ("my-app"), a custom host ("auth.example.com") or a URL.
+    # The hosted-UI domain: a prefix ("my-app"), a custom host ("auth.example.com") or a URL,
+    # without a path ("https://auth.example.com", not ".../oauth2/authorize").
     "domain": "my-app",
     # A callback URL registered on the app client.
     "redirect_uri": "http://localhost:5000/cognito_redirect",
     # A sign-out URL registered on the app client (for the logout redirect).
     "logout_uri": "http://localhost:5000/",
-    # What to ask for: "openid" is needed for an ID token.
+    # What to ask for: "openid" is needed for an ID token. A list, or one space-separated
+    # string ("openid email profile"); never comma-separated.
     "scopes": ("openid", "email", "profile"),
 }
 

@@ -8,15 +8,24 @@ except where the exact encoding is the behaviour under test (``%20`` for spaces)
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import hashlib
+import inspect
+import pickle
 import re
+import socket
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from urllib3.util import parse_url
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError, LoginRequest, get_config, pkce_challenge
+from cognito_helper.config import scope_tuple
+
+config_module = sys.modules["cognito_helper.config"]
 
 POOL = "us-east-1_AbC123"
 REGION = "us-east-1"
@@ -111,9 +120,18 @@ class TestUserPoolIdAndRegion:
         assert config.region == region
         assert config.user_pool_id == pool_id
 
-    def test_explicit_region_overrides_the_pool_ids_region(self):
-        config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, region="eu-west-1")
-        assert config.region == "eu-west-1"
+    def test_explicit_region_equal_to_the_pool_ids_region_is_accepted(self):
+        config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, region=REGION)
+        assert config.region == REGION
+
+    def test_region_that_contradicts_the_pool_id_raises_config_error_naming_both(self):
+        # Used to be allowed: the domain was then built in eu-west-1, the issuer in us-east-1.
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, region="eu-west-1")
+        message = str(excinfo.value)
+        assert message.startswith("region 'eu-west-1' contradicts user_pool_id")
+        assert POOL in message
+        assert "'us-east-1'" in message
 
     def test_invalid_region_raises_config_error_naming_region(self):
         with pytest.raises(ConfigError, match="region"):
@@ -682,7 +700,7 @@ class TestLogoutUrl:
         assert query_of(make().logout_url()) == {"client_id": CLIENT_ID, "logout_uri": LOGOUT}
 
     def test_logout_uri_argument_overrides_the_configured_one(self):
-        other = "https://app.example.com/bye?x=1&y=a b"
+        other = "https://app.example.com/bye?x=1&y=a%20b"
         assert query_of(make().logout_url(other))["logout_uri"] == other
 
     def test_logout_uri_argument_works_without_a_configured_one(self):
@@ -831,7 +849,7 @@ class TestFromEnv:
             COGNITO_DOMAIN="auth.example.com",
             COGNITO_REDIRECT_URI=REDIRECT,
             COGNITO_LOGOUT_URI=LOGOUT,
-            COGNITO_REGION="eu-west-1",
+            COGNITO_REGION=REGION,
             COGNITO_SCOPES="openid email aws.cognito.signin.user.admin",
             COGNITO_ISSUER=f"{ORIGINAL_ISSUER} {UPDATED_ISSUER}",
             COGNITO_JWKS_URL="http://127.0.0.1:9999/jwks.json",
@@ -843,7 +861,7 @@ class TestFromEnv:
         assert config.domain == "https://auth.example.com"
         assert config.redirect_uri == REDIRECT
         assert config.logout_uri == LOGOUT
-        assert config.region == "eu-west-1"
+        assert config.region == REGION
         assert config.scopes == ("openid", "email", "aws.cognito.signin.user.admin")
         assert config.issuers == (ORIGINAL_ISSUER, UPDATED_ISSUER)
         assert config.jwks_url == "http://127.0.0.1:9999/jwks.json"
@@ -1085,8 +1103,14 @@ class TestUnsafeOrSloppyValues:
 class TestReviewFindings:
     def test_replace_to_another_pool_cannot_keep_the_old_issuer(self) -> None:
         config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID)
-        with pytest.raises(ConfigError, match="belongs to pool"):
+        with pytest.raises(ConfigError, match="names user pool 'us-east-1_AbC123'"):
+            dataclasses.replace(config, user_pool_id="us-east-1_Other1")
+
+    def test_replace_to_a_pool_in_another_region_cannot_keep_the_old_region(self) -> None:
+        config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID)
+        with pytest.raises(ConfigError, match="region 'us-east-1' contradicts") as excinfo:
             dataclasses.replace(config, user_pool_id="eu-west-1_Other1")
+        assert "dataclasses.replace" in str(excinfo.value)
 
     def test_replace_of_the_client_keeps_working(self) -> None:
         config = CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID)
@@ -1115,3 +1139,462 @@ class TestReviewFindings:
         )
         with pytest.raises(ValueError, match="scope"):
             config.login_url(scopes=scopes)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: URLs that two parsers read differently
+# ---------------------------------------------------------------------------------------
+
+URL_FIELDS = ("domain", "redirect_uri", "logout_uri", "issuer", "jwks_url")
+# The review's proof of concept: urllib.parse reads host 127.0.0.1 (loopback, so plain http
+# passed); urllib3, which requests connects with, reads host 192.0.2.2 port 8080.
+BACKSLASH_TRICK = "http://192.0.2.2:8080\\@127.0.0.1"
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything opens a connection: config validation alone must refuse."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a connection was attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.usefixtures("no_network")
+class TestUrlsReadAlikeByEveryParser:
+    @pytest.mark.parametrize("field_name", URL_FIELDS)
+    def test_backslash_trick_is_refused_in_every_url_field(self, field_name):
+        with pytest.raises(ConfigError) as excinfo:
+            make(**{field_name: BACKSLASH_TRICK})
+        assert str(excinfo.value).startswith(field_name)
+        assert "found a backslash" in str(excinfo.value)
+
+    @pytest.mark.parametrize("field_name", URL_FIELDS)
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            ("http://192.0.2.2:8080\\@127.0.0.1/cb", "found a backslash"),
+            ("https://192.0.2.2\\@auth.example.com", "found a backslash"),
+            ("http://127.0.0.1:8080/c\\b", "found a backslash"),
+            ("https://auth.example.com/a\tb", "found whitespace"),
+            ("https://auth.example.com/a\nb", "found whitespace"),
+            ("https://auth.example.com/a\r\nX-Injected: 1", "found whitespace"),
+            ("https://auth.example.com/a b", "found whitespace"),
+            ("http://127.0.0.1:9/a\u00a0b", "found whitespace"),
+            ("https://b\u00fccher.example", "found a non-ASCII character"),
+            ("https://auth.example.com/\x00", "found a control character"),
+            ("https://auth.example.com/\x7f", "found a control character"),
+            ("https://user@auth.example.com", "user info"),
+            ("https://user:pw@auth.example.com", "user info"),
+            ("http://127.0.0.1@192.0.2.2", "user info"),
+            ("http://127.0.0.1%0a@192.0.2.2", "user info"),
+            ("https://@auth.example.com", "user info"),
+            # urllib3 2.7+ decodes the escape (host a.b.example.com), 2.6 keeps it: either way
+            # the host is refused.
+            ("https://a%2eb.example.com", "read differently|has host 'a%2eb"),
+        ],
+    )
+    def test_unsafe_url_is_refused_naming_the_field_and_the_reason(self, field_name, url, reason):
+        with pytest.raises(ConfigError) as excinfo:
+            make(**{field_name: url})
+        message = str(excinfo.value)
+        assert message.startswith(field_name)
+        assert re.search(reason, message), message
+
+    @pytest.mark.parametrize("field_name", URL_FIELDS)
+    def test_parser_agreement_alone_refuses_the_backslash_trick(self, field_name):
+        # Second line of defence, beside the character and user-info rules: the host urllib3
+        # would connect to (192.0.2.2:8080) differs from the one urllib.parse reads.
+        with pytest.raises(ConfigError, match=f"^{field_name} .*read differently"):
+            config_module._connecting_host(field_name, BACKSLASH_TRICK, urlsplit(BACKSLASH_TRICK))
+
+    @pytest.mark.parametrize(
+        "domain",
+        [
+            "192.0.2.2:8080\\@127.0.0.1",
+            "user@auth.example.com",
+            "auth.exa mple.com",
+            "auth.example.com\x00",
+            "a%2eb.example.com",
+        ],
+    )
+    def test_unsafe_domain_host_form_is_refused(self, domain):
+        with pytest.raises(ConfigError, match=r"^domain"):
+            make(domain=domain)
+
+    @pytest.mark.parametrize("method", ["login_url", "start_login"])
+    def test_backslash_trick_is_refused_as_a_call_time_redirect_uri(self, method):
+        with pytest.raises(ConfigError, match=r"^redirect_uri"):
+            getattr(make(), method)(redirect_uri=BACKSLASH_TRICK + "/cb")
+
+    def test_backslash_trick_is_refused_as_a_call_time_logout_uri(self):
+        with pytest.raises(ConfigError, match=r"^logout_uri"):
+            make().logout_url(BACKSLASH_TRICK + "/bye")
+
+    @pytest.mark.parametrize(
+        "uri",
+        [
+            "https://app.example.com/cb?x=%0a",
+            "https://app.example.com/a%20b/%5C",
+            "https://app.example.com/cb?next=a@b",
+            "http://[::1]:3000/cb",
+        ],
+    )
+    def test_percent_escapes_and_at_signs_outside_the_host_are_allowed(self, uri):
+        # Decided: a percent-escape is inert data that both parsers read alike.
+        assert make(redirect_uri=uri).redirect_uri == uri
+
+    @pytest.mark.parametrize("field_name", ["redirect_uri", "logout_uri", "jwks_url"])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:9999/x",
+            "http://localhost:8000/cb",
+            "http://[::1]:3000/cb",
+            "https://auth.example.com:8443/a/b?c=d",
+        ],
+    )
+    def test_accepted_url_has_the_same_host_for_urllib3_which_connects(self, field_name, url):
+        kept = getattr(make(**{field_name: url}), field_name)
+        assert (parse_url(kept).host or "").strip("[]") == urlsplit(kept).hostname
+        assert parse_url(kept).port == urlsplit(kept).port
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: PKCE verifiers never start with '-'
+# ---------------------------------------------------------------------------------------
+
+
+class TestPkceVerifierNeverLooksLikeAnOption:
+    def test_no_verifier_in_2000_draws_starts_with_a_hyphen(self):
+        config = make()
+        verifiers = [config.start_login().code_verifier for _ in range(2000)]
+        assert [v for v in verifiers if v.startswith("-")] == []
+        assert all(43 <= len(v) <= 128 and PKCE_VERIFIER_ALPHABET.fullmatch(v) for v in verifiers)
+        assert len(set(verifiers)) == len(verifiers)
+
+    def test_a_random_string_starting_with_a_hyphen_is_fixed(self, monkeypatch):
+        drawn = []
+
+        def token_urlsafe(nbytes: int) -> str:
+            token = "-" + "A" * (-(-nbytes * 4 // 3) - 1)
+            drawn.append(token)
+            return token
+
+        monkeypatch.setattr(config_module.secrets, "token_urlsafe", token_urlsafe)
+        login = make().start_login()
+        verifier = login.code_verifier
+        assert not verifier.startswith("-")
+        assert verifier[1:] == drawn[-1][1:]  # the rest of the random string is kept
+        assert 43 <= len(verifier) <= 128
+        assert PKCE_VERIFIER_ALPHABET.fullmatch(verifier)
+        assert query_of(login.url)["code_challenge"] == s256(verifier)
+
+    def test_verifier_keeps_at_least_256_bits_of_randomness(self, monkeypatch):
+        sizes = []
+        real = config_module.secrets.token_urlsafe
+
+        def token_urlsafe(nbytes: int) -> str:
+            sizes.append(nbytes)
+            return real(nbytes)
+
+        monkeypatch.setattr(config_module.secrets, "token_urlsafe", token_urlsafe)
+        verifier = make().start_login().code_verifier
+        # 6 bits per base64url character, one character possibly redrawn (still ~5.95 bits).
+        assert (len(verifier) - 1) * 6 >= 256
+        assert max(sizes) * 8 >= 256
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: keyword-only CognitoConfig
+# ---------------------------------------------------------------------------------------
+
+FIELD_NAMES = [
+    "user_pool_id",
+    "client_id",
+    "region",
+    "client_secret",
+    "domain",
+    "redirect_uri",
+    "logout_uri",
+    "scopes",
+    "issuer",
+    "jwks_url",
+    "timeout",
+]
+
+
+class TestKeywordOnlyConfig:
+    @pytest.mark.parametrize(
+        "args", [("us-east-1_AbC", "client", "my-app"), ("us-east-1_AbC", "client"), (POOL,)]
+    )
+    def test_positional_arguments_raise_type_error_saying_keywords_only(self, args):
+        with pytest.raises(TypeError, match="keyword arguments only") as excinfo:
+            CognitoConfig(*args)  # type: ignore[misc]
+        assert "user_pool_id=" in str(excinfo.value)
+
+    def test_positional_argument_beside_keywords_is_refused(self):
+        with pytest.raises(TypeError, match="keyword arguments only"):
+            CognitoConfig(POOL, client_id=CLIENT_ID)  # type: ignore[misc]
+
+    def test_every_constructor_parameter_is_keyword_only_and_matches_the_fields(self):
+        parameters = inspect.signature(CognitoConfig).parameters
+        assert list(parameters) == FIELD_NAMES
+        assert {p.kind for p in parameters.values()} == {inspect.Parameter.KEYWORD_ONLY}
+        for f in dataclasses.fields(CognitoConfig):
+            expected = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+            assert parameters[f.name].default == expected, f.name
+
+    def test_it_is_still_a_frozen_dataclass_with_the_same_fields(self):
+        assert dataclasses.is_dataclass(CognitoConfig)
+        assert [f.name for f in dataclasses.fields(CognitoConfig)] == FIELD_NAMES
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            make().region = "eu-west-1"  # type: ignore[misc]
+
+    def test_replace_builds_a_validated_copy(self):
+        config = make(client_secret=SECRET)
+        other = dataclasses.replace(config, client_id="other")
+        assert (other.client_id, other.client_secret, other.domain) == (
+            "other",
+            SECRET,
+            PREFIX_BASE,
+        )
+        with pytest.raises(ConfigError, match="redirect_uri"):
+            dataclasses.replace(config, redirect_uri="http://app.example.com/cb")
+
+    def test_equal_configs_are_equal_and_hash_alike_and_different_ones_are_not(self):
+        assert make() == make()
+        assert hash(make()) == hash(make())
+        assert make() != make(client_id="other")
+
+    @pytest.mark.parametrize(
+        "clone", [copy.copy, copy.deepcopy, lambda c: pickle.loads(pickle.dumps(c))]
+    )
+    def test_copies_and_pickles_are_equal(self, clone):
+        config = make(client_secret=SECRET, issuer=[ORIGINAL_ISSUER, UPDATED_ISSUER])
+        assert clone(config) == config
+
+    def test_repr_still_hides_the_secret(self):
+        assert SECRET not in repr(make(client_secret=SECRET))
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: a domain with a path
+# ---------------------------------------------------------------------------------------
+
+
+class TestDomainIsTheBaseOnly:
+    @pytest.mark.parametrize(
+        "domain",
+        [
+            "https://x.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+            "https://auth.example.com/oauth2",
+            "https://auth.example.com//",
+            "http://127.0.0.1:9999/cognito",
+            "x.auth.us-east-1.amazoncognito.com/oauth2",
+            "auth.example.com/oauth2/",
+            "auth.example.com//",
+            "localhost:8080/x",
+            "my-app/oauth2",
+        ],
+    )
+    def test_url_or_host_with_a_path_is_refused_saying_to_give_the_base_only(self, domain):
+        with pytest.raises(ConfigError) as excinfo:
+            make(domain=domain)
+        message = str(excinfo.value)
+        assert message.startswith(f"domain {domain!r} has a path")
+        assert "give only the base URL or host" in message
+
+    @pytest.mark.parametrize(
+        ("domain", "base"),
+        [
+            ("auth.example.com/", "https://auth.example.com"),
+            ("https://auth.example.com/", "https://auth.example.com"),
+            ("http://127.0.0.1:9999/", "http://127.0.0.1:9999"),
+        ],
+    )
+    def test_a_single_trailing_slash_is_fine(self, domain, base):
+        assert make(domain=domain).domain == base
+        assert make(domain=domain).token_url == base + "/oauth2/token"
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: region and pool id agree
+# ---------------------------------------------------------------------------------------
+
+
+class TestRegionAgreesWithThePool:
+    def test_cognito_region_contradicting_the_pool_names_the_variable_and_both_regions(
+        self, monkeypatch
+    ):
+        set_env(
+            monkeypatch,
+            COGNITO_USER_POOL_ID=POOL,
+            COGNITO_CLIENT_ID=CLIENT_ID,
+            COGNITO_REGION="eu-west-1",
+            COGNITO_DOMAIN="my-app",
+        )
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig.from_env()
+        message = str(excinfo.value)
+        assert message.startswith("COGNITO_REGION: region 'eu-west-1' contradicts")
+        assert "'us-east-1'" in message
+
+    def test_region_in_from_dict_contradicting_the_pool_is_refused(self):
+        with pytest.raises(ConfigError, match=r"^region 'eu-west-1' contradicts"):
+            CognitoConfig.from_dict({**SEED, "region": "eu-west-1"})
+
+    def test_domain_and_issuer_are_built_in_the_same_region(self):
+        config = make(region=REGION)
+        assert f".auth.{REGION}." in config.base_url
+        assert f"cognito-idp.{REGION}." in config.issuers[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: comma-separated scopes
+# ---------------------------------------------------------------------------------------
+
+
+class TestScopesAreSpaceSeparated:
+    @pytest.mark.parametrize(
+        "scopes", ["openid,email", "openid, email", ["openid,email"], ("openid", "email,profile")]
+    )
+    def test_comma_in_a_scope_raises_config_error_saying_scopes_are_space_separated(self, scopes):
+        with pytest.raises(ConfigError, match="comma: scopes are space-separated"):
+            make(scopes=scopes)
+
+    def test_comma_separated_cognito_scopes_names_the_variable(self, monkeypatch):
+        set_env(
+            monkeypatch,
+            COGNITO_USER_POOL_ID=POOL,
+            COGNITO_CLIENT_ID=CLIENT_ID,
+            COGNITO_SCOPES="openid,email",
+        )
+        with pytest.raises(ConfigError, match=r"^COGNITO_SCOPES: .*space-separated"):
+            CognitoConfig.from_env()
+
+    @pytest.mark.parametrize("scopes", ["openid,email", ["openid", "a,b"]])
+    def test_scope_tuple_refuses_a_comma_with_value_error(self, scopes):
+        with pytest.raises(ValueError, match="space-separated"):
+            scope_tuple(scopes)
+
+    def test_call_time_comma_scopes_are_refused_by_login_url(self):
+        with pytest.raises(ValueError, match="space-separated"):
+            make().login_url(scopes="openid,email")
+
+    @pytest.mark.parametrize("scope", ['em"ail', "e\\mail", "\u00e9mail", "a\x00b"])
+    def test_characters_no_scope_name_may_hold_are_refused(self, scope):
+        with pytest.raises(ConfigError, match="scope"):
+            make(scopes=["openid", scope])
+        with pytest.raises(ValueError, match="scope"):
+            scope_tuple(["openid", scope])
+
+    @pytest.mark.parametrize(
+        "scope",
+        [
+            "aws.cognito.signin.user.admin",
+            "phone",
+            "https://api.example.com/read",
+            "my-api/orders.write",
+            "rs_1/scope-name:x+y!~",
+        ],
+    )
+    def test_cognito_and_custom_scopes_are_accepted(self, scope):
+        assert make(scopes=["openid", scope]).scopes == ("openid", scope)
+        assert scope_tuple(f"openid {scope}") == ("openid", scope)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: a value of the wrong type names the field, the type found and the type wanted
+# ---------------------------------------------------------------------------------------
+
+WRONG_TYPES = [
+    ("user_pool_id", 123, "a string", "int"),
+    ("user_pool_id", b"us-east-1_AbC123", "a string", "bytes"),
+    ("client_id", 123, "a string", "int"),
+    ("client_id", ["client"], "a string", "list"),
+    ("region", 123, "a string", "int"),
+    ("client_secret", 123, "a string", "int"),
+    ("domain", 123, "a string", "int"),
+    ("redirect_uri", 123, "a string", "int"),
+    ("logout_uri", 123, "a string", "int"),
+    ("scopes", 123, "a list of strings", "int"),
+    ("scopes", {"openid": True}, "a list of strings", "dict"),
+    ("scopes", b"openid", "a list of strings", "bytes"),
+    ("scopes", ["openid", 3], "a list of strings", "int"),
+    ("issuer", 123, "a list of strings", "int"),
+    ("issuer", [ORIGINAL_ISSUER, 42], "a list of strings", "int"),
+    ("jwks_url", 123, "a string", "int"),
+    ("timeout", "10", "a number", "str"),
+    ("timeout", None, "a number", "None"),
+    ("timeout", True, "a number", "bool"),
+]
+
+
+class TestWrongTypes:
+    @pytest.mark.parametrize(("field_name", "value", "wanted", "found"), WRONG_TYPES)
+    def test_wrong_type_names_the_field_the_type_found_and_the_type_wanted(
+        self, field_name, value, wanted, found
+    ):
+        with pytest.raises(ConfigError) as excinfo:
+            make(**{field_name: value})
+        message = str(excinfo.value)
+        assert message.startswith(f"{field_name} must be ")
+        assert wanted in message
+        assert re.search(rf"\b(got|found) {found}\b", message), message
+
+    @pytest.mark.parametrize(("field_name", "value", "wanted", "found"), WRONG_TYPES)
+    def test_from_dict_gives_the_same_message(self, field_name, value, wanted, found):
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig.from_dict({**SEED, field_name: value})
+        assert str(excinfo.value).startswith(f"{field_name} must be ")
+        assert re.search(rf"\b(got|found) {found}\b", str(excinfo.value))
+
+    @pytest.mark.parametrize("required", ["user_pool_id", "client_id"])
+    @pytest.mark.parametrize("value", [0, False, []])
+    def test_falsy_value_of_the_wrong_type_is_not_called_missing(self, required, value):
+        with pytest.raises(ConfigError, match=f"^{required} must be a string, got "):
+            CognitoConfig.from_dict({**SEED, required: value})
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 8: another pool's issuer or JWKS URL says so first
+# ---------------------------------------------------------------------------------------
+
+OTHER_POOL = "us-east-1_Other1"
+OTHER_ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{OTHER_POOL}"
+
+
+class TestAnotherPoolsUrls:
+    @pytest.mark.parametrize(
+        ("field_name", "url"),
+        [
+            ("issuer", OTHER_ISSUER),
+            ("issuer", f"https://issuer-cognito-idp.{REGION}.amazonaws.com/{OTHER_POOL}"),
+            ("jwks_url", OTHER_ISSUER + "/.well-known/jwks.json"),
+        ],
+    )
+    def test_message_first_says_the_url_names_another_pool_and_to_correct_it(self, field_name, url):
+        with pytest.raises(ConfigError) as excinfo:
+            make(**{field_name: url})
+        message = str(excinfo.value)
+        assert message.startswith(
+            f"{field_name} {url!r} names user pool {OTHER_POOL!r}, but user_pool_id is {POOL!r}"
+        )
+        assert f"correct {field_name}" in message
+        # dataclasses.replace is only a secondary possibility, after the plain fix.
+        assert message.index(f"correct {field_name}") < message.index("dataclasses.replace")
+
+    def test_wrong_cognito_issuer_names_the_variable_first(self, monkeypatch):
+        set_env(
+            monkeypatch,
+            COGNITO_USER_POOL_ID=POOL,
+            COGNITO_CLIENT_ID=CLIENT_ID,
+            COGNITO_ISSUER=OTHER_ISSUER,
+        )
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig.from_env()
+        assert str(excinfo.value).startswith(f"COGNITO_ISSUER: issuer {OTHER_ISSUER!r} names")
