@@ -40,6 +40,7 @@ from typing import (
     Iterable,
     List,
     Mapping,
+    NoReturn,
     Optional,
     Sequence,
     Set,
@@ -56,7 +57,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from ._encoding import b64url_decode, b64url_encode, json_object
 from .config import CognitoConfig, pkce_challenge
 
-__all__ = ["LocalCognito", "SignInError"]
+__all__ = ["ClientAuthentication", "LocalCognito", "SignInError"]
 
 _CODE_LIFETIME = 300  # seconds; Cognito authorization codes live five minutes
 _OIDC_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
@@ -84,6 +85,24 @@ class SignInError(Exception):
     redirect URI), a page without a sign-in form, or a server that cannot be reached. The
     message says which and never contains the password.
     """
+
+
+@dataclass(frozen=True)
+class ClientAuthentication:
+    """How one request to ``/oauth2/token`` or ``/oauth2/revoke`` authenticated its client.
+
+    Recorded as sent, before LocalCognito judges it, so refused requests are listed too.
+    ``method`` names the OAuth client authentication method: ``"client_secret_basic"`` (an
+    ``Authorization: Basic`` header), ``"client_secret_post"`` (``client_secret`` in the form
+    body and no Basic header) or ``"none"`` (neither: a public client's ``client_id`` in the
+    body, or nothing at all). ``secret_in_body`` is true whenever the body carried a non-empty
+    ``client_secret``, with or without a Basic header. No secret is kept.
+    """
+
+    endpoint: str  # "token" or "revoke"
+    method: str
+    client_id: Optional[str]  # as claimed: the Basic user name, else the body's client_id
+    secret_in_body: bool
 
 
 # -- state records -----------------------------------------------------------------------
@@ -479,6 +498,7 @@ class LocalCognito:
         self._kept_keys: List[_SigningKey] = []
         self._connections_opened = 0
         self._requests_seen: List[Tuple[str, str]] = []
+        self._client_authentications: List[ClientAuthentication] = []
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
         self._url: Optional[str] = None
@@ -615,6 +635,17 @@ class LocalCognito:
         """A copy of every ``(method, path)`` handled so far, oldest first; paths lack queries."""
         with self._lock:
             return list(self._requests_seen)
+
+    @property
+    def client_authentications(self) -> List[ClientAuthentication]:
+        """A copy of how each token and revocation request authenticated, oldest first.
+
+        One :class:`ClientAuthentication` per request to ``/oauth2/token`` or
+        ``/oauth2/revoke`` whose form body could be read, including refused ones, so a test can
+        assert that a confidential client used HTTP Basic and never sent its secret in the body.
+        """
+        with self._lock:
+            return list(self._client_authentications)
 
     @property
     def jwks_requests(self) -> int:
@@ -836,7 +867,7 @@ class LocalCognito:
                     return urljoin(page.url, page.headers["Location"])
                 form = _PageReader.read(page.text)
                 if page.status_code != 200 or form.action is None:
-                    reason = form.error or "the page has no sign-in form"
+                    reason = form.error_message or "the page has no sign-in form"
                     raise SignInError(f"sign-in page answered HTTP {page.status_code}: {reason}")
                 data = dict(form.hidden_fields, username=username, password=password)
                 answer = session.post(
@@ -846,7 +877,7 @@ class LocalCognito:
             raise SignInError(f"could not reach the sign-in page: {type(exc).__name__}") from None
         if answer.is_redirect:
             return urljoin(answer.url, answer.headers["Location"])
-        reason = _PageReader.read(answer.text).error or f"HTTP {answer.status_code}"
+        reason = _PageReader.read(answer.text).error_message or f"HTTP {answer.status_code}"
         message = f"sign-in as {username!r} failed: {reason}"
         raise SignInError(message.replace(password, "***") if password else message)
 
@@ -898,18 +929,32 @@ class LocalCognito:
 
         At the token endpoint a confidential client may also send ``client_secret`` in the
         body and failures are 400; at the revocation endpoint it must use Basic and failures
-        are 401. Every failure is ``invalid_client``.
+        are 401. Every failure is ``invalid_client``. Each attempt, refused or not, is first
+        recorded in :attr:`client_authentications`.
         """
         status = 401 if endpoint == "revoke" else 400
 
         def refuse(description: str) -> _EndpointError:
             return _oauth_error("invalid_client", description, status=status)
 
+        body_id, body_secret = form.get("client_id"), form.get("client_secret")
         try:
             basic = _basic_credentials(request.headers.get("authorization"))
         except ValueError as exc:
+            self._record_client_authentication(
+                ClientAuthentication(endpoint, "client_secret_basic", None, body_secret is not None)
+            )
             raise refuse(str(exc)) from None
-        body_id, body_secret = form.get("client_id"), form.get("client_secret")
+        claimed_id: Optional[str] = body_id if basic is None else basic[0]
+        if basic is not None:
+            method = "client_secret_basic"
+        elif body_secret is not None:
+            method = "client_secret_post"
+        else:
+            method = "none"
+        self._record_client_authentication(
+            ClientAuthentication(endpoint, method, claimed_id, body_secret is not None)
+        )
         client_id: Optional[str]
         secret: Optional[str]
         if basic is not None:
@@ -936,6 +981,10 @@ class LocalCognito:
         if endpoint == "revoke" and basic is None:
             raise refuse("a client with a secret must authenticate with HTTP Basic")
         return client
+
+    def _record_client_authentication(self, record: ClientAuthentication) -> None:
+        with self._lock:
+            self._client_authentications.append(record)
 
     # -- /oauth2/authorize, /login ---------------------------------------------------------
 
@@ -1389,13 +1438,22 @@ class _PageReader(HTMLParser):
 
     @classmethod
     def read(cls, text: str) -> _PageReader:
+        """What ``text`` holds, up to any markup the parser gives up on."""
         reader = cls()
-        reader.feed(text)
-        reader.close()
+        try:
+            reader.feed(text)
+            reader.close()
+        except (AssertionError, ValueError):  # how html.parser gives up: see error()
+            pass
         return reader
 
+    def error(self, message: str) -> NoReturn:
+        """Called by Python 3.9's parser on markup it cannot parse; 3.10+ raise AssertionError."""
+        raise ValueError(message)
+
     @property
-    def error(self) -> str:
+    def error_message(self) -> str:
+        """The text of the element with ``id="error"``, whitespace collapsed."""
         return " ".join("".join(self._error_text).split())
 
     def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:

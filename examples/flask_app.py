@@ -6,7 +6,9 @@ With no configuration it runs against an embedded LocalCognito (no AWS account n
 home page shows the demo user to sign in with. With the COGNITO_* variables set, or a
 config.py (a copy of config.example.py) in the working directory, it uses your user pool:
 register http://localhost:5000/cognito_redirect as a callback URL and http://localhost:5000/
-as a sign-out URL of the app client. PORT=8080 changes the port.
+as a sign-out URL of the app client. PORT=8080 changes the port (it warns when the configured
+callback URL points elsewhere). A bad configuration is one line on stderr and exit status 2.
+The development server's access log leaves out query strings: the callback's carry the code.
 
   /                  signed-in or signed-out state
   /login             start_login(): state, nonce and PKCE verifier go into the session
@@ -19,13 +21,17 @@ as a sign-out URL of the app client. PORT=8080 changes the port.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
+import re
 import runpy
 import secrets
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, cast
+from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, redirect, render_template_string, request, session
 from flask.sessions import SessionInterface, SessionMixin
@@ -112,14 +118,24 @@ class MemorySessionInterface(SessionInterface):
 
 
 def load_config() -> Optional[CognitoConfig]:
-    """Your pool from the COGNITO_* variables or ./config.py; ``None`` when neither exists."""
+    """Your pool from the COGNITO_* variables or ./config.py; ``None`` when neither exists.
+
+    Raises :class:`ConfigError` for anything wrong with either, including a config.py that
+    fails to run.
+    """
     if os.environ.get("COGNITO_USER_POOL_ID"):
         return CognitoConfig.from_env()
     if Path("config.py").is_file():
-        settings = runpy.run_path("config.py").get("cognito_config")
+        try:
+            settings = runpy.run_path("config.py").get("cognito_config")
+        except Exception as exc:  # the user's file: report it, whatever it raised
+            raise ConfigError(f"config.py failed to run: {type(exc).__name__}: {exc}") from exc
         if not isinstance(settings, dict):
             raise ConfigError("config.py must define cognito_config = {...}")
-        return CognitoConfig.from_dict(settings)
+        try:
+            return CognitoConfig.from_dict(settings)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"config.py: {exc}") from exc
     return None
 
 
@@ -165,7 +181,7 @@ def create_app(
 
     app = Flask(__name__)
     app.session_interface = MemorySessionInterface()
-    app.config["SESSION_COOKIE_SECURE"] = cfg.redirect_uri.startswith("https:")
+    app.config["SESSION_COOKIE_SECURE"] = config.redirect_uri.startswith("https:")
 
     def page(view: str, status: int = 200, **context: Any) -> tuple[str, int]:
         html = render_template_string(  # autoescaped: claims are shown safely
@@ -223,7 +239,7 @@ def create_app(
             return page("error", 400, message="That sign-in expired. Please sign in again.")
         except TokenVerificationError:
             return page("error", 401, message="Cognito's answer did not verify. Try again.")
-        session.renew = True
+        cast(ServerSession, session).renew = True  # the proxy stands for a ServerSession
         session["user"] = _user(id_claims)
         session["tokens"] = {"access": tokens.access_token, "refresh": tokens.refresh_token}
         session["refreshes"] = 0
@@ -353,9 +369,91 @@ PAGE = """<!DOCTYPE html>
 """
 
 
+# -- running it ---------------------------------------------------------------------------
+
+HOST = "127.0.0.1"  # loopback only: this is Werkzeug's development server
+CALLBACK_PATH = "/cognito_redirect"
+_QUERY = re.compile(r"\?[^\s\"']*")
+
+
+class OmitQueryStrings(logging.Filter):
+    """Replaces every query string in a log line: the callback's carry the code and state."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = _QUERY.sub("?[omitted]", message), None
+        return True
+
+
+def read_port(value: str) -> int:
+    """``$PORT`` as a TCP port number; :class:`ConfigError` for anything else."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def callback_warning(redirect_uri: str, port: int) -> Optional[str]:
+    """Why Cognito's redirect to ``redirect_uri`` would not reach this app on ``HOST:port``.
+
+    ``None`` when it will: plain http to localhost or 127.0.0.1, this port, ``CALLBACK_PATH``.
+    """
+    here = f"http://localhost:{port}{CALLBACK_PATH}"
+    parts = urlsplit(redirect_uri)
+    try:
+        target_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        target_port = None
+    problems = []
+    if parts.hostname not in ("localhost", "127.0.0.1"):
+        problems.append(f"its host is {parts.hostname}, not localhost")
+    elif parts.scheme != "http":
+        problems.append("it is https, but this app serves plain http")
+    wrong_port = parts.hostname in ("localhost", "127.0.0.1") and target_port != port
+    if wrong_port:
+        problems.append(f"its port is {target_port}, not {port}")
+    if parts.path != CALLBACK_PATH:
+        problems.append(f"its path is {parts.path or '/'}, not {CALLBACK_PATH}")
+    if not problems:
+        return None
+    fix = (
+        f"register {here} as a callback URL of the app client and set COGNITO_REDIRECT_URI "
+        "(or redirect_uri in config.py) to it"
+    )
+    if wrong_port and len(problems) == 1:
+        fix += f", or run with PORT={target_port}"
+    return (
+        f"warning: the callback URL {redirect_uri} does not reach this app at {here} "
+        f"({'; '.join(problems)}), so sign-in will not come back here. To fix it, {fix}."
+    )
+
+
+def main() -> int:
+    """Serve the app on ``HOST:$PORT``; return the exit status.
+
+    A bad configuration (COGNITO_* variables, config.py or PORT) is one line on stderr and
+    exit status 2. A configured callback URL that would not come back here is a warning.
+    """
+    try:
+        port = read_port(os.environ.get("PORT", "5000"))
+        config = load_config()
+        flask_app = create_app(config, app_url=f"http://localhost:{port}")
+    except ConfigError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    open_url = f"http://localhost:{port}/"
+    if config is not None and config.redirect_uri:  # else the embedded LocalCognito: matches
+        warning = callback_warning(config.redirect_uri, port)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        else:  # the callback's host name: the session cookie is per host
+            callback = urlsplit(config.redirect_uri)
+            open_url = f"{callback.scheme}://{callback.netloc}/"
+    logging.getLogger("werkzeug").addFilter(OmitQueryStrings())
+    print(f" * open {open_url} (use this host name: the session cookie is per host)", flush=True)
+    flask_app.run(host=HOST, port=port)
+    return 0
+
+
 if __name__ == "__main__":
-    port = int(os.environ.get("PORT", "5000"))
-    app_url = f"http://localhost:{port}"
-    flask_app = create_app(app_url=app_url)
-    print(f" * open {app_url}/ (use this host name: the session cookie is per host)")
-    flask_app.run(host="127.0.0.1", port=port)
+    sys.exit(main())

@@ -21,7 +21,9 @@ from cognito_helper import (
     get_user_info,
     revoke_token,
 )
-from cognito_helper.testing import LocalCognito, SignInError
+from cognito_helper.testing import ClientAuthentication, LocalCognito, SignInError
+
+from .servers import ScriptedServer, respond
 
 USER, PASSWORD, EMAIL = "alice", "Alice-Passw0rd!", "alice@example.com"
 
@@ -91,12 +93,60 @@ def test_whole_hosted_ui_flow(lc: LocalCognito) -> None:
 def test_confidential_client_flow_uses_basic_auth(lc: LocalCognito) -> None:
     with LocalCognito(client_secret="local-secret-123") as secret_lc:
         secret_lc.add_user(USER, PASSWORD, email=EMAIL)
+        config = secret_lc.config
         got = sign_in(secret_lc)
-        tokens = get_cognito_tokens(
-            got["code"], config=secret_lc.config, code_verifier=got["verifier"]
+        tokens = get_cognito_tokens(got["code"], config=config, code_verifier=got["verifier"])
+        assert tokens.id_token is not None and tokens.refresh_token is not None
+        decode_verify_jwt(tokens.id_token, config=config, nonce=got["nonce"])
+        get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
+        revoke_token(tokens.refresh_token, config=config)
+        get_client_credentials_token("localapi/read", config=config)
+
+        # LocalCognito accepts the secret in the body too: only the record shows what was sent.
+        seen = secret_lc.client_authentications
+        assert [a.endpoint for a in seen] == ["token", "token", "revoke", "token"]
+        for auth in seen:
+            assert auth.method == "client_secret_basic", auth
+            assert auth.client_id == secret_lc.client_id
+            assert not auth.secret_in_body, auth
+
+
+def test_public_client_sends_only_its_client_id(lc: LocalCognito) -> None:
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    assert tokens.refresh_token is not None
+    revoke_token(tokens.refresh_token, config=lc.config)
+    assert lc.client_authentications == [
+        ClientAuthentication("token", "none", lc.client_id, secret_in_body=False),
+        ClientAuthentication("revoke", "none", lc.client_id, secret_in_body=False),
+    ]
+
+
+def test_client_authentications_record_what_was_sent_even_when_refused() -> None:
+    with LocalCognito(client_secret="local-secret-123") as secret_lc:
+        token_url = secret_lc.config.token_url
+        client_id = secret_lc.client_id
+        form = {"grant_type": "client_credentials", "client_id": client_id}
+        in_body = requests.post(
+            token_url, data={**form, "client_secret": "local-secret-123"}, timeout=5
         )
-        assert tokens.id_token is not None
-        decode_verify_jwt(tokens.id_token, config=secret_lc.config, nonce=got["nonce"])
+        both = requests.post(
+            token_url,
+            data={**form, "client_secret": "local-secret-123"},
+            auth=(client_id, "local-secret-123"),
+            timeout=5,
+        )
+        malformed = requests.post(
+            token_url, data=form, headers={"Authorization": "Basic !!!"}, timeout=5
+        )
+        assert (in_body.status_code, both.status_code) == (200, 200)
+        assert malformed.status_code == 400
+        assert secret_lc.client_authentications == [
+            ClientAuthentication("token", "client_secret_post", client_id, secret_in_body=True),
+            ClientAuthentication("token", "client_secret_basic", client_id, secret_in_body=True),
+            ClientAuthentication("token", "client_secret_basic", None, secret_in_body=False),
+        ]
+        assert "local-secret-123" not in repr(secret_lc.client_authentications)
 
 
 def test_wrong_client_secret_is_invalid_client(lc: LocalCognito) -> None:
@@ -145,6 +195,15 @@ def test_redirect_uri_mismatch_is_unauthorized_client(lc: LocalCognito) -> None:
             redirect_uri="http://localhost:8000/elsewhere",
         )
     assert (info.value.error, info.value.description) == ("unauthorized_client", "invalid_redirect")
+
+
+def test_sign_in_to_a_page_it_cannot_parse_is_a_sign_in_error(lc: LocalCognito) -> None:
+    # Python 3.9's HTML parser calls self.error() on a marked section it does not know.
+    page = b"<!DOCTYPE html><html><body><![bogus[ x ]]><p>no form here</p></body></html>"
+    with ScriptedServer() as server:
+        server.routes["/login"] = respond(200, page, content_type="text/html")
+        with pytest.raises(SignInError, match="no sign-in form"):
+            lc.sign_in(server.url + "/login", USER, PASSWORD)
 
 
 def test_wrong_password_raises_without_showing_it(lc: LocalCognito) -> None:

@@ -1,0 +1,300 @@
+"""The Flask code users copy: the README's sign-in snippet and examples/flask_app.py.
+
+The snippet is taken from README.md and run as written, with Flask's test client, against a
+LocalCognito. The example is run as ``python examples/flask_app.py`` in a subprocess, the way
+its docstring says to start it, on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from cognito_helper import CognitoConfig
+from cognito_helper.testing import LocalCognito
+
+pytest.importorskip("flask")
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "flask_app.py"
+USER, PASSWORD = "alice", "Alice-Passw0rd!"
+
+
+def cognito_env(config: CognitoConfig) -> Dict[str, str]:
+    """The variables ``cognito-helper demo --serve`` prints for a LocalCognito's config."""
+    return {
+        "COGNITO_USER_POOL_ID": config.user_pool_id,
+        "COGNITO_CLIENT_ID": config.client_id,
+        "COGNITO_DOMAIN": config.base_url,
+        "COGNITO_REDIRECT_URI": config.redirect_uri or "",
+        "COGNITO_LOGOUT_URI": config.logout_uri or "",
+        "COGNITO_ISSUER": config.issuers[0],
+        "COGNITO_JWKS_URL": config.jwks_url or "",
+    }
+
+
+# -- the README's sign-in snippet ---------------------------------------------------------
+
+
+def readme_snippet() -> str:
+    """The Python block of the README section "The sign-in flow (state, nonce, PKCE)"."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The sign-in flow (state, nonce, PKCE)", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the sign-in flow section has no python block"
+    return match.group(1)
+
+
+class Snippet:
+    """The README snippet running against a LocalCognito, seen through Flask's test client."""
+
+    def __init__(self, lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, value in cognito_env(lc.config).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("FLASK_SECRET_KEY", "a-test-only-secret-key-0123456789")
+        self.lc = lc
+        self.namespace: Dict[str, Any] = {"__name__": "readme_snippet"}
+        exec(compile(readme_snippet(), "README.md (sign-in flow)", "exec"), self.namespace)
+        self.app: Any = self.namespace["app"]
+        self.client = self.app.test_client()
+        self.set_cookies: List[str] = []  # every Set-Cookie header the browser was sent
+        self.secrets: List[str] = []  # the verifier and tokens the snippet handled
+        exchange = self.namespace["get_cognito_tokens"]
+
+        def recording_exchange(*args: Any, **kwargs: Any) -> Any:
+            tokens = exchange(*args, **kwargs)
+            self.secrets.extend(filter(None, [kwargs.get("code_verifier"), *tokens]))
+            return tokens
+
+        self.namespace["get_cognito_tokens"] = recording_exchange
+
+    def request(self, method: str, url: str) -> Any:
+        response = self.client.open(url, method=method)
+        self.set_cookies.extend(response.headers.getlist("Set-Cookie"))
+        return response
+
+    def sign_in(self) -> None:
+        start = self.request("GET", "/login")
+        assert start.status_code == 302
+        callback = self.lc.sign_in(start.headers["Location"], USER, PASSWORD)
+        landed = self.request("GET", callback)
+        assert (landed.status_code, landed.headers["Location"]) == (302, "/")
+        assert len(self.secrets) == 4  # the verifier and the ID, access and refresh tokens
+
+    def cookie_contents(self) -> List[str]:
+        """Each cookie value as sent and, when it is Flask's signed session, as decoded."""
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        contents = []
+        for header in self.set_cookies:
+            value = header.split(";", 1)[0].split("=", 1)[1]
+            contents.append(value)
+            if value and serializer is not None:
+                contents.append(repr(serializer.loads(value)))
+        return contents
+
+
+@pytest.fixture
+def snippet(monkeypatch: pytest.MonkeyPatch) -> Iterator[Snippet]:
+    # Flask's test client is http://localhost/: those are the URLs LocalCognito registers.
+    with LocalCognito(
+        redirect_uri="http://localhost/cognito_redirect", logout_uri="http://localhost/"
+    ) as lc:
+        lc.add_user(USER, PASSWORD, email="alice@example.com")
+        yield Snippet(lc, monkeypatch)
+        assert lc.server_errors == []
+
+
+def test_readme_snippet_keeps_the_verifier_and_tokens_out_of_the_cookie(
+    snippet: Snippet,
+) -> None:
+    snippet.sign_in()
+    contents = snippet.cookie_contents()
+    assert contents, "the snippet set no cookie: it cannot tell browsers apart"
+    for secret in snippet.secrets:
+        assert not any(secret in content for content in contents), "a secret is in the cookie"
+    for header in snippet.set_cookies:
+        assert "HttpOnly" in header and "SameSite=Lax" in header, header
+
+
+def test_readme_snippet_signs_out_only_with_post(snippet: Snippet) -> None:
+    snippet.sign_in()
+    # A GET (a link or an image on another site) must not sign the user out.
+    assert snippet.request("GET", "/logout").status_code == 405
+    signed_out = snippet.request("POST", "/logout")
+    assert signed_out.status_code == 302
+    assert signed_out.headers["Location"] == snippet.lc.config.logout_url()
+
+
+# -- examples/flask_app.py ----------------------------------------------------------------
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("flask_app_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def example_env(**variables: str) -> Dict[str, str]:
+    """The test's environment without COGNITO_*, this checkout first on the path, plus these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
+    env.pop("PORT", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(variables)
+    return env
+
+
+def run_example_briefly(
+    cwd: Path, port: int, env: Dict[str, str], visit: Optional[Any] = None
+) -> Tuple[str, str]:
+    """Start the example, wait until it answers on ``port``, call ``visit(base_url)``, stop it.
+
+    Returns its stdout and stderr.
+    """
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLE)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the example exited: " + process.communicate()[1]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the example did not start listening"
+                time.sleep(0.05)
+        if visit is not None:
+            visit(f"http://localhost:{port}")
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=15)
+    return out, err
+
+
+@pytest.mark.parametrize(
+    ("variables", "config_py", "expected"),
+    [
+        ({"COGNITO_USER_POOL_ID": "not-a-pool", "COGNITO_CLIENT_ID": "c"}, None, "not-a-pool"),
+        ({"PORT": "99999"}, None, "PORT"),
+        ({}, "cognito_config = {\n", "SyntaxError"),
+        ({}, "settings = {}\n", "cognito_config"),
+        ({}, 'cognito_config = {"user_pool_id": "us-east-1_AbC123"}\n', "client_id"),
+    ],
+    ids=["bad-pool-id", "bad-port", "config-py-syntax", "config-py-no-settings", "no-client"],
+)
+def test_example_reports_a_bad_configuration_in_one_line_with_status_2(
+    tmp_path: Path, variables: Dict[str, str], config_py: Optional[str], expected: str
+) -> None:
+    if config_py is not None:
+        (tmp_path / "config.py").write_text(config_py, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        cwd=tmp_path,
+        env=example_env(**variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert expected in lines[0]
+
+
+def test_example_access_log_never_shows_the_code_or_state(tmp_path: Path) -> None:
+    port = free_port()
+    seen: Dict[str, str] = {}
+    browser_stand_in = LocalCognito()  # never started: only its sign_in() is used
+
+    def sign_in(base: str) -> None:
+        with requests.Session() as browser:
+            browser.trust_env = False
+            start = browser.get(base + "/login", allow_redirects=False, timeout=10)
+            # The embedded LocalCognito is in the example's process; any one can drive its form.
+            callback = browser_stand_in.sign_in(start.headers["Location"], "demo", "Demo-Passw0rd!")
+            query = parse_qs(urlsplit(callback).query)
+            seen.update(code=query["code"][0], state=query["state"][0])
+            landed = browser.get(callback, allow_redirects=False, timeout=10)
+            assert (landed.status_code, landed.headers["Location"]) == (302, "/me")
+            assert browser.get(base + "/me", timeout=10).status_code == 200
+
+    out, err = run_example_briefly(tmp_path, port, example_env(PORT=str(port)), sign_in)
+    assert "GET /cognito_redirect" in err  # the request is logged...
+    for name, value in seen.items():  # ...without its query string
+        assert value not in out + err, f"the {name} is in the example's output"
+
+
+def test_example_warns_when_the_callback_is_on_another_port(tmp_path: Path) -> None:
+    port = free_port()
+    # `cognito-helper demo --serve` registers http://localhost:5000/cognito_redirect.
+    with LocalCognito(
+        redirect_uri="http://localhost:5000/cognito_redirect", logout_uri="http://localhost:5000/"
+    ) as lc:
+        env = example_env(PORT=str(port), **cognito_env(lc.config))
+        _, err = run_example_briefly(tmp_path, port, env)
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, err
+    assert "http://localhost:5000/cognito_redirect" in warnings[0]
+    assert f"http://localhost:{port}/cognito_redirect" in warnings[0]
+    assert "PORT=5000" in warnings[0]
+
+
+def test_example_does_not_warn_when_the_callback_is_its_own(tmp_path: Path) -> None:
+    port = free_port()
+    app_url = f"http://127.0.0.1:{port}"
+    with LocalCognito(redirect_uri=f"{app_url}/cognito_redirect", logout_uri=f"{app_url}/") as lc:
+        env = example_env(PORT=str(port), **cognito_env(lc.config))
+        out, err = run_example_briefly(tmp_path, port, env)
+    assert "warning: the callback" not in err
+    assert f" * open {app_url}/ " in out  # the callback's host name: cookies are per host
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "problem"),
+    [
+        ("http://localhost:5000/cognito_redirect", "its port is 5000, not 8080"),
+        ("http://localhost/cognito_redirect", "its port is 80, not 8080"),
+        ("https://localhost:8080/cognito_redirect", "it is https"),
+        ("https://app.example.com/cognito_redirect", "its host is app.example.com"),
+        ("http://localhost:8080/callback", "its path is /callback"),
+        ("http://[::1]:8080/cognito_redirect", "its host is ::1"),
+    ],
+)
+def test_callback_warning_names_what_does_not_match(redirect_uri: str, problem: str) -> None:
+    warning = load_example().callback_warning(redirect_uri, 8080)
+    assert warning is not None and problem in warning
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://localhost:8080/cognito_redirect", "http://127.0.0.1:8080/cognito_redirect"],
+)
+def test_callback_warning_is_none_for_this_app(redirect_uri: str) -> None:
+    assert load_example().callback_warning(redirect_uri, 8080) is None
