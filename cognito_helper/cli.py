@@ -1,8 +1,9 @@
 """The ``cognito-helper`` command: a demo of the whole flow, and the daily chores.
 
 ``demo`` runs the hosted-UI flow against an embedded LocalCognito (``--serve`` keeps it
-running); ``login-url``, ``exchange``, ``refresh``, ``verify`` and ``decode`` work against
-the pool configured by the ``COGNITO_*`` variables or ``--config FILE``.
+running) and takes no ``--config``; ``login-url``, ``exchange``, ``refresh`` and ``verify``
+work against the pool configured by the ``COGNITO_*`` variables or ``--config FILE`` (before
+or after the command); ``decode`` needs no configuration and ignores it.
 
 Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
 2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import runpy
 import shlex
 import signal
@@ -25,7 +27,20 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    NoReturn,
+    Optional,
+    Sequence,
+    TextIO,
+    Tuple,
+    Union,
+)
 from urllib.parse import parse_qs, urlsplit
 
 from . import __version__
@@ -63,9 +78,32 @@ _ENV_NAMES = {
     "domain": "COGNITO_DOMAIN",
     "redirect_uri": "COGNITO_REDIRECT_URI",
     "logout_uri": "COGNITO_LOGOUT_URI",
+    "region": "COGNITO_REGION",
+    "scopes": "COGNITO_SCOPES",
     "issuer": "COGNITO_ISSUER",
     "jwks_url": "COGNITO_JWKS_URL",
 }
+
+# What a setting must look like, for a hint when it is set but refused.
+_FORMS = {
+    "user_pool_id": "the pool id as the Cognito console shows it, REGION_ID (e.g. "
+    "us-east-1_AbC123)",
+    "client_id": "the app client id from the Cognito console (no spaces)",
+    "client_secret": "the app client's secret (confidential app clients only)",
+    "domain": "the hosted-UI domain: a domain prefix (my-app), a custom host "
+    "(auth.example.com) or its https URL",
+    "redirect_uri": "a callback URL registered on the app client: https, or http on "
+    "localhost, 127.0.0.1 or ::1",
+    "logout_uri": "a sign-out URL registered on the app client: https, or http on "
+    "localhost, 127.0.0.1 or ::1",
+    "region": "the pool's AWS region, the part of the pool id before '_' (e.g. us-east-1); "
+    "leave it unset to take it from the pool id",
+    "scopes": "scope names separated by spaces (e.g. 'openid email')",
+}
+
+# The exchange command that every hint and instruction prints. Written with '=' because a
+# PKCE verifier may start with '-', which argparse would read as an option.
+_EXCHANGE_COMMAND = "cognito-helper exchange 'CODE_OR_REDIRECT_URL' --code-verifier=CODE_VERIFIER"
 
 _NOT_CONFIGURED = (
     "no Cognito configuration: set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID (plus "
@@ -90,7 +128,14 @@ exit codes:
 
 
 class _UsageError(Exception):
-    """The command line is wrong; the message says how to call it instead."""
+    """The command line is wrong; the message says how to call it instead.
+
+    ``hint`` is what to do; without one, the hint points at the command's ``--help``.
+    """
+
+    def __init__(self, message: str, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class _NotConfiguredError(ConfigError):
@@ -99,6 +144,19 @@ class _NotConfiguredError(ConfigError):
 
 class _DemoStepError(Exception):
     """A demo step that did not behave as expected."""
+
+
+class _RefreshTokenGivenError(MalformedTokenError):
+    """A refresh token (an encrypted JWE) was given where an ID or access token belongs."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a way out of its one trap here: a value that starts with '-'."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--code-verifier: expected one argument" in message:
+            message += " (a verifier that starts with '-' must be written --code-verifier=V)"
+        super().error(message)
 
 
 class _Context:
@@ -112,11 +170,20 @@ class _Context:
         self.err = err
         self.stdin = stdin
         self.loaded: Optional[CognitoConfig] = None
+        # The --config file's cognito_config, once read (a CognitoConfig when it defines one).
+        self.file_settings: Union[Mapping[str, Any], CognitoConfig, None] = None
+        # The code or refresh token handed to the library, to say what it is when refused.
+        self.grant: Optional[str] = None
 
     @property
     def config(self) -> CognitoConfig:
         if self.loaded is None:
-            self.loaded = _load_config(getattr(self.args, "config", None))
+            path = getattr(self.args, "config", None)
+            if path is None:
+                self.loaded = _config_from_env()
+            else:
+                self.file_settings = _read_config_file(path)
+                self.loaded = _config_from_file(path, self.file_settings)
         return self.loaded
 
     def setting(self, key: str) -> str:
@@ -126,34 +193,65 @@ class _Context:
             return f"'{key}' in {path}"
         return _ENV_NAMES.get(key, "COGNITO_" + key.upper())
 
+    def raw(self, key: str) -> Optional[Any]:
+        """The value the user gave ``key`` (None when unset or not known), before any check."""
+        if getattr(self.args, "config", None):
+            if isinstance(self.file_settings, Mapping):
+                value = self.file_settings.get(key)
+                return None if value is None or value == "" else value
+            return None
+        name = _ENV_NAMES.get(key)
+        value = os.environ.get(name, "").strip() if name else ""
+        return value or None
+
+    def is_set(self, key: str) -> Optional[bool]:
+        """Whether the user set ``key``; None when that cannot be known (a CognitoConfig file)."""
+        if getattr(self.args, "config", None) and not isinstance(self.file_settings, Mapping):
+            return None
+        return self.raw(key) is not None
+
 
 # -- configuration ------------------------------------------------------------------------
 
 
-def _load_config(path: Optional[str]) -> CognitoConfig:
-    """The config from ``--config FILE`` (a copied config.example.py) or the environment.
+def _config_from_env() -> CognitoConfig:
+    """The config from the ``COGNITO_*`` variables; :class:`ConfigError` says what to set."""
+    if not any(os.environ.get(n, "").strip() for n in _ENV_NAMES.values()):
+        raise _NotConfiguredError(_NOT_CONFIGURED)
+    missing = [
+        name
+        for name in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID")
+        if not os.environ.get(name, "").strip()
+    ]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set (other "
+            "COGNITO_* variables are): set them, or pass --config config.py (a copy of "
+            "config.example.py)"
+        )
+    return CognitoConfig.from_env()
+
+
+def _read_config_file(path: str) -> Union[Mapping[str, Any], CognitoConfig]:
+    """Run ``--config FILE`` (a copied config.example.py) and return its ``cognito_config``.
 
     The file is run as Python; it must leave a ``cognito_config`` dict (or CognitoConfig)
-    behind, as config.example.py does. Raises :class:`ConfigError` saying what to fix.
+    behind, as config.example.py does. Raises :class:`ConfigError` saying what is wrong.
     """
-    if path is None:
-        if not any(os.environ.get(n, "").strip() for n in _ENV_NAMES.values()):
-            raise _NotConfiguredError(_NOT_CONFIGURED)
-        missing = [
-            name
-            for name in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID")
-            if not os.environ.get(name, "").strip()
-        ]
-        if missing:
-            raise ConfigError(
-                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set (other "
-                "COGNITO_* variables are): set them, or pass --config config.py (a copy of "
-                "config.example.py)"
-            )
-        return CognitoConfig.from_env()
-    if not Path(path).is_file():
+    file = Path(path)
+    if file.is_dir():
+        raise ConfigError(
+            f"--config {path} is a directory, not a file: give the path of your config.py "
+            "(a copy of config.example.py)"
+        )
+    if not file.exists():
         raise ConfigError(
             f"--config {path}: no such file (copy config.example.py to config.py and fill it in)"
+        )
+    if not file.is_file():
+        raise ConfigError(
+            f"--config {path} is not a regular file: give the path of your config.py (a copy "
+            "of config.example.py)"
         )
     try:
         namespace = runpy.run_path(path, run_name="cognito_helper_config")
@@ -161,18 +259,31 @@ def _load_config(path: Optional[str]) -> CognitoConfig:
         raise ConfigError(f"{path}: {exc}") from None
     except Exception as exc:
         raise ConfigError(f"{path} failed to run: {type(exc).__name__}: {exc}") from None
-    settings = namespace.get("cognito_config")
+    if "cognito_config" not in namespace:
+        raise ConfigError(
+            f"{path} defines no 'cognito_config': define cognito_config = {{...}} with "
+            "user_pool_id, client_id, domain and redirect_uri, as config.example.py does"
+        )
+    settings = namespace["cognito_config"]
+    if isinstance(settings, (CognitoConfig, Mapping)):
+        return settings
+    found = "None" if settings is None else f"a {type(settings).__name__}"
+    raise ConfigError(
+        f"{path}: cognito_config is {found}, expected a dict of settings (user_pool_id, "
+        "client_id, domain, redirect_uri, ...) as in config.example.py, or a CognitoConfig"
+    )
+
+
+def _config_from_file(
+    path: str, settings: Union[Mapping[str, Any], CognitoConfig]
+) -> CognitoConfig:
+    """The config from a ``--config`` file's ``cognito_config``; errors name the file."""
     if isinstance(settings, CognitoConfig):
         return settings
-    if isinstance(settings, Mapping):
-        try:
-            return CognitoConfig.from_dict(settings)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    raise ConfigError(
-        f"{path} defines no 'cognito_config': define cognito_config = {{...}} with "
-        "user_pool_id, client_id, domain and redirect_uri, as config.example.py does"
-    )
+    try:
+        return CognitoConfig.from_dict(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 # -- reading arguments --------------------------------------------------------------------
@@ -198,7 +309,7 @@ def _read_jwt(value: Optional[str], ctx: _Context) -> str:
         if token.lower().startswith(prefix):
             token = token[len(prefix) :].strip()
     if token.count(".") == 4:
-        raise MalformedTokenError(
+        raise _RefreshTokenGivenError(
             "this has 5 dot-separated parts: it is a refresh token (an encrypted JWE) that only "
             "Cognito can read; use `cognito-helper refresh` with it instead"
         )
@@ -285,10 +396,7 @@ def _cmd_login_url(ctx: _Context) -> int:
             },
             ctx.out,
         )
-        ctx.err.write(
-            "next: open the url and sign in; then run\n"
-            "  cognito-helper exchange CODE_OR_REDIRECT_URL --code-verifier CODE_VERIFIER\n"
-        )
+        ctx.err.write(f"next: open the url and sign in; then run\n  {_EXCHANGE_COMMAND}\n")
     else:
         ctx.out.write(config.login_url(state=args.state, redirect_uri=args.redirect_uri) + "\n")
     return EXIT_OK
@@ -296,7 +404,7 @@ def _cmd_login_url(ctx: _Context) -> int:
 
 def _cmd_exchange(ctx: _Context) -> int:
     args = ctx.args
-    code = _code_from(_read_value(args.code, ctx, "code"))
+    code = ctx.grant = _code_from(_read_value(args.code, ctx, "code"))
     tokens = get_cognito_tokens(
         code, config=ctx.config, code_verifier=args.code_verifier, redirect_uri=args.redirect_uri
     )
@@ -305,7 +413,7 @@ def _cmd_exchange(ctx: _Context) -> int:
 
 
 def _cmd_refresh(ctx: _Context) -> int:
-    refresh_token = _read_value(ctx.args.refresh_token, ctx, "refresh token")
+    refresh_token = ctx.grant = _read_value(ctx.args.refresh_token, ctx, "refresh token")
     tokens = get_cognito_tokens(refresh_token=refresh_token, config=ctx.config)
     _print_json(_tokens_json(tokens), ctx.out)
     return EXIT_OK
@@ -322,24 +430,24 @@ def _cmd_verify(ctx: _Context) -> int:
 
 
 def _cmd_decode(ctx: _Context) -> int:
+    """The header and claims as JSON on stdout; the UNVERIFIED banners and times on stderr."""
     token = _read_jwt(ctx.args.token, ctx)
     header, claims = decode_unverified(token)
-    out, now = ctx.out, time.time()
+    out, err, now = ctx.out, ctx.err, time.time()
     banner = "*** UNVERIFIED: signature, issuer, audience and expiry were NOT checked. ***"
-    out.write(
+    err.write(
         banner + "\n*** Do not trust these claims; `cognito-helper verify` checks them. ***\n"
     )
-    out.write("header:\n")
-    _print_json(header, out)
-    out.write("claims (unverified):\n")
-    _print_json(claims, out)
+    err.flush()  # on a terminal, the banner comes before the JSON
+    _print_json({"header": header, "claims": claims}, out)
+    out.flush()
     times = [(c, _describe_time(c, claims.get(c), now)) for c in ("exp", "iat", "auth_time", "nbf")]
     shown = [(claim, text) for claim, text in times if text]
     if shown:
-        out.write("times:\n")
+        err.write("times:\n")
         for claim, text in shown:
-            out.write(f"  {claim:<9} {text}\n")
-    out.write(banner + "\n")
+            err.write(f"  {claim:<9} {text}\n")
+    err.write(banner + "\n")
     return EXIT_OK
 
 
@@ -347,16 +455,35 @@ def _cmd_decode(ctx: _Context) -> int:
 
 
 def _cmd_demo(ctx: _Context) -> int:
+    if ctx.args.config is not None:
+        raise _UsageError(
+            "demo runs its own LocalCognito and takes no --config",
+            hint="to use your pool, pass --config to login-url, exchange, refresh or verify; "
+            "`cognito-helper demo --serve` prints the COGNITO_* variables of the local one",
+        )
     from .testing import LocalCognito  # only now: it generates RSA keys
 
     app_url = ctx.args.app_url.rstrip("/")
-    lc = LocalCognito(
-        redirect_uri=app_url + "/cognito_redirect",
-        logout_uri=app_url + "/",
-        port=ctx.args.port,
-        token_lifetime=3600,
-        refresh_token_rotation=False,
-    )
+    if urlsplit(app_url).query or "#" in app_url:
+        raise _UsageError(
+            f"--app-url {ctx.args.app_url!r} has a query or #fragment: give the app's base URL",
+            hint="e.g. --app-url http://localhost:5000 or https://app.example.com",
+        )
+    try:
+        lc = LocalCognito(
+            redirect_uri=app_url + "/cognito_redirect",
+            logout_uri=app_url + "/",
+            port=ctx.args.port,
+            token_lifetime=3600,
+            refresh_token_rotation=False,
+        )
+    except ConfigError as exc:
+        # The callback and sign-out URLs are made from --app-url: the fix is there.
+        raise _UsageError(
+            f"--app-url {ctx.args.app_url!r} cannot be used: {exc}",
+            hint="--app-url must be an https URL, or http on localhost, 127.0.0.1 or ::1 "
+            f"(default {DEFAULT_APP_URL}); the demo registers URL/cognito_redirect and URL/",
+        ) from None
     try:
         lc.start()
     except OSError as exc:
@@ -394,7 +521,10 @@ def _serve(lc: Any, out: TextIO) -> int:
     for name, value in env.items():
         out.write(f"export {name}={shlex.quote(value)}\n")
     out.write(
-        "\nThen e.g. `cognito-helper login-url --pkce`, or `python examples/flask_app.py`.\n"
+        "\nThen sign in by hand: `cognito-helper login-url --pkce` prints a url to open and a\n"
+        f"code_verifier; sign in as {DEMO_USERNAME} and run\n"
+        f"  {_EXCHANGE_COMMAND}\n"
+        "Or run an app against it: `python examples/flask_app.py`.\n"
         "Press Ctrl+C to stop.\n"
     )
     out.flush()
@@ -502,9 +632,22 @@ def _demo_flow(lc: Any, out: TextIO) -> int:
 # -- the parser ---------------------------------------------------------------------------
 
 
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 0..65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port: give 1..65535, or 0 for a free one"
+        )
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cognito-helper",
         description="Amazon Cognito hosted-UI helper: a demo of the whole sign-in flow, "
         "sign-in URLs, code and refresh-token exchange, token verification and decoding.",
@@ -512,11 +655,17 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"cognito-helper {__version__}")
-    config_help = "a config.py defining cognito_config (a copy of config.example.py)"
+    config_help = (
+        "a config.py defining cognito_config (a copy of config.example.py); before or after "
+        "the command (demo takes none)"
+    )
     parser.add_argument("--config", metavar="FILE", help=config_help)
     # Also accepted after the subcommand; SUPPRESS keeps a value given before it.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=config_help)
+    # Parsed after `demo` and `decode` too, so that each can answer it (refuse, ignore).
+    unused = _Parser(add_help=False)
+    unused.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -526,14 +675,14 @@ def _parser() -> argparse.ArgumentParser:
         description: str,
         run: Callable[[_Context], int],
         *,
-        parents: Sequence[argparse.ArgumentParser] = (common,),
+        configured: bool = True,
     ) -> argparse.ArgumentParser:
         command = sub.add_parser(
             name,
-            parents=list(parents),
+            parents=[common if configured else unused],
             help=summary,
             description=description,
-            epilog=_ENVIRONMENT_HELP if parents else None,
+            epilog=_ENVIRONMENT_HELP if configured else None,
             formatter_class=formatter,
         )
         command.set_defaults(run=run)
@@ -546,15 +695,18 @@ def _parser() -> argparse.ArgumentParser:
         "library: sign-in URL, sign-in, code exchange with PKCE, verification, refresh,\n"
         "userInfo, revocation. Exits 0 only if every step behaved as expected.\n"
         "With --serve, keep LocalCognito running and print the COGNITO_* variables that\n"
-        "point an app (or the other commands) at it.",
+        "point an app (or the other commands) at it. Takes no --config.",
         _cmd_demo,
-        parents=(),
+        configured=False,
     )
     demo.add_argument(
         "--serve", action="store_true", help="keep LocalCognito running and print its config"
     )
     demo.add_argument(
-        "--port", type=int, default=0, help="port for LocalCognito (default: a free one)"
+        "--port",
+        type=_port,
+        default=0,
+        help="port for LocalCognito, 1..65535 (default 0: a free one)",
     )
     demo.add_argument(
         "--app-url",
@@ -569,7 +721,7 @@ def _parser() -> argparse.ArgumentParser:
         "print a sign-in URL for the configured pool",
         "Print the hosted-UI /oauth2/authorize URL. With --pkce, print JSON with the URL and\n"
         "the state, nonce and PKCE code_verifier it was made with (keep the verifier for\n"
-        "`exchange --code-verifier`).",
+        "`exchange --code-verifier=V`).",
         _cmd_login_url,
     )
     login.add_argument(
@@ -633,9 +785,11 @@ def _parser() -> argparse.ArgumentParser:
         "show a token's header and claims WITHOUT verifying",
         "Show a JWT's header and claims WITHOUT verifying anything, with readable times\n"
         "(expires in 42 min / expired 3 h ago). Needs no configuration. Never trust the\n"
-        "output: anyone can make a token that decodes to anything; use `verify`.",
+        "output: anyone can make a token that decodes to anything; use `verify`.\n"
+        'Prints {"header": ..., "claims": ...} as JSON on stdout; the UNVERIFIED banners\n'
+        "and the readable times go to stderr. Ignores --config.",
         _cmd_decode,
-        parents=(),
+        configured=False,
     )
     decode.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
     return parser
@@ -668,8 +822,11 @@ def _verification_failure(exc: TokenVerificationError, ctx: _Context) -> Tuple[s
         return f"claim {claim!r}", hints.get(claim, "")
     check = next((name for kind, name in _CHECKS if isinstance(exc, kind)), "verification")
     hints_by_kind = {
-        MalformedTokenError: "pass the whole JWT (header.payload.signature), e.g. from the "
-        "token endpoint's id_token or access_token",
+        _RefreshTokenGivenError: f"`cognito-helper {ctx.args.command}` takes an ID or access "
+        "token (3 dot-separated parts): the id_token or access_token from `cognito-helper "
+        "exchange` or `refresh`",
+        MalformedTokenError: "pass the ID or access token exactly as the token endpoint returned "
+        "it: header.payload.signature, with no quotes (`jq -r` prints it so)",
         UnknownKeyError: f"the token was not signed by this pool: check "
         f"{ctx.setting('user_pool_id')} (or {ctx.setting('jwks_url')})",
         InvalidSignatureError: "the token was altered, or signed by someone else: do not trust it",
@@ -702,16 +859,53 @@ def _exchange_hint(exc: TokenExchangeError, ctx: _Context) -> str:
     return hints.get(exc.error or "", "")
 
 
+_FIELD_FIRST = re.compile(r"(?:config key )?'?([A-Za-z_]+)'?")
+
+
+def _pool_url_hint(field: str, ctx: _Context) -> str:
+    """The hint for a refused ``issuer`` or ``jwks_url``: it must belong to the pool."""
+    setting, pool_setting = ctx.setting(field), ctx.setting("user_pool_id")
+    what = "issuer" if field == "issuer" else "JWKS URL"
+    pool, value = ctx.raw("user_pool_id"), ctx.raw(field)
+    urls = value.split() if isinstance(value, str) else value
+    if isinstance(pool, str) and isinstance(urls, (list, tuple)):
+        paths = [urlsplit(u).path.split("/") if isinstance(u, str) else [] for u in urls]
+        if any(pool not in path for path in paths):
+            return (
+                f"{setting} names another pool than {pool_setting} ({pool}): make both name "
+                f"the same pool, or leave {setting} unset to use that pool's own {what}"
+            )
+    return (
+        f"{setting} is set but invalid: it must be the {what} of the pool in {pool_setting} "
+        "(an https URL), or be left unset to use that pool's own"
+    )
+
+
 def _config_hint(exc: ConfigError, ctx: _Context) -> str:
-    """Which setting to fix, and where, for a configuration error."""
-    message = str(exc).removeprefix("from the COGNITO_* environment variables: ")
-    field = message.split(" ", 1)[0].strip("'")
+    """Which setting to fix, where, and how, for a configuration error."""
     path = getattr(ctx.args, "config", None)
+    message = str(exc).removeprefix("from the COGNITO_* environment variables: ")
+    if path:
+        message = message.removeprefix(f"{path}: ")
+    match = _FIELD_FIRST.match(message)
+    word = match.group(1) if match else ""
+    by_env = {name: key for key, name in _ENV_NAMES.items()}
+    field = by_env.get(word, word)
+    if field == "redirect_uri" and getattr(ctx.args, "redirect_uri", None) is not None:
+        return f"--redirect-uri must be {_FORMS['redirect_uri']}"
     if field in _ENV_NAMES:
-        hint = f"set {ctx.setting(field)}"
-        if field == "redirect_uri" and ctx.args.command in ("login-url", "exchange"):
-            hint += " or pass --redirect-uri"
-        return hint
+        setting, is_set = ctx.setting(field), ctx.is_set(field)
+        if is_set is False:
+            hint = f"set {setting}"
+            if field == "redirect_uri" and ctx.args.command in ("login-url", "exchange"):
+                hint += " or pass --redirect-uri"
+            return hint
+        if field in ("issuer", "jwks_url"):
+            return _pool_url_hint(field, ctx)
+        form = _FORMS.get(field)
+        if is_set is None:
+            return f"fix {setting}" + (f": it must be {form}" if form else "")
+        return f"{setting} is set but invalid" + (f": it must be {form}" if form else "")
     if path and not Path(path).is_file():
         return "check the --config path"
     if path:
@@ -719,17 +913,45 @@ def _config_hint(exc: ConfigError, ctx: _Context) -> str:
     return "check the COGNITO_* variables (listed in `cognito-helper --help`)"
 
 
+def _jwt_kind(value: Optional[str]) -> Optional[str]:
+    """'an access token', 'an ID token' or 'a JWT' when ``value`` decodes as one, else None."""
+    if not value:
+        return None
+    try:
+        _, claims = decode_unverified(value)
+    except (CognitoError, ValueError, RecursionError):
+        return None
+    kinds = {"access": "an access token", "id": "an ID token"}
+    return kinds.get(str(claims.get("token_use")), "a JWT")
+
+
+def _argument_hint(ctx: _Context) -> str:
+    """The hint for an argument the library refused (a ``ValueError``)."""
+    command = ctx.args.command
+    kind = _jwt_kind(ctx.grant) if command in ("exchange", "refresh") else None
+    if kind and command == "refresh":
+        return (
+            f"that is {kind}, not a refresh token: pass the refresh_token from `cognito-helper "
+            f"exchange` (5 dot-separated parts); `cognito-helper verify` checks {kind}"
+        )
+    if kind:
+        return (
+            f"that is {kind}, not an authorization code: pass the code, or the whole redirect "
+            "URL the browser landed on (?code=...); `cognito-helper verify` checks a token"
+        )
+    return f"see `cognito-helper {command} --help`"
+
+
 def _diagnose(exc: BaseException, ctx: _Context) -> Tuple[int, List[str]]:
     """The exit code and the lines to print for an error."""
-    name = type(exc).__name__
+    # The library's exception, not this module's private refinement of it.
+    name = next(k.__name__ for k in type(exc).__mro__ if not k.__name__.startswith("_"))
     command = ctx.args.command
     if isinstance(exc, _UsageError):
-        return EXIT_USAGE, [f"error: {exc}", f"hint: see `cognito-helper {command} --help`"]
+        hint = exc.hint or f"see `cognito-helper {command} --help`"
+        return EXIT_USAGE, [f"error: {exc}", f"hint: {hint}"]
     if isinstance(exc, ValueError):
-        return EXIT_USAGE, [
-            f"error: invalid argument: {exc}",
-            f"hint: see `cognito-helper {command} --help`",
-        ]
+        return EXIT_USAGE, [f"error: invalid argument: {exc}", f"hint: {_argument_hint(ctx)}"]
     if isinstance(exc, _DemoStepError):
         return EXIT_REJECTED, [
             f"error: {exc}",

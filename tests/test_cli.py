@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cognito_helper import pkce_challenge
+from cognito_helper import CognitoConfig, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
 from .tokens import KeyPair
@@ -29,6 +30,10 @@ SCRIPT = Path(sys.executable).with_name("cognito-helper")
 SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "verify", "decode"]
 PASSWORD = "Alice-Passw0rd!"
 SECRET = "client-secret-that-must-never-be-printed-0123456789"
+# A valid PKCE verifier that argparse would take for an option after a space.
+DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3
+# The shape of a Cognito refresh token: an encrypted JWE of five segments.
+REFRESH_SHAPED = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.a.b.c.d"
 
 
 def closed_port() -> int:
@@ -107,6 +112,25 @@ def error_lines(result: subprocess.CompletedProcess[str]) -> List[str]:
     return result.stderr.strip().splitlines()
 
 
+def placed(option: List[str], command: List[str], before: bool) -> List[str]:
+    """``option`` before ``command`` (the subcommand and its arguments), or after it."""
+    return [*option, *command] if before else [*command, *option]
+
+
+def dash_login_url(config: CognitoConfig) -> str:
+    """A sign-in URL for ``config``'s pool with the PKCE challenge of DASH_VERIFIER."""
+    return config.login_url(state="st", nonce="nc", code_challenge=pkce_challenge(DASH_VERIFIER))
+
+
+def follow(printed: str, redirect: str, env: Dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the exchange command a hint printed, filled in as a user would (DASH_VERIFIER)."""
+    line = next(x for x in printed.splitlines() if "cognito-helper exchange" in x).strip()
+    line = line.replace("CODE_OR_REDIRECT_URL", redirect).replace("CODE_VERIFIER", DASH_VERIFIER)
+    argv = shlex.split(line)
+    assert argv[:2] == ["cognito-helper", "exchange"], line
+    return run(*argv[1:], env=env)
+
+
 # -- the command itself --------------------------------------------------------------------
 
 
@@ -163,7 +187,38 @@ def test_an_invalid_variable_exits_2_naming_the_variable_to_fix(env: Dict[str, s
     result = run("verify", "a.b.c", env={**env, "COGNITO_USER_POOL_ID": "not-a-pool"})
     assert result.returncode == 2
     assert "user_pool_id 'not-a-pool' does not look like a Cognito pool id" in result.stderr
-    assert error_lines(result)[-1] == "hint: set COGNITO_USER_POOL_ID"
+    assert error_lines(result)[-1].startswith("hint: COGNITO_USER_POOL_ID is set but invalid: ")
+
+
+def test_a_malformed_pool_id_hint_says_it_is_malformed_and_the_form_wanted(
+    env: Dict[str, str],
+) -> None:
+    result = run("verify", "a.b.c", env={**env, "COGNITO_USER_POOL_ID": "not-a-pool"})
+    hint = error_lines(result)[-1]
+    assert hint.startswith("hint: COGNITO_USER_POOL_ID is set but invalid: it must be ")
+    assert "us-east-1_AbC123" in hint
+    assert "set COGNITO_USER_POOL_ID" not in hint
+
+
+def test_a_malformed_key_in_a_config_file_hint_names_the_key_and_the_form(
+    env: Dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "config.py"
+    path.write_text("cognito_config = {'user_pool_id': 'not-a-pool', 'client_id': 'c'}\n")
+    result = run("verify", "a.b.c", "--config", str(path), env=env)
+    assert result.returncode == 2
+    hint = error_lines(result)[-1]
+    assert hint.startswith(f"hint: 'user_pool_id' in {path} is set but invalid: it must be ")
+    assert "us-east-1_AbC123" in hint
+
+
+def test_an_issuer_of_another_pool_hint_says_it_names_another_pool(env: Dict[str, str]) -> None:
+    issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other9"
+    result = run("verify", "a.b.c", env={**env, "COGNITO_ISSUER": issuer})
+    assert result.returncode == 2
+    hint = error_lines(result)[-1]
+    assert hint.startswith("hint: COGNITO_ISSUER names another pool than COGNITO_USER_POOL_ID")
+    assert "dataclasses" not in hint
 
 
 def test_a_missing_redirect_uri_names_the_variable_and_the_option(env: Dict[str, str]) -> None:
@@ -171,6 +226,14 @@ def test_a_missing_redirect_uri_names_the_variable_and_the_option(env: Dict[str,
     result = run("login-url", env=env)
     assert result.returncode == 2
     assert error_lines(result)[-1] == "hint: set COGNITO_REDIRECT_URI or pass --redirect-uri"
+
+
+def test_an_invalid_redirect_uri_option_hint_is_about_the_option(env: Dict[str, str]) -> None:
+    result = run("login-url", "--redirect-uri", "http://example.com/cb", env=env)
+    assert result.returncode == 2
+    hint = error_lines(result)[-1]
+    assert hint.startswith("hint: --redirect-uri must be ")
+    assert "COGNITO_REDIRECT_URI" not in hint
 
 
 def test_a_missing_config_file_exits_2_naming_it(tmp_path: Path) -> None:
@@ -187,6 +250,27 @@ def test_a_config_file_without_cognito_config_exits_2(tmp_path: Path) -> None:
     result = run("login-url", "--config", str(path))
     assert result.returncode == 2
     assert "defines no 'cognito_config'" in result.stderr
+
+
+def test_a_config_path_that_is_a_directory_says_so(tmp_path: Path) -> None:
+    result = run("login-url", "--config", str(tmp_path))
+    assert result.returncode == 2
+    assert f"--config {tmp_path} is a directory, not a file" in result.stderr
+    assert "no such file" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "found"), [('["a"]', "a list"), ("'us-east-1_AbC'", "a str"), ("None", "None")]
+)
+def test_a_cognito_config_of_the_wrong_type_names_the_type_found_and_wanted(
+    tmp_path: Path, value: str, found: str
+) -> None:
+    path = tmp_path / "config.py"
+    path.write_text(f"cognito_config = {value}\n")
+    result = run("login-url", "--config", str(path))
+    assert result.returncode == 2
+    assert f"cognito_config is {found}, expected a dict of settings" in result.stderr
+    assert "defines no" not in result.stderr
 
 
 def test_a_config_file_that_fails_exits_2_with_the_reason(tmp_path: Path) -> None:
@@ -211,6 +295,39 @@ def test_a_copy_of_config_example_is_used_and_wins_over_variables(
     url = urlsplit(result.stdout.strip())
     assert f"{url.scheme}://{url.netloc}" == lc.url
     assert parse_qs(url.query)["client_id"] == ["1example23456789"]
+
+
+@pytest.mark.parametrize(
+    "command", [["login-url"], ["exchange", "c"], ["refresh", "r"], ["verify", "a.b.c"]]
+)
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_config_is_read_before_or_after_every_command_that_uses_it(
+    env: Dict[str, str], tmp_path: Path, command: List[str], before: bool
+) -> None:
+    missing = tmp_path / "config.py"  # its error proves the file, not the variables, is read
+    args = ["--config", str(missing)]
+    result = run(*placed(args, command, before), env=env)
+    assert result.returncode == 2
+    assert f"--config {missing}: no such file" in result.stderr
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_decode_accepts_config_before_or_after_and_needs_none(tmp_path: Path, before: bool) -> None:
+    token = KeyPair().token({"sub": "s-1"})
+    args = ["--config", str(tmp_path / "config.py")]
+    result = run(*placed(args, ["decode", token], before))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["claims"]["sub"] == "s-1"
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_demo_refuses_config_before_or_after_it(tmp_path: Path, before: bool) -> None:
+    args = ["--config", str(tmp_path / "config.py")]
+    result = run(*placed(args, ["demo"], before))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert error_lines(result)[0] == "error: demo runs its own LocalCognito and takes no --config"
+    assert error_lines(result)[-1].startswith("hint: to use your pool, pass --config to ")
 
 
 # -- login-url -------------------------------------------------------------------------------
@@ -241,6 +358,17 @@ def test_login_url_pkce_prints_state_nonce_and_the_matching_verifier(
     assert query["nonce"] == [login["nonce"]]
     assert query["code_challenge"] == [pkce_challenge(login["code_verifier"])]
     assert "cognito-helper exchange" in result.stderr
+
+
+def test_login_url_pkce_prints_an_exchange_command_that_works_for_a_dash_verifier(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    printed = run("login-url", "--pkce", env=env).stderr
+    assert "--code-verifier=CODE_VERIFIER" in printed
+    redirect = lc.sign_in(dash_login_url(lc.config), "alice", PASSWORD)
+    result = follow(printed, redirect, env)
+    assert result.returncode == 0, result.stderr
+    assert "access_token" in json.loads(result.stdout)
 
 
 def test_login_url_with_an_unregistrable_redirect_uri_is_refused(env: Dict[str, str]) -> None:
@@ -290,6 +418,27 @@ def test_exchange_with_the_wrong_verifier_exits_1(lc: LocalCognito, env: Dict[st
     assert result.returncode == 1
     assert "InvalidGrantError" in result.stderr
     assert wrong not in result.stderr
+
+
+def test_exchange_with_a_dash_verifier_after_a_space_says_to_write_it_with_equals(
+    env: Dict[str, str],
+) -> None:
+    result = run("exchange", "some-code", "--code-verifier", DASH_VERIFIER, env=env)
+    assert result.returncode == 2
+    assert "must be written --code-verifier=V" in result.stderr
+
+
+def test_exchange_of_a_jwt_says_it_is_not_a_code(lc: LocalCognito, env: Dict[str, str]) -> None:
+    token = lc.mint("id")
+    result = run("exchange", token, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert error_lines(result)[0].startswith("error: invalid argument: ")
+    assert "looks like a JWT" in error_lines(result)[0]
+    assert error_lines(result)[-1].startswith(
+        "hint: that is an ID token, not an authorization code: "
+    )
+    assert token not in result.stderr
 
 
 def test_exchange_with_a_malformed_verifier_is_a_usage_error(env: Dict[str, str]) -> None:
@@ -347,6 +496,21 @@ def test_refresh_of_a_revoked_token_exits_1_and_says_sign_in_again(
         "hint: the refresh token expired or was revoked: the user must sign in again"
     )
     assert tokens["refresh_token"] not in result.stderr
+
+
+def test_refresh_of_an_access_token_says_it_is_not_a_refresh_token(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    token = lc.mint("access")
+    result = run("refresh", env=env, stdin=token + "\n")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "looks like a JWT" in error_lines(result)[0]
+    assert error_lines(result)[-1].startswith(
+        "hint: that is an access token, not a refresh token: pass the refresh_token from "
+    )
+    assert "expired or was revoked" not in result.stderr
+    assert token not in result.stderr
 
 
 def test_refresh_without_a_token_is_a_usage_error(env: Dict[str, str]) -> None:
@@ -442,6 +606,38 @@ def test_verify_of_a_refresh_token_explains_what_it_is(
     assert refresh_token not in result.stderr
 
 
+def test_verify_of_a_refresh_token_hint_agrees_with_the_reason(env: Dict[str, str]) -> None:
+    result = run("verify", REFRESH_SHAPED, env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith("error: MalformedTokenError: this has 5 ")
+    assert "it is a refresh token" in error_lines(result)[0]
+    assert error_lines(result)[-1] == (
+        "hint: `cognito-helper verify` takes an ID or access token (3 dot-separated parts): "
+        "the id_token or access_token from `cognito-helper exchange` or `refresh`"
+    )
+
+
+def test_decode_of_a_refresh_token_hint_agrees_with_the_reason() -> None:
+    result = run("decode", REFRESH_SHAPED)
+    assert result.returncode == 1
+    assert "it is a refresh token" in error_lines(result)[0]
+    assert error_lines(result)[-1].startswith(
+        "hint: `cognito-helper decode` takes an ID or access token"
+    )
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_verify_of_a_quoted_token_says_remove_the_quotes(
+    lc: LocalCognito, env: Dict[str, str], quote: str
+) -> None:
+    token = lc.mint("access")
+    result = run("verify", env=env, stdin=f"{quote}{token}{quote}\n")  # as `jq` without -r
+    assert result.returncode == 1
+    assert "remove the quotes" in error_lines(result)[0]
+    assert "with no quotes" in error_lines(result)[-1]
+    assert "whole JWT" not in result.stderr
+
+
 def test_verify_with_the_jwks_unreachable_exits_3(lc: LocalCognito, env: Dict[str, str]) -> None:
     jwks_url = f"http://127.0.0.1:{closed_port()}/jwks.json"
     result = run("verify", lc.mint("access"), env={**env, "COGNITO_JWKS_URL": jwks_url})
@@ -459,25 +655,35 @@ def test_verify_with_a_negative_leeway_is_a_usage_error(env: Dict[str, str]) -> 
 # -- decode ------------------------------------------------------------------------------------
 
 
-def test_decode_shows_header_and_claims_labelled_unverified() -> None:
+def test_decode_prints_header_and_claims_as_json_on_stdout() -> None:
     key = KeyPair(kid="kid-decode")
-    token = key.token({"sub": "s-1", "exp": int(time.time()) + 42 * 60 + 30, "token_use": "id"})
+    token = key.token({"sub": "s-1", "exp": int(time.time()) + 600, "token_use": "id"})
     result = run("decode", token)  # no configuration needed
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert out.startswith("*** UNVERIFIED")
-    assert out.rstrip().endswith("***")
-    assert '"kid": "kid-decode"' in out
-    assert '"sub": "s-1"' in out
-    assert "(expires in 42 min)" in out
+    decoded = json.loads(result.stdout)
+    assert set(decoded) == {"header", "claims"}
+    assert decoded["header"]["kid"] == "kid-decode"
+    assert decoded["claims"]["sub"] == "s-1"
+
+
+def test_decode_labels_its_output_unverified_on_stderr() -> None:
+    key = KeyPair(kid="kid-decode")
+    token = key.token({"sub": "s-1", "exp": int(time.time()) + 42 * 60 + 30, "token_use": "id"})
+    result = run("decode", token)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert err.startswith("*** UNVERIFIED")
+    assert err.rstrip().endswith("***")
+    assert "(expires in 42 min)" in err
+    assert "UNVERIFIED" not in result.stdout
 
 
 def test_decode_says_how_long_ago_a_token_expired() -> None:
     now = int(time.time())
     token = KeyPair().token({"exp": now - 3 * 3600 - 60, "iat": now - 4 * 3600 - 60})
     result = run("decode", token)
-    assert "(expired 3 h ago)" in result.stdout
-    assert "(4 h ago)" in result.stdout
+    assert "(expired 3 h ago)" in result.stderr
+    assert "(4 h ago)" in result.stderr
 
 
 def test_decode_of_something_that_is_not_a_jwt_exits_1() -> None:
@@ -565,6 +771,60 @@ def test_demo_serve_prints_variables_that_point_the_other_commands_at_it(
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
     assert out.endswith("stopped\n")
+
+
+def test_demo_serve_prints_an_exchange_command_that_works_for_a_dash_verifier(
+    lc: LocalCognito,
+) -> None:
+    process = subprocess.Popen(
+        [str(SCRIPT), "demo", "--serve"],
+        env=base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        printed = "".join(lines)
+        assert "--code-verifier=CODE_VERIFIER" in printed
+        exports = dict(
+            line[len("export ") :].strip().split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
+        env = {**base_env(), **exports}
+        served = CognitoConfig.from_env(exports)
+        redirect = lc.sign_in(dash_login_url(served), "demo", "Demo-Passw0rd!")
+        result = follow(printed, redirect, env)
+        assert result.returncode == 0, result.stderr
+        assert "access_token" in json.loads(result.stdout)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+
+def test_demo_with_an_app_url_that_cannot_be_registered_is_about_app_url() -> None:
+    result = run("demo", "--app-url", "http://example.com")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert error_lines(result)[0].startswith("error: --app-url 'http://example.com' cannot be used")
+    assert error_lines(result)[-1].startswith("hint: --app-url must be an https URL, or http on ")
+    assert "COGNITO_REDIRECT_URI" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-5"])
+def test_demo_with_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    result = run("demo", "--port", port)
+    assert result.returncode == 2
+    assert f"argument --port: {port} is not a port: give 1..65535, or 0 for a free one" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_demo_serve_on_a_busy_port_exits_2() -> None:

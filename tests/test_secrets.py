@@ -535,29 +535,29 @@ def test_cli_subcommands_leak_no_secret_as_subprocesses(lc: LocalCognito, secret
 
     code, login = sign_in(lc, secrets)
     exchanged = run(
-        ["exchange", code, "--code-verifier", login.code_verifier], 0, may_show=tokens_may_show
+        ["exchange", code, f"--code-verifier={login.code_verifier}"], 0, may_show=tokens_may_show
     )
     tokens = json.loads(exchanged.out)
     secrets.add("refresh token", tokens["refresh_token"])
     secrets.add("token", tokens["access_token"])
     secrets.add("token", tokens["id_token"])
-    run(["exchange", code, "--code-verifier", login.code_verifier], 1)  # used already
+    run(["exchange", code, f"--code-verifier={login.code_verifier}"], 1)  # used already
     code2, _ = sign_in(lc, secrets)
-    run(["exchange", code2, "--code-verifier", "x" * 50], 1)  # wrong verifier
+    run(["exchange", code2, "--code-verifier=" + "x" * 50], 1)  # wrong verifier
     code3, login3 = sign_in(lc, secrets)
     run(
-        ["exchange", code3, "--code-verifier", login3.code_verifier],
+        ["exchange", code3, f"--code-verifier={login3.code_verifier}"],
         1,
         environment=cli_env(lc.config, COGNITO_CLIENT_SECRET=WRONG_SECRET),
     )
     run(
-        ["exchange", code3, "--code-verifier", login3.code_verifier],
+        ["exchange", code3, f"--code-verifier={login3.code_verifier}"],
         3,
         environment=cli_env(lc.config, COGNITO_DOMAIN=f"http://127.0.0.1:{closed_port()}"),
     )
     code4, login4 = sign_in(lc, secrets)
     run(
-        ["exchange", "-", "--code-verifier", login4.code_verifier],
+        ["exchange", "-", f"--code-verifier={login4.code_verifier}"],
         0,
         stdin=code4 + "\n",
         may_show=tokens_may_show,
@@ -620,7 +620,7 @@ def test_cli_in_process_leaks_no_secret_in_output_or_logs(
         return code, out, err
 
     code, login = sign_in(lc, secrets)
-    status, out, err = run(["exchange", code, "--code-verifier", login.code_verifier])
+    status, out, err = run(["exchange", code, f"--code-verifier={login.code_verifier}"])
     assert status == 0
     tokens = json.loads(out)
     secrets.add("refresh token", tokens["refresh_token"])
@@ -629,7 +629,7 @@ def test_cli_in_process_leaks_no_secret_in_output_or_logs(
     assert not secrets.found_in(err)
 
     checks = [
-        (["exchange", code, "--code-verifier", login.code_verifier], "", 1),
+        (["exchange", code, f"--code-verifier={login.code_verifier}"], "", 1),
         (["refresh"], tokens["refresh_token"], 0),
         (["refresh", tokens["refresh_token"]], "", 1),
         (["verify", tokens["access_token"]], "", 0),
@@ -648,7 +648,7 @@ def test_cli_in_process_leaks_no_secret_in_output_or_logs(
         assert not secrets.found_in(err), (args[0], err[:300])
     monkeypatch.setenv("COGNITO_CLIENT_SECRET", WRONG_SECRET)
     code2, login2 = sign_in(lc, secrets)
-    status, out, err = run(["exchange", code2, "--code-verifier", login2.code_verifier])
+    status, out, err = run(["exchange", code2, f"--code-verifier={login2.code_verifier}"])
     assert status == 1 and not secrets.found_in(out + err), err
     logged = caplog.text + "".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "Starting new HTTP connection" in logged
