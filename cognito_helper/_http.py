@@ -82,6 +82,11 @@ class _DeadlineHTTPSConnection(HTTPSConnection):
     def getresponse(self) -> Any:
         return _before_deadline(self.sock, super().getresponse)
 
+    def _tunnel(self) -> None:
+        # Through an HTTPS proxy, connect() reads the proxy's CONNECT reply: one dripped a
+        # byte at a time would outlast the timeout as a dripped status line would.
+        _before_deadline(self.sock, super()._tunnel)
+
 
 class _DeadlineHTTPPool(HTTPConnectionPool):
     ConnectionCls = _DeadlineHTTPConnection

@@ -250,6 +250,26 @@ def test_callers_cannot_change_what_the_memo_holds(issuer: Issuer) -> None:
     assert "email" in third
 
 
+def test_a_claim_that_is_an_object_is_the_callers_own_on_every_call(issuer: Issuer) -> None:
+    token = issuer.token("id", **{"custom:profile": {"a": {"b": 1}}, "address": {"zip": "1"}})
+    first = verify(issuer, token)  # the verification that filled the memo
+    first["custom:profile"]["a"]["b"] = 2
+    first["custom:profile"]["c"] = 3
+    first["address"]["zip"] = "2"
+    second = verify(issuer, token)  # a memo hit
+    assert second["custom:profile"] == {"a": {"b": 1}}
+    assert second["address"] == {"zip": "1"}
+    second["custom:profile"]["a"]["b"] = 4
+    second["custom:profile"]["a"]["d"] = 5
+    del second["address"]["zip"]
+    third = verify(issuer, token)
+    assert hits() == 2
+    assert third["custom:profile"] == {"a": {"b": 1}}
+    assert third["address"] == {"zip": "1"}
+    assert third["custom:profile"] is not second["custom:profile"]
+    assert third["custom:profile"]["a"] is not second["custom:profile"]["a"]
+
+
 # -- what it keeps, and for how long ------------------------------------------------------
 
 
