@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 import re
 from typing import Any, Dict, List, Tuple
 
-__all__ = ["COMPACT_JWS", "b64url_decode", "b64url_encode", "json_claims", "json_object"]
+__all__ = [
+    "COMPACT_JWS",
+    "at_hash",
+    "b64url_decode",
+    "b64url_encode",
+    "json_claims",
+    "json_object",
+    "octets",
+]
 
 #: The shape of a compact JWS: three non-empty base64url segments joined by dots.
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -49,6 +58,17 @@ def b64url_decode(segment: str) -> bytes:
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as unpadded base64url text."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def octets(text: str) -> bytes:
+    """``text`` as UTF-8, lone surrogates included, so that any two strings can be compared."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def at_hash(access_token: str) -> str:
+    """The OIDC ``at_hash`` of an access token for RS256: the left half of its SHA-256."""
+    digest = hashlib.sha256(octets(access_token)).digest()
+    return b64url_encode(digest[: len(digest) // 2])
 
 
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:

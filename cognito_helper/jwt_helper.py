@@ -27,13 +27,12 @@ stages 1 and 2 is remembered too (a pool has two), so it is not decoded again.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from typing import Any, Dict, Iterable, Optional, Tuple, Union, cast
 
 from . import _memo
-from ._encoding import COMPACT_JWS, b64url_decode, b64url_encode, json_claims, json_object
+from ._encoding import COMPACT_JWS, at_hash, b64url_decode, json_claims, json_object, octets
 from .config import CognitoConfig, get_config
 from .errors import (
     InvalidClaimsError,
@@ -207,14 +206,7 @@ def _string(claims: Claims, name: str) -> str:
     return value
 
 
-def _at_hash(access_token: str) -> str:
-    digest = hashlib.sha256(_octets(access_token)).digest()
-    return b64url_encode(digest[: len(digest) // 2])
 
-
-def _octets(text: str) -> bytes:
-    """``text`` as UTF-8, lone surrogates included, so that any two strings can be compared."""
-    return text.encode("utf-8", "surrogatepass")
 
 
 def _as_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
@@ -341,11 +333,11 @@ def _check_asked(
         if use != "id":
             raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
         found = _string(claims, "nonce")
-        if not hmac.compare_digest(_octets(found), _octets(nonce)):
+        if not hmac.compare_digest(octets(found), octets(nonce)):
             raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
     if access_token is not None and "at_hash" in claims:
         found = _string(claims, "at_hash")
-        if not hmac.compare_digest(_octets(found), _at_hash(access_token).encode()):
+        if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
             raise InvalidClaimsError(
                 "'at_hash' does not match the access token given", claim="at_hash"
             )
