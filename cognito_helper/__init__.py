@@ -14,12 +14,9 @@ The common case needs no object::
 demos; it is imported only on demand.
 """
 
-from ._memo import (
-    MemoInfo,
-    clear_verification_memo,
-    set_verification_memo_size,
-    verification_memo_info,
-)
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from ._jws import decode_unverified
 from ._version import __version__
 from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
 from .errors import (
@@ -35,15 +32,57 @@ from .errors import (
     TokenVerificationError,
     UnknownKeyError,
 )
-from .jwks_cache import JwksCache, forget_jwks_caches, jwks_cache
-from .jwt_helper import decode_unverified, decode_verify_jwt
-from .token_helper import (
-    Tokens,
-    get_client_credentials_token,
-    get_cognito_tokens,
-    get_user_info,
-    revoke_token,
-)
+
+if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks cost ~200 ms
+    from ._memo import (
+        MemoInfo,
+        clear_verification_memo,
+        set_verification_memo_size,
+        verification_memo_info,
+    )
+    from .jwks import JwksCache, forget_jwks_caches, jwks_cache
+    from .jwt_helper import decode_verify_jwt
+    from .token_helper import (
+        Tokens,
+        get_client_credentials_token,
+        get_cognito_tokens,
+        get_user_info,
+        revoke_token,
+    )
+
+# Public name -> the module that defines it, for names imported on first use (PEP 562), so
+# that `import cognito_helper` (and `cognito-helper --help` or `decode`) stays cheap.
+_LAZY: Dict[str, str] = {
+    "MemoInfo": "_memo",
+    "clear_verification_memo": "_memo",
+    "set_verification_memo_size": "_memo",
+    "verification_memo_info": "_memo",
+    "JwksCache": "jwks",
+    "forget_jwks_caches": "jwks",
+    "jwks_cache": "jwks",
+    "decode_verify_jwt": "jwt_helper",
+    "Tokens": "token_helper",
+    "get_client_credentials_token": "token_helper",
+    "get_cognito_tokens": "token_helper",
+    "get_user_info": "token_helper",
+    "revoke_token": "token_helper",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

@@ -35,7 +35,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
-from .jwks_cache import JwksCache, SigningKey
+from .jwks import JwksCache, SigningKey
 
 __all__ = [
     "DEFAULT_MAXSIZE",
@@ -117,7 +117,7 @@ class MemoEntry:
         #: Decoded JSON, owned by the entry: never handed out and never changed. ``flat``
         #: says the caller knows no value of it is a list or a dict (no need to look).
         self.claims = claims
-        #: The typed claims the verifier compares on every call (see ``jwt_helper._Core``).
+        #: The typed claims the verifier compares on every call (``_claims.Core``).
         self.core = core
         #: ``(name, copier)`` for each top-level claim a caller's copy must not share.
         self.mutable: Tuple[Tuple[str, Callable[[Any], Any]], ...] = ()
@@ -139,8 +139,8 @@ class MemoEntry:
 class VerificationMemo:
     """A bounded map from token string to :class:`MemoEntry` (see the module docstring).
 
-    Lookups take no lock: they read the map (``OrderedDict.get`` is ``dict.get``) and mark the
-    entry used, so a verifier never waits for another. Changes (add,
+    :meth:`find` takes no lock: it reads the map (``OrderedDict.get`` is ``dict.get``), marks
+    the entry used and counts the hit, so a verifier never waits for another. Changes (add,
     evict, forget, resize) hold a lock. Eviction is second-chance LRU: the oldest entry goes
     first unless it was used since it was last considered, in which case it moves to the
     young end and its mark is cleared, so an entry in use is never evicted ahead of one that
@@ -153,11 +153,23 @@ class VerificationMemo:
         self.misses = 0
         self._entries: OrderedDict[str, MemoEntry] = OrderedDict()  # by tail, oldest first
         self._lock = threading.Lock()
-        #: ``entry(token[-TAIL:])``: the entry indexed by that tail, or ``None``; a lock-free
-        #: read. The caller must still compare ``entry.token`` with the whole token, check
-        #: that ``entry.key`` is the current, fresh key of its JWKS cache (never fetching),
-        #: then set ``entry.used`` and count the hit, as ``decode_verify_jwt`` does.
-        self.entry = self._entries.get
+        self._get = self._entries.get
+
+    def find(self, token: str, tail: str, cache: JwksCache) -> Optional[MemoEntry]:
+        """The entry for exactly ``token`` while its key is ``cache``'s current key, or None.
+
+        ``tail`` is ``token[-TAIL:]``. A hit is counted and marks the entry used (for
+        eviction); anything else counts a miss. Never fetches and takes no lock.
+        """
+        entry = self._get(tail)
+        if entry is not None and entry.token == token:
+            key = entry.key
+            if cache.get_key_if_current(key.kid) is key:
+                entry.used = True
+                self.hits += 1
+                return entry
+        self.misses += 1
+        return None
 
     def add(
         self,

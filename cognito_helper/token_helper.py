@@ -10,13 +10,12 @@ header ever appears in an exception, a ``repr`` or a log line.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
-from typing import Any, Dict, Iterator, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from . import _http
-from ._encoding import COMPACT_JWS
+from ._encoding import COMPACT_JWS, json_object
 from .config import CognitoConfig, get_config, scope_tuple
 from .errors import (
     CognitoConnectionError,
@@ -121,10 +120,10 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
     error: Optional[str] = None
     description: Optional[str] = None
     try:
-        body = json.loads(resp.body) if resp.body else None
-    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
+        body = json_object(resp.body) if resp.body else None
+    except ValueError:
         body = None
-    if isinstance(body, dict):
+    if body is not None:
         if isinstance(body.get("error"), str):
             error = body["error"]
         if isinstance(body.get("error_description"), str):
@@ -146,25 +145,37 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
     raise kind(message, error=error, description=description, status_code=status)
 
 
-def _client_auth(config: CognitoConfig, form: Dict[str, str]) -> Dict[str, str]:
-    """Headers for client authentication; adds ``client_id`` to a public client's form."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+class ClientAuthentication(NamedTuple):
+    """What authenticates the app client on a request: extra ``headers`` and ``form`` fields."""
+
+    headers: Dict[str, str]
+    form: Dict[str, str]
+
+
+def client_authentication(config: CognitoConfig) -> ClientAuthentication:
+    """How ``config``'s app client authenticates, as Cognito documents it; a pure function.
+
+    A confidential client (with a secret): HTTP Basic ``client_id:client_secret`` only, never
+    the secret in the body (``client_secret_basic``). A public client: ``client_id`` in the
+    form (``none``).
+    """
     if config.client_secret:
-        pair = f"{config.client_id}:{config.client_secret}"  # as Cognito documents it
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-    else:
-        form["client_id"] = config.client_id
-    return headers
+        pair = f"{config.client_id}:{config.client_secret}"
+        basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+        return ClientAuthentication({"Authorization": basic}, {})
+    return ClientAuthentication({}, {"client_id": config.client_id})
 
 
 def _post_form(
     config: CognitoConfig,
     url: str,
     what: str,
-    form: Dict[str, str],
+    fields: Dict[str, str],
     secrets: Sequence[Optional[str]],
 ) -> _http.HttpResponse:
-    headers = _client_auth(config, form)
+    auth = client_authentication(config)
+    form = {**fields, **auth.form}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **auth.headers}
     resp = _http.request(
         "POST",
         url,
@@ -180,10 +191,10 @@ def _post_form(
 
 def _json_body(resp: _http.HttpResponse, what: str) -> Dict[str, Any]:
     try:
-        body = json.loads(resp.body)
-    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
+        body: Optional[Dict[str, Any]] = json_object(resp.body)
+    except ValueError:
         body = None
-    if not isinstance(body, dict):
+    if body is None:
         raise TokenExchangeError(
             f"the Cognito {what} answered HTTP {resp.status} with something other than a JSON "
             "object",
@@ -352,8 +363,3 @@ def get_user_info(access_token: str, *, config: Optional[CognitoConfig] = None) 
     )
     _raise_for_error(resp, "userInfo endpoint", [access_token])
     return _json_body(resp, "userInfo endpoint")
-
-
-def _basic_header_value(config: CognitoConfig) -> Optional[str]:
-    """The Basic header a confidential client sends (for tests that check it never leaks)."""
-    return _client_auth(config, {}).get("Authorization")

@@ -32,7 +32,7 @@ with atheris.instrument_imports(include=["cognito_helper", "urllib3", "requests"
         UnknownKeyError,
         get_cognito_tokens,
     )
-    from cognito_helper.token_helper import _basic_header_value
+    from cognito_helper.token_helper import client_authentication
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
@@ -84,8 +84,7 @@ CONFIG = CognitoConfig(
     redirect_uri="https://app.example.com/cb",
     timeout=TIMEOUT,
 )
-BASIC = _basic_header_value(CONFIG)
-assert BASIC is not None
+BASIC = client_authentication(CONFIG).headers["Authorization"]
 SECRETS = [SECRET, CODE, BASIC.split(" ", 1)[1]]
 
 

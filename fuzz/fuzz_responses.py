@@ -36,7 +36,7 @@ with atheris.instrument_imports(include=["cognito_helper"]):
         _http,
         token_helper,
     )
-    from cognito_helper.jwks_cache import _parse_jwks
+    from cognito_helper.jwks import _parse_jwks
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
@@ -52,8 +52,7 @@ CONFIG = CognitoConfig(
     domain="https://auth.example.com",
     redirect_uri="https://app.example.com/cb",
 )
-BASIC = token_helper._basic_header_value(CONFIG)
-assert BASIC is not None
+BASIC = token_helper.client_authentication(CONFIG).headers["Authorization"]
 BASIC_CREDENTIALS = BASIC.split(" ", 1)[1]
 SECRETS = [SECRET, CODE, VERIFIER, BASIC_CREDENTIALS]
 STATUSES = [200, 200, 200, 400, 400, 401, 403, 404, 302, 307, 500, 503, 204, 299, 399, 600]

@@ -9,7 +9,7 @@ from typing import Any, Dict
 
 import pytest
 
-from cognito_helper import MalformedTokenError, decode_unverified, decode_verify_jwt, jwt_helper
+from cognito_helper import MalformedTokenError, _jws, decode_unverified, decode_verify_jwt, jwt_helper
 from cognito_helper._encoding import b64url_decode, b64url_encode, json_claims, json_object
 
 from .conftest import Issuer
@@ -252,10 +252,10 @@ def test_a_payload_segment_with_unused_bits_set_is_malformed(
 ) -> None:
     head = b64(json.dumps({"kid": issuer.key.kid, "alg": "RS256"}).encode())
     body = segment_of(issuer.claims("id"), remainder, "pad")
-    jwt_helper._header_kids.clear()
+    _jws._header_kids.clear()
     if header_remembered:
         assert verify(issuer, signed(issuer, head, body))["token_use"] == "id"
-        assert head in jwt_helper._header_kids
+        assert head in _jws._header_kids
     token = signed(issuer, head, with_unused_bits_set(body))  # validly signed, as it is
     with pytest.raises(MalformedTokenError, match="payload"):
         verify(issuer, token)
@@ -269,7 +269,7 @@ def test_a_header_nested_twenty_thousand_deep_is_malformed(issuer: Issuer) -> No
     body = b64(json.dumps(issuer.claims("id")).encode())
     token = signed(issuer, b64(header.encode()), body)
     assert len(token) <= jwt_helper.MAX_TOKEN_CHARS  # refused for its depth, not its size
-    jwt_helper._header_kids.clear()
+    _jws._header_kids.clear()
     with pytest.raises(MalformedTokenError, match="header"):
         verify(issuer, token)
     with pytest.raises(MalformedTokenError, match="header"):

@@ -397,3 +397,64 @@ def test_preload_fills_any_pools_cache(issuer: Issuer) -> None:
 def test_preload_refuses_a_jwks_without_a_usable_key(issuer: Issuer) -> None:
     with pytest.raises(ConfigError, match="no usable RS256 signing key"):
         cache(issuer).preload({"keys": [{"kty": "EC", "kid": "x"}]})
+
+
+# -- parts a cache is given: a fetcher and a penalty box ---------------------------------
+
+
+def test_a_cache_fetches_through_the_fetcher_it_is_given(issuer: Issuer) -> None:
+    from cognito_helper.jwks import JwksCache
+
+    calls: List[Any] = []
+
+    def fetch(url: str, timeout: float) -> bytes:
+        calls.append((url, timeout))
+        return json.dumps({"keys": issuer.jwks}).encode()
+
+    cache = JwksCache("https://keys.example/jwks.json", timeout=3.0, fetch=fetch)
+    assert cache.get_key(issuer.key.kid).kid == issuer.key.kid
+    [(url, timeout)] = calls
+    assert url == "https://keys.example/jwks.json"
+    assert 2.0 < timeout <= 3.0  # what is left of the call's 3 s
+    assert issuer.fetches == 0  # nothing went over the network
+
+
+def test_a_cache_obeys_the_penalty_box_it_is_given(issuer: Issuer) -> None:
+    from cognito_helper.jwks import JwksCache, PenaltyBox
+
+    box = PenaltyBox(seconds=1000.0)
+    fetched: List[float] = []
+
+    def fetch(url: str, timeout: float) -> bytes:
+        fetched.append(timeout)
+        return json.dumps({"keys": issuer.jwks}).encode()
+
+    cache = JwksCache("https://keys.example/jwks.json", fetch=fetch, penalty_box=box)
+    assert cache.cooldown == 1000.0
+    cache.get_key(issuer.key.kid)
+    for _ in range(5):
+        with pytest.raises(UnknownKeyError):
+            cache.get_key("not-there")
+    assert len(fetched) == 2  # the first fetch, then one refetch for the unknown kid
+    assert box.waiting()
+    box.release()
+    with pytest.raises(UnknownKeyError):
+        cache.get_key("not-there")
+    assert len(fetched) == 3
+
+
+def test_a_fetcher_failure_is_a_connection_error_and_the_keys_stay(issuer: Issuer) -> None:
+    from cognito_helper.jwks import JwksCache
+
+    answers = [json.dumps({"keys": issuer.jwks}).encode()]
+
+    def fetch(url: str, timeout: float) -> bytes:
+        if answers:
+            return answers.pop()
+        raise CognitoConnectionError("down")
+
+    cache = JwksCache("https://keys.example/jwks.json", fetch=fetch, ttl=0.0)
+    cache.get_key(issuer.key.kid)
+    assert cache.get_key(issuer.key.kid).kid == issuer.key.kid  # refresh failed: kept
+    with pytest.raises(CognitoConnectionError):
+        cache.get_key("not-there")

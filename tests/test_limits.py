@@ -27,14 +27,14 @@ from cognito_helper import (
     revoke_token,
 )
 from cognito_helper.config import DEFAULT_TIMEOUT
-from cognito_helper.jwks_cache import DEFAULT_COOLDOWN, DEFAULT_TTL, MAX_JWKS_BYTES
+from cognito_helper.jwks import DEFAULT_COOLDOWN, DEFAULT_TTL, MAX_JWKS_BYTES
 from cognito_helper.jwt_helper import MAX_TOKEN_CHARS
 
 from .conftest import Issuer
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64
 
-jwks_module = importlib.import_module("cognito_helper.jwks_cache")  # the attribute is a function
+jwks_module = importlib.import_module("cognito_helper.jwks")
 
 SIXTY_FOUR_KIB = 64 * 1024  # the documented limits, written out: not read from the code
 ONE_MIB = 1 << 20
@@ -270,7 +270,7 @@ def test_a_ttl_refresh_that_withdraws_a_key_makes_its_tokens_unknown_key_errors(
 
 
 # -- null time claims ---------------------------------------------------------------------
-# Today's behaviour, read from jwt_helper._check_claims and _number: a claim that is present
+# Today's behaviour, read from _claims.typed_core and _number: a claim that is present
 # counts, and JSON null is not a number, so "nbf": null and "auth_time": null are refused as
 # InvalidClaimsError naming the claim ("the token has no numeric 'nbf' claim"), exactly as a
 # string would be; only a claim that is absent is skipped.

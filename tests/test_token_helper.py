@@ -464,3 +464,29 @@ def test_a_five_segment_refresh_token_is_sent(server: ScriptedServer) -> None:
     server.routes["/oauth2/token"] = respond(200, GOOD)
     get_cognito_tokens(refresh_token=REFRESH, config=make_config(server))
     assert form_of(server)["refresh_token"] == REFRESH
+
+
+# -- client authentication is a pure function ---------------------------------------------
+
+
+def test_client_authentication_of_a_confidential_client_is_basic_only(
+    server: ScriptedServer,
+) -> None:
+    from cognito_helper.token_helper import client_authentication
+
+    config = make_config(server, SECRET)
+    auth = client_authentication(config)
+    expected = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+    assert auth.headers == {"Authorization": expected}
+    assert auth.form == {}
+    assert client_authentication(config) == auth  # the same answer every time
+
+
+def test_client_authentication_of_a_public_client_is_its_id_in_the_form(
+    server: ScriptedServer,
+) -> None:
+    from cognito_helper.token_helper import client_authentication
+
+    auth = client_authentication(make_config(server))
+    assert auth.headers == {}
+    assert auth.form == {"client_id": CLIENT}

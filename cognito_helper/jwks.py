@@ -1,5 +1,10 @@
 """The JWKS cache: one per ``jwks_url``, shared by every thread of the process.
 
+A cache is built from parts it is given: a *fetcher* (``fetch(url, timeout) -> bytes``, by
+default :func:`fetch_jwks`, an HTTP GET through the package's one HTTP session) and a
+:class:`PenaltyBox` (when an unknown ``kid`` may cause the next fetch), so tests and users can
+replace either.
+
 Guarantees:
 
 * keys are fetched on first need; each call waits at most the timeout it is given (the
@@ -29,7 +34,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -40,10 +44,18 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from jose.backends.cryptography_backend import CryptographyRSAKey
 
 from . import _http
-from ._encoding import b64url_decode
+from ._encoding import b64url_decode, json_object
 from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
 
-__all__ = ["JwksCache", "SigningKey", "jwks_cache", "forget_jwks_caches"]
+__all__ = [
+    "JwksCache",
+    "JwksFetcher",
+    "PenaltyBox",
+    "SigningKey",
+    "fetch_jwks",
+    "forget_jwks_caches",
+    "jwks_cache",
+]
 
 log = logging.getLogger("cognito_helper")
 
@@ -68,6 +80,46 @@ class SigningKey:
 
     def __repr__(self) -> str:
         return f"SigningKey(kid={self.kid!r})"
+
+
+#: ``fetch(url, timeout)``: the JWKS document's bytes, or :class:`CognitoConnectionError`.
+JwksFetcher = Callable[[str, float], bytes]
+
+
+def fetch_jwks(url: str, timeout: float) -> bytes:
+    """GET ``url`` within ``timeout`` seconds; the body of a 200 answer of at most 1 MiB.
+
+    Raises :class:`CognitoConnectionError` for anything else.
+    """
+    resp = _http.request("GET", url, what="JWKS", timeout=timeout, max_bytes=MAX_JWKS_BYTES)
+    if resp.status != 200:
+        raise CognitoConnectionError(f"the JWKS URL answered HTTP {resp.status}")
+    return resp.body
+
+
+class PenaltyBox:
+    """When a JWKS may be fetched again after a fetch that did not help.
+
+    After :meth:`penalize`, :meth:`waiting` is true for ``seconds``: unknown kids are then
+    answered from the cache instead of causing fetches, so a flood of random kids costs at
+    most one fetch per ``seconds``. A fetch that installs keys releases it (:meth:`release`).
+    """
+
+    def __init__(self, seconds: float = DEFAULT_COOLDOWN) -> None:
+        self.seconds = seconds
+        self._until = -math.inf
+
+    def waiting(self) -> bool:
+        """Whether the box still holds the next fetch back."""
+        return time.monotonic() < self._until
+
+    def penalize(self) -> None:
+        """Hold fetches back for ``seconds`` from now."""
+        self._until = time.monotonic() + self.seconds
+
+    def release(self) -> None:
+        """Let the next fetch through."""
+        self._until = -math.inf
 
 
 def _parse_jwks(
@@ -126,8 +178,11 @@ def _unusable_reason(jwk: Dict[str, Any]) -> Optional[str]:
 class JwksCache:
     """The keys published at one JWKS URL (see the module docstring for the guarantees).
 
-    ``ttl`` and ``cooldown`` (seconds) may be changed on a live cache. ``fetches`` counts the
-    fetch attempts made. ``on_withdraw`` callbacks receive each key that a refetch withdrew.
+    ``ttl`` and ``cooldown`` (seconds) may be changed on a live cache; ``cooldown`` is the
+    penalty box's and also spaces the retries of a failed TTL refresh. ``fetch`` is the
+    fetcher (default :func:`fetch_jwks`) and ``penalty_box`` the :class:`PenaltyBox`.
+    ``fetches`` counts the fetch attempts made. ``on_withdraw`` callbacks receive each key
+    that a refetch withdrew.
     """
 
     def __init__(
@@ -138,18 +193,20 @@ class JwksCache:
         ttl: float = DEFAULT_TTL,
         cooldown: float = DEFAULT_COOLDOWN,
         preload: Optional[Mapping[str, Any]] = None,
+        fetch: Optional[JwksFetcher] = None,
+        penalty_box: Optional[PenaltyBox] = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
         self.ttl = ttl
-        self.cooldown = cooldown
+        self.fetch: JwksFetcher = fetch_jwks if fetch is None else fetch
+        self.penalty_box = PenaltyBox(cooldown) if penalty_box is None else penalty_box
         self.fetches = 0
         self.on_withdraw: List[Callable[[SigningKey], None]] = []
         self._keys: Dict[str, SigningKey] = {}
         self._unusable: Dict[str, str] = {}
         self._fetched_at = -math.inf  # monotonic time of the last good fetch
         self._retry_at = -math.inf  # after a failed refresh: keep stale keys until then
-        self._quiet_until = -math.inf  # no unknown-kid refetch before this monotonic time
         self._generation = 0  # bumped as every fetch attempt starts
         self._last_error = "the JWKS has not been fetched yet"
         self._fetch_failed = False  # whether the last fetch attempt failed
@@ -172,6 +229,15 @@ class JwksCache:
 
     def __repr__(self) -> str:
         return f"JwksCache(url={self.url!r}, kids={sorted(self._keys)!r})"
+
+    @property
+    def cooldown(self) -> float:
+        """Seconds the penalty box holds fetches back (default 10)."""
+        return self.penalty_box.seconds
+
+    @cooldown.setter
+    def cooldown(self, seconds: float) -> None:
+        self.penalty_box.seconds = seconds
 
     @property
     def kids(self) -> Tuple[str, ...]:
@@ -231,7 +297,7 @@ class JwksCache:
         key = self._keys.get(kid)  # a fetch may have brought it in since the caller looked
         if key is not None:
             return key
-        if time.monotonic() < self._quiet_until:
+        if self.penalty_box.waiting():
             raise self._missing(kid, fetched=False)
         if generation is None:
             generation = self._generation
@@ -244,7 +310,7 @@ class JwksCache:
             key = self._keys.get(kid)
             if key is not None:
                 return key
-            if time.monotonic() < self._quiet_until:  # a fetch while we waited found no kid
+            if self.penalty_box.waiting():  # a fetch while we waited found no kid
                 raise self._missing(kid, fetched=False)
             # Fetch unless one started after we looked: a fetch already under way when the
             # key was published (a TTL refresh, say) cannot have it.
@@ -253,7 +319,7 @@ class JwksCache:
                     self._fetch(deadline - time.monotonic())
                 except CognitoConnectionError as exc:
                     # Bound the fetches a flood can cause while the endpoint is failing.
-                    self._quiet_until = time.monotonic() + self.cooldown
+                    self.penalty_box.penalize()
                     self._last_error = str(exc)
                     raise
             key = self._keys.get(kid)
@@ -261,7 +327,7 @@ class JwksCache:
                 return key
             if not self._keys or self._fetch_failed:
                 raise self._missing(kid, fetched=True)
-            self._quiet_until = time.monotonic() + self.cooldown
+            self.penalty_box.penalize()
         finally:
             self._lock.release()
         raise UnknownKeyError(self._unknown_message(kid, fetched=True))
@@ -292,15 +358,14 @@ class JwksCache:
         try:
             if timeout <= 0:
                 raise CognitoConnectionError("the JWKS was not fetched: the call's time ran out")
-            resp = _http.request(
-                "GET", self.url, what="JWKS", timeout=timeout, max_bytes=MAX_JWKS_BYTES
-            )
-            if resp.status != 200:
-                raise CognitoConnectionError(f"the JWKS URL answered HTTP {resp.status}")
+            body = self.fetch(self.url, timeout)
             try:
-                doc = json.loads(resp.body)
+                try:
+                    doc = json_object(body)
+                except ValueError as exc:
+                    raise ValueError(f"not a JSON object with a 'keys' list ({exc})") from None
                 keys, unusable = _parse_jwks(doc, self._keys)
-            except (ValueError, RecursionError) as exc:
+            except ValueError as exc:
                 raise CognitoConnectionError(f"the JWKS response is unusable: {exc}") from None
         except CognitoConnectionError as exc:
             self._last_error = str(exc)
@@ -316,7 +381,7 @@ class JwksCache:
         self._unusable = unusable
         self._fetched_at = time.monotonic()
         self._retry_at = -math.inf
-        self._quiet_until = -math.inf
+        self.penalty_box.release()
         log.debug("JWKS installed: %d usable keys, %d withdrawn", len(keys), len(withdrawn))
         for key in withdrawn:
             for callback in list(self.on_withdraw):
@@ -351,12 +416,9 @@ def _env_preload(url: str) -> Optional[Mapping[str, Any]]:
     if url != owner:
         return None
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        raise ConfigError("COGNITO_JWKS is set but is not JSON (expected a JWKS)") from None
-    if not isinstance(doc, dict):
-        raise ConfigError("COGNITO_JWKS must be a JWKS object with a 'keys' list")
-    return doc
+        return json_object(text.encode("utf-8", "surrogatepass"))
+    except ValueError as exc:
+        raise ConfigError(f"COGNITO_JWKS must be a JWKS, a JSON object: {exc}") from None
 
 
 def jwks_cache(url: str, *, timeout: float = 10.0) -> JwksCache:

@@ -1,0 +1,217 @@
+"""Stage 5 of verification: the claims, typed once, then compared on every call.
+
+Two steps, each a function that both the full path and the memo-hit path of
+:func:`~cognito_helper.decode_verify_jwt` call, so each rule exists once:
+
+1. :func:`typed_core` reads the claims every check needs and checks their types, in this
+   order: ``exp``, ``nbf``, ``iat`` (numbers of seconds from 0 to ``MAX_NUMERIC_DATE``),
+   ``iss``, ``token_use`` (``id`` or ``access``), ``aud`` (ID token) or ``client_id`` (access
+   token), ``sub`` (strings), ``auth_time`` (a number, when present). A signed token fixes all
+   of this, so the memo keeps the result.
+2. :func:`compare` compares the typed claims with the clock, the configuration and the call's
+   options, in this order: ``exp`` (with ``leeway``), ``nbf``, ``iat`` (at most
+   ``MAX_IAT_SKEW`` plus ``leeway`` in the future), ``iss``, ``token_use``, the client; then
+   :func:`check_asked`: ``nonce``, ``at_hash``, groups, scopes when asked for. These run on
+   every call, memo or not.
+
+Every failure is an :class:`InvalidClaimsError` naming the claim, or a
+:class:`TokenExpiredError`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+from ._encoding import at_hash, octets
+from .config import CognitoConfig
+from .errors import InvalidClaimsError, TokenExpiredError
+
+__all__ = ["MAX_IAT_SKEW", "MAX_NUMERIC_DATE", "Core", "check_asked", "compare", "typed_core"]
+
+#: How far in the future ``iat`` may lie (clock skew between this host and Cognito).
+MAX_IAT_SKEW = 300
+#: The largest time claim accepted (9999-12-31T23:59:59Z); time claims are 0 to this.
+MAX_NUMERIC_DATE = 253402300799
+
+_TOKEN_USES = ("id", "access")
+
+Claims = Dict[str, Any]
+
+#: The claims every comparison needs, typed: (exp, nbf or None, iat, iss, token_use, client).
+Core = Tuple[float, Optional[float], float, str, str, str]
+
+
+def _number(claims: Claims, name: str, *, required: bool) -> Optional[float]:
+    """A time claim: a number of seconds from 0 to ``MAX_NUMERIC_DATE``, or ``None`` if absent.
+
+    ``null`` counts as present and wrong. Anything else, NaN, infinities and numbers too
+    large to compare with a float included, is an :class:`InvalidClaimsError`.
+    """
+    value = claims.get(name)
+    if value is None:
+        if required or name in claims:
+            raise InvalidClaimsError(f"the token has no numeric {name!r} claim", claim=name)
+        return None
+    kind = type(value)
+    if kind is not int and kind is not float:
+        raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
+    if not 0 <= value <= MAX_NUMERIC_DATE:  # False for NaN too
+        raise InvalidClaimsError(
+            f"{name!r} must be a time from 0 to {MAX_NUMERIC_DATE} seconds", claim=name
+        )
+    return value  # type: ignore[no-any-return]
+
+
+def _string(claims: Claims, name: str) -> str:
+    value = claims.get(name)
+    if type(value) is not str:
+        if value is None:
+            raise InvalidClaimsError(f"the token has no {name!r} claim", claim=name)
+        raise InvalidClaimsError(
+            f"{name!r} must be a string, found {type(value).__name__}", claim=name
+        )
+    return value
+
+
+
+
+
+def typed_core(claims: Claims) -> Core:
+    """Step 1: the core claims with their types checked, in the documented order.
+
+    Each claim is read once; the helper (which raises the precise error, or accepts a float)
+    is called only when the claim is not of the usual exact type and range.
+    """
+    get = claims.get
+    exp = get("exp")
+    if type(exp) is not int or not 0 <= exp <= MAX_NUMERIC_DATE:
+        exp = _number(claims, "exp", required=True)
+    nbf = _number(claims, "nbf", required=False) if "nbf" in claims else None
+    iat = get("iat")
+    if type(iat) is not int or not 0 <= iat <= MAX_NUMERIC_DATE:
+        iat = _number(claims, "iat", required=True)
+    iss = get("iss")
+    if type(iss) is not str:
+        iss = _string(claims, "iss")
+    use = get("token_use")
+    if type(use) is not str:
+        use = _string(claims, "token_use")
+    if use not in _TOKEN_USES:
+        raise _wrong_use(use, None)
+    audience = "aud" if use == "id" else "client_id"
+    client = get(audience)
+    if type(client) is not str:
+        client = _string(claims, audience)
+    if type(get("sub")) is not str:
+        _string(claims, "sub")
+    auth_time = get("auth_time")
+    if (type(auth_time) is not int or not 0 <= auth_time <= MAX_NUMERIC_DATE) and (
+        "auth_time" in claims
+    ):
+        _number(claims, "auth_time", required=False)
+    return exp, nbf, iat, iss, use, client  # type: ignore[return-value]  # None excluded above
+
+
+def compare(
+    core: Core, config: CognitoConfig, now: float, token_use: Optional[str], leeway: float
+) -> None:
+    """Step 2: the typed claims against the clock, the configuration and ``token_use``."""
+    exp, nbf, iat, iss, use, client = core
+    if now >= exp + leeway:
+        raise _expired(now, exp, leeway)
+    if nbf is not None and now + leeway < nbf:
+        raise _not_yet_valid()
+    if iat > now + leeway + MAX_IAT_SKEW:
+        raise _issued_in_future(iat, now)
+    issuer = config.issuer
+    if iss != issuer and (type(issuer) is str or iss not in config.issuers):
+        raise _foreign_issuer(iss, config)
+    if token_use is not None and use != token_use:
+        raise _wrong_use(use, token_use)
+    if client != config.client_id:
+        raise _other_client(use, client, config)
+
+
+def check_asked(
+    claims: Claims,
+    use: str,
+    nonce: Optional[str],
+    access_token: Optional[str],
+    groups: Optional[frozenset[str]],
+    scopes: Optional[frozenset[str]],
+) -> None:
+    """The checks the caller asked for, in this order: ``nonce``, ``at_hash``, groups, scopes."""
+    if nonce is not None:
+        if use != "id":
+            raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
+        found = _string(claims, "nonce")
+        if not hmac.compare_digest(octets(found), octets(nonce)):
+            raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
+    if access_token is not None and "at_hash" in claims:
+        found = _string(claims, "at_hash")
+        if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
+            raise InvalidClaimsError(
+                "'at_hash' does not match the access token given", claim="at_hash"
+            )
+    if groups is not None:
+        held = claims.get("cognito:groups")
+        if not isinstance(held, list) or not all(type(g) is str for g in held):
+            raise InvalidClaimsError(
+                "the token has no 'cognito:groups' list of strings", claim="cognito:groups"
+            )
+        if groups.isdisjoint(held):
+            raise InvalidClaimsError(
+                f"the user is in none of the groups {sorted(groups)}", claim="cognito:groups"
+            )
+    if scopes is not None:
+        granted = _string(claims, "scope").split()
+        if scopes.isdisjoint(granted):
+            raise InvalidClaimsError(
+                f"the token grants none of the scopes {sorted(scopes)}", claim="scope"
+            )
+
+
+def _expired(now: float, exp: float, leeway: float) -> TokenExpiredError:
+    return TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
+
+
+def _not_yet_valid() -> InvalidClaimsError:
+    return InvalidClaimsError("the token is not valid yet ('nbf' is in the future)", claim="nbf")
+
+
+def _issued_in_future(iat: float, now: float) -> InvalidClaimsError:
+    return InvalidClaimsError(
+        f"'iat' is {int(iat - now)} s in the future (clock skew allowed: {MAX_IAT_SKEW} s)",
+        claim="iat",
+    )
+
+
+def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
+    expected = " or ".join(repr(i) for i in config.issuers)
+    return InvalidClaimsError(f"'iss' must be {expected}, found {iss!r}", claim="iss")
+
+
+def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
+    wanted = repr(token_use) if token_use else "'id' or 'access'"
+    return InvalidClaimsError(f"'token_use' must be {wanted}, found {use!r}", claim="token_use")
+
+
+def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaimsError:
+    audience = "aud" if use == "id" else "client_id"
+    return InvalidClaimsError(
+        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}",
+        claim=audience,
+    )
+
+
+def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
+    if value is None:
+        return None
+    try:
+        items = (value,) if isinstance(value, str) else tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a string or a list of strings") from None
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValueError(f"{name} must be a non-empty string or list of non-empty strings")
+    return frozenset(items)

@@ -1,0 +1,141 @@
+"""Stages 1 and 2 of verification: decomposing a compact JWS and checking its header.
+
+1. input: a ``str`` of at most ``MAX_TOKEN_CHARS`` characters (checked before any decoding),
+   three non-empty base64url segments (canonical: unused pad bits zero), a header and a
+   payload that are JSON objects by :mod:`cognito_helper._encoding`'s one rule;
+2. header: ``alg`` exactly ``RS256``, no ``crit``, ``kid`` a non-empty string; ``jku``,
+   ``x5u``, ``jwk`` and ``x5c`` are ignored: keys come only from the configured JWKS URL.
+
+Both fail with :class:`MalformedTokenError`, whose message never contains the token. This
+module needs no HTTP and no crypto, so :func:`decode_unverified` is cheap to import.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple, cast
+
+from ._encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
+from .errors import MalformedTokenError
+
+__all__ = ["MAX_TOKEN_CHARS", "decode_unverified", "parse"]
+
+MAX_TOKEN_CHARS = 64 * 1024
+
+_SHAPE = COMPACT_JWS
+_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+Claims = Dict[str, Any]
+
+# Header segment -> kid, for header segments that passed stages 1 and 2. A pool signs with two
+# keys, so a handful of entries is all a real pool ever needs; junk cannot grow it past the cap.
+_header_kids: Dict[str, str] = {}
+_MAX_HEADER_KIDS = 64
+
+
+def _decode_payload(segment: str) -> Claims:
+    return _decode_payload_flat(segment)[0]
+
+
+def _decode_payload_flat(segment: str) -> Tuple[Claims, bool]:
+    """The payload object, and whether it is flat: no value is an array or an object.
+
+    "Flat" is read off the JSON bytes: no ``[`` and no ``{`` but the first byte. That can only
+    err towards "not flat" (a bracket inside a string), which costs a scan, never a mistake.
+    """
+    try:
+        data = b64url_decode(segment)
+        payload = json_claims(data)
+    except ValueError as exc:
+        raise MalformedTokenError(f"the JWT payload is not a JSON object: {exc}") from None
+    return payload, b"[" not in data and data.find(b"{", 1) < 0
+
+
+def _decode_signature(segment: str) -> bytes:
+    try:
+        return b64url_decode(segment)
+    except ValueError:
+        raise MalformedTokenError("the JWT signature is not base64url") from None
+
+
+def _decompose(token: object, max_chars: int) -> Tuple[Claims, Claims, bytes, bytes]:
+    """Split and decode a compact JWS: (header, payload, signing input, signature)."""
+    if not isinstance(token, str):
+        raise MalformedTokenError(f"a token must be a str, not {type(token).__name__}")
+    if len(token) > max_chars:
+        raise MalformedTokenError(f"the token is longer than {max_chars} characters")
+    if not _SHAPE.fullmatch(token):
+        _refuse_wrapped(token)
+        count = token.count(".") + 1
+        if count != 3:
+            raise MalformedTokenError(f"a JWT has 3 dot-separated segments, this has {count}")
+        raise MalformedTokenError("a JWT segment is empty or not base64url (A-Z a-z 0-9 - _)")
+    head_b64, payload_b64, sig_b64 = token.split(".")
+    try:
+        header = json_object(b64url_decode(head_b64))
+    except ValueError as exc:
+        raise MalformedTokenError(f"the JWT header is not a JSON object: {exc}") from None
+    payload = _decode_payload(payload_b64)
+    signature = _decode_signature(sig_b64)
+    return header, payload, (head_b64 + "." + payload_b64).encode("ascii"), signature
+
+
+def _refuse_wrapped(token: str) -> None:
+    """Name the usual ways a good token arrives wrapped: an HTTP scheme, quotes, spaces."""
+    if token[:7].lower() == "bearer ":
+        raise MalformedTokenError(
+            "the token starts with 'Bearer ': remove that prefix (it belongs to the "
+            "Authorization header, not to the token)"
+        )
+    stripped = token.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        raise MalformedTokenError("the token is wrapped in quotes: remove the quotes")
+    if stripped != token and _SHAPE.fullmatch(stripped):
+        raise MalformedTokenError("the token has white space around it: remove it")
+
+
+def _check_header(header: Claims) -> str:
+    alg = header.get("alg")
+    if alg != "RS256":
+        raise MalformedTokenError(f"alg must be 'RS256', found {alg!r}")
+    if "crit" in header:
+        raise MalformedTokenError("the 'crit' header is not supported")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise MalformedTokenError("the header has no 'kid' string naming its key")
+    return kid
+
+
+def parse(token: object) -> Tuple[str, Claims, bytes, bytes, bool]:
+    """Stages 1 and 2: ``(kid, payload, signing input, signature, payload is flat)``.
+
+    A header segment remembered in ``_header_kids`` decoded to a JSON object that passed
+    every header check, so the same segment needs neither again; the payload and signature
+    are decoded and checked as always, so the first failure is the one ``_decompose`` and
+    ``_check_header`` would report. The shape test here accepts exactly what ``_SHAPE``
+    does: ASCII, nothing but base64url characters and two dots, no empty segment.
+    """
+    if type(token) is str and len(token) <= MAX_TOKEN_CHARS and token.isascii():
+        raw = token.encode("ascii")
+        if raw.translate(None, _B64URL_ALPHABET) == b"..":
+            first, second = token.index("."), token.rindex(".")
+            kid = _header_kids.get(token[:first])
+            if kid is not None and second > first + 1 and second < len(token) - 1:
+                payload, flat = _decode_payload_flat(token[first + 1 : second])
+                signature = _decode_signature(token[second + 1 :])
+                return kid, payload, raw[:second], signature, flat
+    header, payload, signing_input, signature = _decompose(token, MAX_TOKEN_CHARS)
+    kid = _check_header(header)
+    if len(_header_kids) >= _MAX_HEADER_KIDS:
+        _header_kids.clear()
+    _header_kids[cast(str, token)[: cast(str, token).index(".")]] = kid
+    return kid, payload, signing_input, signature, False
+
+
+def decode_unverified(token: str) -> Tuple[Claims, Claims]:
+    """Return ``(header, claims)`` WITHOUT verifying anything. Never trust the result.
+
+    For display and debugging only (what people paste into jwt.io). Raises
+    :class:`MalformedTokenError` for input that is not a compact JWS.
+    """
+    header, payload, _, _ = _decompose(token, MAX_TOKEN_CHARS)
+    return header, payload
