@@ -52,10 +52,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,6 +64,7 @@ import requests
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
 from cognito_helper.testing import LocalCognito
+from cognito_helper.testing.server import LoopbackServer, static_handler
 
 REGION = "us-east-1"
 POOL = "us-east-1_BenchPool1"
@@ -121,26 +120,10 @@ def make_floor(public_key: Any, issuer: str, client_id: str) -> Verify:
 # -- peers ----------------------------------------------------------------------------------
 
 
-def serve_static(body: bytes) -> Tuple[ThreadingHTTPServer, str]:
+def serve_static(body: bytes) -> Tuple[LoopbackServer, str]:
     """A loopback server answering every GET with ``body`` (the JWKS the peers fetch)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/{POOL}/.well-known/jwks.json"
+    server = LoopbackServer(static_handler(body), name="benchmark JWKS").start()
+    return server, f"{server.url}/{POOL}/.well-known/jwks.json"
 
 
 def python_peers(jwks: Dict[str, Any], jwks_url: str) -> Dict[str, Any]:
@@ -608,7 +591,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
             floor_case.ratios.append(1.0)
         if node is not None:
             node.close()
-        static_server.shutdown()
+        static_server.stop()
         jwks_fetches = lc.jwks_requests - fetches_before
         server_errors = len(lc.server_errors)
 

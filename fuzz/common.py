@@ -1,7 +1,8 @@
 """What the fuzz targets share: a pool with one RSA key, its JWKS on loopback, valid tokens.
 
 Everything here is independent of the library's own signing code (``cryptography`` only), so a
-token that verifies was signed by this key and nothing else.
+token that verifies was signed by this key and nothing else. The JWKS is served by the
+project's one loopback server, which plays no part in what is verified.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from cognito_helper.testing.server import LoopbackServer, static_handler
 
 POOL = "us-east-1_FuzzPool1"
 CLIENT = "fuzzclient1234567890abcdef"
@@ -58,26 +59,10 @@ def token_from(header: Dict[str, Any], claims: Dict[str, Any]) -> str:
     return f"{signing_input}.{b64(sign(signing_input.encode()))}"
 
 
-class _Jwks(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(JWKS_BODY)))
-        self.end_headers()
-        self.wfile.write(JWKS_BODY)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def serve_jwks() -> str:
     """Serve the JWKS on a loopback port in a daemon thread; return its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/{POOL}/.well-known/jwks.json"
+    server = LoopbackServer(static_handler(JWKS_BODY), name="fuzz JWKS").start()
+    return f"{server.url}/{POOL}/.well-known/jwks.json"
 
 
 def issuer_for(jwks_url: str) -> str:

@@ -15,9 +15,8 @@ the code or the Basic credentials.
 from __future__ import annotations
 
 import os
-import socket
+import socketserver
 import sys
-import threading
 import time
 from typing import List
 
@@ -37,9 +36,25 @@ with atheris.instrument_imports(include=["cognito_helper", "urllib3", "requests"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
 
+from cognito_helper.testing.server import LoopbackServer
+
 TIMEOUT = 0.5
 SECRET = "1fuzzsecret2abcdefghijklmnopqrstuvwxyz3456789abcd"
 CODE = "4f6f1e6e-5a0e-4b53-9a43-2c1f0f7b6a11"
+
+
+class _RawAnswer(socketserver.BaseRequestHandler):
+    """Reads a request's head, answers with ``SERVER.answer`` byte for byte, and closes."""
+
+    def handle(self) -> None:
+        self.request.settimeout(2)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                break
+            head += chunk
+        self.request.sendall(SERVER.answer)
 
 
 class _RawServer:
@@ -47,32 +62,11 @@ class _RawServer:
 
     def __init__(self) -> None:
         self.answer = b""
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._server = LoopbackServer(_RawAnswer, name="fuzz raw HTTP").start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while True:
-            conn, _ = self.sock.accept()
-            try:
-                conn.settimeout(2)
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    request += chunk
-                conn.sendall(self.answer)
-                conn.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            finally:
-                conn.close()
+        return self._server.url
 
 
 SERVER = _RawServer()

@@ -1,30 +1,37 @@
-"""Loopback HTTP servers whose answers a test scripts, for JWKS and token-endpoint faults."""
+"""Loopback servers whose answers a test scripts, for JWKS and token-endpoint faults.
+
+They run on the package's one loopback server (:class:`LoopbackServer`); a test plugs in a
+behaviour per path, which answers through the raw :class:`Handler`.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from cognito_helper.testing.server import LoopbackHandler, LoopbackServer
 
 Behaviour = Callable[["Handler"], None]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
+class Handler(LoopbackHandler):
+    """Records each request on its :class:`ScriptedServer` and runs the path's behaviour."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def __init__(self, request: Any, client_address: Any, server: Any, *, owner: ScriptedServer):
+        self.owner = owner
+        self.body = b""
+        super().__init__(request, client_address, server)
 
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
-        owner = self.server.owner
+        owner = self.owner
         with owner.lock:
             owner.requests.append((self.command, self.path, dict(self.headers), self.body))
         behaviour = owner.routes.get(path)
@@ -37,47 +44,39 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = _dispatch
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: ScriptedServer
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.owner.lock:
-            self.owner.connections += 1
-        super().process_request(request, client_address)
-
-
 class ScriptedServer:
-    """``with ScriptedServer() as srv: srv.routes["/path"] = behaviour``; ``srv.url``."""
+    """``with ScriptedServer() as srv: srv.routes["/path"] = behaviour``; ``srv.url``.
+
+    The socket is bound at construction, so ``srv._server.socket`` can be wrapped (in TLS,
+    say) before the ``with``.
+    """
 
     def __init__(self) -> None:
         self.routes: Dict[str, Behaviour] = {}
         self.requests: List[Tuple[str, str, Dict[str, str], bytes]] = []
-        self.connections = 0  # TCP connections accepted
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        handler = functools.partial(Handler, owner=self)
+        self._server = LoopbackServer(handler, name="ScriptedServer")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted."""
+        return self._server.connections
 
     def count(self, path: str) -> int:
         with self.lock:
             return sum(1 for r in self.requests if r[1].split("?", 1)[0] == path)
 
     def __enter__(self) -> ScriptedServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 # -- behaviours ---------------------------------------------------------------------------
@@ -97,6 +96,26 @@ def send(
         h.send_header(name, value)
     h.end_headers()
     h.wfile.write(body)
+
+
+def announce(h: Handler, length: int) -> None:
+    """Send a 200 head announcing ``length`` bytes of JSON; the body is the caller's."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(length))
+    h.end_headers()
+
+
+def trickle(h: Handler, data: bytes, every: float) -> None:
+    """Send ``data`` one byte every ``every`` seconds (until the client goes), then close."""
+    try:
+        for byte in data:
+            h.wfile.write(bytes([byte]))
+            h.wfile.flush()
+            time.sleep(every)
+    except OSError:
+        pass
+    h.close_connection = True
 
 
 def respond(
@@ -128,18 +147,8 @@ def drip(total_bytes: int, every: float) -> Behaviour:
     """Announce ``total_bytes`` of JSON, then send one byte every ``every`` seconds."""
 
     def run(h: Handler) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(total_bytes))
-        h.end_headers()
-        try:
-            for _ in range(total_bytes):
-                h.wfile.write(b" ")
-                h.wfile.flush()
-                time.sleep(every)
-        except OSError:
-            pass
-        h.close_connection = True
+        announce(h, total_bytes)
+        trickle(h, b" " * total_bytes, every)
 
     return run
 
@@ -148,10 +157,7 @@ def reset_mid_body() -> Behaviour:
     """Send headers and half a body, then reset the connection (RST)."""
 
     def run(h: Handler) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", "1000")
-        h.end_headers()
+        announce(h, 1000)
         h.wfile.write(b'{"keys": [')
         h.wfile.flush()
         h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -201,14 +207,7 @@ def header_drip(every: float, status: int = 200) -> Behaviour:
             f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
             "X-Padding: " + "x" * 200 + "\r\nContent-Length: 2\r\n\r\n{}"
         ).encode()
-        try:
-            for byte in head:
-                h.wfile.write(bytes([byte]))
-                h.wfile.flush()
-                time.sleep(every)
-        except OSError:
-            pass
-        h.close_connection = True
+        trickle(h, head, every)
 
     return run
 
@@ -252,10 +251,7 @@ def short_body(announced: int, body: bytes) -> Behaviour:
     """Announce ``announced`` bytes, send ``body`` (fewer), then close the connection."""
 
     def run(h: Handler) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(announced))
-        h.end_headers()
+        announce(h, announced)
         h.wfile.write(body)
         h.wfile.flush()
         h.close_connection = True
@@ -284,24 +280,3 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-# Headers and body leave in separate writes; with Nagle's algorithm on, the body waits for the
-# client's delayed ACK (40 ms per answer). Timing only: what is sent does not change.
-Handler.disable_nagle_algorithm = True
-# socketserver's default listen backlog of 5 overflows when many threads connect at once (the
-# kernel then resets connections the client believes are open).
-_Server.request_queue_size = 128
-
-
-def _quiet_handle_error(self: _Server, request: Any, client_address: Any) -> None:
-    """A client that hung up mid-answer is what the fault tests are about: not worth a
-    traceback on stderr. Anything else is still printed."""
-    import sys
-
-    if isinstance(sys.exc_info()[1], OSError):
-        return
-    ThreadingHTTPServer.handle_error(self, request, client_address)
-
-
-_Server.handle_error = _quiet_handle_error  # type: ignore[method-assign]

@@ -1,0 +1,356 @@
+"""LocalCognito: one user pool with its app clients and hosted UI, served on a loopback port.
+
+The class ties the parts together and is the public face of the package; each part has its
+own module: the pool's state (:mod:`.store`), keys (:mod:`.keys`) and tokens (:mod:`.minting`),
+the endpoints (:mod:`.hosted_ui`, :mod:`.oauth`, :mod:`.discovery`) and their routing
+(:mod:`.router`), the browser (:mod:`.browser`) and the server (:mod:`.server`).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from dataclasses import replace
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..config import CognitoConfig
+from .browser import sign_in
+from .client_auth import ClientAuthentication
+from .discovery import Discovery
+from .hosted_ui import HostedUI
+from .keys import KeyArg, KeyRing
+from .minting import Minter
+from .oauth import OAuthEndpoints
+from .router import Router
+from .server import LoopbackServer
+from .settings import now
+from .store import Client, Grant, Store, new_user
+from .wire import EndpointHandler
+
+
+def _check_lifetimes(token: int, refresh_token: int, rotation_grace_period: int) -> None:
+    for name, value in (("token_lifetime", token), ("refresh_token_lifetime", refresh_token)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive number of seconds")
+    if not 0 <= rotation_grace_period <= 60:
+        raise ValueError("rotation_grace_period must be between 0 and 60 seconds")
+
+
+class LocalCognito:
+    """A Cognito user pool with one app client and its hosted UI, served on a loopback port.
+
+    Construct, :meth:`start` (or use ``with LocalCognito() as lc:``), then use :attr:`config`.
+    Two RSA-2048 key pairs (ID and access tokens use different ``kid``) are made at
+    construction. Every time decision (token ``iat``/``exp``/``auth_time``, code and refresh
+    token expiry, userInfo's ``exp`` check) reads :attr:`clock`, so a test can move time with
+    :meth:`advance_clock` or by assigning ``lc.clock``.
+
+    Public attributes, which may be changed while running: ``token_lifetime`` (seconds, ID and
+    access tokens), ``refresh_token_lifetime``, ``refresh_token_rotation`` (refresh grants
+    return a new refresh token and the old one dies ``rotation_grace_period`` seconds later),
+    ``rotation_grace_period`` and ``clock``. ``server_errors`` lists exceptions raised by
+    LocalCognito's own code while handling a request (each answered with 500), so a test can
+    assert it stays empty. Safe to use from several threads; ``repr()`` shows the URL, pool id
+    and client id only.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_pool_id: str = "us-east-1_LocalPool1",
+        client_id: str = "localclient1234567890abcdef",
+        client_secret: Optional[str] = None,
+        redirect_uri: str = "http://localhost:8000/cognito_redirect",
+        redirect_uris: Sequence[str] = (),
+        logout_uri: str = "http://localhost:8000/",
+        scopes: Sequence[str] = ("openid", "email", "profile"),
+        custom_scopes: Sequence[str] = ("localapi/read", "localapi/write"),
+        token_lifetime: int = 3600,
+        refresh_token_lifetime: int = 30 * 86400,
+        refresh_token_rotation: bool = False,
+        rotation_grace_period: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        """Set up the pool; nothing listens until :meth:`start`.
+
+        ``redirect_uri`` and ``logout_uri`` are registered callback and sign-out URLs and go
+        into :attr:`config`; ``redirect_uris`` registers more callback URLs. ``scopes`` is what
+        :attr:`config` asks for and what an authorize request without ``scope`` is granted.
+        ``custom_scopes`` are the resource-server scopes the client may request (the only ones
+        ``client_credentials`` grants). Raises :class:`~cognito_helper.errors.ConfigError` for
+        an id or URL Cognito would not accept and ``ValueError`` for a bad lifetime.
+        """
+        _check_lifetimes(token_lifetime, refresh_token_lifetime, rotation_grace_period)
+        self._base_config = CognitoConfig(
+            user_pool_id=user_pool_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            logout_uri=logout_uri,
+            scopes=tuple(scopes),
+        )
+        self.user_pool_id: str = self._base_config.user_pool_id
+        self.client_id: str = self._base_config.client_id
+        self.token_lifetime = token_lifetime
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.refresh_token_rotation = refresh_token_rotation
+        self.rotation_grace_period = rotation_grace_period
+        self.clock: Callable[[], float] = time.time
+        self.server_errors: List[BaseException] = []
+        self._host = host
+        self._port = port
+        self._default_scopes = tuple(scopes)
+        self._jwks_path = f"/{self.user_pool_id}/.well-known/jwks.json"
+        self._server: Optional[LoopbackServer] = None
+        self._connections_before = 0  # accepted by servers stopped since
+        self._url: Optional[str] = None
+        self._config: Optional[CognitoConfig] = None
+        self._store = Store()
+        self._keys = KeyRing()
+        self._minter = Minter(self._keys, self)
+        self._oauth = OAuthEndpoints(self._store, self._keys, self._minter, self, custom_scopes)
+        self._router = self._make_router(HostedUI(self._store, self, custom_scopes))
+        self.add_client(
+            self.client_id,
+            client_secret=self._base_config.client_secret,
+            redirect_uris=(redirect_uri, *redirect_uris),
+            logout_uris=(logout_uri,),
+            scopes=scopes,
+        )
+
+    def _make_router(self, hosted_ui: HostedUI) -> Router:
+        oauth, discovery = self._oauth, Discovery(self._keys, self)
+        userinfo = {"GET": oauth.userinfo, "POST": oauth.userinfo}
+        routes = {
+            "/oauth2/authorize": {"GET": hosted_ui.authorize_page},
+            "/login": {"GET": hosted_ui.authorize_page, "POST": hosted_ui.login_submit},
+            "/oauth2/token": {"POST": oauth.token},
+            "/oauth2/revoke": {"POST": oauth.revoke},
+            "/oauth2/userInfo": userinfo,
+            "/oauth2/userinfo": userinfo,
+            "/logout": {"GET": hosted_ui.logout},
+            self._jwks_path: {"GET": discovery.jwks},
+            f"/{self.user_pool_id}/.well-known/openid-configuration": {
+                "GET": discovery.openid_configuration
+            },
+        }
+        return Router(routes, on_error=self._server_error)
+
+    def _server_error(self, exc: Exception) -> None:
+        self.server_errors.append(exc)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> LocalCognito:
+        """Listen on ``host:port`` (port 0 picks a free one) in a daemon thread; return self.
+
+        Calling it again while running does nothing. After :meth:`stop` it may be started
+        again (on a new port when ``port`` is 0), keeping users, keys and tokens.
+        """
+        if self._server is not None:
+            return self
+        handler = functools.partial(EndpointHandler, endpoint=self._router.dispatch)
+        server = LoopbackServer(handler, host=self._host, port=self._port, name="LocalCognito")
+        url = server.url
+        self._url = url
+        self._config = replace(
+            self._base_config,
+            domain=url,
+            issuer=f"{url}/{self.user_pool_id}",
+            jwks_url=url + self._jwks_path,
+        )
+        self._server = server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and every open connection, join the thread.
+
+        Idempotent. Clients holding a keep-alive connection see it closed.
+        """
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.stop()
+        self._connections_before += server.connections
+
+    def __enter__(self) -> LocalCognito:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return (
+            f"LocalCognito(url={self._url!r}, user_pool_id={self.user_pool_id!r}, "
+            f"client_id={self.client_id!r})"
+        )
+
+    # -- where it is ----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash); after start()."""
+        if self._url is None:
+            raise RuntimeError("LocalCognito is not started: call start() or use it in a with")
+        return self._url
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of every token: ``{url}/{user_pool_id}``."""
+        return f"{self.url}/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        """``{url}/{user_pool_id}/.well-known/jwks.json``."""
+        return self.url + self._jwks_path
+
+    @property
+    def config(self) -> CognitoConfig:
+        """A :class:`CognitoConfig` for the main app client, pointing every URL here.
+
+        ``domain`` is :attr:`url`, ``issuer`` :attr:`issuer`, ``jwks_url`` :attr:`jwks_url`;
+        the client id, secret, redirect and logout URIs and scopes are the constructor's.
+        """
+        self.url  # noqa: B018 - raises the "not started" error
+        assert self._config is not None
+        return self._config
+
+    # -- what it has seen -----------------------------------------------------------------
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections the server has accepted (keep-alive reuse keeps it low)."""
+        server = self._server
+        return self._connections_before + (server.connections if server is not None else 0)
+
+    @property
+    def requests_seen(self) -> List[Tuple[str, str]]:
+        """A copy of every ``(method, path)`` handled so far, oldest first; paths lack queries."""
+        return self._router.requests_seen
+
+    @property
+    def client_authentications(self) -> List[ClientAuthentication]:
+        """A copy of how each token and revocation request authenticated, oldest first.
+
+        One :class:`ClientAuthentication` per request to ``/oauth2/token`` or
+        ``/oauth2/revoke`` whose form body could be read, including refused ones, so a test can
+        assert that a confidential client used HTTP Basic and never sent its secret in the body.
+        """
+        return self._oauth.client_authentications
+
+    @property
+    def jwks_requests(self) -> int:
+        """How many times the JWKS document has been requested."""
+        return self._router.count(self._jwks_path)
+
+    # -- setting it up --------------------------------------------------------------------
+
+    def add_client(
+        self,
+        client_id: str,
+        *,
+        client_secret: Optional[str] = None,
+        redirect_uris: Sequence[str] = ("http://localhost:8000/cognito_redirect",),
+        logout_uris: Sequence[str] = ("http://localhost:8000/",),
+        scopes: Sequence[str] = ("openid", "email", "profile"),
+    ) -> None:
+        """Register another app client of the same pool (the main one is made by the constructor).
+
+        Tokens, codes and refresh tokens are bound to the client they were issued to, so a
+        second client lets a test prove that one client cannot use another's. To drive the
+        library with it: ``dataclasses.replace(lc.config, client_id=..., client_secret=...)``.
+        Raises ``ValueError`` if the id is taken.
+        """
+        if not client_id or any(c.isspace() for c in client_id):
+            raise ValueError("client_id must be non-empty and contain no spaces")
+        client = Client(
+            client_id=client_id,
+            client_secret=client_secret or None,
+            redirect_uris=tuple(redirect_uris),
+            logout_uris=tuple(logout_uris),
+            scopes=tuple(scopes),
+        )
+        self._store.add_client(client)
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        /,
+        *,
+        groups: Optional[Sequence[str]] = None,
+        **attributes: Any,
+    ) -> Dict[str, str]:
+        """Create a user who can sign in with ``username`` and ``password``.
+
+        ``attributes`` are user-pool attributes (``email="a@b.c"``,
+        ``**{"custom:tier": "gold"}``); values are stored as Cognito stores them, as strings
+        (booleans as ``"true"``/``"false"``). ``sub`` is a fresh uuid4 unless given;
+        ``email_verified`` defaults to ``"true"`` when ``email`` is given. ``groups`` become
+        ``cognito:groups`` in both tokens. Returns a copy of the stored attributes, including
+        ``sub``. Raises ``ValueError`` if the username is taken.
+        """
+        user = new_user(username, password, groups, attributes)
+        self._store.add_user(user)
+        return dict(user.attributes)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move :attr:`clock` forward by ``seconds`` (on top of any earlier change)."""
+        previous = self.clock
+        self.clock = lambda: previous() + seconds
+
+    def rotate_keys(self, *, keep_old: bool = False) -> None:
+        """Replace both signing key pairs with fresh RSA-2048 ones with new ``kid`` values.
+
+        With ``keep_old`` the public keys published so far stay in the JWKS (tokens signed with
+        them keep verifying); otherwise the JWKS holds only the new pair. Either way
+        ``mint(..., key="previous")`` can still sign with the replaced pair.
+        """
+        self._keys.rotate(keep_old=keep_old)
+
+    # -- tokens without HTTP --------------------------------------------------------------
+
+    def mint(
+        self,
+        token_use: str,
+        /,
+        *,
+        header: Optional[Mapping[str, Any]] = None,
+        key: KeyArg = "current",
+        **claims: Any,
+    ) -> str:
+        """Return an RS256 JWT like Cognito's ``token_use`` ("id" or "access") token.
+
+        The claims are the full Cognito set for a synthetic user of the main client, issued
+        now and expiring after ``token_lifetime``, with ``claims`` merged on top (use
+        ``**{"cognito:groups": [...]}`` for names with a colon); a claim given as ``None`` is
+        removed. ``header`` entries are merged into ``{"kid": ..., "alg": "RS256"}`` the same
+        way, but the signature is always RS256. ``key`` is ``"current"`` (the current key of
+        that token use), ``"previous"`` (the pair replaced by the last :meth:`rotate_keys`,
+        with its kid), or any other RSA private key (object or PEM) which signs while the
+        header keeps the current kid, for forged-signature tests. Raises ``ValueError`` for
+        another token use or an unusable key; needs :meth:`start` (the issuer is the URL).
+        """
+        user = self._store.synthetic_user
+        grant = Grant(
+            self.client_id, user.username, self._default_scopes, now(self), str(uuid.uuid4())
+        )
+        return self._minter.mint(
+            token_use, user, grant, header=header or {}, key=key, changes=claims
+        )
+
+    # -- what a browser does ----------------------------------------------------------------
+
+    def sign_in(self, login_url: str, username: str, password: str) -> str:
+        """Sign in through the hosted UI as a browser would; return the redirect back to the app.
+
+        GETs ``login_url`` (an authorize or login URL, e.g. ``lc.config.start_login().url``)
+        with a fresh ``requests`` session, fills in the sign-in form and returns the absolute
+        ``Location`` of the 302 back to the app: it carries ``code`` and ``state``, or
+        ``error`` when the authorize request was bad in a way Cognito reports on the redirect.
+        Raises :class:`SignInError` for a wrong username or password, an error page or an
+        unreachable server; the message never contains the password.
+        """
+        return sign_in(login_url, username, password)

@@ -1,0 +1,223 @@
+"""The endpoints an app's backend calls: ``/oauth2/token`` (authorization code, refresh token
+and client credentials grants), ``/oauth2/revoke`` and ``/oauth2/userInfo``."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from .._encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
+from ..config import pkce_challenge
+from .client_auth import ClientAuthentication, authenticate_client
+from .keys import KeyRing
+from .minting import Minter, new_refresh_token
+from .settings import PoolSettings, now
+from .store import Client, Grant, RefreshToken, Store
+from .wire import (
+    Request,
+    Response,
+    form_params,
+    invalid_token,
+    json_response,
+    oauth_error,
+    required,
+)
+
+_USERINFO_SCOPES = frozenset({"openid", "aws.cognito.signin.user.admin"})
+
+_GrantType = Callable[[Client, Mapping[str, str]], Dict[str, Any]]
+
+
+class OAuthEndpoints:
+    """Token, revocation and userInfo endpoints of one pool."""
+
+    def __init__(
+        self,
+        store: Store,
+        keys: KeyRing,
+        minter: Minter,
+        settings: PoolSettings,
+        custom_scopes: Sequence[str],
+    ) -> None:
+        self._store = store
+        self._keys = keys
+        self._minter = minter
+        self._settings = settings
+        self._custom_scopes = tuple(custom_scopes)
+        self._lock = threading.Lock()
+        self._client_authentications: List[ClientAuthentication] = []
+        self._grants: Dict[str, _GrantType] = {
+            "authorization_code": self._authorization_code_grant,
+            "refresh_token": self._refresh_token_grant,
+            "client_credentials": self._client_credentials_grant,
+        }
+
+    @property
+    def client_authentications(self) -> List[ClientAuthentication]:
+        """A copy of how each token and revocation request authenticated, oldest first."""
+        with self._lock:
+            return list(self._client_authentications)
+
+    def _record(self, attempt: ClientAuthentication) -> None:
+        with self._lock:
+            self._client_authentications.append(attempt)
+
+    def _client(self, request: Request, form: Mapping[str, str], endpoint: str) -> Client:
+        return authenticate_client(
+            endpoint,
+            request.headers.get("authorization"),
+            form,
+            find_client=self._store.client,
+            record=self._record,
+        )
+
+    # -- /oauth2/token --------------------------------------------------------------------
+
+    def token(self, request: Request) -> Response:
+        form = form_params(request)
+        client = self._client(request, form, "token")
+        grant = self._grants.get(required(form, "grant_type"))
+        if grant is None:
+            raise oauth_error("unsupported_grant_type")
+        return json_response(200, grant(client, form))
+
+    def _authorization_code_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
+        code = required(form, "code")
+        redirect_uri = required(form, "redirect_uri")
+        record = self._store.take_code(code)
+        if (
+            record is None
+            or record.expires_at <= now(self._settings)
+            or record.grant.client_id != client.client_id
+        ):
+            raise oauth_error("invalid_grant")
+        if redirect_uri != record.redirect_uri:
+            raise oauth_error("unauthorized_client", "invalid_redirect")
+        if record.code_challenge is not None:
+            verifier = form.get("code_verifier")
+            try:
+                matches = verifier is not None and hmac.compare_digest(
+                    pkce_challenge(verifier), record.code_challenge
+                )
+            except ValueError:  # not ASCII
+                matches = False
+            if not matches:
+                raise oauth_error("invalid_grant", "code_verifier does not match")
+        return self._issue_tokens(record.grant, nonce=record.nonce, with_refresh=True)
+
+    def _refresh_token_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
+        token = required(form, "refresh_token")
+        rotate = self._settings.refresh_token_rotation
+        grant = self._store.use_refresh_token(
+            token,
+            client.client_id,
+            now(self._settings),
+            rotate_within=self._settings.rotation_grace_period if rotate else None,
+        )
+        if grant is None:
+            raise oauth_error("invalid_grant", "Invalid Refresh Token")
+        return self._issue_tokens(grant, nonce=None, with_refresh=rotate)
+
+    def _client_credentials_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
+        if client.client_secret is None:
+            raise oauth_error("unauthorized_client", "client_credentials needs a client secret")
+        requested = form.get("scope")
+        scopes = tuple(dict.fromkeys(requested.split())) if requested else self._custom_scopes
+        if not scopes or any(scope not in self._custom_scopes for scope in scopes):
+            raise oauth_error("invalid_scope")
+        return {
+            "access_token": self._minter.machine_token(client.client_id, scopes),
+            "expires_in": self._settings.token_lifetime,
+            "token_type": "Bearer",
+        }
+
+    def _issue_tokens(
+        self, grant: Grant, *, nonce: Optional[str], with_refresh: bool
+    ) -> Dict[str, Any]:
+        """The token response of one grant: ID (when ``openid``), access, maybe refresh."""
+        user = self._store.user(grant.username)
+        if user is None:
+            raise oauth_error("invalid_grant", "User does not exist.")
+        issued_at = now(self._settings)
+        tokens: Dict[str, Any] = self._minter.tokens(user, grant, issued_at, nonce=nonce)
+        if with_refresh:
+            refresh_token = new_refresh_token()
+            expires_at = issued_at + self._settings.refresh_token_lifetime
+            self._store.add_refresh_token(refresh_token, RefreshToken(grant, expires_at))
+            tokens["refresh_token"] = refresh_token
+        tokens["expires_in"] = self._settings.token_lifetime
+        tokens["token_type"] = "Bearer"
+        return tokens
+
+    # -- /oauth2/revoke -------------------------------------------------------------------
+
+    def revoke(self, request: Request) -> Response:
+        form = form_params(request)
+        client = self._client(request, form, "revoke")
+        token = required(form, "token")
+        if token.count(".") == 2:
+            raise oauth_error("unsupported_token_type", "only refresh tokens can be revoked")
+        if not self._store.revoke(token, client.client_id):
+            raise oauth_error("invalid_request", "token was not issued to this client")
+        return Response(200)
+
+    # -- /oauth2/userInfo -----------------------------------------------------------------
+
+    def userinfo(self, request: Request) -> Response:
+        claims = self._verified_access_claims(request.headers.get("authorization"))
+        user = self._store.user(claims.get("username"))
+        if user is None:
+            raise invalid_token("Access token does not belong to a user")
+        info: Dict[str, str] = {"sub": user.attributes["sub"]}
+        info.update((k, v) for k, v in user.attributes.items() if k != "sub")
+        info["username"] = user.username
+        return json_response(200, info)
+
+    def _verified_access_claims(self, authorization: Optional[str]) -> Dict[str, Any]:
+        """The claims of a Bearer access token that this pool issued and has not revoked."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise invalid_token("Access token is missing")
+        claims = self._signed_claims(token)
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or isinstance(exp, bool) or exp <= now(self._settings):
+            raise invalid_token("Access token has expired")
+        if claims.get("token_use") != "access" or claims.get("iss") != self._settings.issuer:
+            raise invalid_token("Not an access token of this user pool")
+        if self._store.is_revoked(claims.get("origin_jti")):
+            raise invalid_token("Access token has been revoked")
+        scope = claims.get("scope")
+        if not isinstance(scope, str) or not _USERINFO_SCOPES.intersection(scope.split()):
+            raise invalid_token("Access token does not have the openid scope")
+        return claims
+
+    def _signed_claims(self, token: str) -> Dict[str, Any]:
+        """The payload of ``token`` if one of the published keys signed it."""
+        try:
+            if not COMPACT_JWS.fullmatch(token):
+                raise ValueError("not a JWS")
+            head, payload, signature = token.split(".")
+            header = json_object(b64url_decode(head))
+            claims = json_claims(b64url_decode(payload))
+            signature_bytes = b64url_decode(signature)
+        except ValueError:
+            raise invalid_token("Access token is malformed") from None
+        key = next((k for k in self._keys.published() if k.kid == header.get("kid")), None)
+        if key is None or header.get("alg") != "RS256":
+            raise invalid_token("Access token is not signed by this user pool")
+        try:
+            key.private_key.public_key().verify(
+                signature_bytes,
+                f"{head}.{payload}".encode("ascii"),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            raise invalid_token("Access token signature is invalid") from None
+        return claims
