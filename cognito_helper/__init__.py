@@ -16,22 +16,11 @@ demos; it is imported only on demand.
 
 from typing import TYPE_CHECKING, Any, Dict, List
 
+from . import errors as _errors
 from ._jws import decode_unverified
 from ._version import __version__
 from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
-from .errors import (
-    CognitoConnectionError,
-    CognitoError,
-    ConfigError,
-    InvalidClaimsError,
-    InvalidGrantError,
-    InvalidSignatureError,
-    MalformedTokenError,
-    TokenExchangeError,
-    TokenExpiredError,
-    TokenVerificationError,
-    UnknownKeyError,
-)
+from .errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
 
 if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks cost ~200 ms
     from ._memo import (
@@ -105,15 +94,5 @@ __all__ = [
     "JwksCache",
     "jwks_cache",
     "forget_jwks_caches",
-    "CognitoError",
-    "ConfigError",
-    "CognitoConnectionError",
-    "TokenExchangeError",
-    "InvalidGrantError",
-    "TokenVerificationError",
-    "MalformedTokenError",
-    "InvalidSignatureError",
-    "TokenExpiredError",
-    "InvalidClaimsError",
-    "UnknownKeyError",
 ]
+__all__ += _errors.__all__  # the whole exception hierarchy
