@@ -2,42 +2,45 @@
 
 :class:`CognitoConfig` holds one app client of one user pool. Every public function of the
 package takes ``config=``; when it is omitted the process default set by :func:`configure` is
-used, or one read from the ``COGNITO_*`` environment variables.
+used, or one read from the ``COGNITO_*`` environment variables (:data:`ENV_NAMES`). The rule
+for each field is in :mod:`cognito_helper._fields`, the URL rules in
+:mod:`cognito_helper._urls`, reading the variables in :mod:`cognito_helper._env` and reading
+a config file in :mod:`cognito_helper._config_file`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import ipaddress
-import os
 import re
 import secrets
-import string
 import threading
 from dataclasses import dataclass, field
 from typing import (
+    TYPE_CHECKING,
     Any,
     Dict,
     Iterable,
-    List,
     Mapping,
     Optional,
     Sequence,
     Tuple,
-    Type,
+    TypedDict,
     Union,
     overload,
 )
-from urllib.parse import SplitResult, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
-
-from ._encoding import b64url_encode
+from . import _env, _fields
+from ._env import ENV_LISTS, ENV_NAMES
+from ._pkce import new_verifier, pkce_challenge
 from .errors import ConfigError
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
+    "ENV_LISTS",
+    "ENV_NAMES",
     "CognitoConfig",
     "LoginRequest",
     "configure",
@@ -45,298 +48,8 @@ __all__ = [
     "pkce_challenge",
 ]
 
-_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
-_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
-_UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob"})
-
 DEFAULT_SCOPES: Tuple[str, ...] = ("openid", "email", "profile")
 DEFAULT_TIMEOUT = 10.0
-
-_ENV_VARS = (
-    "COGNITO_USER_POOL_ID",
-    "COGNITO_CLIENT_ID",
-    "COGNITO_CLIENT_SECRET",
-    "COGNITO_DOMAIN",
-    "COGNITO_REDIRECT_URI",
-    "COGNITO_LOGOUT_URI",
-    "COGNITO_REGION",
-    "COGNITO_SCOPES",
-    "COGNITO_ISSUER",
-    "COGNITO_JWKS_URL",
-)
-
-_VARIABLE_OF_FIELD = {
-    "user_pool_id": "COGNITO_USER_POOL_ID",
-    "client_id": "COGNITO_CLIENT_ID",
-    "client_secret": "COGNITO_CLIENT_SECRET",
-    "domain": "COGNITO_DOMAIN",
-    "redirect_uri": "COGNITO_REDIRECT_URI",
-    "logout_uri": "COGNITO_LOGOUT_URI",
-    "region": "COGNITO_REGION",
-    "scopes": "COGNITO_SCOPES",
-    "issuer": "COGNITO_ISSUER",
-    "jwks_url": "COGNITO_JWKS_URL",
-}
-
-_HOW_TO_CONFIGURE = (
-    "call cognito_helper.configure(CognitoConfig(...)) or configure({...}) at start-up, pass "
-    "config= to each call, or set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID (plus "
-    "COGNITO_DOMAIN, COGNITO_REDIRECT_URI, COGNITO_CLIENT_SECRET as needed)"
-)
-
-
-def _type_name(value: object) -> str:
-    """How a wrong value's type is named in a message: ``None`` or the type's name."""
-    return "None" if value is None else type(value).__name__
-
-
-def _opt_str(name: str, value: object) -> Optional[str]:
-    """``value`` stripped, ``None`` when unset or blank; ConfigError naming ``name`` if not text."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{name} must be a string, got {_type_name(value)}")
-    return value.strip() or None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True  # not *.localhost: resolvers may send those to DNS
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-# Anything but printable ASCII, and the backslash that WHATWG-style parsers read as "/".
-_UNSAFE_URL_CHAR = re.compile(r"[^\x21-\x5b\x5d-\x7e]")
-
-
-def _refuse_unsafe_characters(name: str, value: str) -> None:
-    """Refuse what no two URL parsers are sure to read alike: see :func:`_check_url`."""
-    found = _UNSAFE_URL_CHAR.search(value)
-    if found is None:
-        return
-    char = found.group()
-    hint = "percent-encode it if it belongs in the path or query"
-    if char == "\\":
-        what = "a backslash"
-    elif char.isspace():
-        what = "whitespace"
-    elif ord(char) <= 0x7F:
-        what = "a control character"
-    else:
-        what = "a non-ASCII character"
-        hint += ", and give an internationalised host in its xn-- (punycode) form"
-    raise ConfigError(
-        f"{name} must not contain whitespace, control characters, backslashes or non-ASCII "
-        f"characters, found {what} ({char!r}) at position {found.start()} of {value!r}: {hint}"
-    )
-
-
-def _connecting_host(name: str, value: str, parts: SplitResult) -> str:
-    """The host an http(s) request to ``value`` goes to, as urllib3 (under requests) reads it.
-
-    ``urllib.parse`` validated the URL, but the connection is made by urllib3, which parses
-    it again. Where the two differ (a backslash before ``@``, a percent-escape in the host,
-    ...), the host the checks judged is not the host that receives the request, so ``value``
-    is accepted only when both agree on scheme, host and port.
-    """
-    try:
-        other = parse_url(value)
-    except (LocationParseError, ValueError) as exc:
-        raise ConfigError(f"{name} is not a valid URL: {exc}") from None
-    host = (other.host or "").lower()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    ours = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
-    theirs = ((other.scheme or "").lower(), host, other.port)
-    if ours != theirs or other.auth is not None:
-        raise ConfigError(
-            f"{name} {value!r} is read differently by urllib.parse (host {ours[1]!r}, port "
-            f"{ours[2]}) and by urllib3, which makes the connection (host {theirs[1]!r}, port "
-            f"{theirs[2]}); give a plain URL such as 'https://host/path'"
-        )
-    if not _URL_HOST.fullmatch(host) and not _is_ipv6(host):
-        raise ConfigError(
-            f"{name} {value!r} has host {host!r}: use letters, digits, '.', '-' and '_', "
-            "or an IP address"
-        )
-    return host
-
-
-_URL_HOST = re.compile(r"[a-z0-9._-]+")
-
-
-def _is_ipv6(host: str) -> bool:
-    try:
-        ipaddress.IPv6Address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_url(name: str, value: object, *, custom_scheme: bool) -> str:
-    """Return ``value`` if it is an absolute URL fit for ``name``; else raise ConfigError.
-
-    Refused anywhere in the URL: whitespace, control characters, backslashes and non-ASCII
-    characters (percent-escapes such as ``%0a`` are inert data and are allowed where both
-    parsers agree). Refused in the authority: user info (``user@``, ``user:pw@``). An http(s)
-    URL must be read alike by ``urllib.parse`` and by urllib3, which connects; its host is
-    judged as urllib3 reads it. Plain http is for loopback hosts only; ``custom_scheme``
-    allows native-app schemes (``myapp://cb``, ``com.example.app:/cb``) for redirect URIs.
-    """
-    if not isinstance(value, str):
-        raise ConfigError(f"{name} must be a string (an absolute URL), got {_type_name(value)}")
-    if not value:
-        raise ConfigError(f"{name} must be a non-empty absolute URL")
-    _refuse_unsafe_characters(name, value)
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ConfigError(f"{name} is not a valid URL: {exc}") from None
-    if not parts.scheme:
-        raise ConfigError(f"{name} must be an absolute URL (with a scheme), got {value!r}")
-    if parts.fragment or "#" in value:
-        raise ConfigError(f"{name} must not contain a #fragment")
-    if "@" in parts.netloc:
-        raise ConfigError(
-            f"{name} must not contain user info ('user@' or 'user:password@' before the "
-            f"host), got {value!r}"
-        )
-    scheme = parts.scheme.lower()
-    if scheme in ("https", "http"):
-        if not parts.hostname:
-            raise ConfigError(f"{name} must name a host, got {value!r}")
-        host = _connecting_host(name, value, parts)
-        if scheme == "https" or _is_loopback(host):
-            return value
-        raise ConfigError(
-            f"{name} must use https (plain http is allowed only for localhost, 127.0.0.0/8 "
-            f"and ::1), got {value!r}"
-        )
-    if custom_scheme and scheme not in _UNSAFE_SCHEMES and value[len(scheme) + 1 :][:1] == "/":
-        # Native-app schemes such as myapp://callback or com.example.app:/cb. "host:8080/cb"
-        # (a forgotten http://) parses as scheme "host" and is refused by the "/" rule. No
-        # HTTP client connects to these, so urllib3's reading does not matter.
-        return value
-    raise ConfigError(f"{name} must be an https URL, got {value!r}")
-
-
-_AWS_POOL_URL = re.compile(
-    r"https://(?:issuer-)?cognito-idp\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/]+)(?:/.*)?"
-)
-
-
-def _check_names_this_pool(name: str, urls: Sequence[str], pool: str) -> None:
-    """An AWS issuer or JWKS URL must name this pool.
-
-    A copy-paste of another pool's URL, or a config built by
-    ``dataclasses.replace(config, user_pool_id=...)`` (which keeps the old pool's issuer and
-    JWKS URL, filled in when the config was built), would accept the wrong pool's tokens.
-    """
-    for url in urls:
-        match = _AWS_POOL_URL.fullmatch(url)
-        if match and match.group(1) != pool:
-            raise ConfigError(
-                f"{name} {url!r} names user pool {match.group(1)!r}, but user_pool_id is "
-                f"{pool!r}: correct {name} (or user_pool_id) so that both name the same pool, "
-                f"or leave {name} out to use this pool's default. (If this config came from "
-                "dataclasses.replace(config, user_pool_id=...), which keeps the old pool's "
-                "issuer and jwks_url, build a new CognitoConfig instead.)"
-            )
-
-
-_BASE_ONLY = (
-    "give only the base URL or host (e.g. 'https://my-app.auth.us-east-1.amazoncognito.com' "
-    "or 'auth.example.com'); the library adds /oauth2/... itself"
-)
-
-
-def _domain_url(domain: str, region: str) -> str:
-    """Turn a prefix, a custom host or a full URL into the hosted-UI base URL.
-
-    The URL and host forms name the base only: a path other than one trailing ``/`` is
-    refused (it would be doubled by ``/oauth2/...``), as are a query and a fragment.
-    """
-    if "://" in domain:
-        url = _check_url("domain", domain, custom_scheme=False)
-        parts = urlsplit(url)
-        if parts.path not in ("", "/"):
-            raise ConfigError(f"domain {domain!r} has a path ({parts.path!r}): {_BASE_ONLY}")
-        if parts.query or "?" in url:
-            raise ConfigError(f"domain must not contain a query string: {_BASE_ONLY}")
-        return url[:-1] if url.endswith("/") else url
-    host = domain[:-1] if domain.endswith("/") else domain
-    if "/" in host:
-        raise ConfigError(
-            f"domain {domain!r} has a path ({host[host.index('/') :]!r}): {_BASE_ONLY}"
-        )
-    if "." in host or ":" in host or host == "localhost":
-        url = _check_url("domain", "https://" + host, custom_scheme=False)
-        if not _HOST.fullmatch(host) or host.endswith(".") or ".." in host:
-            raise ConfigError(f"domain {domain!r} is not a valid host name")
-        return url
-    if not _PREFIX.fullmatch(host):
-        raise ConfigError(
-            f"domain {domain!r} is neither a domain prefix (lower-case letters, digits and "
-            "hyphens), a custom host (auth.example.com) nor a URL"
-        )
-    return f"https://{host}.auth.{region}.amazoncognito.com"
-
-
-# RFC 6749 section 3.3: a scope token is printable ASCII except space, '"' and '\'.
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
-
-
-def _scope_problem(scope: object) -> Optional[str]:
-    """Why ``scope`` is not one scope name, or ``None`` when it is fine."""
-    if not isinstance(scope, str):
-        return (
-            "scopes must be a space-separated string or a list of strings; found "
-            f"{_type_name(scope)} {scope!r} in the list"
-        )
-    if not scope or any(c.isspace() for c in scope):
-        return f"scopes must be non-empty strings without spaces: {scope!r}"
-    if "," in scope:
-        # Legal in RFC 6749 and in Cognito's ScopeName pattern, but in practice always a
-        # comma-separated list, which Cognito refuses (invalid_scope).
-        return (
-            f"scopes entry {scope!r} contains a comma: scopes are space-separated "
-            "('openid email'), or given as a list of strings"
-        )
-    if not _SCOPE_TOKEN.fullmatch(scope):
-        return (
-            f"scopes entry {scope!r} is not a scope name: printable ASCII without spaces, '\"' "
-            "or '\\' (e.g. 'openid' or 'resource-server/scope-name')"
-        )
-    return None
-
-
-def _checked_scopes(scopes: object, error: Type[Exception]) -> Tuple[str, ...]:
-    """Scopes given as a space-separated string or an iterable of strings, as a tuple.
-
-    Raises ``error`` for any other type, and for an entry :func:`_scope_problem` refuses.
-    """
-    if isinstance(scopes, str):
-        items: Tuple[object, ...] = tuple(scopes.split())
-    elif isinstance(scopes, (bytes, bytearray, Mapping)) or not isinstance(scopes, Iterable):
-        raise error(
-            "scopes must be a space-separated string or a list of strings, got "
-            f"{_type_name(scopes)}"
-        )
-    else:
-        items = tuple(scopes)
-    checked = []
-    for item in items:
-        problem = _scope_problem(item)
-        if problem is not None or not isinstance(item, str):
-            raise error(problem)
-        checked.append(item)
-    return tuple(checked)
 
 
 def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
@@ -345,36 +58,7 @@ def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
     Raises ``ValueError`` for anything else, for an empty or space-holding entry, and for a
     comma-separated ``"openid,email"`` (scopes are space-separated).
     """
-    return _checked_scopes(scopes, ValueError)
-
-
-def pkce_challenge(code_verifier: str) -> str:
-    """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636).
-
-    Raises ``ValueError`` for a verifier that is not ASCII text, without repeating it.
-    """
-    ascii_verifier = code_verifier.isascii() if isinstance(code_verifier, str) else False
-    if not ascii_verifier:
-        # Checked rather than caught: a UnicodeEncodeError holds (and its repr shows) the
-        # whole verifier, and would ride along as the __context__ of any error raised for it.
-        raise ValueError("a PKCE code_verifier must be ASCII text ([A-Za-z0-9-._~])")
-    return b64url_encode(hashlib.sha256(code_verifier.encode("ascii")).digest())
-
-
-_VERIFIER_FIRST = string.ascii_letters + string.digits
-
-
-def _pkce_verifier() -> str:
-    """A fresh RFC 7636 code verifier: 86 base64url characters that never start with ``-``.
-
-    About 1 in 64 ``token_urlsafe`` strings start with ``-``, which a command line then reads
-    as an option (``--code-verifier -x...``). Such a first character is redrawn from letters
-    and digits; the other 85 characters keep over 500 bits of randomness either way.
-    """
-    verifier = secrets.token_urlsafe(64)
-    if verifier.startswith("-"):
-        verifier = secrets.choice(_VERIFIER_FIRST) + verifier[1:]
-    return verifier
+    return _fields.checked_scopes(scopes, ValueError)
 
 
 @dataclass(frozen=True)
@@ -390,6 +74,40 @@ class LoginRequest:
     state: str
     nonce: str
     code_verifier: str = field(repr=False)
+
+
+class _Endpoint:
+    """A hosted-UI endpoint of a :class:`CognitoConfig`, read as a ``str`` attribute.
+
+    Its value is the config's :attr:`~CognitoConfig.base_url` followed by the endpoint's path,
+    so reading it raises :class:`ConfigError` when no ``domain`` is set.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.__doc__ = f"``{{domain}}{path}``."
+
+    @overload
+    def __get__(self, config: None, owner: Any) -> _Endpoint: ...
+
+    @overload
+    def __get__(self, config: CognitoConfig, owner: Any) -> str: ...
+
+    def __get__(self, config: Optional[CognitoConfig], owner: Any) -> Union[_Endpoint, str]:
+        """The URL, read on a config; this descriptor, read on the class."""
+        return self if config is None else config.base_url + self.path
+
+
+class LoginOptions(TypedDict, total=False):
+    """The keyword options of :meth:`CognitoConfig.login_url`, which ``start_login`` passes on."""
+
+    redirect_uri: Optional[str]
+    scopes: Optional[Sequence[str]]
+    identity_provider: Optional[str]
+    idp_identifier: Optional[str]
+    login_hint: Optional[str]
+    lang: Optional[str]
+    prompt: Optional[str]
 
 
 @dataclass(frozen=True, init=False)
@@ -471,103 +189,28 @@ class CognitoConfig:
     )
 
     def __post_init__(self) -> None:
-        """Check every field and store it in its normal form (see the class docstring)."""
-        set_ = object.__setattr__
-        pool = _opt_str("user_pool_id", self.user_pool_id)
-        if pool is None:
-            raise ConfigError("user_pool_id is required (e.g. 'us-east-1_AbC123')")
-        match = _POOL_ID.fullmatch(pool)
-        if not match:
-            raise ConfigError(
-                f"user_pool_id {pool!r} does not look like a Cognito pool id "
-                "('{region}_{id}', e.g. 'us-east-1_AbC123')"
-            )
-        set_(self, "user_pool_id", pool)
-        pool_region = match.group(1)
+        """Check every field and store it in its normal form (see the class docstring).
 
-        client_id = _opt_str("client_id", self.client_id)
-        if client_id is None:
-            raise ConfigError("client_id is required")
-        if any(c.isspace() for c in client_id):
-            raise ConfigError("client_id must not contain spaces")
-        set_(self, "client_id", client_id)
-
-        region = _opt_str("region", self.region) or pool_region
-        if not _REGION.fullmatch(region):
-            raise ConfigError(f"region {region!r} is not an AWS region such as 'us-east-1'")
-        if region != pool_region:
-            raise ConfigError(
-                f"region {region!r} contradicts user_pool_id {pool!r}, whose region is "
-                f"{pool_region!r}: leave region out (it is derived from the pool id) or "
-                f"correct it. For a hosted-UI domain in another region, give domain as a "
-                "full URL. (If this config came from dataclasses.replace(config, "
-                "user_pool_id=...), which keeps the old region, issuer and jwks_url, build a "
-                "new CognitoConfig instead.)"
-            )
-        set_(self, "region", region)
-
-        set_(self, "client_secret", _opt_str("client_secret", self.client_secret))
-
-        domain = _opt_str("domain", self.domain)
-        set_(self, "domain", None if domain is None else _domain_url(domain, region))
-
-        for name in ("redirect_uri", "logout_uri"):
-            value = _opt_str(name, getattr(self, name))
-            if value is not None:
-                value = _check_url(name, value, custom_scheme=True)
-            set_(self, name, value)
-
-        scopes: object = self.scopes
-        if isinstance(scopes, str) and not scopes.split():
-            # An empty string means unset, as for every other setting: the default scopes.
-            scopes = DEFAULT_SCOPES
-        set_(self, "scopes", _checked_scopes(scopes, ConfigError))
-
-        issuer: object = self.issuer
-        if isinstance(issuer, str):
-            issuer = issuer.strip()
-        if issuer is None or issuer == "":
-            issuer = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}"
-        issuers: Tuple[str, ...]
-        if isinstance(issuer, str):
-            issuers = (issuer,)
-        elif isinstance(issuer, (bytes, bytearray, Mapping)) or not isinstance(issuer, Iterable):
-            raise ConfigError(
-                f"issuer must be a string or a list of strings, got {_type_name(issuer)}"
-            )
-        else:
-            listed: List[str] = []
-            for one in tuple(issuer):
-                if not isinstance(one, str):
-                    raise ConfigError(
-                        "issuer must be a string or a list of strings; found "
-                        f"{_type_name(one)} in the list"
-                    )
-                listed.append(one)
-            issuers = tuple(listed)
-        if not issuers:
-            raise ConfigError("issuer must name at least one accepted issuer")
-        for one in issuers:
-            _check_url("issuer", one, custom_scheme=False)
-        _check_names_this_pool("issuer", issuers, pool)
-        set_(self, "issuer", issuers[0] if len(issuers) == 1 else issuers)
-
-        jwks_url = _opt_str("jwks_url", self.jwks_url)
-        if jwks_url is None:
-            jwks_url = (
-                f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}/.well-known/jwks.json"
-            )
-        jwks_url = _check_url("jwks_url", jwks_url, custom_scheme=False)
-        _check_names_this_pool("jwks_url", (jwks_url,), pool)
-        set_(self, "jwks_url", jwks_url)
-
-        timeout: object = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise ConfigError(
-                f"timeout must be a number of seconds (int or float), got {_type_name(timeout)}"
-            )
-        if not (0 < timeout <= 300):
-            raise ConfigError("timeout must be a number of seconds between 0 and 300")
+        Fields are checked in declaration order, so the first wrong one is the one named.
+        """
+        pool, pool_region = _fields.user_pool_id(self.user_pool_id)
+        client_id = _fields.client_id(self.client_id)
+        region = _fields.region(self.region, pool, pool_region)
+        checked = {
+            "user_pool_id": pool,
+            "client_id": client_id,
+            "region": region,
+            "client_secret": _fields.client_secret(self.client_secret),
+            "domain": _fields.domain(self.domain, region),
+            "redirect_uri": _fields.callback_url("redirect_uri", self.redirect_uri),
+            "logout_uri": _fields.callback_url("logout_uri", self.logout_uri),
+            "scopes": _fields.scopes(self.scopes, DEFAULT_SCOPES),
+            "issuer": _fields.issuer(self.issuer, pool, pool_region),
+            "jwks_url": _fields.jwks_url(self.jwks_url, pool, pool_region),
+            "timeout": _fields.timeout(self.timeout),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -607,29 +250,14 @@ class CognitoConfig:
             )
         return self.domain
 
-    @property
-    def token_url(self) -> str:
-        """``{domain}/oauth2/token``."""
-        return self.base_url + "/oauth2/token"
-
-    @property
-    def authorize_url(self) -> str:
-        """``{domain}/oauth2/authorize``."""
-        return self.base_url + "/oauth2/authorize"
-
-    @property
-    def revoke_url(self) -> str:
-        """``{domain}/oauth2/revoke``."""
-        return self.base_url + "/oauth2/revoke"
-
-    @property
-    def userinfo_url(self) -> str:
-        """``{domain}/oauth2/userInfo``."""
-        return self.base_url + "/oauth2/userInfo"
+    token_url = _Endpoint("/oauth2/token")
+    authorize_url = _Endpoint("/oauth2/authorize")
+    revoke_url = _Endpoint("/oauth2/revoke")
+    userinfo_url = _Endpoint("/oauth2/userInfo")
 
     def _redirect_uri(self, override: Optional[str]) -> str:
         if override is not None:
-            return _check_url("redirect_uri", override, custom_scheme=True)
+            return _fields.url("redirect_uri", override, custom_scheme=True)
         if not self.redirect_uri:
             raise ConfigError(
                 "redirect_uri is not set: give the app's registered callback URL (config key "
@@ -690,39 +318,20 @@ class CognitoConfig:
             params["code_challenge"] = code_challenge
         return self.authorize_url + "?" + urlencode(params, quote_via=quote)
 
-    def start_login(
-        self,
-        *,
-        redirect_uri: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        identity_provider: Optional[str] = None,
-        idp_identifier: Optional[str] = None,
-        login_hint: Optional[str] = None,
-        lang: Optional[str] = None,
-        prompt: Optional[str] = None,
-    ) -> LoginRequest:
+    def start_login(self, **options: Unpack[LoginOptions]) -> LoginRequest:
         """Begin a sign-in: fresh random ``state`` and ``nonce``, a PKCE verifier, and the URL.
 
-        Each call draws 256 bits of randomness for state and nonce and an 86-character PKCE
-        verifier (over 500 bits) from :mod:`secrets`; the verifier never starts with ``-``.
-        The URL carries the S256 challenge. Keep the returned object in the server-side
-        session and check ``state`` when the user comes back.
+        ``options`` are :meth:`login_url`'s keyword options (``redirect_uri``, ``scopes``,
+        ``identity_provider``, ``idp_identifier``, ``login_hint``, ``lang``, ``prompt``),
+        passed on as given. Each call draws 256 bits of randomness for state and nonce and an
+        86-character PKCE verifier (over 500 bits) from :mod:`secrets`; the verifier never
+        starts with ``-``. The URL carries the S256 challenge. Keep the returned object in the
+        server-side session and check ``state`` when the user comes back.
         """
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
-        verifier = _pkce_verifier()
-        url = self.login_url(
-            state,
-            nonce,
-            pkce_challenge(verifier),
-            redirect_uri=redirect_uri,
-            scopes=scopes,
-            identity_provider=identity_provider,
-            idp_identifier=idp_identifier,
-            login_hint=login_hint,
-            lang=lang,
-            prompt=prompt,
-        )
+        verifier = new_verifier()
+        url = self.login_url(state, nonce, pkce_challenge(verifier), **options)
         return LoginRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
     def logout_url(
@@ -753,10 +362,12 @@ class CognitoConfig:
                     "logout_uri is not set: give a registered sign-out URL (config key "
                     "'logout_uri' or COGNITO_LOGOUT_URI) or pass logout_uri="
                 )
-            params["logout_uri"] = _check_url("logout_uri", target, custom_scheme=True)
+            params["logout_uri"] = _fields.url("logout_uri", target, custom_scheme=True)
         if state is not None:
             params["state"] = state
         return self.base_url + "/logout?" + urlencode(params, quote_via=quote)
+
+    # -- other constructors ---------------------------------------------------------------
 
     # -- other constructors ---------------------------------------------------------------
 
@@ -784,40 +395,36 @@ class CognitoConfig:
         return cls(**dict(data))
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> CognitoConfig:
-        """Build a config from the ``COGNITO_*`` environment variables.
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]] = None, *, otherwise: Optional[str] = None
+    ) -> CognitoConfig:
+        """Build a config from the ``COGNITO_*`` environment variables (see :data:`ENV_NAMES`).
 
         ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` are required; ``COGNITO_SCOPES`` and
-        ``COGNITO_ISSUER`` are space-separated lists.
+        ``COGNITO_ISSUER`` are space-separated lists; a blank variable counts as unset.
+        ``environ`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the
+        variable to fix; when the required ones are unset, the message ends with
+        ``otherwise``, the other ways to configure (by default :func:`configure` and
+        ``config=``).
         """
-        env = os.environ if environ is None else environ
-        values = {name: (env.get(name) or "").strip() for name in _ENV_VARS}
-        for required in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID"):
-            if not values[required]:
-                raise ConfigError(f"{required} is not set; {_HOW_TO_CONFIGURE}")
-        kwargs: Dict[str, Any] = {
-            "user_pool_id": values["COGNITO_USER_POOL_ID"],
-            "client_id": values["COGNITO_CLIENT_ID"],
-            "client_secret": values["COGNITO_CLIENT_SECRET"] or None,
-            "domain": values["COGNITO_DOMAIN"] or None,
-            "redirect_uri": values["COGNITO_REDIRECT_URI"] or None,
-            "logout_uri": values["COGNITO_LOGOUT_URI"] or None,
-            "region": values["COGNITO_REGION"] or None,
-            "jwks_url": values["COGNITO_JWKS_URL"] or None,
-        }
-        if values["COGNITO_SCOPES"]:
-            kwargs["scopes"] = tuple(values["COGNITO_SCOPES"].split())
-        if values["COGNITO_ISSUER"]:
-            issuers = values["COGNITO_ISSUER"].split()
-            kwargs["issuer"] = issuers[0] if len(issuers) == 1 else tuple(issuers)
+        kwargs = _env.settings(environ, otherwise or _env.CONFIGURE_IN_CODE)
         try:
             return cls(**kwargs)
         except ConfigError as exc:
-            # Messages start with the field they are about; name its variable instead.
-            message = str(exc)
-            variable = _VARIABLE_OF_FIELD.get(message.split(" ", 1)[0])
-            where = variable or "from the COGNITO_* environment variables"
-            raise ConfigError(f"{where}: {message}") from None
+            raise _env.naming_the_variable(exc) from None
+
+    @classmethod
+    def from_file(cls, path: str) -> CognitoConfig:
+        """Build a config from a Python file that defines ``cognito_config``.
+
+        The file is a copy of ``config.example.py``: it is run as Python, and its
+        ``cognito_config`` (a settings dict, see :meth:`from_dict`, or a CognitoConfig) is
+        used. Raises :class:`ConfigError`, naming the file, when it is missing, fails to run,
+        or defines no valid ``cognito_config``.
+        """
+        from ._config_file import ConfigFile  # imported here: it builds on this module
+
+        return ConfigFile.read(path).config()
 
 
 # -- the process default -----------------------------------------------------------------
@@ -876,8 +483,6 @@ def get_config(config: Optional[CognitoConfig] = None) -> CognitoConfig:
     from_env = _env_config
     if from_env is not None:
         return from_env
-    if not os.environ.get("COGNITO_USER_POOL_ID") and not os.environ.get("COGNITO_CLIENT_ID"):
-        raise ConfigError(f"cognito_helper is not configured: {_HOW_TO_CONFIGURE}")
     from_env = CognitoConfig.from_env()
     _env_config = from_env
     return from_env

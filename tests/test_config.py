@@ -23,6 +23,7 @@ from urllib3.util import parse_url
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError, LoginRequest, get_config, pkce_challenge
+from cognito_helper._urls import connecting_host
 from cognito_helper.config import scope_tuple
 
 config_module = sys.modules["cognito_helper.config"]
@@ -1209,7 +1210,7 @@ class TestUrlsReadAlikeByEveryParser:
         # Second line of defence, beside the character and user-info rules: the host urllib3
         # would connect to (192.0.2.2:8080) differs from the one urllib.parse reads.
         with pytest.raises(ConfigError, match=f"^{field_name} .*read differently"):
-            config_module._connecting_host(field_name, BACKSLASH_TRICK, urlsplit(BACKSLASH_TRICK))
+            connecting_host(field_name, BACKSLASH_TRICK, urlsplit(BACKSLASH_TRICK))
 
     @pytest.mark.parametrize(
         "domain",

@@ -1,0 +1,111 @@
+"""The ``COGNITO_*`` environment variables: which setting each one sets, and reading them.
+
+:data:`ENV_NAMES` is the one table of them. :meth:`CognitoConfig.from_env
+<cognito_helper.config.CognitoConfig.from_env>`, :func:`~cognito_helper.config.get_config` and
+the ``cognito-helper`` command all read the environment through :func:`settings`, so all of
+them say the same when a variable is missing, and name the variable when one is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from types import MappingProxyType
+from typing import Any, Dict, FrozenSet, Mapping, Optional
+
+from .errors import ConfigError
+
+__all__ = [
+    "CONFIGURE_IN_CODE",
+    "ENV_LISTS",
+    "ENV_NAMES",
+    "NotConfiguredError",
+    "naming_the_variable",
+    "settings",
+    "values",
+]
+
+#: The environment variable each setting is read from, keyed by the field it sets.
+ENV_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "user_pool_id": "COGNITO_USER_POOL_ID",
+        "client_id": "COGNITO_CLIENT_ID",
+        "client_secret": "COGNITO_CLIENT_SECRET",
+        "domain": "COGNITO_DOMAIN",
+        "redirect_uri": "COGNITO_REDIRECT_URI",
+        "logout_uri": "COGNITO_LOGOUT_URI",
+        "region": "COGNITO_REGION",
+        "scopes": "COGNITO_SCOPES",
+        "issuer": "COGNITO_ISSUER",
+        "jwks_url": "COGNITO_JWKS_URL",
+    }
+)
+
+#: The fields of :data:`ENV_NAMES` whose variable holds a space-separated list.
+ENV_LISTS: FrozenSet[str] = frozenset({"scopes", "issuer"})
+
+_REQUIRED = ("user_pool_id", "client_id")
+
+#: What the library's messages offer instead of setting the variables (the CLI offers --config).
+CONFIGURE_IN_CODE = (
+    "call cognito_helper.configure(CognitoConfig(...)) or configure({...}) at start-up, or "
+    "pass config= to each call"
+)
+
+
+class NotConfiguredError(ConfigError):
+    """No ``COGNITO_*`` variable is set at all; the message lists every way to configure."""
+
+
+def values(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The value of each variable that is set, stripped, keyed by field; blank ones left out.
+
+    ``environ`` defaults to ``os.environ``.
+    """
+    env = os.environ if environ is None else environ
+    found = {}
+    for field, name in ENV_NAMES.items():
+        value = (env.get(name) or "").strip()
+        if value:
+            found[field] = value
+    return found
+
+
+def settings(
+    environ: Optional[Mapping[str, str]] = None, otherwise: str = CONFIGURE_IN_CODE
+) -> Dict[str, Any]:
+    """The constructor keywords the variables give (lists split at spaces), not yet checked.
+
+    Raises :class:`NotConfiguredError` when no variable is set, and :class:`ConfigError`
+    naming the variables when a required one is not; both messages end with ``otherwise``,
+    the other ways to configure.
+    """
+    given = values(environ)
+    if not given:
+        pool, client = ENV_NAMES["user_pool_id"], ENV_NAMES["client_id"]
+        raise NotConfiguredError(
+            f"no Cognito configuration: set {pool} and {client} (plus COGNITO_DOMAIN and "
+            "COGNITO_REDIRECT_URI to sign in, COGNITO_CLIENT_SECRET for a confidential app "
+            f"client), or {otherwise}"
+        )
+    missing = [ENV_NAMES[field] for field in _REQUIRED if field not in given]
+    if missing:
+        verb, them = ("is", "it") if len(missing) == 1 else ("are", "them")
+        raise ConfigError(
+            f"{' and '.join(missing)} {verb} not set (other COGNITO_* variables are): set "
+            f"{them}, or {otherwise}"
+        )
+    return {
+        field: tuple(value.split()) if field in ENV_LISTS else value
+        for field, value in given.items()
+    }
+
+
+def naming_the_variable(exc: ConfigError) -> ConfigError:
+    """``exc`` from checking :func:`settings`, led by the variable to fix instead of the field.
+
+    Every message of :mod:`cognito_helper._fields` starts with the field it is about.
+    """
+    message = str(exc)
+    variable = ENV_NAMES.get(message.split(" ", 1)[0])
+    where = variable or "from the COGNITO_* environment variables"
+    return ConfigError(f"{where}: {message}")

@@ -1,0 +1,226 @@
+"""The rule for each :class:`~cognito_helper.config.CognitoConfig` field, one function a field.
+
+Each function is named after its field, takes the value as given and returns it in its normal
+form, or raises :class:`ConfigError` with a message that starts with the field's name (the
+CLI and ``CognitoConfig.from_env`` rely on that to name the setting to fix).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
+
+from ._urls import check_names_this_pool, check_url, domain_url
+from .errors import ConfigError
+
+__all__ = [
+    "callback_url",
+    "checked_scopes",
+    "client_id",
+    "client_secret",
+    "domain",
+    "issuer",
+    "jwks_url",
+    "region",
+    "scopes",
+    "timeout",
+    "url",
+    "user_pool_id",
+]
+
+_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# RFC 6749 section 3.3: a scope token is printable ASCII except space, '"' and '\'.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+
+
+def _type_name(value: object) -> str:
+    """How a wrong value's type is named in a message: ``None`` or the type's name."""
+    return "None" if value is None else type(value).__name__
+
+
+def _opt_str(name: str, value: object) -> Optional[str]:
+    """``value`` stripped, ``None`` when unset or blank; ConfigError naming ``name`` if not text."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, got {_type_name(value)}")
+    return value.strip() or None
+
+
+def url(name: str, value: object, *, custom_scheme: bool) -> str:
+    """``value`` if it is a string and an absolute URL fit for ``name`` (see ``check_url``)."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string (an absolute URL), got {_type_name(value)}")
+    return check_url(name, value, custom_scheme=custom_scheme)
+
+
+def user_pool_id(value: object) -> Tuple[str, str]:
+    """The pool id, stripped, and the region it names; it must read ``{region}_{id}``."""
+    pool = _opt_str("user_pool_id", value)
+    if pool is None:
+        raise ConfigError("user_pool_id is required (e.g. 'us-east-1_AbC123')")
+    match = _POOL_ID.fullmatch(pool)
+    if not match:
+        raise ConfigError(
+            f"user_pool_id {pool!r} does not look like a Cognito pool id "
+            "('{region}_{id}', e.g. 'us-east-1_AbC123')"
+        )
+    return pool, match.group(1)
+
+
+def client_id(value: object) -> str:
+    """The app client id, stripped: required, without spaces."""
+    client = _opt_str("client_id", value)
+    if client is None:
+        raise ConfigError("client_id is required")
+    if any(c.isspace() for c in client):
+        raise ConfigError("client_id must not contain spaces")
+    return client
+
+
+def region(value: object, pool: str, pool_region: str) -> str:
+    """The region: the pool id's own, which a given one must agree with."""
+    given = _opt_str("region", value) or pool_region
+    if not _REGION.fullmatch(given):
+        raise ConfigError(f"region {given!r} is not an AWS region such as 'us-east-1'")
+    if given != pool_region:
+        raise ConfigError(
+            f"region {given!r} contradicts user_pool_id {pool!r}, whose region is "
+            f"{pool_region!r}: leave region out (it is derived from the pool id) or "
+            f"correct it. For a hosted-UI domain in another region, give domain as a "
+            "full URL. (If this config came from dataclasses.replace(config, "
+            "user_pool_id=...), which keeps the old region, issuer and jwks_url, build a "
+            "new CognitoConfig instead.)"
+        )
+    return given
+
+
+def client_secret(value: object) -> Optional[str]:
+    """The app client secret, stripped; ``None`` for a public client."""
+    return _opt_str("client_secret", value)
+
+
+def domain(value: object, region: str) -> Optional[str]:
+    """The hosted-UI base URL made from a prefix, a custom host or a URL; ``None`` when unset."""
+    given = _opt_str("domain", value)
+    return None if given is None else domain_url(given, region)
+
+
+def callback_url(name: str, value: object) -> Optional[str]:
+    """``redirect_uri`` or ``logout_uri``: https, http on loopback, or a native-app scheme."""
+    given = _opt_str(name, value)
+    return None if given is None else url(name, given, custom_scheme=True)
+
+
+def _scope_problem(scope: object) -> Optional[str]:
+    """Why ``scope`` is not one scope name, or ``None`` when it is fine."""
+    if not isinstance(scope, str):
+        return (
+            "scopes must be a space-separated string or a list of strings; found "
+            f"{_type_name(scope)} {scope!r} in the list"
+        )
+    if not scope or any(c.isspace() for c in scope):
+        return f"scopes must be non-empty strings without spaces: {scope!r}"
+    if "," in scope:
+        # Legal in RFC 6749 and in Cognito's ScopeName pattern, but in practice always a
+        # comma-separated list, which Cognito refuses (invalid_scope).
+        return (
+            f"scopes entry {scope!r} contains a comma: scopes are space-separated "
+            "('openid email'), or given as a list of strings"
+        )
+    if not _SCOPE_TOKEN.fullmatch(scope):
+        return (
+            f"scopes entry {scope!r} is not a scope name: printable ASCII without spaces, '\"' "
+            "or '\\' (e.g. 'openid' or 'resource-server/scope-name')"
+        )
+    return None
+
+
+def _is_list(value: object) -> bool:
+    """Whether ``value`` may stand for a list of strings (not text, bytes or a mapping)."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
+
+
+def checked_scopes(value: object, error: Type[Exception]) -> Tuple[str, ...]:
+    """Scopes given as a space-separated string or an iterable of strings, as a tuple.
+
+    Raises ``error`` for any other type, and for an entry :func:`_scope_problem` refuses.
+    """
+    if isinstance(value, str):
+        items: Tuple[object, ...] = tuple(value.split())
+    elif _is_list(value):
+        items = tuple(cast(Iterable[object], value))
+    else:
+        raise error(
+            f"scopes must be a space-separated string or a list of strings, got {_type_name(value)}"
+        )
+    checked = []
+    for item in items:
+        problem = _scope_problem(item)
+        if problem is not None or not isinstance(item, str):
+            raise error(problem)
+        checked.append(item)
+    return tuple(checked)
+
+
+def scopes(value: object, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The scopes as a tuple; an empty string means unset, as for every setting: ``default``."""
+    if isinstance(value, str) and not value.split():
+        return default
+    return checked_scopes(value, ConfigError)
+
+
+def _issuer_list(value: object) -> Tuple[str, ...]:
+    """A string or a list of strings, as a tuple of them."""
+    if isinstance(value, str):
+        return (value,)
+    if not _is_list(value):
+        raise ConfigError(f"issuer must be a string or a list of strings, got {_type_name(value)}")
+    listed: List[str] = []
+    for one in tuple(cast(Iterable[object], value)):
+        if not isinstance(one, str):
+            raise ConfigError(
+                f"issuer must be a string or a list of strings; found {_type_name(one)} in the list"
+            )
+        listed.append(one)
+    return tuple(listed)
+
+
+def issuer(value: object, pool: str, pool_region: str) -> Union[str, Tuple[str, ...]]:
+    """The accepted issuer, or a tuple of them; by default the pool's ORIGINAL-form issuer.
+
+    Each must be an absolute https URL, and an AWS issuer URL must name this pool.
+    """
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        value = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}"
+    issuers = _issuer_list(value)
+    if not issuers:
+        raise ConfigError("issuer must name at least one accepted issuer")
+    for one in issuers:
+        url("issuer", one, custom_scheme=False)
+    check_names_this_pool("issuer", issuers, pool)
+    return issuers[0] if len(issuers) == 1 else issuers
+
+
+def jwks_url(value: object, pool: str, pool_region: str) -> str:
+    """The URL keys are fetched from; by default the pool's AWS JWKS URL, which it must name."""
+    given = _opt_str("jwks_url", value)
+    if given is None:
+        given = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}/.well-known/jwks.json"
+    checked = url("jwks_url", given, custom_scheme=False)
+    check_names_this_pool("jwks_url", (checked,), pool)
+    return checked
+
+
+def timeout(value: object) -> float:
+    """The HTTP timeout in seconds: an int or float in (0, 300]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(
+            f"timeout must be a number of seconds (int or float), got {_type_name(value)}"
+        )
+    if not (0 < value <= 300):
+        raise ConfigError("timeout must be a number of seconds between 0 and 300")
+    return value

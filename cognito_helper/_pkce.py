@@ -1,0 +1,42 @@
+"""PKCE (RFC 7636) for the authorization-code flow: a fresh code verifier and its challenge.
+
+Cognito supports the S256 method only, so that is the only one made here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+
+from ._encoding import b64url_encode
+
+__all__ = ["new_verifier", "pkce_challenge"]
+
+_VERIFIER_FIRST = string.ascii_letters + string.digits
+
+
+def pkce_challenge(code_verifier: str) -> str:
+    """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636).
+
+    Raises ``ValueError`` for a verifier that is not ASCII text, without repeating it.
+    """
+    ascii_verifier = code_verifier.isascii() if isinstance(code_verifier, str) else False
+    if not ascii_verifier:
+        # Checked rather than caught: a UnicodeEncodeError holds (and its repr shows) the
+        # whole verifier, and would ride along as the __context__ of any error raised for it.
+        raise ValueError("a PKCE code_verifier must be ASCII text ([A-Za-z0-9-._~])")
+    return b64url_encode(hashlib.sha256(code_verifier.encode("ascii")).digest())
+
+
+def new_verifier() -> str:
+    """A fresh RFC 7636 code verifier: 86 base64url characters that never start with ``-``.
+
+    About 1 in 64 ``token_urlsafe`` strings start with ``-``, which a command line then reads
+    as an option (``--code-verifier -x...``). Such a first character is redrawn from letters
+    and digits; the other 85 characters keep over 500 bits of randomness either way.
+    """
+    verifier = secrets.token_urlsafe(64)
+    if verifier.startswith("-"):
+        verifier = secrets.choice(_VERIFIER_FIRST) + verifier[1:]
+    return verifier

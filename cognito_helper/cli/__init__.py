@@ -1,0 +1,58 @@
+"""The ``cognito-helper`` command: a demo of the whole flow, and the daily chores.
+
+``demo`` runs the hosted-UI flow against an embedded LocalCognito (``--serve`` keeps it
+running) and takes no ``--config``; ``login-url``, ``exchange``, ``refresh`` and ``verify``
+work against the pool configured by the ``COGNITO_*`` variables or ``--config FILE`` (before
+or after the command); ``decode`` needs no configuration and ignores it.
+
+Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
+2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one
+``error:`` line naming the exception and the reason, then a ``hint:`` saying what to fix.
+Secrets are printed only by the commands whose job is to print them (``exchange`` and
+``refresh`` print tokens, ``login-url --pkce`` the verifier, ``demo --serve`` the demo
+user's password); never a client secret.
+
+Where things are: :mod:`.parser` (the command line and its help), :mod:`.context` (one run:
+arguments, streams, config, exit codes), :mod:`.commands` (login-url, exchange, refresh,
+verify, decode), :mod:`.demo` and :mod:`.diagnose` (the ``error:`` and ``hint:`` lines).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Optional, Sequence
+
+from ..errors import CognitoError
+from .context import EXIT_OK, Context, DemoStepError, UsageError
+from .diagnose import diagnose
+from .parser import build_parser
+
+__all__ = ["main"]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``cognito-helper`` command line; return its exit code.
+
+    0 success, 1 token or grant rejected, 2 usage or configuration error, 3 Cognito
+    unreachable. ``argv`` defaults to ``sys.argv[1:]``; argparse itself exits with 2 on a
+    malformed command line.
+    """
+    args = build_parser().parse_args(argv)
+    ctx = Context(args, sys.stdout, sys.stderr, sys.stdin)
+    run: Callable[[Context], int] = args.run
+    try:
+        return run(ctx)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python's final
+        # flush of stdout from complaining about it again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except (UsageError, ValueError, DemoStepError, CognitoError) as exc:
+        code, lines = diagnose(exc, ctx)
+        ctx.out.flush()
+        ctx.err.write("".join(line + "\n" for line in lines))
+        return code

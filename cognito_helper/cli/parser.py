@@ -1,0 +1,250 @@
+"""The ``cognito-helper`` command line: the commands, their arguments and their help.
+
+Each command's parser is set up by one function named after it; every parsed command carries
+``run``, the function that carries it out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable, NoReturn
+
+from .._version import __version__
+from ..config import ENV_NAMES
+from .commands import run_decode, run_exchange, run_login_url, run_refresh, run_verify
+from .context import Context
+from .demo import DEFAULT_APP_URL, run_demo
+
+__all__ = ["build_parser"]
+
+# What the help says of each setting's variable; the others are listed by name only.
+_VARIABLE_HELP = {
+    "user_pool_id": "required, e.g. us-east-1_AbC123",
+    "client_id": "required",
+    "client_secret": "confidential app clients only",
+    "domain": "hosted-UI domain: prefix, custom host or URL",
+    "redirect_uri": "registered callback URL (login-url, exchange)",
+    "logout_uri": "registered sign-out URL",
+}
+
+_CONFIG_HELP = (
+    "a config.py defining cognito_config (a copy of config.example.py); before or after "
+    "the command (demo takes none)"
+)
+
+_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def _environment_help() -> str:
+    """The epilog: the ``COGNITO_*`` variables (from the one table) and the exit codes."""
+    described = [f"  {ENV_NAMES[field]:<22} {text}" for field, text in _VARIABLE_HELP.items()]
+    others = [name for field, name in ENV_NAMES.items() if field not in _VARIABLE_HELP]
+    return "\n".join(
+        [
+            "configuration (when --config is not given):",
+            *described,
+            f"  {', '.join([*others, 'COGNITO_JWKS'])}: see README",
+            "",
+            "exit codes:",
+            "  0 ok, 1 token or grant rejected, 2 usage or configuration error, 3 Cognito "
+            "unreachable",
+            "",
+        ]
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a way out of its one trap here: a value that starts with '-'."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print usage and ``message`` and exit 2, saying how to pass a verifier with '-'."""
+        if "--code-verifier: expected one argument" in message:
+            message += " (a verifier that starts with '-' must be written --code-verifier=V)"
+        super().error(message)
+
+
+class _Commands:
+    """Adds a command to the parser, with ``--config`` accepted after it where it applies."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.epilog = _environment_help()
+        # Also accepted after the subcommand; SUPPRESS keeps a value given before it.
+        self.common = _Parser(add_help=False)
+        self.common.add_argument(
+            "--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP
+        )
+        # Parsed after `demo` and `decode` too, so that each can answer it (refuse, ignore).
+        self.unused = _Parser(add_help=False)
+        self.unused.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        self.sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        self.sub.required = True
+
+    def add(
+        self,
+        name: str,
+        summary: str,
+        description: str,
+        run: Callable[[Context], int],
+        *,
+        configured: bool = True,
+    ) -> argparse.ArgumentParser:
+        """The parser of command ``name``, which ``run`` carries out."""
+        command: argparse.ArgumentParser = self.sub.add_parser(
+            name,
+            parents=[self.common if configured else self.unused],
+            help=summary,
+            description=description,
+            epilog=self.epilog if configured else None,
+            formatter_class=_FORMATTER,
+        )
+        command.set_defaults(run=run)
+        return command
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 0..65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port: give 1..65535, or 0 for a free one"
+        )
+    return port
+
+
+def _add_demo(commands: _Commands) -> None:
+    demo = commands.add(
+        "demo",
+        "run the whole sign-in flow against a local Cognito (no AWS needed)",
+        "Start LocalCognito, create the user 'demo', and walk the hosted-UI flow through the\n"
+        "library: sign-in URL, sign-in, code exchange with PKCE, verification, refresh,\n"
+        "userInfo, revocation. Exits 0 only if every step behaved as expected.\n"
+        "With --serve, keep LocalCognito running and print the COGNITO_* variables that\n"
+        "point an app (or the other commands) at it. Takes no --config.",
+        run_demo,
+        configured=False,
+    )
+    demo.add_argument(
+        "--serve", action="store_true", help="keep LocalCognito running and print its config"
+    )
+    demo.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="port for LocalCognito, 1..65535 (default 0: a free one)",
+    )
+    demo.add_argument(
+        "--app-url",
+        default=DEFAULT_APP_URL,
+        metavar="URL",
+        help="your app's base URL: registers URL/cognito_redirect as the callback and URL/ as "
+        f"the sign-out URL (default {DEFAULT_APP_URL})",
+    )
+
+
+def _add_login_url(commands: _Commands) -> None:
+    login = commands.add(
+        "login-url",
+        "print a sign-in URL for the configured pool",
+        "Print the hosted-UI /oauth2/authorize URL. With --pkce, print JSON with the URL and\n"
+        "the state, nonce and PKCE code_verifier it was made with (keep the verifier for\n"
+        "`exchange --code-verifier=V`).",
+        run_login_url,
+    )
+    login.add_argument(
+        "--pkce", action="store_true", help="add state, nonce and PKCE; print them as JSON"
+    )
+    login.add_argument("--state", help="an opaque state value to include (without --pkce)")
+    login.add_argument(
+        "--redirect-uri", metavar="URL", help=f"instead of {ENV_NAMES['redirect_uri']}"
+    )
+
+
+def _add_exchange(commands: _Commands) -> None:
+    exchange = commands.add(
+        "exchange",
+        "exchange an authorization code for tokens (prints them as JSON)",
+        "Exchange an authorization code at /oauth2/token and print the tokens as JSON.\n"
+        "CODE may also be the whole redirect URL the browser landed on, or '-' for stdin.\n"
+        "Codes are single-use and live 5 minutes.",
+        run_exchange,
+    )
+    exchange.add_argument("code", metavar="CODE", help="the code, or the redirect URL with ?code=")
+    exchange.add_argument(
+        "--code-verifier",
+        metavar="V",
+        help="the PKCE verifier from `login-url --pkce`; write --code-verifier=V, "
+        "as a verifier may start with '-'",
+    )
+    exchange.add_argument(
+        "--redirect-uri", metavar="URL", help="the one used to sign in (default: configured)"
+    )
+
+
+def _add_refresh(commands: _Commands) -> None:
+    refresh = commands.add(
+        "refresh",
+        "get new tokens with a refresh token (prints them as JSON)",
+        "Use a refresh token at /oauth2/token and print the new tokens as JSON. The refresh\n"
+        "token is read from stdin when omitted or '-' (keeps it out of shell history).",
+        run_refresh,
+    )
+    refresh.add_argument(
+        "refresh_token", metavar="REFRESH_TOKEN", nargs="?", help="omitted or '-': stdin"
+    )
+
+
+def _add_verify(commands: _Commands) -> None:
+    verify = commands.add(
+        "verify",
+        "verify a token; prints its claims as JSON",
+        "Verify an ID or access token with every check AWS requires (RS256 signature with the\n"
+        "pool's JWKS, exp, iss, token_use, aud/client_id) and print its claims as JSON.\n"
+        "On failure, print the check that failed and exit 1.",
+        run_verify,
+    )
+    verify.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+    verify.add_argument(
+        "--token-use", choices=["id", "access"], help="require this kind (default: either)"
+    )
+    verify.add_argument(
+        "--leeway",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="grace for clock skew on exp, nbf and iat (default 0)",
+    )
+
+
+def _add_decode(commands: _Commands) -> None:
+    decode = commands.add(
+        "decode",
+        "show a token's header and claims WITHOUT verifying",
+        "Show a JWT's header and claims WITHOUT verifying anything, with readable times\n"
+        "(expires in 42 min / expired 3 h ago). Needs no configuration. Never trust the\n"
+        "output: anyone can make a token that decodes to anything; use `verify`.\n"
+        'Prints {"header": ..., "claims": ...} as JSON on stdout; the UNVERIFIED banners\n'
+        "and the readable times go to stderr. Ignores --config.",
+        run_decode,
+        configured=False,
+    )
+    decode.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line, every command included."""
+    parser = _Parser(
+        prog="cognito-helper",
+        description="Amazon Cognito hosted-UI helper: a demo of the whole sign-in flow, "
+        "sign-in URLs, code and refresh-token exchange, token verification and decoding.",
+        epilog=_environment_help(),
+        formatter_class=_FORMATTER,
+    )
+    parser.add_argument("--version", action="version", version=f"cognito-helper {__version__}")
+    parser.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    commands = _Commands(parser)
+    for add in (_add_demo, _add_login_url, _add_exchange, _add_refresh, _add_verify, _add_decode):
+        add(commands)
+    return parser
