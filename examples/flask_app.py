@@ -24,7 +24,6 @@ import hmac
 import logging
 import os
 import re
-import runpy
 import secrets
 import sys
 import threading
@@ -126,16 +125,7 @@ def load_config() -> Optional[CognitoConfig]:
     if os.environ.get("COGNITO_USER_POOL_ID"):
         return CognitoConfig.from_env()
     if Path("config.py").is_file():
-        try:
-            settings = runpy.run_path("config.py").get("cognito_config")
-        except Exception as exc:  # the user's file: report it, whatever it raised
-            raise ConfigError(f"config.py failed to run: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(settings, dict):
-            raise ConfigError("config.py must define cognito_config = {...}")
-        try:
-            return CognitoConfig.from_dict(settings)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"config.py: {exc}") from exc
+        return CognitoConfig.from_file("config.py")  # the library's one config-file loader
     return None
 
 
