@@ -1,15 +1,22 @@
-"""Shared fixtures: a clean process state per test, and a scriptable JWKS issuer on loopback."""
+"""Shared fixtures: a clean process state per test, a scriptable JWKS issuer on loopback, and
+LocalCognito providers that must end the test without an internal error.
+
+Plain helpers (``sign_in``, ``at_hash``, the standard user) are in ``helpers.py``.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Optional
+from contextlib import ExitStack
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
 import cognito_helper
 from cognito_helper import CognitoConfig
+from cognito_helper.testing import LocalCognito
 
+from .helpers import EMAIL, GROUPS, PASSWORD, USER
 from .servers import ScriptedServer, dynamic
 from .tokens import CLIENT, POOL, KeyPair, claims_for
 
@@ -73,3 +80,34 @@ class Issuer:
 def issuer(key_pairs: List[KeyPair]) -> Iterator[Issuer]:
     with ScriptedServer() as server:
         yield Issuer(server, key_pairs)
+
+
+# -- LocalCognito ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_lc() -> Iterator[Callable[..., LocalCognito]]:
+    """A factory: ``make_lc(**options)`` starts a ``LocalCognito(**options)`` that has the
+    standard user (``helpers.USER``, ``PASSWORD``, ``EMAIL``, in ``GROUPS``) and returns it.
+
+    At the end of the test every provider it made is stopped, and the test fails if any of
+    them saw an internal error (a handler that raised, answered 500, kept in server_errors).
+    """
+    made: List[LocalCognito] = []
+
+    def make(**options: Any) -> LocalCognito:
+        lc = stack.enter_context(LocalCognito(**options))
+        made.append(lc)
+        lc.add_user(USER, PASSWORD, email=EMAIL, groups=list(GROUPS))
+        return lc
+
+    with ExitStack() as stack:
+        yield make
+    errors = [(repr(lc), lc.server_errors) for lc in made if lc.server_errors]
+    assert errors == [], f"LocalCognito saw internal errors: {errors}"
+
+
+@pytest.fixture
+def lc(make_lc: Callable[..., LocalCognito]) -> LocalCognito:
+    """A LocalCognito with default options and the standard user (see ``make_lc``)."""
+    return make_lc()

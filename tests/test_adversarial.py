@@ -37,6 +37,7 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
+from .helpers import at_hash
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64, claims_for
 
@@ -637,10 +638,6 @@ def _typed(name: str, value: Any, label: str, token_use: str = "id", **options: 
     )
 
 
-def _at_hash(access_token: str) -> str:
-    return b64(hashlib.sha256(access_token.encode()).digest()[:16])
-
-
 UPDATED_ISSUER = f"https://issuer-cognito-idp.us-east-1.amazonaws.com/{POOL}"
 ORIGINAL_ISSUER = f"https://cognito-idp.us-east-1.amazonaws.com/{POOL}"
 
@@ -799,7 +796,7 @@ CLAIMS = [
     Case(
         "at-hash-of-another-access-token",
         "claims",
-        lambda c: c.signed(at_hash=_at_hash("some.other.token")),
+        lambda c: c.signed(at_hash=at_hash("some.other.token")),
         InvalidClaimsError,
         {"access_token": "the.real.token"},
     ),

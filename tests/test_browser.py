@@ -22,7 +22,9 @@ from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 
-from cognito_helper.testing import LocalCognito
+from .helpers import MakeLocalCognito
+
+pytestmark = pytest.mark.slow  # a real Chromium
 
 ROOT = Path(__file__).parents[1]
 SCREENSHOT = ROOT / "docs" / "flask-signed-in.png"
@@ -65,7 +67,7 @@ def load_example() -> ModuleType:
 class Site:
     """The example app on a free loopback port, with the LocalCognito it signs in at."""
 
-    def __init__(self, example: ModuleType) -> None:
+    def __init__(self, example: ModuleType, make_lc: MakeLocalCognito) -> None:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
@@ -82,9 +84,7 @@ class Site:
             request_handler=QuietHandler,
         )
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.lc = LocalCognito(
-            redirect_uri=f"{self.url}/cognito_redirect", logout_uri=f"{self.url}/"
-        ).start()
+        self.lc = make_lc(redirect_uri=f"{self.url}/cognito_redirect", logout_uri=f"{self.url}/")
         app_holder.append(example.create_app(local_cognito=self.lc))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -94,8 +94,7 @@ class Site:
 
     def close(self) -> None:
         self.server.shutdown()
-        self.server.server_close()
-        self.lc.stop()
+        self.server.server_close()  # make_lc stops the LocalCognito
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +139,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(example: ModuleType, browser: Any) -> Iterator[Site]:
-    running = Site(example)
+def site(example: ModuleType, browser: Any, make_lc: MakeLocalCognito) -> Iterator[Site]:
+    running = Site(example, make_lc)
     try:
         yield running
     finally:

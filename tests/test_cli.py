@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, List, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,11 +24,13 @@ import pytest
 from cognito_helper import CognitoConfig, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
+from .helpers import EMAIL, GROUPS, PASSWORD, USER, sign_in
 from .tokens import KeyPair
+
+pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
 
 SCRIPT = Path(sys.executable).with_name("cognito-helper")
 SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "verify", "decode"]
-PASSWORD = "Alice-Passw0rd!"
 SECRET = "client-secret-that-must-never-be-printed-0123456789"
 # A valid PKCE verifier that argparse would take for an option after a space.
 DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3
@@ -67,13 +69,6 @@ def run(
     )
 
 
-@pytest.fixture(scope="module")
-def lc() -> Iterator[LocalCognito]:
-    with LocalCognito() as provider:
-        provider.add_user("alice", PASSWORD, email="alice@example.com", groups=["admins"])
-        yield provider
-
-
 @pytest.fixture
 def env(lc: LocalCognito) -> Dict[str, str]:
     """COGNITO_* for the LocalCognito, as `cognito-helper demo --serve` prints them."""
@@ -90,19 +85,19 @@ def env(lc: LocalCognito) -> Dict[str, str]:
     }
 
 
-def sign_in(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
-    """`login-url --pkce`, then the browser's part; returns the JSON plus the code."""
+def sign_in_from_the_cli(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
+    """`login-url --pkce`, then the browser's part; returns the JSON plus the redirect and code."""
     result = run("login-url", "--pkce", env=env)
     assert result.returncode == 0, result.stderr
     login = json.loads(result.stdout)
-    redirect = lc.sign_in(login["url"], "alice", PASSWORD)
-    login["redirect"] = redirect
-    login["code"] = parse_qs(urlsplit(redirect).query)["code"][0]
+    got = sign_in(lc, login["url"])
+    login["redirect"] = got.redirect
+    login["code"] = got.code
     return login
 
 
 def tokens_for(lc: LocalCognito, env: Dict[str, str]) -> Dict[str, str]:
-    login = sign_in(lc, env)
+    login = sign_in_from_the_cli(lc, env)
     result = run("exchange", login["code"], f"--code-verifier={login['code_verifier']}", env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
@@ -365,7 +360,7 @@ def test_login_url_pkce_prints_an_exchange_command_that_works_for_a_dash_verifie
 ) -> None:
     printed = run("login-url", "--pkce", env=env).stderr
     assert "--code-verifier=CODE_VERIFIER" in printed
-    redirect = lc.sign_in(dash_login_url(lc.config), "alice", PASSWORD)
+    redirect = lc.sign_in(dash_login_url(lc.config), USER, PASSWORD)
     result = follow(printed, redirect, env)
     assert result.returncode == 0, result.stderr
     assert "access_token" in json.loads(result.stdout)
@@ -389,7 +384,7 @@ def test_exchange_prints_the_tokens_as_json(lc: LocalCognito, env: Dict[str, str
 
 
 def test_exchange_accepts_the_whole_redirect_url(lc: LocalCognito, env: Dict[str, str]) -> None:
-    login = sign_in(lc, env)
+    login = sign_in_from_the_cli(lc, env)
     result = run(
         "exchange", login["redirect"], f"--code-verifier={login['code_verifier']}", env=env
     )
@@ -400,7 +395,7 @@ def test_exchange_accepts_the_whole_redirect_url(lc: LocalCognito, env: Dict[str
 def test_exchange_of_a_used_code_exits_1_with_invalid_grant(
     lc: LocalCognito, env: Dict[str, str]
 ) -> None:
-    login = sign_in(lc, env)
+    login = sign_in_from_the_cli(lc, env)
     args = ("exchange", login["code"], f"--code-verifier={login['code_verifier']}")
     assert run(*args, env=env).returncode == 0
     again = run(*args, env=env)
@@ -412,7 +407,7 @@ def test_exchange_of_a_used_code_exits_1_with_invalid_grant(
 
 
 def test_exchange_with_the_wrong_verifier_exits_1(lc: LocalCognito, env: Dict[str, str]) -> None:
-    login = sign_in(lc, env)
+    login = sign_in_from_the_cli(lc, env)
     wrong = "w" * 64
     result = run("exchange", login["code"], f"--code-verifier={wrong}", env=env)
     assert result.returncode == 1
@@ -527,8 +522,8 @@ def test_verify_prints_the_claims_of_a_valid_token(lc: LocalCognito, env: Dict[s
     result = run("verify", tokens["id_token"], "--token-use", "id", env=env)
     assert result.returncode == 0, result.stderr
     claims = json.loads(result.stdout)
-    assert claims["email"] == "alice@example.com"
-    assert claims["cognito:groups"] == ["admins"]
+    assert claims["email"] == EMAIL
+    assert claims["cognito:groups"] == list(GROUPS)
     assert claims["aud"] == lc.client_id
 
 

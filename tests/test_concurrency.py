@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, List, Optional
 
 import pytest
 
@@ -34,8 +34,11 @@ from cognito_helper import (
 from cognito_helper.testing import LocalCognito
 
 from .conftest import Issuer
+from .helpers import MakeLocalCognito, sign_in
 from .servers import Handler, hold, reset_mid_body, respond, send
 from .tokens import CLIENT, KeyPair
+
+pytestmark = pytest.mark.slow  # threads for seconds: the stress test and the races
 
 STRESS_SECONDS = float(os.environ.get("COGNITO_HELPER_STRESS_SECONDS", "3"))
 WORKERS = 16
@@ -94,26 +97,18 @@ def join_all(threads: List[threading.Thread], bound: float) -> None:
     assert not stuck, f"deadlock or hang: {stuck} still running after {bound} s"
 
 
-@pytest.fixture
-def local_cognito() -> Iterator[LocalCognito]:
-    with LocalCognito(refresh_token_rotation=True, token_lifetime=3600) as lc:
-        lc.add_user("alice", "Passw0rd!", email="alice@example.com")
-        yield lc
-
-
-def sign_in(lc: LocalCognito) -> str:
-    login = lc.config.start_login()
-    redirect = lc.sign_in(login.url, "alice", "Passw0rd!")
-    code = redirect.split("code=", 1)[1].split("&", 1)[0]
-    tokens = get_cognito_tokens(code, config=lc.config, code_verifier=login.code_verifier)
+def refresh_token_for(lc: LocalCognito) -> str:
+    """A new sign-in's refresh token."""
+    got = sign_in(lc)
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     assert tokens.refresh_token is not None
     return tokens.refresh_token
 
 
 def test_sixteen_threads_verify_and_refresh_through_rotations_and_flaps(
-    issuer: Issuer, local_cognito: LocalCognito
+    issuer: Issuer, make_lc: MakeLocalCognito
 ) -> None:
-    lc = local_cognito
+    lc = make_lc(refresh_token_rotation=True, token_lifetime=3600)
     config = replace(issuer.config, timeout=0.5)
     cache = jwks_cache(config.jwks_url, timeout=config.timeout)
     cache.cooldown = 0.25
@@ -123,7 +118,7 @@ def test_sixteen_threads_verify_and_refresh_through_rotations_and_flaps(
     issuer.jwks = [keys[0].jwk()]
     current = [keys[0]]  # the key tokens are signed with now; always published before use
 
-    refresh_tokens = [sign_in(lc) for _ in range(4)]
+    refresh_tokens = [refresh_token_for(lc) for _ in range(4)]
     lc_requests_before = lc.jwks_requests
 
     stop = threading.Event()
@@ -291,11 +286,11 @@ def test_shared_session_is_created_once_for_many_threads(monkeypatch: pytest.Mon
     assert len(seen) == WORKERS and len(set(seen)) == 1
 
 
-def test_shared_session_serves_many_threads_at_once(local_cognito: LocalCognito) -> None:
-    lc = local_cognito
+def test_shared_session_serves_many_threads_at_once(make_lc: MakeLocalCognito) -> None:
+    lc = make_lc(refresh_token_rotation=True, token_lifetime=3600)
     barrier = threading.Barrier(WORKERS)
     results: List[Any] = []
-    refresh_tokens = [sign_in(lc) for _ in range(WORKERS)]
+    refresh_tokens = [refresh_token_for(lc) for _ in range(WORKERS)]
 
     def work(refresh_token: str) -> None:
         barrier.wait()

@@ -85,6 +85,7 @@ def test_identity_is_passed_through(server: ScriptedServer) -> None:
     assert _fetch(server, b'{"a": 1}', "identity") == b'{"a": 1}'
 
 
+@pytest.mark.slow  # one_gib_gzip compresses a GiB: seconds of CPU
 def test_one_gzip_layer_that_inflates_past_the_cap_is_refused(
     server: ScriptedServer, one_gib_gzip: bytes
 ) -> None:
@@ -96,6 +97,7 @@ def test_a_gzip_body_inflating_to_exactly_the_cap_is_accepted(server: ScriptedSe
     assert len(_fetch(server, _gzip_zeros(CAP), "gzip")) == CAP
 
 
+@pytest.mark.slow  # one_gib_gzip compresses a GiB: seconds of CPU
 @pytest.mark.parametrize("layers", [2, 3])
 def test_stacked_gzip_layers_inflating_to_a_gib_are_refused(
     server: ScriptedServer, one_gib_gzip: bytes, layers: int

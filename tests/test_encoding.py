@@ -9,7 +9,13 @@ from typing import Any, Dict
 
 import pytest
 
-from cognito_helper import MalformedTokenError, _jws, decode_unverified, decode_verify_jwt, jwt_helper
+from cognito_helper import (
+    MalformedTokenError,
+    _jws,
+    decode_unverified,
+    decode_verify_jwt,
+    jwt_helper,
+)
 from cognito_helper._encoding import b64url_decode, b64url_encode, json_claims, json_object
 
 from .conftest import Issuer

@@ -205,6 +205,7 @@ def install(fault: Fault, server: ScriptedServer, path: str, other: ScriptedServ
 # -- the token endpoint -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # each fault is waited out until its timeout
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_token_endpoint_fault_is_a_typed_error_within_the_timeout(
     fault: Fault, server: ScriptedServer, other: ScriptedServer
@@ -221,6 +222,7 @@ def test_token_endpoint_fault_is_a_typed_error_within_the_timeout(
     assert_no_thread_left(before)
 
 
+@pytest.mark.slow  # each fault is waited out until its timeout
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_shared_session_still_serves_after_a_token_endpoint_fault(
     fault: Fault, server: ScriptedServer, other: ScriptedServer
@@ -252,6 +254,7 @@ def fast(issuer: Issuer) -> CognitoConfig:
     return replace(issuer.config, timeout=TIMEOUT)
 
 
+@pytest.mark.slow  # each fault is waited out until its timeout
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_jwks_fault_on_first_fetch_is_a_connection_error_within_the_timeout(
     fault: Fault, issuer: Issuer, other: ScriptedServer
@@ -276,6 +279,7 @@ def test_jwks_fault_on_first_fetch_is_a_connection_error_within_the_timeout(
         assert decode_verify_jwt(token, config=config)["token_use"] == "id"
 
 
+@pytest.mark.slow  # each fault is waited out until its timeout
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_jwks_fault_during_refresh_keeps_the_cached_keys_serving(
     fault: Fault, issuer: Issuer, other: ScriptedServer
@@ -314,6 +318,7 @@ ROTATION_FAULTS = [
 ]
 
 
+@pytest.mark.slow  # each fault is waited out until its timeout
 @pytest.mark.parametrize("fault", ROTATION_FAULTS, ids=[f.name for f in ROTATION_FAULTS])
 def test_while_the_jwks_endpoint_fails_a_new_kid_is_a_connection_error_not_a_rejection(
     fault: Fault, issuer: Issuer, other: ScriptedServer

@@ -16,8 +16,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterator, List, Optional, Tuple
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import requests
@@ -25,11 +24,12 @@ import requests
 from cognito_helper import CognitoConfig
 from cognito_helper.testing import LocalCognito
 
+from .helpers import MakeLocalCognito, sign_in
+
 pytest.importorskip("flask")
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "flask_app.py"
-USER, PASSWORD = "alice", "Alice-Passw0rd!"
 
 
 def cognito_env(config: CognitoConfig) -> Dict[str, str]:
@@ -88,7 +88,7 @@ class Snippet:
     def sign_in(self) -> None:
         start = self.request("GET", "/login")
         assert start.status_code == 302
-        callback = self.lc.sign_in(start.headers["Location"], USER, PASSWORD)
+        callback = sign_in(self.lc, start.headers["Location"]).redirect
         landed = self.request("GET", callback)
         assert (landed.status_code, landed.headers["Location"]) == (302, "/")
         assert len(self.secrets) == 4  # the verifier and the ID, access and refresh tokens
@@ -106,14 +106,10 @@ class Snippet:
 
 
 @pytest.fixture
-def snippet(monkeypatch: pytest.MonkeyPatch) -> Iterator[Snippet]:
+def snippet(make_lc: MakeLocalCognito, monkeypatch: pytest.MonkeyPatch) -> Snippet:
     # Flask's test client is http://localhost/: those are the URLs LocalCognito registers.
-    with LocalCognito(
-        redirect_uri="http://localhost/cognito_redirect", logout_uri="http://localhost/"
-    ) as lc:
-        lc.add_user(USER, PASSWORD, email="alice@example.com")
-        yield Snippet(lc, monkeypatch)
-        assert lc.server_errors == []
+    lc = make_lc(redirect_uri="http://localhost/cognito_redirect", logout_uri="http://localhost/")
+    return Snippet(lc, monkeypatch)
 
 
 def test_readme_snippet_keeps_the_verifier_and_tokens_out_of_the_cookie(
@@ -197,6 +193,7 @@ def run_example_briefly(
     return out, err
 
 
+@pytest.mark.slow  # a subprocess per case
 @pytest.mark.parametrize(
     ("variables", "config_py", "expected"),
     [
@@ -228,37 +225,46 @@ def test_example_reports_a_bad_configuration_in_one_line_with_status_2(
     assert expected in lines[0]
 
 
+@pytest.mark.slow  # starts the example in a subprocess
 def test_example_access_log_never_shows_the_code_or_state(tmp_path: Path) -> None:
     port = free_port()
     seen: Dict[str, str] = {}
     browser_stand_in = LocalCognito()  # never started: only its sign_in() is used
 
-    def sign_in(base: str) -> None:
+    def visit(base: str) -> None:
         with requests.Session() as browser:
             browser.trust_env = False
             start = browser.get(base + "/login", allow_redirects=False, timeout=10)
             # The embedded LocalCognito is in the example's process; any one can drive its form.
-            callback = browser_stand_in.sign_in(start.headers["Location"], "demo", "Demo-Passw0rd!")
-            query = parse_qs(urlsplit(callback).query)
-            seen.update(code=query["code"][0], state=query["state"][0])
-            landed = browser.get(callback, allow_redirects=False, timeout=10)
+            got = sign_in(
+                browser_stand_in,
+                start.headers["Location"],
+                username="demo",
+                password="Demo-Passw0rd!",
+            )
+            assert got.state is not None
+            seen.update(code=got.code, state=got.state)
+            landed = browser.get(got.redirect, allow_redirects=False, timeout=10)
             assert (landed.status_code, landed.headers["Location"]) == (302, "/me")
             assert browser.get(base + "/me", timeout=10).status_code == 200
 
-    out, err = run_example_briefly(tmp_path, port, example_env(PORT=str(port)), sign_in)
+    out, err = run_example_briefly(tmp_path, port, example_env(PORT=str(port)), visit)
     assert "GET /cognito_redirect" in err  # the request is logged...
     for name, value in seen.items():  # ...without its query string
         assert value not in out + err, f"the {name} is in the example's output"
 
 
-def test_example_warns_when_the_callback_is_on_another_port(tmp_path: Path) -> None:
+@pytest.mark.slow  # starts the example in a subprocess
+def test_example_warns_when_the_callback_is_on_another_port(
+    tmp_path: Path, make_lc: MakeLocalCognito
+) -> None:
     port = free_port()
     # `cognito-helper demo --serve` registers http://localhost:5000/cognito_redirect.
-    with LocalCognito(
+    lc = make_lc(
         redirect_uri="http://localhost:5000/cognito_redirect", logout_uri="http://localhost:5000/"
-    ) as lc:
-        env = example_env(PORT=str(port), **cognito_env(lc.config))
-        _, err = run_example_briefly(tmp_path, port, env)
+    )
+    env = example_env(PORT=str(port), **cognito_env(lc.config))
+    _, err = run_example_briefly(tmp_path, port, env)
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1, err
     assert "http://localhost:5000/cognito_redirect" in warnings[0]
@@ -266,12 +272,15 @@ def test_example_warns_when_the_callback_is_on_another_port(tmp_path: Path) -> N
     assert "PORT=5000" in warnings[0]
 
 
-def test_example_does_not_warn_when_the_callback_is_its_own(tmp_path: Path) -> None:
+@pytest.mark.slow  # starts the example in a subprocess
+def test_example_does_not_warn_when_the_callback_is_its_own(
+    tmp_path: Path, make_lc: MakeLocalCognito
+) -> None:
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
-    with LocalCognito(redirect_uri=f"{app_url}/cognito_redirect", logout_uri=f"{app_url}/") as lc:
-        env = example_env(PORT=str(port), **cognito_env(lc.config))
-        out, err = run_example_briefly(tmp_path, port, env)
+    lc = make_lc(redirect_uri=f"{app_url}/cognito_redirect", logout_uri=f"{app_url}/")
+    env = example_env(PORT=str(port), **cognito_env(lc.config))
+    out, err = run_example_briefly(tmp_path, port, env)
     assert "warning: the callback" not in err
     assert f" * open {app_url}/ " in out  # the callback's host name: cookies are per host
 

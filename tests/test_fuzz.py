@@ -32,6 +32,8 @@ from cognito_helper import (
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64, claims_for
 
+pytestmark = pytest.mark.slow  # Hypothesis: hundreds of generated examples per property
+
 _OVERRIDE = int(os.environ.get("COGNITO_HELPER_FUZZ_EXAMPLES", "0") or 0)
 
 

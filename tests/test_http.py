@@ -435,6 +435,7 @@ def test_a_failed_call_closes_its_connection(
 # -- the deadline fires on time -----------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out a timeout
 @pytest.mark.parametrize(
     "behaviour",
     [lambda: head_drip(0.05, give_up_after=5.0), lambda: drip(100000, 0.05)],
@@ -449,6 +450,7 @@ def test_the_deadline_ends_a_dripping_answer_on_time(
     assert 1.0 <= elapsed < 1.0 + ON_TIME, f"took {elapsed:.3f} s"
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_token_exchange_ends_at_its_configured_timeout(server: ScriptedServer) -> None:
     server.routes["/oauth2/token"] = head_drip(0.05, give_up_after=5.0)
     config = endpoint_config(server.url, timeout=1.0)
@@ -491,6 +493,7 @@ def test_a_jwks_over_https_is_fetched_with_the_ca_bundle(
         assert decode_verify_jwt(token, config=config)["aud"] == CLIENT
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_the_https_adapter_has_the_whole_call_deadline(trusted: Certificate) -> None:
     with tls_server(trusted) as srv:
         srv.routes["/drip"] = head_drip(0.2, give_up_after=TIMEOUT + 3)
@@ -500,6 +503,7 @@ def test_the_https_adapter_has_the_whole_call_deadline(trusted: Certificate) -> 
         assert srv.count("/drip") == 1
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_user_info_call_over_https_has_the_whole_call_deadline(trusted: Certificate) -> None:
     with tls_server(trusted) as srv:
         srv.routes["/oauth2/userInfo"] = head_drip(0.2, give_up_after=TIMEOUT + 3)
@@ -512,6 +516,7 @@ def test_a_user_info_call_over_https_has_the_whole_call_deadline(trusted: Certif
 # -- through a proxy ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_the_deadline_holds_through_an_https_proxy_tunnel(
     trusted: Certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -536,6 +541,7 @@ def test_an_https_call_through_a_proxy_tunnel_succeeds(
         assert len(proxy.request_lines) == 1
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_the_deadline_holds_while_a_proxy_drips_its_connect_reply(
     trusted: Certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -547,6 +553,7 @@ def test_the_deadline_holds_while_a_proxy_drips_its_connect_reply(
         assert proxy.request_lines
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_the_deadline_holds_through_a_slow_plain_http_proxy(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

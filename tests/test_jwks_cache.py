@@ -90,6 +90,7 @@ def test_bad_jwks_response_is_a_connection_error(
         verify(issuer, issuer.token("id"))
 
 
+@pytest.mark.slow  # waits out a timeout
 @pytest.mark.parametrize(
     "behaviour", [silent(5), drip(1000, 0.05), reset_mid_body()], ids=["silent", "drip", "reset"]
 )
@@ -252,6 +253,7 @@ def test_jwks_fetch_sends_no_credentials(issuer: Issuer) -> None:
 # -- each call is bounded by its own config's timeout ------------------------------------
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_short_timeout_bounds_the_fetch_of_a_cache_made_by_a_longer_one(
     issuer: Issuer,
 ) -> None:
@@ -268,6 +270,7 @@ def test_a_short_timeout_bounds_the_fetch_of_a_cache_made_by_a_longer_one(
     assert time.monotonic() - started < 0.5 + 1.5
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_a_call_waiting_for_another_threads_fetch_is_bounded_by_its_own_timeout(
     issuer: Issuer,
 ) -> None:

@@ -25,6 +25,7 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
+from .helpers import at_hash
 from .servers import respond
 from .tokens import CLIENT, POOL, KeyPair, b64, b64json
 
@@ -442,24 +443,20 @@ def test_nonce_cannot_be_checked_on_an_access_token(issuer: Issuer) -> None:
         verify(issuer, issuer.token("access"), nonce="n-123")
 
 
-def _at_hash(access_token: str) -> str:
-    return b64(hashlib.sha256(access_token.encode()).digest()[:16])
-
-
 def test_matching_at_hash_passes(issuer: Issuer) -> None:
     access = issuer.token("access")
-    token = issuer.token("id", at_hash=_at_hash(access))
-    assert verify(issuer, token, access_token=access)["at_hash"] == _at_hash(access)
+    token = issuer.token("id", at_hash=at_hash(access))
+    assert verify(issuer, token, access_token=access)["at_hash"] == at_hash(access)
 
 
 def test_at_hash_of_another_access_token_is_rejected(issuer: Issuer) -> None:
-    token = issuer.token("id", at_hash=_at_hash(issuer.token("access")))
+    token = issuer.token("id", at_hash=at_hash(issuer.token("access")))
     with pytest.raises(InvalidClaimsError, match="at_hash"):
         verify(issuer, token, access_token=issuer.token("access"))
 
 
 def test_id_token_with_at_hash_verifies_without_access_token(issuer: Issuer) -> None:
-    token = issuer.token("id", at_hash=_at_hash("whatever"))
+    token = issuer.token("id", at_hash=at_hash("whatever"))
     assert verify(issuer, token)["token_use"] == "id"
 
 

@@ -4,7 +4,7 @@ and LocalCognito's Cognito-shaped behaviour where the library depends on it."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator
+from typing import Dict
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,29 +23,12 @@ from cognito_helper import (
 )
 from cognito_helper.testing import ClientAuthentication, LocalCognito, SignInError
 
+from .helpers import EMAIL, PASSWORD, USER, MakeLocalCognito, sign_in
 from .servers import ScriptedServer, respond
-
-USER, PASSWORD, EMAIL = "alice", "Alice-Passw0rd!", "alice@example.com"
-
-
-@pytest.fixture
-def lc() -> Iterator[LocalCognito]:
-    with LocalCognito() as provider:
-        provider.add_user(USER, PASSWORD, email=EMAIL, groups=["staff"])
-        yield provider
-        assert provider.server_errors == []
 
 
 def query_of(url: str) -> Dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def sign_in(lc: LocalCognito) -> Dict[str, str]:
-    login = lc.config.start_login()
-    redirect = lc.sign_in(login.url, USER, PASSWORD)
-    query = query_of(redirect)
-    assert query["state"] == login.state
-    return {"code": query["code"], "verifier": login.code_verifier, "nonce": login.nonce}
 
 
 # -- the flow -----------------------------------------------------------------------------
@@ -90,30 +73,29 @@ def test_whole_hosted_ui_flow(lc: LocalCognito) -> None:
         get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
 
 
-def test_confidential_client_flow_uses_basic_auth(lc: LocalCognito) -> None:
-    with LocalCognito(client_secret="local-secret-123") as secret_lc:
-        secret_lc.add_user(USER, PASSWORD, email=EMAIL)
-        config = secret_lc.config
-        got = sign_in(secret_lc)
-        tokens = get_cognito_tokens(got["code"], config=config, code_verifier=got["verifier"])
-        assert tokens.id_token is not None and tokens.refresh_token is not None
-        decode_verify_jwt(tokens.id_token, config=config, nonce=got["nonce"])
-        get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
-        revoke_token(tokens.refresh_token, config=config)
-        get_client_credentials_token("localapi/read", config=config)
+def test_confidential_client_flow_uses_basic_auth(make_lc: MakeLocalCognito) -> None:
+    secret_lc = make_lc(client_secret="local-secret-123")
+    config = secret_lc.config
+    got = sign_in(secret_lc)
+    tokens = get_cognito_tokens(got.code, config=config, code_verifier=got.code_verifier)
+    assert tokens.id_token is not None and tokens.refresh_token is not None
+    decode_verify_jwt(tokens.id_token, config=config, nonce=got.nonce)
+    get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
+    revoke_token(tokens.refresh_token, config=config)
+    get_client_credentials_token("localapi/read", config=config)
 
-        # LocalCognito accepts the secret in the body too: only the record shows what was sent.
-        seen = secret_lc.client_authentications
-        assert [a.endpoint for a in seen] == ["token", "token", "revoke", "token"]
-        for auth in seen:
-            assert auth.method == "client_secret_basic", auth
-            assert auth.client_id == secret_lc.client_id
-            assert not auth.secret_in_body, auth
+    # LocalCognito accepts the secret in the body too: only the record shows what was sent.
+    seen = secret_lc.client_authentications
+    assert [a.endpoint for a in seen] == ["token", "token", "revoke", "token"]
+    for auth in seen:
+        assert auth.method == "client_secret_basic", auth
+        assert auth.client_id == secret_lc.client_id
+        assert not auth.secret_in_body, auth
 
 
 def test_public_client_sends_only_its_client_id(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     assert tokens.refresh_token is not None
     revoke_token(tokens.refresh_token, config=lc.config)
     assert lc.client_authentications == [
@@ -122,76 +104,77 @@ def test_public_client_sends_only_its_client_id(lc: LocalCognito) -> None:
     ]
 
 
-def test_client_authentications_record_what_was_sent_even_when_refused() -> None:
-    with LocalCognito(client_secret="local-secret-123") as secret_lc:
-        token_url = secret_lc.config.token_url
-        client_id = secret_lc.client_id
-        form = {"grant_type": "client_credentials", "client_id": client_id}
-        in_body = requests.post(
-            token_url, data={**form, "client_secret": "local-secret-123"}, timeout=5
-        )
-        both = requests.post(
-            token_url,
-            data={**form, "client_secret": "local-secret-123"},
-            auth=(client_id, "local-secret-123"),
-            timeout=5,
-        )
-        malformed = requests.post(
-            token_url, data=form, headers={"Authorization": "Basic !!!"}, timeout=5
-        )
-        assert (in_body.status_code, both.status_code) == (200, 200)
-        assert malformed.status_code == 400
-        assert secret_lc.client_authentications == [
-            ClientAuthentication("token", "client_secret_post", client_id, secret_in_body=True),
-            ClientAuthentication("token", "client_secret_basic", client_id, secret_in_body=True),
-            ClientAuthentication("token", "client_secret_basic", None, secret_in_body=False),
-        ]
-        assert "local-secret-123" not in repr(secret_lc.client_authentications)
+def test_client_authentications_record_what_was_sent_even_when_refused(
+    make_lc: MakeLocalCognito,
+) -> None:
+    secret_lc = make_lc(client_secret="local-secret-123")
+    token_url = secret_lc.config.token_url
+    client_id = secret_lc.client_id
+    form = {"grant_type": "client_credentials", "client_id": client_id}
+    in_body = requests.post(
+        token_url, data={**form, "client_secret": "local-secret-123"}, timeout=5
+    )
+    both = requests.post(
+        token_url,
+        data={**form, "client_secret": "local-secret-123"},
+        auth=(client_id, "local-secret-123"),
+        timeout=5,
+    )
+    malformed = requests.post(
+        token_url, data=form, headers={"Authorization": "Basic !!!"}, timeout=5
+    )
+    assert (in_body.status_code, both.status_code) == (200, 200)
+    assert malformed.status_code == 400
+    assert secret_lc.client_authentications == [
+        ClientAuthentication("token", "client_secret_post", client_id, secret_in_body=True),
+        ClientAuthentication("token", "client_secret_basic", client_id, secret_in_body=True),
+        ClientAuthentication("token", "client_secret_basic", None, secret_in_body=False),
+    ]
+    assert "local-secret-123" not in repr(secret_lc.client_authentications)
 
 
-def test_wrong_client_secret_is_invalid_client(lc: LocalCognito) -> None:
-    with LocalCognito(client_secret="local-secret-123") as secret_lc:
-        secret_lc.add_user(USER, PASSWORD)
-        got = sign_in(secret_lc)
-        config = dataclasses.replace(secret_lc.config, client_secret="wrong-secret")
-        with pytest.raises(TokenExchangeError) as info:
-            get_cognito_tokens(got["code"], config=config, code_verifier=got["verifier"])
-        assert info.value.error == "invalid_client"
+def test_wrong_client_secret_is_invalid_client(make_lc: MakeLocalCognito) -> None:
+    secret_lc = make_lc(client_secret="local-secret-123")
+    got = sign_in(secret_lc)
+    config = dataclasses.replace(secret_lc.config, client_secret="wrong-secret")
+    with pytest.raises(TokenExchangeError) as info:
+        get_cognito_tokens(got.code, config=config, code_verifier=got.code_verifier)
+    assert info.value.error == "invalid_client"
 
 
 def test_code_is_single_use(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     with pytest.raises(InvalidGrantError):
-        get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+        get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
 
 
 def test_wrong_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
     got = sign_in(lc)
     with pytest.raises(InvalidGrantError):
-        get_cognito_tokens(got["code"], config=lc.config, code_verifier="x" * 60)
+        get_cognito_tokens(got.code, config=lc.config, code_verifier="x" * 60)
 
 
 def test_missing_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
     got = sign_in(lc)
     with pytest.raises(InvalidGrantError):
-        get_cognito_tokens(got["code"], config=lc.config)
+        get_cognito_tokens(got.code, config=lc.config)
 
 
 def test_code_expires_after_five_minutes(lc: LocalCognito) -> None:
     got = sign_in(lc)
     lc.advance_clock(301)
     with pytest.raises(InvalidGrantError):
-        get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+        get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
 
 
 def test_redirect_uri_mismatch_is_unauthorized_client(lc: LocalCognito) -> None:
     got = sign_in(lc)
     with pytest.raises(TokenExchangeError) as info:
         get_cognito_tokens(
-            got["code"],
+            got.code,
             config=lc.config,
-            code_verifier=got["verifier"],
+            code_verifier=got.code_verifier,
             redirect_uri="http://localhost:8000/elsewhere",
         )
     assert (info.value.error, info.value.description) == ("unauthorized_client", "invalid_redirect")
@@ -216,7 +199,7 @@ def test_wrong_password_raises_without_showing_it(lc: LocalCognito) -> None:
 def test_refresh_token_rotation_carries_the_new_token(lc: LocalCognito) -> None:
     lc.refresh_token_rotation = True
     got = sign_in(lc)
-    first = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    first = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     second = get_cognito_tokens(refresh_token=first.refresh_token, config=lc.config)
     assert second.refresh_token and second.refresh_token != first.refresh_token
     assert len(second.refresh_token.split(".")) == 5  # opaque, JWE-shaped
@@ -227,7 +210,7 @@ def test_refresh_token_rotation_carries_the_new_token(lc: LocalCognito) -> None:
 
 def test_user_info_rejects_access_tokens_after_revocation(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     assert tokens.refresh_token is not None
     revoke_token(tokens.refresh_token, config=lc.config)
     # Offline verification cannot see revocation: the access token verifies until exp...
@@ -240,25 +223,27 @@ def test_user_info_rejects_access_tokens_after_revocation(lc: LocalCognito) -> N
 
 def test_revoking_twice_succeeds(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     assert tokens.refresh_token is not None
     revoke_token(tokens.refresh_token, config=lc.config)
     revoke_token(tokens.refresh_token, config=lc.config)
 
 
-def test_client_credentials_grant_returns_an_access_token_only() -> None:
-    with LocalCognito(client_secret="m2m-secret-456") as m2m:
-        tokens = get_client_credentials_token("localapi/read", config=m2m.config)
-        assert tokens.id_token is None and tokens.refresh_token is None
-        claims = decode_verify_jwt(
-            tokens.access_token, config=m2m.config, token_use="access", scopes="localapi/read"
-        )
-        assert claims["sub"] == claims["client_id"] == m2m.client_id
+def test_client_credentials_grant_returns_an_access_token_only(
+    make_lc: MakeLocalCognito,
+) -> None:
+    m2m = make_lc(client_secret="m2m-secret-456")
+    tokens = get_client_credentials_token("localapi/read", config=m2m.config)
+    assert tokens.id_token is None and tokens.refresh_token is None
+    claims = decode_verify_jwt(
+        tokens.access_token, config=m2m.config, token_use="access", scopes="localapi/read"
+    )
+    assert claims["sub"] == claims["client_id"] == m2m.client_id
 
 
 def test_sequential_grants_reuse_one_connection(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     before = lc.connections_opened
     for _ in range(10):
         get_cognito_tokens(refresh_token=tokens.refresh_token, config=lc.config)
@@ -270,7 +255,7 @@ def test_sequential_grants_reuse_one_connection(lc: LocalCognito) -> None:
 
 def test_issued_tokens_have_cognitos_claims(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    tokens = get_cognito_tokens(got["code"], config=lc.config, code_verifier=got["verifier"])
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
     assert tokens.id_token is not None
     id_header, id_claims = decode_unverified(tokens.id_token)
     access_header, access_claims = decode_unverified(tokens.access_token)

@@ -4,7 +4,6 @@ they must never skip, and their bounds."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 import time
 from dataclasses import replace
@@ -28,6 +27,7 @@ from cognito_helper import (
 from cognito_helper._memo import DEFAULT_MAXSIZE
 
 from .conftest import Issuer
+from .helpers import at_hash
 from .tokens import b64, b64json
 
 
@@ -51,10 +51,6 @@ def copy_of(token: str) -> str:
 
 def hits() -> int:
     return verification_memo_info().hits
-
-
-def at_hash(access_token: str) -> str:
-    return b64(hashlib.sha256(access_token.encode()).digest()[:16])
 
 
 # -- what it skips ------------------------------------------------------------------------
@@ -407,7 +403,7 @@ def _error_of(issuer: Issuer, token: str) -> str:
 
 
 def test_a_remembered_header_changes_no_verdict(issuer: Issuer) -> None:
-    from cognito_helper import jwt_helper
+    from cognito_helper import _jws
 
     good = issuer.token("id")
     head, body, sig = good.split(".")
@@ -427,10 +423,10 @@ def test_a_remembered_header_changes_no_verdict(issuer: Issuer) -> None:
     ]
     cold = []
     for token in bad:
-        jwt_helper._header_kids.clear()
+        _jws._header_kids.clear()
         cold.append(_error_of(issuer, token))
     verify(issuer, good)
-    assert head in jwt_helper._header_kids
+    assert head in _jws._header_kids
     warm = [_error_of(issuer, token) for token in bad]
     assert warm == cold
 

@@ -6,6 +6,10 @@ root logger at DEBUG and ``requests``/``urllib3`` logging on. Logs, stdout, stde
 included) must not contain the client secret, the Basic header value, an authorization code, a
 refresh token or a code verifier. The CLI's ``exchange``/``refresh`` print tokens (their job)
 and ``login-url --pkce`` prints the verifier (its job): those, and only those, are allowed.
+
+Each case is one public function (``LIBRARY_CASES``) or one subcommand (``CLI_CASES``,
+``IN_PROCESS_CLI_CASES``), so a failing test's id names the function and its message names the
+secret and the call or stream that showed it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import subprocess
 import sys
 import traceback
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 from urllib.parse import parse_qs
 
 import pytest
@@ -49,11 +53,25 @@ from cognito_helper import (
 )
 from cognito_helper.testing import LocalCognito
 
+from .helpers import MakeLocalCognito, SignIn, sign_in
 from .servers import Handler, ScriptedServer, closed_port, hold, send
 
 SECRET = "7kq2v9secretclientvalue4m1x8z3p6w0r5t2y7u4i1o8"
 WRONG_SECRET = "0wrongsecretvalue9z8y7x6w5v4u3t2s1r0q9p8o7n6m5"
-PASSWORD = "Al1ce-Passw0rd!"
+CognitoError = cognito_helper.CognitoError
+HTTP_LOG = "Starting new HTTP connection"  # urllib3's DEBUG line: the logs were captured
+Case = TypeVar("Case", bound=Callable[..., None])
+
+
+def case_of(table: Dict[str, Any], name: str) -> Callable[[Case], Case]:
+    """A decorator: the function is ``table[name]``, one parametrised case of a test below."""
+
+    def register(run: Case) -> Case:
+        table[name] = run
+        return run
+
+    return register
+
 
 # -- what must not leak -------------------------------------------------------------------
 
@@ -74,6 +92,17 @@ class Secrets:
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
         self.add("Basic header value", basic)
         self.add("Basic header value", "Basic " + basic)
+
+    def add_sign_in(self, got: SignIn) -> SignIn:
+        self.add("code", got.code)
+        self.add("code verifier", got.code_verifier)
+        return got
+
+    def add_tokens(self, tokens: Tokens) -> Tokens:
+        self.add("refresh token", tokens.refresh_token)
+        self.add("token", tokens.access_token)
+        self.add("token", tokens.id_token)
+        return tokens
 
     def found_in(self, text: str, *, allowed: Sequence[str] = ()) -> List[str]:
         return [
@@ -108,17 +137,20 @@ def exception_texts(exc: BaseException) -> List[str]:
 
 
 class Record:
-    """Runs calls, keeping their exceptions and reprs for the final scan."""
+    """Runs calls, keeping their exceptions and reprs, labelled, for the final scan."""
 
     def __init__(self) -> None:
-        self.texts: List[str] = []
+        self.texts: List[Tuple[str, str]] = []
         self.outcomes: List[Tuple[str, str]] = []
+
+    def show(self, label: str, *texts: str) -> None:
+        self.texts += [(label, text) for text in texts]
 
     def call(self, label: str, fn: Callable[[], Any], expect: Optional[type] = None) -> Any:
         try:
             result = fn()
         except Exception as exc:
-            self.texts += exception_texts(exc)
+            self.show(label, *exception_texts(exc))
             self.outcomes.append((label, type(exc).__name__))
             if expect is None or not isinstance(exc, expect):
                 raise AssertionError(f"{label}: unexpected {type(exc).__name__}: {exc}") from exc
@@ -126,35 +158,31 @@ class Record:
         self.outcomes.append((label, "ok"))
         if expect is not None:
             raise AssertionError(f"{label}: expected {expect.__name__}, it succeeded")
-        self.texts.append(repr(result))
+        self.show(label, repr(result))
         return result
 
 
 @pytest.fixture
-def lc() -> Iterator[LocalCognito]:
-    with LocalCognito(client_secret=SECRET, refresh_token_rotation=True) as pool:
-        pool.add_user("alice", PASSWORD, email="alice@example.com", groups=["staff"])
-        yield pool
+def confidential_lc(make_lc: MakeLocalCognito) -> LocalCognito:
+    """A confidential client (it has SECRET) whose refresh tokens rotate."""
+    return make_lc(client_secret=SECRET, refresh_token_rotation=True)
 
 
 @pytest.fixture
-def secrets(lc: LocalCognito) -> Secrets:
+def secrets(confidential_lc: LocalCognito) -> Secrets:
     found = Secrets()
-    found.add_client(lc.client_id, SECRET)
-    found.add_client(lc.client_id, WRONG_SECRET)
+    found.add_client(confidential_lc.client_id, SECRET)
+    found.add_client(confidential_lc.client_id, WRONG_SECRET)
     return found
 
 
-def sign_in(
-    lc: LocalCognito, secrets: Secrets, config: Optional[CognitoConfig] = None
-) -> Tuple[str, LoginRequest]:
-    login = (config or lc.config).start_login()
-    secrets.add("code verifier", login.code_verifier)
-    redirect = lc.sign_in(login.url, "alice", PASSWORD)
-    code = re.search(r"[?&]code=([^&]+)", redirect)
-    assert code is not None
-    secrets.add("code", code.group(1))
-    return code.group(1), login
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every log record, down to DEBUG, of the root logger, urllib3, requests and the library."""
+    caplog.set_level(logging.DEBUG)
+    for name in ("urllib3", "requests", "cognito_helper"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    return caplog
 
 
 def echo(status: int, where: str) -> Callable[[Handler], None]:
@@ -185,25 +213,87 @@ def echo(status: int, where: str) -> Callable[[Handler], None]:
 # -- the library, in process ----------------------------------------------------------------
 
 
-def test_no_public_function_leaks_a_secret_in_logs_output_or_errors(
-    lc: LocalCognito,
-    secrets: Secrets,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in ("urllib3", "requests", "cognito_helper"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    run = Record()
-    config = lc.config
-    wrong_client = replace(config, client_secret=WRONG_SECRET)
+@dataclass
+class Scene:
+    """One library case: the client, what must not leak, and the calls made."""
 
-    # Configuration: reprs, the default switch, the environment, errors naming fields.
-    run.texts += [repr(config), str(config), repr(wrong_client)]
-    run.call("configure", lambda: configure(config))
-    run.call("get_config", get_config)
-    run.call(
+    lc: LocalCognito
+    secrets: Secrets
+    monkeypatch: pytest.MonkeyPatch
+    run: Record = field(default_factory=Record)
+
+    @property
+    def config(self) -> CognitoConfig:
+        return self.lc.config
+
+    @property
+    def wrong_client(self) -> CognitoConfig:
+        return replace(self.config, client_secret=WRONG_SECRET)
+
+    def sign_in(self, login: Optional[LoginRequest] = None) -> SignIn:
+        """A new authorization code, its verifier remembered as a secret with it."""
+        return self.secrets.add_sign_in(sign_in(self.lc, login))
+
+    def tokens(self) -> Tuple[Tokens, SignIn]:
+        """A new sign-in's tokens (the exchange is a recorded call), and the sign-in."""
+        got = self.sign_in()
+        tokens = self.run.call(
+            "exchange",
+            lambda: get_cognito_tokens(
+                got.code, config=self.config, code_verifier=got.code_verifier
+            ),
+        )
+        assert isinstance(tokens, Tokens) and tokens.refresh_token and tokens.id_token
+        return self.secrets.add_tokens(tokens), got
+
+    def unreachable(self) -> CognitoConfig:
+        """The client with a hosted-UI domain and a JWKS URL where nothing listens."""
+        return replace(
+            self.config,
+            domain=f"http://127.0.0.1:{closed_port()}",
+            jwks_url=f"http://127.0.0.1:{closed_port()}/jwks.json",
+        )
+
+
+LIBRARY_CASES: Dict[str, Callable[[Scene], None]] = {}
+# The cases that never call Cognito; in the others urllib3's DEBUG logs must be in the scan.
+OFFLINE = {"CognitoConfig", "configure-get_config", "start_login-logout_url", "pkce_challenge"}
+
+
+@case_of(LIBRARY_CASES, "CognitoConfig")
+def _config_reprs_from_env_and_errors(s: Scene) -> None:
+    config = s.config
+    s.run.show("repr/str of CognitoConfig", repr(config), str(config), repr(s.wrong_client))
+    for name, value in {
+        "COGNITO_USER_POOL_ID": config.user_pool_id,
+        "COGNITO_CLIENT_ID": config.client_id,
+        "COGNITO_CLIENT_SECRET": SECRET,
+        "COGNITO_DOMAIN": "not a domain!",
+    }.items():
+        s.monkeypatch.setenv(name, value)
+    s.run.call("from_env bad domain", CognitoConfig.from_env, ConfigError)
+    s.monkeypatch.setenv("COGNITO_DOMAIN", str(config.domain))
+    s.run.call("from_env", CognitoConfig.from_env)
+    s.run.call(
+        "bad config",
+        lambda: CognitoConfig(user_pool_id="nope", client_id="c", client_secret=SECRET),
+        ConfigError,
+    )
+    s.run.call(
+        "unknown key",
+        lambda: CognitoConfig.from_dict(
+            {"user_pool_id": "x", "client_secret": SECRET, "secret": SECRET}
+        ),
+        ConfigError,
+    )
+
+
+@case_of(LIBRARY_CASES, "configure-get_config")
+def _configure_and_get_config(s: Scene) -> None:
+    config = s.config
+    s.run.call("configure", lambda: configure(config))
+    s.run.call("get_config", get_config)
+    s.run.call(
         "configure dict",
         lambda: configure(
             {
@@ -213,240 +303,334 @@ def test_no_public_function_leaks_a_secret_in_logs_output_or_errors(
             }
         ),
     )
-    for name, value in {
-        "COGNITO_USER_POOL_ID": config.user_pool_id,
-        "COGNITO_CLIENT_ID": config.client_id,
-        "COGNITO_CLIENT_SECRET": SECRET,
-        "COGNITO_DOMAIN": "not a domain!",
-    }.items():
-        monkeypatch.setenv(name, value)
-    run.call("from_env bad domain", CognitoConfig.from_env, ConfigError)
-    monkeypatch.setenv("COGNITO_DOMAIN", str(config.domain))
-    run.call("from_env", CognitoConfig.from_env)
-    run.call(
-        "bad config",
-        lambda: CognitoConfig(user_pool_id="nope", client_id="c", client_secret=SECRET),
-        ConfigError,
-    )
-    run.call(
-        "unknown key",
-        lambda: CognitoConfig.from_dict(
-            {"user_pool_id": "x", "client_secret": SECRET, "secret": SECRET}
-        ),
-        ConfigError,
-    )
     configure(None)
 
-    # Sign-in URLs and PKCE.
-    code, login = sign_in(lc, secrets)
-    run.texts += [repr(login), str(login), login.url, config.logout_url()]
-    run.call("pkce_challenge", lambda: pkce_challenge(login.code_verifier))
-    bad_verifier = "\u00e9" + login.code_verifier
-    secrets.add("code verifier", bad_verifier)
-    run.call("pkce_challenge non-ascii", lambda: pkce_challenge(bad_verifier), ValueError)
 
-    # Code exchange: refused ones first (a code is consumed by its first use, even failed).
-    run.call(
+@case_of(LIBRARY_CASES, "start_login-logout_url")
+def _login_and_logout_urls(s: Scene) -> None:
+    login = s.run.call("start_login", s.config.start_login)
+    s.sign_in(login)
+    s.run.show("the LoginRequest", repr(login), str(login), login.url)
+    s.run.call("logout_url", s.config.logout_url)
+
+
+@case_of(LIBRARY_CASES, "pkce_challenge")
+def _pkce_challenge(s: Scene) -> None:
+    verifier = s.secrets.add("code verifier", s.config.start_login().code_verifier)
+    assert verifier is not None
+    s.run.call("pkce_challenge", lambda: pkce_challenge(verifier))
+    bad_verifier = "\u00e9" + verifier
+    s.secrets.add("code verifier", bad_verifier)
+    s.run.call("pkce_challenge non-ascii", lambda: pkce_challenge(bad_verifier), ValueError)
+
+
+@case_of(LIBRARY_CASES, "get_cognito_tokens-code")
+def _exchange_a_code(s: Scene) -> None:
+    config = s.config
+    got = s.sign_in()
+    code, verifier = got.code, got.code_verifier
+    bad_verifier = "\u00e9" + str(verifier)
+    s.secrets.add("code verifier", bad_verifier)
+    # Refused ones first (a code is consumed by its first use, even failed).
+    s.run.call(
         "exchange bad verifier format",
         lambda: get_cognito_tokens(code, config=config, code_verifier="short"),
         ValueError,
     )
-    run.call(
+    s.run.call(
         "exchange non-ascii verifier",
         lambda: get_cognito_tokens(code, config=config, code_verifier=bad_verifier),
         ValueError,
     )
-    run.call(
+    s.run.call(
         "exchange code and refresh token",
         lambda: get_cognito_tokens(code, refresh_token="x", config=config),
         ValueError,
     )
-    run.call(
+    s.run.call(
         "exchange wrong secret",
-        lambda: get_cognito_tokens(code, config=wrong_client, code_verifier=login.code_verifier),
+        lambda: get_cognito_tokens(code, config=s.wrong_client, code_verifier=verifier),
         TokenExchangeError,
     )
-    tokens = run.call(
-        "exchange",
-        lambda: get_cognito_tokens(code, config=config, code_verifier=login.code_verifier),
+    tokens = s.run.call(
+        "exchange", lambda: get_cognito_tokens(code, config=config, code_verifier=verifier)
     )
     assert isinstance(tokens, Tokens) and tokens.refresh_token and tokens.id_token
-    secrets.add("refresh token", tokens.refresh_token)
-    secrets.add("token", tokens.access_token)
-    secrets.add("token", tokens.id_token)
-    run.texts += [repr(tokens), str(tokens)]
-    run.call(
+    s.secrets.add_tokens(tokens)
+    s.run.show("repr/str of Tokens", repr(tokens), str(tokens))
+    s.run.call(
         "exchange reused code",
-        lambda: get_cognito_tokens(code, config=config, code_verifier=login.code_verifier),
+        lambda: get_cognito_tokens(code, config=config, code_verifier=verifier),
         InvalidGrantError,
     )
-    code2, _ = sign_in(lc, secrets)
+    code2 = s.sign_in().code
     other_verifier = "w" * 60
-    secrets.add("code verifier", other_verifier)
-    run.call(
+    s.secrets.add("code verifier", other_verifier)
+    s.run.call(
         "exchange wrong verifier",
         lambda: get_cognito_tokens(code2, config=config, code_verifier=other_verifier),
         InvalidGrantError,
     )
 
-    # Verification.
-    run.call(
-        "verify id",
-        lambda: decode_verify_jwt(
-            tokens.id_token,
-            config=config,
-            token_use="id",
-            nonce=login.nonce,
-            access_token=tokens.access_token,
-        ),
-    )
-    run.call(
-        "verify wrong use",
-        lambda: decode_verify_jwt(tokens.id_token, config=config, token_use="access"),
-        TokenVerificationError,
-    )
-    run.call(
-        "verify tampered",
-        lambda: decode_verify_jwt(tokens.access_token[:-4] + "AAAA", config=config),
-        TokenVerificationError,
-    )
-    run.call(
-        "verify refresh token",
-        lambda: decode_verify_jwt(tokens.refresh_token, config=config),
-        TokenVerificationError,
-    )
-    run.call("decode_unverified", lambda: decode_unverified(tokens.id_token))
-    run.call(
-        "decode_unverified refresh token",
-        lambda: decode_unverified(tokens.refresh_token),
-        TokenVerificationError,
-    )
-    run.texts.append(repr(jwks_cache(str(config.jwks_url))))
 
-    # Refresh (rotating), userInfo, client credentials, revocation.
-    refreshed = run.call(
+@case_of(LIBRARY_CASES, "get_cognito_tokens-refresh")
+def _refresh(s: Scene) -> None:
+    config = s.config
+    tokens, _ = s.tokens()
+    refreshed = s.run.call(
         "refresh", lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
     )
-    secrets.add("refresh token", refreshed.refresh_token)
-    secrets.add("token", refreshed.access_token)
-    run.call(
+    s.secrets.add_tokens(refreshed)
+    s.run.call(
         "refresh rotated-out token",
         lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=config),
         InvalidGrantError,
     )
-    run.call(
+    s.run.call(
         "refresh wrong secret",
-        lambda: get_cognito_tokens(refresh_token=refreshed.refresh_token, config=wrong_client),
-        TokenExchangeError,
-    )
-    run.call("user info", lambda: get_user_info(refreshed.access_token, config=config))
-    run.call(
-        "client credentials", lambda: get_client_credentials_token(["localapi/read"], config=config)
-    )
-    run.call(
-        "client credentials wrong secret",
-        lambda: get_client_credentials_token(config=wrong_client),
-        TokenExchangeError,
-    )
-    run.call(
-        "revoke wrong secret",
-        lambda: revoke_token(refreshed.refresh_token, config=wrong_client),
-        TokenExchangeError,
-    )
-    run.call("revoke", lambda: revoke_token(refreshed.refresh_token, config=config))
-    run.call(
-        "refresh revoked",
-        lambda: get_cognito_tokens(refresh_token=refreshed.refresh_token, config=config),
-        InvalidGrantError,
-    )
-    run.call(
-        "user info revoked",
-        lambda: get_user_info(refreshed.access_token, config=config),
+        lambda: get_cognito_tokens(refresh_token=refreshed.refresh_token, config=s.wrong_client),
         TokenExchangeError,
     )
 
-    # A server that echoes what it was sent, and one that cannot be reached or never answers.
-    code3, login3 = sign_in(lc, secrets)
+
+@case_of(LIBRARY_CASES, "decode_verify_jwt")
+def _verify(s: Scene) -> None:
+    config = s.config
+    tokens, got = s.tokens()
+    id_token = str(tokens.id_token)
+    s.run.call(
+        "verify id",
+        lambda: decode_verify_jwt(
+            id_token,
+            config=config,
+            token_use="id",
+            nonce=got.nonce,
+            access_token=tokens.access_token,
+        ),
+    )
+    s.run.call(
+        "verify wrong use",
+        lambda: decode_verify_jwt(id_token, config=config, token_use="access"),
+        TokenVerificationError,
+    )
+    s.run.call(
+        "verify tampered",
+        lambda: decode_verify_jwt(tokens.access_token[:-4] + "AAAA", config=config),
+        TokenVerificationError,
+    )
+    s.run.call(
+        "verify refresh token",
+        lambda: decode_verify_jwt(str(tokens.refresh_token), config=config),
+        TokenVerificationError,
+    )
+
+
+@case_of(LIBRARY_CASES, "jwks_cache")
+def _jwks_cache_repr(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    s.run.call("verify", lambda: decode_verify_jwt(tokens.access_token, config=s.config))
+    s.run.show("repr of jwks_cache", repr(jwks_cache(str(s.config.jwks_url))))
+
+
+@case_of(LIBRARY_CASES, "decode_unverified")
+def _decode_unverified(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    s.run.call("decode_unverified", lambda: decode_unverified(str(tokens.id_token)))
+    s.run.call(
+        "decode_unverified refresh token",
+        lambda: decode_unverified(str(tokens.refresh_token)),
+        TokenVerificationError,
+    )
+
+
+@case_of(LIBRARY_CASES, "get_user_info")
+def _user_info(s: Scene) -> None:
+    config = s.config
+    tokens, _ = s.tokens()
+    s.run.call("user info", lambda: get_user_info(tokens.access_token, config=config))
+    s.run.call("revoke", lambda: revoke_token(str(tokens.refresh_token), config=config))
+    s.run.call(
+        "user info revoked",
+        lambda: get_user_info(tokens.access_token, config=config),
+        TokenExchangeError,
+    )
+
+
+@case_of(LIBRARY_CASES, "get_client_credentials_token")
+def _client_credentials(s: Scene) -> None:
+    granted = s.run.call(
+        "client credentials",
+        lambda: get_client_credentials_token(["localapi/read"], config=s.config),
+    )
+    s.secrets.add_tokens(granted)
+    s.run.call(
+        "client credentials wrong secret",
+        lambda: get_client_credentials_token(config=s.wrong_client),
+        TokenExchangeError,
+    )
+
+
+@case_of(LIBRARY_CASES, "revoke_token")
+def _revoke(s: Scene) -> None:
+    config = s.config
+    tokens, _ = s.tokens()
+    refresh_token = str(tokens.refresh_token)
+    s.run.call(
+        "revoke wrong secret",
+        lambda: revoke_token(refresh_token, config=s.wrong_client),
+        TokenExchangeError,
+    )
+    s.run.call("revoke", lambda: revoke_token(refresh_token, config=config))
+    s.run.call(
+        "refresh revoked",
+        lambda: get_cognito_tokens(refresh_token=refresh_token, config=config),
+        InvalidGrantError,
+    )
+
+
+# Each way echo() repeats what it was sent, by status.
+ECHOES = (
+    (400, "description"),
+    (400, "error"),
+    (401, "error"),
+    (401, "credentials"),
+    (200, "body"),
+    (503, "body"),
+)
+
+
+def against_echoing_servers(
+    s: Scene, label: str, call: Callable[[CognitoConfig], Any], *, ok_on_200: bool = False
+) -> None:
+    """``call(config)`` against a server that echoes what it was sent, in each way of echo()."""
     with ScriptedServer() as mirror:
-        mirrored = replace(config, domain=mirror.url, timeout=0.5)
-        for status, where in (
-            (400, "description"),
-            (400, "error"),
-            (401, "error"),
-            (401, "credentials"),
-            (200, "body"),
-            (503, "body"),
-        ):
+        mirrored = replace(s.config, domain=mirror.url, timeout=0.5)
+        for status, where in ECHOES:
             mirror.routes["/oauth2/token"] = echo(status, where)
             mirror.routes["/oauth2/revoke"] = echo(status, where)
             mirror.routes["/oauth2/userInfo"] = echo(401 if status == 200 else status, where)
-            run.call(
-                f"echo {status} exchange",
-                lambda: get_cognito_tokens(
-                    code3, config=mirrored, code_verifier=login3.code_verifier
-                ),
-                CognitoError,
-            )
-            run.call(
-                f"echo {status} refresh",
-                lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=mirrored),
-                CognitoError,
-            )
-            run.call(
-                f"echo {status} revoke",
-                lambda: revoke_token(tokens.refresh_token, config=mirrored),
-                None if status == 200 else CognitoError,  # revocation reads no body
-            )
-            run.call(
-                f"echo {status} user info",
-                lambda: get_user_info(tokens.access_token, config=mirrored),
-                CognitoError,
-            )
-        mirror.routes["/oauth2/token"] = hold(5)
-        run.call(
+            expect = None if ok_on_200 and status == 200 else CognitoError
+            s.run.call(f"echo {status} {where}: {label}", lambda: call(mirrored), expect)
+
+
+@case_of(LIBRARY_CASES, "get_cognito_tokens-code-echoing-server")
+def _exchange_echoed(s: Scene) -> None:
+    got = s.sign_in()
+    against_echoing_servers(
+        s,
+        "exchange",
+        lambda config: get_cognito_tokens(got.code, config=config, code_verifier=got.code_verifier),
+    )
+
+
+@case_of(LIBRARY_CASES, "get_cognito_tokens-refresh-echoing-server")
+def _refresh_echoed(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    against_echoing_servers(
+        s,
+        "refresh",
+        lambda config: get_cognito_tokens(refresh_token=tokens.refresh_token, config=config),
+    )
+
+
+@case_of(LIBRARY_CASES, "revoke_token-echoing-server")
+def _revoke_echoed(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    refresh_token = str(tokens.refresh_token)
+    # Revocation reads no body: a 200 is a success whatever it says.
+    against_echoing_servers(
+        s, "revoke", lambda config: revoke_token(refresh_token, config=config), ok_on_200=True
+    )
+
+
+@case_of(LIBRARY_CASES, "get_user_info-echoing-server")
+def _user_info_echoed(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    against_echoing_servers(
+        s, "user info", lambda config: get_user_info(tokens.access_token, config=config)
+    )
+
+
+@case_of(LIBRARY_CASES, "get_cognito_tokens-code-unreachable")
+def _exchange_unreachable(s: Scene) -> None:
+    got = s.sign_in()
+    with ScriptedServer() as silent:
+        silent.routes["/oauth2/token"] = hold(5)
+        s.run.call(
             "silent token endpoint",
-            lambda: get_cognito_tokens(code3, config=mirrored, code_verifier=login3.code_verifier),
+            lambda: get_cognito_tokens(
+                got.code,
+                config=replace(s.config, domain=silent.url, timeout=0.5),
+                code_verifier=got.code_verifier,
+            ),
             CognitoConnectionError,
         )
-    dead = replace(
-        config,
-        domain=f"http://127.0.0.1:{closed_port()}",
-        jwks_url=f"http://127.0.0.1:{closed_port()}/jwks.json",
-    )
-    run.call(
+    s.run.call(
         "refused exchange",
-        lambda: get_cognito_tokens(code3, config=dead, code_verifier=login3.code_verifier),
-        CognitoConnectionError,
-    )
-    run.call(
-        "refused refresh",
-        lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=dead),
-        CognitoConnectionError,
-    )
-    run.call(
-        "refused revoke",
-        lambda: revoke_token(tokens.refresh_token, config=dead),
-        CognitoConnectionError,
-    )
-    forget_jwks_caches()
-    run.call(
-        "refused jwks",
-        lambda: decode_verify_jwt(tokens.id_token, config=dead),
+        lambda: get_cognito_tokens(
+            got.code, config=s.unreachable(), code_verifier=got.code_verifier
+        ),
         CognitoConnectionError,
     )
 
-    out, err = capsys.readouterr()
-    logged = caplog.text + "".join(
+
+@case_of(LIBRARY_CASES, "get_cognito_tokens-refresh-unreachable")
+def _refresh_unreachable(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    s.run.call(
+        "refused refresh",
+        lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=s.unreachable()),
+        CognitoConnectionError,
+    )
+
+
+@case_of(LIBRARY_CASES, "revoke_token-unreachable")
+def _revoke_unreachable(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    s.run.call(
+        "refused revoke",
+        lambda: revoke_token(str(tokens.refresh_token), config=s.unreachable()),
+        CognitoConnectionError,
+    )
+
+
+@case_of(LIBRARY_CASES, "decode_verify_jwt-unreachable-jwks")
+def _verify_unreachable(s: Scene) -> None:
+    tokens, _ = s.tokens()
+    forget_jwks_caches()
+    s.run.call(
+        "refused jwks",
+        lambda: decode_verify_jwt(str(tokens.id_token), config=s.unreachable()),
+        CognitoConnectionError,
+    )
+
+
+def logged_text(caplog: pytest.LogCaptureFixture) -> str:
+    return caplog.text + "".join(
         f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records
     )
-    assert "Starting new HTTP connection" in logged, "urllib3 DEBUG logging was not captured"
-    assert out == "" and err == "", "the library printed something"
-    for text in [logged, *run.texts]:
+
+
+@pytest.mark.parametrize("function", list(LIBRARY_CASES))
+def test_no_public_function_leaks_a_secret_in_logs_output_or_errors(
+    function: str,
+    confidential_lc: LocalCognito,
+    secrets: Secrets,
+    debug_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = Scene(confidential_lc, secrets, monkeypatch)
+    LIBRARY_CASES[function](scene)
+
+    out, err = capsys.readouterr()
+    logged = logged_text(debug_logs)
+    if function not in OFFLINE:
+        assert HTTP_LOG in logged, "urllib3 DEBUG logging was not captured"
+    assert (out, err) == ("", ""), "the library printed something"
+    for label, text in [("the log", logged), *scene.run.texts]:
         leaked = secrets.found_in(text)
-        assert not leaked, f"{leaked} in: {text[:300]}"
-
-
-CognitoError = cognito_helper.CognitoError
+        assert not leaked, f"{function}: {label} shows {leaked}: {text[:300]}"
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -459,7 +643,7 @@ DEBUG_MAIN = (
     "from cognito_helper.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
-COVERED_COMMANDS = {"demo", "login-url", "exchange", "refresh", "verify", "decode"}
+TOKENS_MAY_SHOW = ("refresh token", "token")
 
 
 def cli_env(config: CognitoConfig, **changes: str) -> Dict[str, str]:
@@ -503,18 +687,28 @@ def check_run(run: Run, secrets: Secrets, *, stdout_may_show: Sequence[str] = ()
         assert not leaked, f"cognito-helper {run.args[0]} {stream} shows {leaked}:\n{text[:500]}"
 
 
-def test_every_cli_subcommand_is_covered_by_the_secret_checks() -> None:
-    shown = cli(["--help"], dict(os.environ), debug=False).out
-    commands = set(re.findall(r"^    ([a-z][a-z-]+)\s", shown, re.MULTILINE))
-    assert commands and commands <= COVERED_COMMANDS, commands - COVERED_COMMANDS
+def new_tokens(lc: LocalCognito, secrets: Secrets) -> Tokens:
+    """A new sign-in's tokens, exchanged in this process, remembered as secrets."""
+    got = secrets.add_sign_in(sign_in(lc))
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
+    assert tokens.refresh_token and tokens.id_token
+    return secrets.add_tokens(tokens)
 
 
-def test_cli_subcommands_leak_no_secret_as_subprocesses(lc: LocalCognito, secrets: Secrets) -> None:
-    env = cli_env(lc.config)
-    tokens_may_show = ("refresh token", "token")
-    runs: List[Tuple[Run, Sequence[str]]] = []
+@dataclass
+class CliScene:
+    """One subcommand's case, as subprocesses: each run is kept for the final scan."""
+
+    lc: LocalCognito
+    secrets: Secrets
+    runs: List[Tuple[Run, Sequence[str]]] = field(default_factory=list)
+
+    @property
+    def env(self) -> Dict[str, str]:
+        return cli_env(self.lc.config)
 
     def run(
+        self,
         args: List[str],
         expect: int,
         stdin: str = "",
@@ -522,134 +716,201 @@ def test_cli_subcommands_leak_no_secret_as_subprocesses(lc: LocalCognito, secret
         debug: bool = True,
         environment: Optional[Dict[str, str]] = None,
     ) -> Run:
-        done = cli(args, environment or env, stdin, debug=debug)
+        done = cli(args, environment or self.env, stdin, debug=debug)
         assert done.code == expect, f"{args[0]}: exit {done.code}\n{done.err[-800:]}"
-        runs.append((done, may_show))
+        self.runs.append((done, may_show))
         return done
 
-    run(["login-url"], 0)
-    pkce = run(["login-url", "--pkce"], 0, may_show=("code verifier",))
+    def sign_in(self) -> SignIn:
+        return self.secrets.add_sign_in(sign_in(self.lc))
 
-    secrets.add("code verifier", json.loads(pkce.out)["code_verifier"])
-    run(["login-url", "--state", "s-123"], 0, debug=False)
 
-    code, login = sign_in(lc, secrets)
-    exchanged = run(
-        ["exchange", code, f"--code-verifier={login.code_verifier}"], 0, may_show=tokens_may_show
-    )
+CLI_CASES: Dict[str, Callable[[CliScene], None]] = {}
+CLI_HTTP = {"exchange", "refresh", "verify"}  # these talk to Cognito: DEBUG logs must show
+
+
+@case_of(CLI_CASES, "login-url")
+def _cli_login_url(s: CliScene) -> None:
+    s.run(["login-url"], 0)
+    pkce = s.run(["login-url", "--pkce"], 0, may_show=("code verifier",))
+    s.secrets.add("code verifier", json.loads(pkce.out)["code_verifier"])
+    s.run(["login-url", "--state", "s-123"], 0, debug=False)
+    without_pool = {k: v for k, v in s.env.items() if k != "COGNITO_USER_POOL_ID"}
+    s.run(["login-url"], 2, environment=without_pool)
+
+
+@case_of(CLI_CASES, "exchange")
+def _cli_exchange(s: CliScene) -> None:
+    got = s.sign_in()
+    args = ["exchange", got.code, f"--code-verifier={got.code_verifier}"]
+    exchanged = s.run(args, 0, may_show=TOKENS_MAY_SHOW)
     tokens = json.loads(exchanged.out)
-    secrets.add("refresh token", tokens["refresh_token"])
-    secrets.add("token", tokens["access_token"])
-    secrets.add("token", tokens["id_token"])
-    run(["exchange", code, f"--code-verifier={login.code_verifier}"], 1)  # used already
-    code2, _ = sign_in(lc, secrets)
-    run(["exchange", code2, "--code-verifier=" + "x" * 50], 1)  # wrong verifier
-    code3, login3 = sign_in(lc, secrets)
-    run(
-        ["exchange", code3, f"--code-verifier={login3.code_verifier}"],
-        1,
-        environment=cli_env(lc.config, COGNITO_CLIENT_SECRET=WRONG_SECRET),
-    )
-    run(
-        ["exchange", code3, f"--code-verifier={login3.code_verifier}"],
-        3,
-        environment=cli_env(lc.config, COGNITO_DOMAIN=f"http://127.0.0.1:{closed_port()}"),
-    )
-    code4, login4 = sign_in(lc, secrets)
-    run(
-        ["exchange", "-", f"--code-verifier={login4.code_verifier}"],
+    s.secrets.add("refresh token", tokens["refresh_token"])
+    s.secrets.add("token", tokens["access_token"])
+    s.secrets.add("token", tokens["id_token"])
+    s.run(args, 1)  # used already
+    code2 = s.sign_in().code
+    s.run(["exchange", code2, "--code-verifier=" + "x" * 50], 1)  # wrong verifier
+    got3 = s.sign_in()
+    args3 = ["exchange", got3.code, f"--code-verifier={got3.code_verifier}"]
+    s.run(args3, 1, environment=cli_env(s.lc.config, COGNITO_CLIENT_SECRET=WRONG_SECRET))
+    dead = f"http://127.0.0.1:{closed_port()}"
+    s.run(args3, 3, environment=cli_env(s.lc.config, COGNITO_DOMAIN=dead))
+    got4 = s.sign_in()
+    s.run(
+        ["exchange", "-", f"--code-verifier={got4.code_verifier}"],
         0,
-        stdin=code4 + "\n",
-        may_show=tokens_may_show,
+        stdin=got4.code + "\n",
+        may_show=TOKENS_MAY_SHOW,
         debug=False,
     )
 
-    refreshed = run(["refresh", tokens["refresh_token"]], 0, may_show=tokens_may_show)
+
+@case_of(CLI_CASES, "refresh")
+def _cli_refresh(s: CliScene) -> None:
+    tokens = new_tokens(s.lc, s.secrets)
+    old = str(tokens.refresh_token)
+    refreshed = s.run(["refresh", old], 0, may_show=TOKENS_MAY_SHOW)
     new = json.loads(refreshed.out)
-    secrets.add("refresh token", new["refresh_token"])
-    secrets.add("token", new["access_token"])
-    run(["refresh", tokens["refresh_token"]], 1)  # rotated out
-    run(["refresh"], 1, stdin=tokens["refresh_token"] + "\n")
-    run(["refresh"], 0, stdin=new["refresh_token"], may_show=tokens_may_show)
-    run(
-        ["refresh", new["refresh_token"]],
-        1,
-        environment=cli_env(lc.config, COGNITO_CLIENT_SECRET=WRONG_SECRET),
-    )
+    s.secrets.add("refresh token", new["refresh_token"])
+    s.secrets.add("token", new["access_token"])
+    s.run(["refresh", old], 1)  # rotated out
+    s.run(["refresh"], 1, stdin=old + "\n")
+    s.run(["refresh"], 0, stdin=new["refresh_token"], may_show=TOKENS_MAY_SHOW)
+    wrong_secret = cli_env(s.lc.config, COGNITO_CLIENT_SECRET=WRONG_SECRET)
+    s.run(["refresh", new["refresh_token"]], 1, environment=wrong_secret)
 
-    run(["verify", new["access_token"]], 0)
-    run(["verify", "--token-use", "id", new["access_token"]], 1)
-    run(["verify", tokens["refresh_token"]], 1)
-    run(["verify"], 0, stdin=new["id_token"])
-    run(["decode", new["id_token"]], 0)
-    run(["decode", "not-a-token"], 1)
-    run(["login-url"], 2, environment={k: v for k, v in env.items() if k != "COGNITO_USER_POOL_ID"})
 
-    demo = run(["demo"], 0)
+@case_of(CLI_CASES, "verify")
+def _cli_verify(s: CliScene) -> None:
+    tokens = new_tokens(s.lc, s.secrets)
+    s.run(["verify", tokens.access_token], 0)
+    s.run(["verify", "--token-use", "id", tokens.access_token], 1)
+    s.run(["verify", str(tokens.refresh_token)], 1)
+    s.run(["verify"], 0, stdin=str(tokens.id_token))
+
+
+@case_of(CLI_CASES, "decode")
+def _cli_decode(s: CliScene) -> None:
+    tokens = new_tokens(s.lc, s.secrets)
+    s.run(["decode", str(tokens.id_token)], 0)
+    s.run(["decode", "not-a-token"], 1)
+
+
+@case_of(CLI_CASES, "demo")
+def _cli_demo(s: CliScene) -> None:
+    demo = s.run(["demo"], 0)
     # The demo runs its own LocalCognito: its secrets are unknown here, so check their shapes.
     assert not re.search(r"code=[0-9a-f-]{36}", demo.out + demo.err), "the demo shows a code"
     assert "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ." not in (
         demo.out + demo.err
     ), "the demo shows a refresh token"
 
-    assert any("Starting new HTTP connection" in r.err for r, _ in runs), "no DEBUG logs"
-    for done, may_show in runs:
+
+def test_every_cli_subcommand_is_covered_by_the_secret_checks() -> None:
+    shown = cli(["--help"], dict(os.environ), debug=False).out
+    commands = set(re.findall(r"^    ([a-z][a-z-]+)\s", shown, re.MULTILINE))
+    assert commands and commands <= set(CLI_CASES), commands - set(CLI_CASES)
+
+
+@pytest.mark.slow  # several debug-logging subprocesses per case
+@pytest.mark.parametrize("command", list(CLI_CASES))
+def test_cli_subcommand_leaks_no_secret_as_a_subprocess(
+    command: str, confidential_lc: LocalCognito, secrets: Secrets
+) -> None:
+    scene = CliScene(confidential_lc, secrets)
+    CLI_CASES[command](scene)
+    if command in CLI_HTTP:
+        assert any(HTTP_LOG in r.err for r, _ in scene.runs), "no DEBUG logs"
+    for done, may_show in scene.runs:
         check_run(done, secrets, stdout_may_show=may_show)
 
 
+# -- the command line, in process -------------------------------------------------------------
+
+
+@dataclass
+class InProcessCli:
+    """``cli.main`` called in this process: stdout and stderr of each call kept for the scan."""
+
+    secrets: Secrets
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+    outputs: List[Tuple[str, str, str, Sequence[str]]] = field(default_factory=list)
+
+    def run(
+        self, args: List[str], expect: int, stdin: str = "", may_show: Sequence[str] = ()
+    ) -> str:
+        from cognito_helper.cli import main
+
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(args)
+        out, err = self.capsys.readouterr()
+        assert status == expect, (args[0], status, err)
+        self.outputs.append((args[0], out, err, may_show))
+        return out
+
+
+IN_PROCESS_CLI_CASES: Dict[str, Callable[[InProcessCli, LocalCognito], None]] = {}
+
+
+@case_of(IN_PROCESS_CLI_CASES, "exchange")
+def _in_process_exchange(c: InProcessCli, lc: LocalCognito) -> None:
+    got = c.secrets.add_sign_in(sign_in(lc))
+    args = ["exchange", got.code, f"--code-verifier={got.code_verifier}"]
+    tokens = json.loads(c.run(args, 0, may_show=TOKENS_MAY_SHOW))
+    c.secrets.add("refresh token", tokens["refresh_token"])
+    c.secrets.add("token", tokens["access_token"])
+    c.run(args, 1)  # used already
+    c.monkeypatch.setenv("COGNITO_CLIENT_SECRET", WRONG_SECRET)
+    got2 = c.secrets.add_sign_in(sign_in(lc))
+    c.run(["exchange", got2.code, f"--code-verifier={got2.code_verifier}"], 1)
+
+
+@case_of(IN_PROCESS_CLI_CASES, "refresh")
+def _in_process_refresh(c: InProcessCli, lc: LocalCognito) -> None:
+    old = str(new_tokens(lc, c.secrets).refresh_token)
+    new = json.loads(c.run(["refresh"], 0, stdin=old, may_show=TOKENS_MAY_SHOW))
+    c.secrets.add("refresh token", new["refresh_token"])
+    c.run(["refresh", old], 1)  # rotated out
+
+
+@case_of(IN_PROCESS_CLI_CASES, "verify")
+def _in_process_verify(c: InProcessCli, lc: LocalCognito) -> None:
+    c.run(["verify", new_tokens(lc, c.secrets).access_token], 0)
+
+
+@case_of(IN_PROCESS_CLI_CASES, "decode")
+def _in_process_decode(c: InProcessCli, lc: LocalCognito) -> None:
+    c.run(["decode", str(new_tokens(lc, c.secrets).id_token)], 0)
+
+
+@case_of(IN_PROCESS_CLI_CASES, "login-url")
+def _in_process_login_url(c: InProcessCli, lc: LocalCognito) -> None:
+    c.run(["login-url"], 0)
+
+
+@pytest.mark.parametrize("command", list(IN_PROCESS_CLI_CASES))
 def test_cli_in_process_leaks_no_secret_in_output_or_logs(
-    lc: LocalCognito,
+    command: str,
+    confidential_lc: LocalCognito,
     secrets: Secrets,
-    caplog: pytest.LogCaptureFixture,
+    debug_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from cognito_helper.cli import main
-
-    caplog.set_level(logging.DEBUG)
-    for name in ("urllib3", "requests", "cognito_helper"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    for name, value in cli_env(lc.config).items():
+    for name, value in cli_env(confidential_lc.config).items():
         if name.startswith("COGNITO_"):
             monkeypatch.setenv(name, value)
+    cli_main = InProcessCli(secrets, monkeypatch, capsys)
+    IN_PROCESS_CLI_CASES[command](cli_main, confidential_lc)
 
-    def run(args: List[str], stdin: str = "") -> Tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    code, login = sign_in(lc, secrets)
-    status, out, err = run(["exchange", code, f"--code-verifier={login.code_verifier}"])
-    assert status == 0
-    tokens = json.loads(out)
-    secrets.add("refresh token", tokens["refresh_token"])
-    secrets.add("token", tokens["access_token"])
-    assert not secrets.found_in(out, allowed=("refresh token", "token"))
-    assert not secrets.found_in(err)
-
-    checks = [
-        (["exchange", code, f"--code-verifier={login.code_verifier}"], "", 1),
-        (["refresh"], tokens["refresh_token"], 0),
-        (["refresh", tokens["refresh_token"]], "", 1),
-        (["verify", tokens["access_token"]], "", 0),
-        (["decode", tokens["id_token"]], "", 0),
-        (["login-url"], "", 0),
-    ]
-    for args, stdin, expect in checks:
-        status, out, err = run(args, stdin)
-        assert status == expect, (args[0], status, err)
-        if args[0] == "refresh" and status == 0:
-            new = json.loads(out)
-            secrets.add("refresh token", new["refresh_token"])
-            assert not secrets.found_in(out, allowed=("refresh token", "token"))
-        else:
-            assert not secrets.found_in(out), (args[0], out[:300])
-        assert not secrets.found_in(err), (args[0], err[:300])
-    monkeypatch.setenv("COGNITO_CLIENT_SECRET", WRONG_SECRET)
-    code2, login2 = sign_in(lc, secrets)
-    status, out, err = run(["exchange", code2, f"--code-verifier={login2.code_verifier}"])
-    assert status == 1 and not secrets.found_in(out + err), err
-    logged = caplog.text + "".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
-    assert "Starting new HTTP connection" in logged
-    assert not secrets.found_in(logged)
+    for args0, out, err, may_show in cli_main.outputs:
+        for stream, text, allowed in (("stdout", out, may_show), ("stderr", err, ())):
+            leaked = secrets.found_in(text, allowed=allowed)
+            assert not leaked, f"cognito-helper {args0} {stream} shows {leaked}:\n{text[:300]}"
+    logged = debug_logs.text + "".join(f"{r.getMessage()} {r.args!r}" for r in debug_logs.records)
+    if command in CLI_HTTP:
+        assert HTTP_LOG in logged, "urllib3 DEBUG logging was not captured"
+    leaked = secrets.found_in(logged)
+    assert not leaked, f"cognito-helper {command}: the log shows {leaked}"

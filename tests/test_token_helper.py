@@ -226,6 +226,7 @@ def test_redirect_is_not_followed(server: ScriptedServer) -> None:
     assert server.count("/elsewhere") == 0
 
 
+@pytest.mark.slow  # waits out a timeout
 @pytest.mark.parametrize(
     "behaviour", [silent(5), drip(2000, 0.05), reset_mid_body()], ids=["silent", "drip", "reset"]
 )
@@ -351,6 +352,7 @@ def test_throttling_is_a_connection_error_not_a_refusal(server: ScriptedServer) 
         get_cognito_tokens(CODE, config=make_config(server))
 
 
+@pytest.mark.slow  # waits out a timeout
 def test_chunk_size_line_dripped_byte_by_byte_is_cut_at_the_deadline(
     server: ScriptedServer,
 ) -> None:
