@@ -36,10 +36,10 @@ def _token() -> str:
     return f"{part({'alg': 'RS256', 'kid': 'k'})}.{part(claims)}.c2ln"
 
 
-def _commands() -> List[Tuple[str, List[str], Optional[str]]]:
+def _commands(as_module: bool) -> List[Tuple[str, List[str], Optional[str]]]:
     """(label, argv, stdin) for each command measured; the first one is the baseline."""
     python = sys.executable
-    script = shutil.which("cognito-helper") or ""
+    script = "" if as_module else shutil.which("cognito-helper") or ""
     cli = [script] if script else [python, "-m", "cognito_helper"]
     token = _token()
     return [
@@ -61,8 +61,10 @@ def _commands() -> List[Tuple[str, List[str], Optional[str]]]:
     ]
 
 
-def _run_once(argv: Sequence[str], stdin: Optional[str]) -> float:
+def _run_once(argv: Sequence[str], stdin: Optional[str], tree: Optional[str]) -> float:
     env = dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = tree
     for name in list(env):
         if name.startswith("COGNITO_"):
             del env[name]
@@ -76,19 +78,23 @@ def _run_once(argv: Sequence[str], stdin: Optional[str]) -> float:
     return elapsed
 
 
-def measure(rounds: int, seed: int) -> Dict[str, float]:
-    """The median seconds of each command over ``rounds`` interleaved rounds."""
-    commands = _commands()
+def measure(rounds: int, seed: int, tree: Optional[str] = None) -> Dict[str, float]:
+    """The median seconds of each command over ``rounds`` interleaved rounds.
+
+    ``tree``: measure the package in that source tree (put first on ``PYTHONPATH``; the CLI
+    then runs as ``python -m cognito_helper``), e.g. an older commit's worktree.
+    """
+    commands = _commands(as_module=tree is not None)
     samples: Dict[str, List[float]] = {label: [] for label, _, _ in commands}
     rng = random.Random(seed)  # noqa: S311 - the order of the runs, not a secret
     for _ in range(2):  # warm the file cache
         for _, argv, stdin in commands:
-            _run_once(argv, stdin)
+            _run_once(argv, stdin, tree)
     for _ in range(rounds):
         order = list(commands)
         rng.shuffle(order)
         for label, argv, stdin in order:
-            samples[label].append(_run_once(argv, stdin))
+            samples[label].append(_run_once(argv, stdin, tree))
     return {label: statistics.median(times) for label, times in samples.items()}
 
 
@@ -115,9 +121,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--tree", help="measure the package in this source tree (CLI as python -m cognito_helper)"
+    )
     args = parser.parse_args(argv)
-    lines, ok = report(measure(args.rounds, args.seed))
-    print(f"{args.rounds} interleaved rounds; medians; python {sys.version.split()[0]}")
+    lines, ok = report(measure(args.rounds, args.seed, args.tree))
+    where = f"; tree {args.tree}" if args.tree else ""
+    print(f"{args.rounds} interleaved rounds; medians; python {sys.version.split()[0]}{where}")
     print("\n".join(lines))
     return 0 if ok or not args.check else 1
 
