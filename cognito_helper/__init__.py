@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 from . import errors as _errors
 from ._jws import decode_unverified
+from ._typed import AccessTokenClaims, IdTokenClaims
 from ._version import __version__
 from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
 from .errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
@@ -87,6 +88,8 @@ __all__ = [
     "Tokens",
     "decode_verify_jwt",
     "decode_unverified",
+    "IdTokenClaims",
+    "AccessTokenClaims",
     "set_verification_memo_size",
     "verification_memo_info",
     "clear_verification_memo",

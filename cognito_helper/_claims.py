@@ -21,13 +21,22 @@ Every failure is an :class:`InvalidClaimsError` naming the claim, or a
 from __future__ import annotations
 
 import hmac
-from typing import Any, Dict, Iterable, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
 from ._encoding import at_hash, octets
 from .config import CognitoConfig
 from .errors import InvalidClaimsError, TokenExpiredError
 
-__all__ = ["MAX_IAT_SKEW", "MAX_NUMERIC_DATE", "Core", "check_asked", "compare", "typed_core"]
+__all__ = [
+    "MAX_IAT_SKEW",
+    "MAX_NUMERIC_DATE",
+    "Asked",
+    "Core",
+    "check_asked",
+    "compare",
+    "option_set",
+    "typed_core",
+]
 
 #: How far in the future ``iat`` may lie (clock skew between this host and Cognito).
 MAX_IAT_SKEW = 300
@@ -133,15 +142,22 @@ def compare(
         raise _other_client(use, client, config)
 
 
-def check_asked(
-    claims: Claims,
-    use: str,
-    nonce: Optional[str],
-    access_token: Optional[str],
-    groups: Optional[frozenset[str]],
-    scopes: Optional[frozenset[str]],
-) -> None:
-    """The checks the caller asked for, in this order: ``nonce``, ``at_hash``, groups, scopes."""
+class Asked(NamedTuple):
+    """The checks a call asked for beyond the standard ones (``None``: not asked)."""
+
+    audience: Optional[FrozenSet[str]] = None
+    nonce: Optional[str] = None
+    access_token: Optional[str] = None
+    groups: Optional[FrozenSet[str]] = None
+    scopes: Optional[FrozenSet[str]] = None
+
+
+def check_asked(claims: Claims, use: str, asked: Asked) -> None:
+    """The checks the caller asked for, in this order: ``aud`` (``audience``), ``nonce``,
+    ``at_hash``, groups, scopes."""
+    audience, nonce, access_token, groups, scopes = asked
+    if audience is not None:
+        _check_audience(claims, use, audience)
     if nonce is not None:
         if use != "id":
             raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
@@ -170,6 +186,28 @@ def check_asked(
             raise InvalidClaimsError(
                 f"the token grants none of the scopes {sorted(scopes)}", claim="scope"
             )
+
+
+def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
+    """A resource-bound access token: its ``aud`` (a string or list) holds one of ``audience``."""
+    if use != "access":
+        raise InvalidClaimsError(
+            "audience= applies to access tokens: an ID token's 'aud' is its app client",
+            claim="aud",
+        )
+    aud = claims.get("aud")
+    held = [aud] if type(aud) is str else aud
+    if type(held) is not list or not held or not all(type(a) is str for a in held):
+        raise InvalidClaimsError(
+            "the access token has no 'aud' string or list of strings (it is bound to no "
+            "resource: ask for one with resource=)",
+            claim="aud",
+        )
+    if audience.isdisjoint(held):
+        raise InvalidClaimsError(
+            f"the access token is bound to {sorted(held)}, none of {sorted(audience)}",
+            claim="aud",
+        )
 
 
 def _expired(now: float, exp: float, leeway: float) -> TokenExpiredError:

@@ -75,7 +75,7 @@ class MemoInfo(NamedTuple):
 _MUTABLE = frozenset({dict, list})  # the only mutable types decoded JSON holds
 
 
-def _json_copy(value: Any) -> Any:
+def json_copy(value: Any) -> Any:
     """A deep copy of decoded JSON; iterative, so no nesting depth can exhaust the stack."""
     if type(value) is not dict and type(value) is not list:
         return value
@@ -95,7 +95,7 @@ def _copier(value: Any) -> Callable[[Any], Any]:
     """How to copy one mutable top-level claim for a caller."""
     if type(value) is list and _MUTABLE.isdisjoint(map(type, value)):
         return list.copy  # the common case: cognito:groups, amr, any list of strings
-    return _json_copy
+    return json_copy
 
 
 class MemoEntry:
@@ -170,6 +170,24 @@ class VerificationMemo:
                 return entry
         self.misses += 1
         return None
+
+    def peek(self, token: str, tail: str) -> Optional[MemoEntry]:
+        """The entry for exactly ``token``, whatever its key; counts nothing.
+
+        For a verifier that must read the entry (to choose among configs) before it knows
+        the JWKS cache to ask; it then calls :meth:`hit`, or counts a miss.
+        """
+        entry = self._get(tail)
+        return entry if entry is not None and entry.token == token else None
+
+    def hit(self, entry: MemoEntry, cache: JwksCache) -> bool:
+        """Whether ``entry``'s key is ``cache``'s current key; if so, count the hit."""
+        key = entry.key
+        if cache.get_key_if_current(key.kid) is not key:
+            return False
+        entry.used = True
+        self.hits += 1
+        return True
 
     def add(
         self,

@@ -15,7 +15,7 @@ verifier, client secret or refresh token.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 __all__ = [
     "CognitoError",
@@ -74,7 +74,14 @@ class InvalidGrantError(TokenExchangeError):
 
 
 class TokenVerificationError(CognitoError):
-    """The JWT failed verification and must not be trusted: answer 401."""
+    """The JWT failed verification and must not be trusted: answer 401.
+
+    ``claims``: once the signature has verified, the token's decoded claims (a copy of its
+    own), so an app can log *who* was refused; ``None`` before that. Never the raw token, and
+    neither ``str()`` nor ``repr()`` shows the claims.
+    """
+
+    claims: Optional[Dict[str, Any]] = None
 
 
 class MalformedTokenError(TokenVerificationError):

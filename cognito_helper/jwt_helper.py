@@ -15,12 +15,18 @@ The checks run in this order and stop at the first failure, each stage with its 
    :class:`TokenExpiredError`): first every core claim's type (``exp``, ``nbf``, ``iat``,
    ``iss``, ``token_use``, ``aud``/``client_id``, ``sub``, ``auth_time``), then the
    comparisons (``exp``, ``nbf``, ``iat`` against the clock, ``iss`` and the client against
-   the configuration, ``token_use``), then what the call asked for (``nonce``, ``at_hash``,
-   groups, scopes).
+   the configuration, ``token_use``), then what the call asked for (``audience``, ``nonce``,
+   ``at_hash``, groups, scopes), then the caller's own ``check``.
 
 So a token that fails two checks reports the earlier one: a bad signature wins over an
 expired token, an expired token over a foreign ``iss``, a mistyped claim over any comparison.
 ``tests/test_check_order.py`` pins this table.
+
+With several configs, the token's unverified ``iss`` and client claim choose the one config
+it is checked against (before any key is fetched); every check then runs against that config.
+
+Once the signature has verified, a rejection carries the decoded claims as ``.claims`` (the
+caller's copy), so an app can log who was refused; before that, ``.claims`` is ``None``.
 
 A token string that passed before is answered by the verification memo
 (:mod:`cognito_helper._memo`) while the key that verified it is still the JWKS cache's current
@@ -33,15 +39,36 @@ pool has two), so it is not decoded again.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterable, Optional, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Literal,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    overload,
+)
 
 from . import _memo
-from ._claims import MAX_IAT_SKEW, MAX_NUMERIC_DATE, check_asked, compare, option_set, typed_core
+from ._claims import (
+    MAX_IAT_SKEW,
+    MAX_NUMERIC_DATE,
+    Asked,
+    check_asked,
+    compare,
+    option_set,
+    typed_core,
+)
 from ._jws import MAX_TOKEN_CHARS, decode_unverified, parse
 from ._jws import _header_kids as _header_kids  # tests and tools reach it here too
+from ._typed import AccessTokenClaims, IdTokenClaims
 from .config import CognitoConfig, get_config
-from .errors import InvalidSignatureError
-from .jwks import jwks_cache
+from .errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
+from .jwks import JwksCache, jwks_cache
 
 __all__ = [
     "MAX_IAT_SKEW",
@@ -55,25 +82,93 @@ _MEMO = _memo.memo
 _TAIL = _memo.TAIL
 
 Claims = Dict[str, Any]
+Check = Callable[[Dict[str, Any]], Any]
+Configs = Union[CognitoConfig, Sequence[CognitoConfig], None]
 
 
+class _Options(NamedTuple):
+    """One call's options, validated once."""
+
+    token_use: Optional[str]
+    leeway: float
+    asked: Optional[Asked]  # None when nothing beyond the standard checks was asked for
+    check: Optional[Check]
+
+
+@overload
+def decode_verify_jwt(  # type: ignore[overload-overlap]  # str, not Literal, is a dict
+    token: str,
+    *,
+    config: Configs = None,
+    token_use: Literal["id"],
+    access_token: Optional[str] = None,
+    nonce: Optional[str] = None,
+    leeway: float = 0,
+    groups: Union[str, Iterable[str], None] = None,
+    scopes: Union[str, Iterable[str], None] = None,
+    audience: Union[str, Iterable[str], None] = None,
+    check: Optional[Check] = None,
+) -> IdTokenClaims: ...
+
+
+@overload
+def decode_verify_jwt(  # type: ignore[overload-overlap]
+    token: str,
+    *,
+    config: Configs = None,
+    token_use: Literal["access"],
+    access_token: Optional[str] = None,
+    nonce: Optional[str] = None,
+    leeway: float = 0,
+    groups: Union[str, Iterable[str], None] = None,
+    scopes: Union[str, Iterable[str], None] = None,
+    audience: Union[str, Iterable[str], None] = None,
+    check: Optional[Check] = None,
+) -> AccessTokenClaims: ...
+
+
+@overload
 def decode_verify_jwt(
     token: str,
     *,
-    config: Optional[CognitoConfig] = None,
+    config: Configs = None,
     token_use: Optional[str] = None,
     access_token: Optional[str] = None,
     nonce: Optional[str] = None,
     leeway: float = 0,
     groups: Union[str, Iterable[str], None] = None,
     scopes: Union[str, Iterable[str], None] = None,
-) -> Claims:
+    audience: Union[str, Iterable[str], None] = None,
+    check: Optional[Check] = None,
+) -> Claims: ...
+
+
+def decode_verify_jwt(
+    token: str,
+    *,
+    config: Configs = None,
+    token_use: Optional[str] = None,
+    access_token: Optional[str] = None,
+    nonce: Optional[str] = None,
+    leeway: float = 0,
+    groups: Union[str, Iterable[str], None] = None,
+    scopes: Union[str, Iterable[str], None] = None,
+    audience: Union[str, Iterable[str], None] = None,
+    check: Optional[Check] = None,
+) -> Any:
     """Verify a Cognito ID or access token and return its claims.
 
+    ``config`` is one :class:`CognitoConfig`, or a list or tuple of them (several app clients
+    or pools): the token is checked against the one whose issuer holds its ``iss`` and whose
+    ``client_id`` is its ``aud`` (ID token) or ``client_id`` (access token).
     ``token_use`` ``"id"`` or ``"access"`` requires that kind; ``None`` accepts either (and
-    nothing else). ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when given
-    and the ID token carries ``at_hash``, must match it. ``groups``/``scopes``: the token must
-    hold at least one of them. ``leeway`` is seconds of grace on ``exp``, ``nbf`` and ``iat``.
+    nothing else). ``audience``: the access token's ``aud`` (a resource it is bound to) must
+    hold one of these. ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when
+    given and the ID token carries ``at_hash``, must match it. ``groups``/``scopes``: the
+    token must hold at least one of them. ``leeway`` is seconds of grace on ``exp`` and
+    ``nbf`` (and on ``iat``'s 300 s allowance). ``check``, called last with the caller's copy
+    of the claims, rejects the token by raising (a :class:`TokenVerificationError` it raises
+    propagates as it is, and so does any other exception: that is the app's bug, not a 401).
 
     The returned dict is the caller's own: changing it affects nothing else.
 
@@ -83,10 +178,29 @@ def decode_verify_jwt(
 
     Raises a :class:`TokenVerificationError` subclass when the token must be rejected (answer
     401): :class:`MalformedTokenError`, :class:`UnknownKeyError`,
-    :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`;
-    :class:`CognitoConnectionError` when no usable JWKS can be had (answer 503);
-    :class:`ConfigError` when nothing is configured; ``ValueError`` for invalid options.
+    :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`
+    (the last two carry the claims as ``.claims``); :class:`CognitoConnectionError` when no
+    usable JWKS can be had (answer 503); :class:`ConfigError` when nothing is configured;
+    ``ValueError`` for invalid options or an empty list of configs.
     """
+    options = _options(token_use, leeway, audience, nonce, access_token, groups, scopes, check)
+    if type(config) is CognitoConfig or config is None or isinstance(config, CognitoConfig):
+        cfg = config if type(config) is CognitoConfig else get_config(config)
+        return _verify(token, cfg, options)
+    return _verify_among(token, _config_list(config), options)
+
+
+def _options(
+    token_use: Optional[str],
+    leeway: float,
+    audience: Union[str, Iterable[str], None],
+    nonce: Optional[str],
+    access_token: Optional[str],
+    groups: Union[str, Iterable[str], None],
+    scopes: Union[str, Iterable[str], None],
+    check: Optional[Check],
+) -> _Options:
+    """The call's options, checked; ``ValueError`` for an invalid one."""
     # Cheap exact-type tests first; the general test only for what they do not settle.
     if token_use is not None and token_use != "access" and token_use != "id":
         raise ValueError("token_use must be 'id', 'access' or None")
@@ -94,27 +208,29 @@ def decode_verify_jwt(
         isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9
     ):
         raise ValueError("leeway must be a non-negative number of seconds")
-    asked = False  # whether any check beyond the standard ones was asked for
-    if nonce is not None:
-        if not isinstance(nonce, str):
-            raise ValueError("nonce must be a string")
-        asked = True
-    if access_token is not None:
-        if not isinstance(access_token, str):
-            raise ValueError("access_token must be a string")
-        asked = True
-    group_set = scope_set = None
-    if groups is not None:
-        group_set = option_set("groups", groups)
-        asked = True
-    if scopes is not None:
-        scope_set = option_set("scopes", scopes)
-        asked = True
-    cfg = config if type(config) is CognitoConfig else get_config(config)
-    jwks_url: str = cfg.jwks_url  # type: ignore[assignment]  # always set once built
-    cache = jwks_cache(jwks_url, timeout=cfg.timeout)
-    memo = _MEMO
+    if check is not None and not callable(check):
+        raise ValueError("check must be a callable taking the claims")
+    if audience is None and nonce is None and access_token is None:
+        if groups is None and scopes is None:
+            return _Options(token_use, leeway, None, check)
+    if nonce is not None and not isinstance(nonce, str):
+        raise ValueError("nonce must be a string")
+    if access_token is not None and not isinstance(access_token, str):
+        raise ValueError("access_token must be a string")
+    asked = Asked(
+        option_set("audience", audience),
+        nonce,
+        access_token,
+        option_set("groups", groups),
+        option_set("scopes", scopes),
+    )
+    return _Options(token_use, leeway, asked, check)
 
+
+def _verify(token: str, cfg: CognitoConfig, options: _Options) -> Claims:
+    """Verify ``token`` against one config (the memo first, then the full path)."""
+    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
+    memo = _MEMO
     tail = None
     if type(token) is str and memo.maxsize > 0:
         # The path most requests take: the very same token string, while its key is still
@@ -122,12 +238,21 @@ def decode_verify_jwt(
         tail = token[-_TAIL:]
         entry = memo.find(token, tail, cache)
         if entry is not None:
-            compare(entry.core, cfg, time.time(), token_use, leeway)
-            if asked:
-                check_asked(entry.claims, entry.core[4], nonce, access_token, group_set, scope_set)
-            return entry.copy_claims()
+            _checked(entry.claims, entry.core, cfg, options)
+            return _custom(entry.copy_claims(), options)
+    return _verify_parsed(token, parse(token), cfg, cache, options, tail)
 
-    kid, claims, signing_input, signature, flat = parse(token)
+
+def _verify_parsed(
+    token: str,
+    parsed: Tuple[str, Claims, bytes, bytes, bool],
+    cfg: CognitoConfig,
+    cache: JwksCache,
+    options: _Options,
+    tail: Optional[str],
+) -> Claims:
+    """Stages 3 to 5 for a token that passed stages 1 and 2; remember it if it passes."""
+    kid, claims, signing_input, signature, flat = parsed
     key = cache.get_key(kid, cfg.timeout)
     try:
         valid = key.verify(signing_input, signature)
@@ -135,10 +260,105 @@ def decode_verify_jwt(
         valid = False
     if not valid:
         raise InvalidSignatureError(f"the RS256 signature does not verify with key {kid!r}")
-    core = typed_core(claims)
-    compare(core, cfg, time.time(), token_use, leeway)
-    if asked:
-        check_asked(claims, core[4], nonce, access_token, group_set, scope_set)
-    if tail is not None:
-        return memo.add(token, key, cache, claims, core, flat, tail)
-    return claims
+    try:
+        core = typed_core(claims)
+    except TokenVerificationError as exc:
+        exc.claims = _memo.json_copy(claims)
+        raise
+    _checked(claims, core, cfg, options)
+    if tail is None:
+        return _custom(claims, options)  # claims nobody else holds: the caller's own
+    return _custom(_MEMO.add(token, key, cache, claims, core, flat, tail), options)
+
+
+def _checked(claims: Claims, core: Any, cfg: CognitoConfig, options: _Options) -> None:
+    """Stage 5's comparisons, then the asked-for checks; a rejection carries the claims.
+
+    The same function for a new token and a remembered one, so both fail alike.
+    """
+    try:
+        compare(core, cfg, time.time(), options.token_use, options.leeway)
+        if options.asked is not None:
+            check_asked(claims, core[4], options.asked)
+    except TokenVerificationError as exc:
+        exc.claims = _memo.json_copy(claims)  # the caller's copy, for logging who it was
+        raise
+
+
+def _custom(result: Claims, options: _Options) -> Claims:
+    """The caller's ``check``, last, on the caller's own copy of the claims."""
+    if options.check is not None:
+        options.check(result)
+    return result
+
+
+# -- several configs ------------------------------------------------------------------------
+
+
+def _config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
+    """``config=`` given as a list or tuple: its configs; ``ValueError`` when empty or wrong."""
+    if not isinstance(configs, (list, tuple)):
+        raise ValueError(
+            f"config must be a CognitoConfig or a list of them, not {type(configs).__name__}"
+        )
+    if not configs:
+        raise ValueError("config is an empty list: give at least one CognitoConfig")
+    for one in configs:
+        if not isinstance(one, CognitoConfig):
+            raise ValueError(f"config lists a {type(one).__name__}, not a CognitoConfig")
+    return tuple(configs)
+
+
+def _verify_among(token: str, configs: Tuple[CognitoConfig, ...], options: _Options) -> Claims:
+    """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
+    if len(configs) == 1:
+        return _verify(token, configs[0], options)
+    memo = _MEMO
+    tail = None
+    if type(token) is str and memo.maxsize > 0:
+        tail = token[-_TAIL:]
+        entry = memo.peek(token, tail)
+        if entry is not None:
+            iss, use, client = entry.core[3:6]
+            cfg = _choose(configs, iss, "aud" if use == "id" else "client_id", client)
+            cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
+            if memo.hit(entry, cache):
+                _checked(entry.claims, entry.core, cfg, options)
+                return _custom(entry.copy_claims(), options)
+        memo.misses += 1
+    parsed = parse(token)
+    claims = parsed[1]
+    audience = "aud" if claims.get("token_use") == "id" else "client_id"
+    cfg = _choose(configs, claims.get("iss"), audience, claims.get(audience))
+    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
+    return _verify_parsed(token, parsed, cfg, cache, options, tail)
+
+
+def _choose(
+    configs: Tuple[CognitoConfig, ...], iss: Any, audience: str, client: Any
+) -> CognitoConfig:
+    """The config for a token's (still unverified) ``iss`` and client claim.
+
+    No config for the ``iss`` is an :class:`InvalidClaimsError` (``claim="iss"``), and so is
+    no config of that pool for the client (naming the client claim): no key is fetched for
+    either. A claim of the wrong type picks the first config of the pool (or of the list), so
+    the full checks report it with their usual error.
+    """
+    if type(iss) is not str:
+        return configs[0]
+    pool = [cfg for cfg in configs if iss in cfg.issuers]
+    if not pool:
+        trusted = sorted({i for cfg in configs for i in cfg.issuers})
+        raise InvalidClaimsError(
+            f"'iss' {iss!r} is none of the trusted issuers {trusted}", claim="iss"
+        )
+    if type(client) is not str:
+        return pool[0]
+    for cfg in pool:
+        if cfg.client_id == client:
+            return cfg
+    clients = sorted(cfg.client_id for cfg in pool)
+    raise InvalidClaimsError(
+        f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}",
+        claim=audience,
+    )
