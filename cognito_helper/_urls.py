@@ -14,7 +14,14 @@ from urllib.parse import SplitResult, urlsplit
 
 from .errors import ConfigError
 
-__all__ = ["check_names_this_pool", "check_url", "connecting_host", "domain_url", "is_loopback"]
+__all__ = [
+    "check_names_this_pool",
+    "check_resource",
+    "check_url",
+    "connecting_host",
+    "domain_url",
+    "is_loopback",
+]
 
 _PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
@@ -25,6 +32,10 @@ _UNSAFE_URL_CHAR = re.compile(r"[^\x21-\x5b\x5d-\x7e]")
 _AWS_POOL_URL = re.compile(
     r"https://(?:issuer-)?cognito-idp\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/]+)(?:/.*)?"
 )
+# A resource indicator (RFC 8707) names a Cognito resource server, whose identifier is 1-256
+# characters of printable ASCII without space, '"' or backslash (ResourceServerType.Identifier).
+_RESOURCE_CHARS = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,256}")
+_RESOURCE_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _BASE_ONLY = (
     "give only the base URL or host (e.g. 'https://my-app.auth.us-east-1.amazoncognito.com' "
     "or 'auth.example.com'); the library adds /oauth2/... itself"
@@ -207,3 +218,46 @@ def domain_url(domain: str, region: str) -> str:
             "hyphens), a custom host (auth.example.com) nor a URL"
         )
     return f"https://{host}.auth.{region}.amazoncognito.com"
+
+
+def check_resource(name: str, value: object) -> str:
+    """Return ``value`` if it is a resource indicator Cognito can accept; else ``ValueError``.
+
+    A resource (RFC 8707, Cognito's ``resource`` parameter) is an absolute URI naming a
+    resource server of the pool: a scheme, ``://`` and a host, at most 256 characters of
+    printable ASCII without space, ``"`` or ``\\`` (the pattern of a resource server
+    identifier), and no ``#fragment`` (RFC 8707 section 2). It is an identifier that is
+    compared, never fetched, so any scheme is accepted, plain ``http`` to any host included.
+    Unlike the rest of this module it checks a call argument, not a setting, so it raises
+    ``ValueError``; the message starts with ``name``.
+    """
+    if not isinstance(value, str):
+        shown = "None" if value is None else type(value).__name__
+        raise ValueError(f"{name} must be a string (an absolute URI), got {shown}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty absolute URI, got ''")
+    if not _RESOURCE_CHARS.fullmatch(value):
+        if len(value) > 256:
+            raise ValueError(f"{name} must be at most 256 characters, got {len(value)}")
+        raise ValueError(
+            f"{name} must be printable ASCII without whitespace, control characters, '\"' or "
+            f"backslashes (percent-encode them), got {value!r}"
+        )
+    if "#" in value:
+        raise ValueError(f"{name} must not contain a #fragment, got {value!r}")
+    scheme, sep, _ = value.partition("://")
+    if not sep or not _RESOURCE_SCHEME.fullmatch(scheme):
+        raise ValueError(
+            f"{name} must be an absolute URI with a scheme and a host, such as "
+            f"'https://api.example.com', got {value!r}"
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{name} is not a valid URI ({exc}): {value!r}") from None
+    if not parts.hostname:
+        raise ValueError(
+            f"{name} must name a host, such as 'https://api.example.com', got {value!r}"
+        )
+    return value

@@ -33,6 +33,7 @@ from urllib.parse import quote, urlencode
 from . import _env, _fields
 from ._env import ENV_LISTS, ENV_NAMES
 from ._pkce import new_verifier, pkce_challenge
+from ._urls import check_resource
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class LoginOptions(TypedDict, total=False):
     login_hint: Optional[str]
     lang: Optional[str]
     prompt: Optional[str]
+    resource: Optional[str]
 
 
 @dataclass(frozen=True, init=False)
@@ -280,13 +282,23 @@ class CognitoConfig:
         login_hint: Optional[str] = None,
         lang: Optional[str] = None,
         prompt: Optional[str] = None,
+        resource: Optional[str] = None,
     ) -> str:
         """Return the ``/oauth2/authorize`` URL for the authorization-code flow.
 
         ``code_challenge`` is an S256 PKCE challenge (see :func:`pkce_challenge`); Cognito
         supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
         PKCE for you. Every value is percent-encoded; scopes are space-separated.
+
+        ``resource`` asks for an access token bound to one API (RFC 8707 resource indicator):
+        the identifier of one of the pool's resource servers, an absolute URI such as
+        ``https://api.example.com`` (scheme and host; any scheme, since it is compared, not
+        fetched; no ``#fragment``; at most 256 printable ASCII characters). Cognito then puts
+        it in the access token's ``aud``; the ID token's ``aud`` stays the app client. Anything
+        else is a ``ValueError`` naming ``resource``.
         """
+        if resource is not None:
+            check_resource("resource", resource)
         scope_list = self.scopes if scopes is None else scope_tuple(scopes)
         params: Dict[str, str] = {
             "response_type": "code",
@@ -316,17 +328,20 @@ class CognitoConfig:
                 raise ValueError("code_challenge must be an S256 challenge (43 base64url chars)")
             params["code_challenge_method"] = "S256"
             params["code_challenge"] = code_challenge
+        if resource is not None:
+            params["resource"] = resource
         return self.authorize_url + "?" + urlencode(params, quote_via=quote)
 
     def start_login(self, **options: Unpack[LoginOptions]) -> LoginRequest:
         """Begin a sign-in: fresh random ``state`` and ``nonce``, a PKCE verifier, and the URL.
 
         ``options`` are :meth:`login_url`'s keyword options (``redirect_uri``, ``scopes``,
-        ``identity_provider``, ``idp_identifier``, ``login_hint``, ``lang``, ``prompt``),
-        passed on as given. Each call draws 256 bits of randomness for state and nonce and an
-        86-character PKCE verifier (over 500 bits) from :mod:`secrets`; the verifier never
-        starts with ``-``. The URL carries the S256 challenge. Keep the returned object in the
-        server-side session and check ``state`` when the user comes back.
+        ``identity_provider``, ``idp_identifier``, ``login_hint``, ``lang``, ``prompt``,
+        ``resource``), passed on as given. Each call draws 256 bits of randomness for state
+        and nonce and an 86-character PKCE verifier (over 500 bits) from :mod:`secrets`; the
+        verifier never starts with ``-``. The URL carries the S256 challenge. Keep the
+        returned object in the server-side session and check ``state`` when the user comes
+        back.
         """
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)

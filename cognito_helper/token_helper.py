@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from . import _http
 from ._encoding import COMPACT_JWS, json_object
+from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
 from .errors import (
     CognitoConnectionError,
@@ -308,19 +309,31 @@ def get_cognito_tokens(
 
 
 def get_client_credentials_token(
-    scopes: Union[str, Sequence[str], None] = None, *, config: Optional[CognitoConfig] = None
+    scopes: Union[str, Sequence[str], None] = None,
+    *,
+    config: Optional[CognitoConfig] = None,
+    resource: Optional[str] = None,
 ) -> Tokens:
     """Machine-to-machine: an access token for this (confidential) app client.
 
-    ``Tokens.id_token`` and ``Tokens.refresh_token`` are ``None``. Raises as
-    :func:`get_cognito_tokens`; :class:`ConfigError` when the config has no client secret.
+    ``Tokens.id_token`` and ``Tokens.refresh_token`` are ``None``. ``resource`` asks for a
+    token bound to one API (RFC 8707): the identifier of one of the pool's resource servers,
+    an absolute URI (see :meth:`CognitoConfig.login_url`), which Cognito puts in the access
+    token's ``aud``. Raises as :func:`get_cognito_tokens` (Cognito refuses a resource it does
+    not know with a :class:`TokenExchangeError`); :class:`ConfigError` when the config has no
+    client secret; ``ValueError``, before any request, for invalid scopes or a ``resource``
+    that is not an absolute URI.
     """
+    if resource is not None:
+        check_resource("resource", resource)
     cfg = get_config(config)
     if not cfg.client_secret:
         raise ConfigError("the client_credentials grant needs client_secret in the config")
     form = {"grant_type": "client_credentials"}
     if scopes:
         form["scope"] = " ".join(scope_tuple(scopes))
+    if resource is not None:
+        form["resource"] = resource
     resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [])
     return _tokens_from(resp, refresh_token=None)
 

@@ -29,6 +29,7 @@ class _AuthorizeRequest:
     state: Optional[str]
     nonce: Optional[str]
     code_challenge: Optional[str]
+    resource: Optional[str]
 
 
 def _page_params(query_string: str) -> Dict[str, str]:
@@ -75,7 +76,12 @@ class HostedUI:
         issued_at = now(self._settings)
         code = str(uuid.uuid4())
         grant = Grant(
-            auth.client.client_id, user.username, auth.scopes, issued_at, str(uuid.uuid4())
+            auth.client.client_id,
+            user.username,
+            auth.scopes,
+            issued_at,
+            str(uuid.uuid4()),
+            resource=auth.resource,
         )
         record = AuthCode(
             grant, auth.redirect_uri, auth.nonce, auth.code_challenge, issued_at + _CODE_LIFETIME
@@ -143,4 +149,12 @@ class HostedUI:
             raise reject("invalid_request", "code_challenge and code_challenge_method go together")
         if challenge and (method != "S256" or not _S256_CHALLENGE.fullmatch(challenge)):
             raise reject("invalid_request", "only S256 PKCE code challenges are supported")
-        return _AuthorizeRequest(client, redirect_uri, scopes, state, query.get("nonce"), challenge)
+        resource = query.get("resource")
+        if resource is not None:
+            # Cognito's authorize errors have no RFC 8707 invalid_target: invalid_request.
+            refusal = client.resource_refusal(resource)
+            if refusal is not None:
+                raise reject("invalid_request", refusal)
+        return _AuthorizeRequest(
+            client, redirect_uri, scopes, state, query.get("nonce"), challenge, resource
+        )

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .._urls import check_resource
 from ..config import CognitoConfig
 from .browser import sign_in
 from .client_auth import ClientAuthentication
@@ -66,6 +67,7 @@ class LocalCognito:
         logout_uri: str = "http://localhost:8000/",
         scopes: Sequence[str] = ("openid", "email", "profile"),
         custom_scopes: Sequence[str] = ("localapi/read", "localapi/write"),
+        resources: Sequence[str] = (),
         token_lifetime: int = 3600,
         refresh_token_lifetime: int = 30 * 86400,
         refresh_token_rotation: bool = False,
@@ -79,8 +81,10 @@ class LocalCognito:
         into :attr:`config`; ``redirect_uris`` registers more callback URLs. ``scopes`` is what
         :attr:`config` asks for and what an authorize request without ``scope`` is granted.
         ``custom_scopes`` are the resource-server scopes the client may request (the only ones
-        ``client_credentials`` grants). Raises :class:`~cognito_helper.errors.ConfigError` for
-        an id or URL Cognito would not accept and ``ValueError`` for a bad lifetime.
+        ``client_credentials`` grants). ``resources`` are the resource indicators the main
+        client may ask for (see :meth:`add_client`). Raises
+        :class:`~cognito_helper.errors.ConfigError` for an id or URL Cognito would not accept
+        and ``ValueError`` for a bad lifetime or resource.
         """
         _check_lifetimes(token_lifetime, refresh_token_lifetime, rotation_grace_period)
         self._base_config = CognitoConfig(
@@ -118,6 +122,7 @@ class LocalCognito:
             redirect_uris=(redirect_uri, *redirect_uris),
             logout_uris=(logout_uri,),
             scopes=scopes,
+            resources=resources,
         )
 
     def _make_router(self, hosted_ui: HostedUI) -> Router:
@@ -255,22 +260,36 @@ class LocalCognito:
         redirect_uris: Sequence[str] = ("http://localhost:8000/cognito_redirect",),
         logout_uris: Sequence[str] = ("http://localhost:8000/",),
         scopes: Sequence[str] = ("openid", "email", "profile"),
+        resources: Sequence[str] = (),
     ) -> None:
         """Register another app client of the same pool (the main one is made by the constructor).
 
         Tokens, codes and refresh tokens are bound to the client they were issued to, so a
         second client lets a test prove that one client cannot use another's. To drive the
         library with it: ``dataclasses.replace(lc.config, client_id=..., client_secret=...)``.
-        Raises ``ValueError`` if the id is taken.
+
+        ``resources`` are the resource indicators (RFC 8707; in Cognito, identifiers of the
+        pool's resource servers) this client may send as ``resource`` on ``/oauth2/authorize``
+        or on a ``client_credentials`` grant: the access tokens of that grant then carry it as
+        their ``aud`` (a string; the ID token's ``aud`` stays the client id, and tokens from a
+        refresh keep the binding). Any other ``resource`` is refused with ``invalid_request``:
+        on the authorize redirect, or as the token endpoint's JSON error. Access tokens
+        without a resource have no ``aud``.
+
+        Raises ``ValueError`` if the id is taken or a resource is not an absolute URI (scheme
+        and host, no fragment, printable ASCII), ``TypeError`` if ``resources`` is one string.
         """
         if not client_id or any(c.isspace() for c in client_id):
             raise ValueError("client_id must be non-empty and contain no spaces")
+        if isinstance(resources, str):
+            raise TypeError("resources must be a sequence of absolute URIs, not one string")
         client = Client(
             client_id=client_id,
             client_secret=client_secret or None,
             redirect_uris=tuple(redirect_uris),
             logout_uris=tuple(logout_uris),
             scopes=tuple(scopes),
+            resources=tuple(check_resource("resources entry", r) for r in resources),
         )
         self._store.add_client(client)
 

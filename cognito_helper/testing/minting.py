@@ -102,6 +102,8 @@ class Minter:
                     "scope": " ".join(grant.scopes),
                 }
             )
+            if grant.resource is not None:
+                claims["aud"] = grant.resource  # bound to one API; else no aud at all
         claims.update(
             {
                 "auth_time": grant.auth_time,
@@ -135,10 +137,15 @@ class Minter:
         tokens["access_token"] = access_token
         return tokens
 
-    def machine_token(self, client_id: str, scopes: Sequence[str]) -> str:
-        """A client_credentials access token: ``sub`` is the client, and there is no user."""
+    def machine_token(
+        self, client_id: str, scopes: Sequence[str], resource: Optional[str] = None
+    ) -> str:
+        """A client_credentials access token: ``sub`` is the client, and there is no user.
+
+        With ``resource`` the token is bound to that API: its ``aud``.
+        """
         issued_at = now(self._settings)
-        claims = {
+        claims: Dict[str, Any] = {
             "sub": client_id,
             "token_use": "access",
             "scope": " ".join(scopes),
@@ -150,6 +157,8 @@ class Minter:
             "jti": str(uuid.uuid4()),
             "client_id": client_id,
         }
+        if resource is not None:
+            claims["aud"] = resource
         return self.sign("access", claims)
 
     def mint(

@@ -33,6 +33,15 @@ _USERINFO_SCOPES = frozenset({"openid", "aws.cognito.signin.user.admin"})
 _GrantType = Callable[[Client, Mapping[str, str]], Dict[str, Any]]
 
 
+def _same_resource(form: Mapping[str, str], grant: Grant) -> None:
+    """A code or refresh grant is bound at authorize time; a ``resource`` may only repeat it."""
+    resource = form.get("resource")
+    if resource is not None and resource != grant.resource:
+        raise oauth_error(
+            "invalid_request", "resource differs from the one of the authorization request"
+        )
+
+
 class OAuthEndpoints:
     """Token, revocation and userInfo endpoints of one pool."""
 
@@ -108,6 +117,7 @@ class OAuthEndpoints:
                 matches = False
             if not matches:
                 raise oauth_error("invalid_grant", "code_verifier does not match")
+        _same_resource(form, record.grant)
         return self._issue_tokens(record.grant, nonce=record.nonce, with_refresh=True)
 
     def _refresh_token_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
@@ -121,6 +131,7 @@ class OAuthEndpoints:
         )
         if grant is None:
             raise oauth_error("invalid_grant", "Invalid Refresh Token")
+        _same_resource(form, grant)
         return self._issue_tokens(grant, nonce=None, with_refresh=rotate)
 
     def _client_credentials_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
@@ -130,8 +141,14 @@ class OAuthEndpoints:
         scopes = tuple(dict.fromkeys(requested.split())) if requested else self._custom_scopes
         if not scopes or any(scope not in self._custom_scopes for scope in scopes):
             raise oauth_error("invalid_scope")
+        resource = form.get("resource")
+        if resource is not None:
+            # Cognito's token errors have no RFC 8707 invalid_target: invalid_request.
+            refusal = client.resource_refusal(resource)
+            if refusal is not None:
+                raise oauth_error("invalid_request", refusal)
         return {
-            "access_token": self._minter.machine_token(client.client_id, scopes),
+            "access_token": self._minter.machine_token(client.client_id, scopes, resource),
             "expires_in": self._settings.token_lifetime,
             "token_type": "Bearer",
         }

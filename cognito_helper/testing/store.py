@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
+from .._urls import check_resource
+
 _T = TypeVar("_T")
 
 
@@ -19,6 +21,17 @@ class Client:
     redirect_uris: Tuple[str, ...]
     logout_uris: Tuple[str, ...]
     scopes: Tuple[str, ...]  # granted when the authorize request names none
+    resources: Tuple[str, ...] = ()  # what its ``resource`` parameter may name (RFC 8707)
+
+    def resource_refusal(self, resource: str) -> Optional[str]:
+        """Why this client may not bind a token to ``resource``, or ``None`` when it may."""
+        try:
+            check_resource("resource", resource)
+        except ValueError:
+            return "resource must be an absolute URI without a fragment"
+        if resource not in self.resources:
+            return "resource is not a resource server this app client may request"
+        return None
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class Grant:
     scopes: Tuple[str, ...]
     auth_time: int
     origin_jti: str
+    resource: Optional[str] = None  # the access tokens' ``aud`` when bound to one API
 
 
 @dataclass(frozen=True)
