@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,7 +24,7 @@ import pytest
 from cognito_helper import CognitoConfig, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
-from .helpers import EMAIL, GROUPS, PASSWORD, USER, sign_in
+from .helpers import EMAIL, GROUPS, PASSWORD, USER, at_hash, sign_in
 from .tokens import KeyPair
 
 pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
@@ -645,6 +645,354 @@ def test_verify_with_a_negative_leeway_is_a_usage_error(env: Dict[str, str]) -> 
     result = run("verify", "a.b.c", "--leeway", "-5", env=env)
     assert result.returncode == 2
     assert result.stderr.startswith("error: invalid argument: leeway")
+
+
+# -- verify: what the library checks beyond the standard checks --------------------------------
+
+API = "https://api.example.com/orders"
+MOBILE = "mobile-client-0123456789"
+
+
+def test_verify_of_a_sign_in_checks_its_nonce_and_access_token(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    login = sign_in_from_the_cli(lc, env)
+    result = run("exchange", login["code"], f"--code-verifier={login['code_verifier']}", env=env)
+    assert result.returncode == 0, result.stderr
+    tokens = json.loads(result.stdout)
+    args = ["--nonce", login["nonce"], "--access-token", tokens["access_token"]]
+    result = run("verify", tokens["id_token"], "--token-use", "id", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nonce"] == login["nonce"]
+
+
+def test_verify_with_another_nonce_exits_1_naming_the_claim(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("id", nonce="n-1"), "--nonce", "n-2", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert error_lines(result) == [
+        "error: InvalidClaimsError: 'nonce' does not match this sign-in's nonce",
+        "failed check: claim 'nonce'",
+        "hint: the ID token is not from the sign-in that nonce was made for: pass the nonce "
+        "`cognito-helper login-url --pkce` printed with this sign-in's URL",
+    ]
+
+
+def test_verify_with_a_nonce_of_an_access_token_says_only_id_tokens_carry_one(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("access"), "--nonce", "n-1", env=env)
+    assert result.returncode == 1
+    assert "failed check: claim 'nonce'" in result.stderr
+    assert error_lines(result)[-1] == (
+        "hint: only an ID token carries a nonce: pass the id_token, or drop --nonce"
+    )
+
+
+def test_verify_with_another_access_token_exits_1_naming_at_hash(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    access, other = lc.mint("access"), lc.mint("access", username="other")
+    id_token = lc.mint("id", at_hash=at_hash(access))
+    assert run("verify", id_token, "--access-token", access, env=env).returncode == 0
+    result = run("verify", id_token, "--access-token", other, env=env)
+    assert result.returncode == 1
+    assert "failed check: claim 'at_hash'" in result.stderr
+    assert error_lines(result)[-1].startswith("hint: the ID token was not issued with that ")
+    assert other not in result.stderr
+
+
+def test_verify_with_scopes_accepts_a_token_granting_one_of_them(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    token = lc.mint("access", scope="openid localapi/read")
+    ok = run("verify", token, "--scope", "localapi/write", "--scope", "localapi/read", env=env)
+    assert ok.returncode == 0, ok.stderr
+    listed = run("verify", token, "--scope", "localapi/write localapi/read", env=env)
+    assert listed.returncode == 0, listed.stderr
+    result = run("verify", token, "--scope", "localapi/write", "--scope", "admin", env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[:2] == [
+        "error: InvalidClaimsError: the token grants none of the scopes ['admin', "
+        "'localapi/write']",
+        "failed check: claim 'scope'",
+    ]
+    assert error_lines(result)[-1].startswith(
+        "hint: the token grants none of the scopes given with --scope: sign in asking for one "
+        "(COGNITO_SCOPES; "
+    )
+
+
+def test_verify_with_a_scope_of_an_id_token_says_scopes_are_in_access_tokens(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("id"), "--scope", "openid", env=env)
+    assert result.returncode == 1
+    assert "failed check: claim 'scope'" in result.stderr
+    assert error_lines(result)[-1] == (
+        "hint: scopes are in access tokens: pass the access_token, or drop --scope"
+    )
+
+
+@pytest.mark.parametrize("token_use", ["id", "access"])
+def test_verify_with_groups_accepts_a_member_of_one_of_them(
+    lc: LocalCognito, env: Dict[str, str], token_use: str
+) -> None:
+    groups: Dict[str, Any] = {"cognito:groups": ["admins", "staff"]}
+    token = lc.mint(token_use, **groups)
+    ok = run("verify", token, "--group", "auditors", "--group", "staff", env=env)
+    assert ok.returncode == 0, ok.stderr
+    result = run("verify", token, "--group", "auditors", env=env)
+    assert result.returncode == 1
+    assert error_lines(result)[:2] == [
+        "error: InvalidClaimsError: the user is in none of the groups ['auditors']",
+        "failed check: claim 'cognito:groups'",
+    ]
+    assert error_lines(result)[-1].startswith(
+        "hint: the user is in none of the groups given with --group: "
+    )
+
+
+def test_verify_with_an_audience_accepts_an_access_token_bound_to_one_of_them(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    token = lc.mint("access", aud=[API])
+    ok = run("verify", token, "--audience", "https://other.example.com", "--audience", API, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["aud"] == [API]
+
+
+@pytest.mark.parametrize("aud", [["https://other.example.com/api"], None], ids=["other", "none"])
+def test_verify_of_an_access_token_not_bound_to_the_audience_exits_1_saying_so(
+    lc: LocalCognito, env: Dict[str, str], aud: Optional[List[str]]
+) -> None:
+    result = run("verify", lc.mint("access", aud=aud), "--audience", API, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert error_lines(result)[1] == "failed check: claim 'aud'"
+    assert error_lines(result)[-1].startswith(
+        "hint: the access token is not bound to that resource: "
+    )
+    assert "COGNITO_CLIENT_ID" not in result.stderr
+
+
+def test_verify_of_an_id_token_with_an_audience_says_audience_is_for_access_tokens(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("id"), "--audience", API, env=env)
+    assert result.returncode == 1
+    assert "failed check: claim 'aud'" in result.stderr
+    assert error_lines(result)[-1] == (
+        "hint: --audience checks access tokens (an ID token's aud is its app client): pass the "
+        "access_token, or drop --audience"
+    )
+
+
+def test_verify_of_an_id_token_of_another_client_with_an_audience_names_the_client(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    result = run("verify", lc.mint("id", aud="another-client"), "--audience", API, env=env)
+    assert result.returncode == 1
+    assert "failed check: claim 'aud'" in result.stderr
+    assert error_lines(result)[-1].startswith(
+        "hint: the token was issued to another app client: check COGNITO_CLIENT_ID"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--scope", " "),
+        ("--group", ""),
+        ("--audience", ""),
+        ("--nonce", ""),
+        ("--access-token", ""),
+    ],
+)
+def test_verify_with_an_empty_option_value_is_a_usage_error(
+    env: Dict[str, str], option: str, value: str
+) -> None:
+    result = run("verify", "a.b.c", f"{option}={value}", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"argument {option}: " in result.stderr
+    assert "is empty" in result.stderr
+
+
+# -- verify: several app clients and pools -------------------------------------------------
+
+
+def config_file(path: Path, lc: LocalCognito, client_id: Optional[str] = None, **more: str) -> str:
+    """A config.py at ``path`` for ``lc``'s pool and app client ``client_id`` (default main)."""
+    settings = {
+        "user_pool_id": lc.user_pool_id,
+        "client_id": client_id or lc.client_id,
+        "issuer": lc.issuer,
+        "jwks_url": lc.jwks_url,
+        **more,
+    }
+    path.write_text(f"cognito_config = {settings!r}\n")
+    return str(path)
+
+
+def minted(lc: LocalCognito, token_use: str, client_id: str) -> str:
+    """A token of ``lc``'s pool issued to app client ``client_id``."""
+    claims: Dict[str, Any] = {"aud" if token_use == "id" else "client_id": client_id}
+    return lc.mint(token_use, **claims)
+
+
+@pytest.mark.parametrize("token_use", ["id", "access"])
+def test_verify_trusts_every_app_client_listed_in_cognito_client_id(
+    lc: LocalCognito, env: Dict[str, str], token_use: str
+) -> None:
+    lc.add_client(MOBILE)
+    both = {**env, "COGNITO_CLIENT_ID": f"{lc.client_id}  {MOBILE}"}
+    for client in (lc.client_id, MOBILE):
+        result = run("verify", minted(lc, token_use, client), env=both)
+        assert result.returncode == 0, result.stderr
+    alone = run("verify", minted(lc, token_use, MOBILE), env=env)
+    assert alone.returncode == 1
+    claim = "aud" if token_use == "id" else "client_id"
+    assert f"failed check: claim '{claim}'" in alone.stderr
+    assert error_lines(alone)[-1] == (
+        "hint: the token was issued to another app client: check COGNITO_CLIENT_ID (verify "
+        "takes several ids of the pool, separated by spaces)"
+    )
+
+
+def test_verify_with_several_client_ids_refuses_an_unlisted_client_naming_it(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    lc.add_client(MOBILE)
+    both = {**env, "COGNITO_CLIENT_ID": f"{lc.client_id} {MOBILE}"}
+    result = run("verify", minted(lc, "access", "some-other-client"), env=both)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith(
+        "error: InvalidClaimsError: 'client_id' 'some-other-client' is none of this pool's "
+        "trusted app clients"
+    )
+    assert "failed check: claim 'client_id'" in result.stderr
+    assert "check COGNITO_CLIENT_ID" in error_lines(result)[-1]
+
+
+def test_verify_with_several_client_ids_still_runs_the_asked_checks(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    lc.add_client(MOBILE)
+    both = {**env, "COGNITO_CLIENT_ID": f"{lc.client_id} {MOBILE}"}
+    token = lc.mint("access", client_id=MOBILE, scope="localapi/read", aud=API)
+    args = ["--scope", "localapi/read", "--audience", API, "--token-use", "access"]
+    assert run("verify", token, *args, env=both).returncode == 0
+    result = run("verify", token, "--scope", "localapi/write", env=both)
+    assert result.returncode == 1
+    assert "failed check: claim 'scope'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["login-url"], ["exchange", "c"], ["refresh", "r"]], ids=lambda c: c[0]
+)
+def test_a_command_acting_as_one_client_refuses_several_client_ids(
+    lc: LocalCognito, env: Dict[str, str], command: List[str]
+) -> None:
+    result = run(*command, env={**env, "COGNITO_CLIENT_ID": f"{lc.client_id} {MOBILE}"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert error_lines(result) == [
+        f"error: COGNITO_CLIENT_ID lists 2 app clients ({lc.client_id} {MOBILE}), and "
+        f"`cognito-helper {command[0]}` acts as one app client",
+        f"hint: set COGNITO_CLIENT_ID to the one app client's id for {command[0]}; only "
+        "`cognito-helper verify` accepts several ids, separated by spaces",
+    ]
+
+
+def test_verify_trusts_every_config_file_given_before_or_after_it(
+    make_lc: Callable[..., LocalCognito], env: Dict[str, str], tmp_path: Path
+) -> None:
+    a, b, c = make_lc(), make_lc(), make_lc()
+    a.add_client(MOBILE)
+    web = config_file(tmp_path / "web.py", a)
+    mobile = config_file(tmp_path / "mobile.py", a, MOBILE)
+    staff = config_file(tmp_path / "staff.py", b)
+    files = ["--config", web, "verify", "--config", mobile, "--config", staff]
+    for lc, client in ((a, a.client_id), (a, MOBILE), (b, b.client_id)):
+        for token_use in ("id", "access"):
+            result = run(*files, minted(lc, token_use, client), env=env)  # env is not read
+            assert result.returncode == 0, result.stderr
+            assert json.loads(result.stdout)["iss"] == lc.issuer
+    foreign = run(*files, minted(c, "access", c.client_id))
+    assert foreign.returncode == 1
+    assert "failed check: claim 'iss'" in foreign.stderr
+    assert error_lines(foreign)[-1] == (
+        "hint: the token is from none of the pools of the --config files: check "
+        "'user_pool_id' in the --config files, or add a --config for its pool"
+    )
+    assert c.jwks_requests == 0
+    unlisted = run(*files, minted(a, "id", "some-other-client"))
+    assert unlisted.returncode == 1
+    assert "failed check: claim 'aud'" in unlisted.stderr
+    assert error_lines(unlisted)[-1] == (
+        "hint: the token was issued to an app client none of the --config files names: add a "
+        "--config for that app client"
+    )
+
+
+def test_verify_with_one_config_file_says_another_can_be_given_for_another_client(
+    lc: LocalCognito, tmp_path: Path
+) -> None:
+    path = config_file(tmp_path / "config.py", lc)
+    result = run("verify", minted(lc, "access", MOBILE), "--config", path)
+    assert result.returncode == 1
+    assert error_lines(result)[-1] == (
+        f"hint: the token was issued to another app client: check 'client_id' in {path}, or "
+        "give --config once more for that app client"
+    )
+
+
+def test_verify_names_the_config_file_that_is_wrong_among_several(
+    lc: LocalCognito, tmp_path: Path
+) -> None:
+    good = config_file(tmp_path / "good.py", lc)
+    bad = tmp_path / "bad.py"
+    bad.write_text("cognito_config = {'user_pool_id': 'not-a-pool', 'client_id': 'c'}\n")
+    result = run("verify", lc.mint("id"), "--config", good, "--config", str(bad))
+    assert result.returncode == 2
+    assert error_lines(result)[0].startswith(f"error: ConfigError: {bad}: user_pool_id ")
+    assert error_lines(result)[-1].startswith(
+        f"hint: 'user_pool_id' in {bad} is set but invalid: it must be "
+    )
+    missing = tmp_path / "missing.py"
+    result = run("verify", lc.mint("id"), "--config", str(missing), "--config", good)
+    assert result.returncode == 2
+    assert f"--config {missing}: no such file" in result.stderr
+
+
+def test_verify_among_config_files_names_the_jwks_url_of_the_tokens_pool_when_unreachable(
+    make_lc: Callable[..., LocalCognito], tmp_path: Path
+) -> None:
+    a, b = make_lc(), make_lc()
+    jwks_url = f"http://127.0.0.1:{closed_port()}/jwks.json"
+    files = [
+        *("--config", config_file(tmp_path / "a.py", a)),
+        *("--config", config_file(tmp_path / "b.py", b, jwks_url=jwks_url)),
+    ]
+    result = run("verify", b.mint("access"), *files)
+    assert result.returncode == 3
+    assert f"the JWKS URL {jwks_url} could not be used" in result.stderr
+    assert run("verify", a.mint("access"), *files).returncode == 0
+
+
+def test_a_command_acting_as_one_client_reads_the_last_config_file_given(
+    lc: LocalCognito, env: Dict[str, str], tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "missing.py")
+    path = config_file(
+        tmp_path / "config.py", lc, domain=lc.url, redirect_uri=str(lc.config.redirect_uri)
+    )
+    result = run("--config", missing, "login-url", "--config", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(lc.url + "/oauth2/authorize?")
 
 
 # -- decode ------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 ``demo`` runs the hosted-UI flow against an embedded LocalCognito (``--serve`` keeps it
 running) and takes no ``--config``; ``login-url``, ``exchange``, ``refresh`` and ``verify``
 work against the pool configured by the ``COGNITO_*`` variables or ``--config FILE`` (before
-or after the command); ``decode`` needs no configuration and ignores it.
+or after the command); ``decode`` needs no configuration and ignores it. ``verify`` alone
+trusts several app clients or pools: ``--config`` given once for each, or several ids in
+``COGNITO_CLIENT_ID``; the other commands act as one app client and refuse several ids.
 
 Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
 2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one

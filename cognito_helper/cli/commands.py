@@ -169,13 +169,24 @@ def run_refresh(ctx: Context) -> int:
 
 
 def run_verify(ctx: Context) -> int:
-    """Verify the token against the configured pool; print its claims as JSON."""
+    """Verify the token against the configured pool(s) and what the options ask; print its
+    claims as JSON. Several configs (``--config`` files, ``COGNITO_CLIENT_ID`` ids) are
+    handed to the library as a list, which checks the token against the one it names."""
     from ..jwt_helper import decode_verify_jwt  # imported here: it needs crypto and HTTP
 
     args = ctx.args
-    token = _read_jwt(args.token, ctx)
+    token = ctx.token = _read_jwt(args.token, ctx)
+    configs = ctx.configs
     claims = decode_verify_jwt(
-        token, config=ctx.config, token_use=args.token_use, leeway=args.leeway
+        token,
+        config=configs[0] if len(configs) == 1 else list(configs),
+        token_use=args.token_use,
+        leeway=args.leeway,
+        nonce=args.nonce,
+        access_token=args.access_token,
+        groups=args.group,
+        scopes=args.scope,
+        audience=args.audience,
     )
     _print_json(claims, ctx.out)
     return EXIT_OK

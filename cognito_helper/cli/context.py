@@ -9,12 +9,12 @@ about a missing or wrong setting; what the user gave is kept for the hints.
 from __future__ import annotations
 
 import argparse
-from typing import Any, Mapping, Optional, TextIO
+from typing import Any, List, Mapping, Optional, TextIO, Tuple
 
 from .. import _env
 from .._config_file import ConfigFile
 from ..config import ENV_NAMES, CognitoConfig
-from ..errors import MalformedTokenError
+from ..errors import ConfigError, MalformedTokenError
 
 __all__ = [
     "EXIT_OK",
@@ -70,32 +70,116 @@ class Context:
         self.out = out
         self.err = err
         self.stdin = stdin
+        # The one config of a command that acts as one app client (or verify's only one).
         self.loaded: Optional[CognitoConfig] = None
+        # verify's configs, once loaded: one for each --config file or COGNITO_CLIENT_ID id.
+        self.trusted: Optional[Tuple[CognitoConfig, ...]] = None
+        # The --config file being read, while it is (so a hint names that one), else None.
+        self.reading: Optional[str] = None
         # The --config file, once read: its cognito_config as written.
         self.file: Optional[ConfigFile] = None
         # The code or refresh token handed to the library, to say what it is when refused.
         self.grant: Optional[str] = None
+        # The JWT handed to the library by verify, to find the config it was checked against.
+        self.token: Optional[str] = None
+
+    @property
+    def config_paths(self) -> List[str]:
+        """Every ``--config`` file given, before the command, then after it, each once."""
+        before = getattr(self.args, "config", None) or []
+        after = getattr(self.args, "config_after", None) or []
+        return list(dict.fromkeys([*before, *after]))
 
     @property
     def config_path(self) -> Optional[str]:
-        """The ``--config`` file given, if any (``demo`` and ``decode`` have none)."""
-        path: Optional[str] = getattr(self.args, "config", None)
-        return path
+        """The ``--config`` file in question (``demo`` and ``decode`` have none).
+
+        The one being read, while it is; else the last one given (the one a command that acts
+        as one app client reads: given several times, the last one wins).
+        """
+        if self.reading is not None:
+            return self.reading
+        paths = self.config_paths
+        return paths[-1] if paths else None
+
+    @property
+    def several_files(self) -> bool:
+        """Whether verify trusts several --config files (so a hint cannot name just one)."""
+        return self.reading is None and self.trusted is not None and len(self.config_paths) > 1
 
     @property
     def config(self) -> CognitoConfig:
-        """The config from ``--config FILE``, else from the ``COGNITO_*`` variables."""
+        """The config from ``--config FILE``, else from the ``COGNITO_*`` variables.
+
+        For the commands that act as one app client: several ids in ``COGNITO_CLIENT_ID``
+        are a :class:`UsageError`.
+        """
         if self.loaded is None:
             path = self.config_path
             if path is None:
+                self._refuse_several_clients()
                 self.loaded = CognitoConfig.from_env(otherwise=_OTHERWISE)
             else:
-                self.file = ConfigFile.read(path, called="--config")
-                self.loaded = self.file.config()
+                self.loaded = self._read(path)
         return self.loaded
 
+    @property
+    def configs(self) -> Tuple[CognitoConfig, ...]:
+        """verify's configs: one for each ``--config`` file, else one for each app client id
+        in ``COGNITO_CLIENT_ID`` (separated by spaces; the other variables are shared)."""
+        if self.trusted is None:
+            paths = self.config_paths
+            if paths:
+                loaded = tuple(self._read(path) for path in paths)
+            else:
+                loaded = self._from_env_per_client()
+            if len(loaded) == 1:
+                self.loaded = loaded[0]
+            self.trusted = loaded
+        return self.trusted
+
+    def _read(self, path: str) -> CognitoConfig:
+        """The config of the --config file ``path``; while it is read, hints name it."""
+        self.reading, self.file = path, None
+        self.file = ConfigFile.read(path, called="--config")
+        config = self.file.config()
+        self.reading = None
+        return config
+
+    def _client_ids(self) -> List[str]:
+        """The app client ids ``COGNITO_CLIENT_ID`` lists (separated by spaces), as written."""
+        return _env.values().get("client_id", "").split()
+
+    def _refuse_several_clients(self) -> None:
+        """A :class:`UsageError` when ``COGNITO_CLIENT_ID`` lists several app clients."""
+        ids = self._client_ids()
+        if len(ids) > 1:
+            variable, command = ENV_NAMES["client_id"], self.args.command
+            raise UsageError(
+                f"{variable} lists {len(ids)} app clients ({' '.join(ids)}), and "
+                f"`cognito-helper {command}` acts as one app client",
+                hint=f"set {variable} to the one app client's id for {command}; only "
+                "`cognito-helper verify` accepts several ids, separated by spaces",
+            )
+
+    def _from_env_per_client(self) -> Tuple[CognitoConfig, ...]:
+        """One config for each id in ``COGNITO_CLIENT_ID``; one id reads as ``from_env``."""
+        ids = self._client_ids()
+        if len(ids) <= 1:
+            return (CognitoConfig.from_env(otherwise=_OTHERWISE),)
+        kwargs = _env.settings(otherwise=_OTHERWISE)
+        configs = []
+        for client_id in dict.fromkeys(ids):
+            try:
+                configs.append(CognitoConfig(**{**kwargs, "client_id": client_id}))
+            except ConfigError as exc:
+                raise _env.naming_the_variable(exc) from None
+        return tuple(configs)
+
     def setting(self, key: str) -> str:
-        """Where the user sets ``key``: the variable, or the key in their --config file."""
+        """Where the user sets ``key``: the variable, or the key in their --config file(s)."""
+        if self.several_files:
+            return f"'{key}' in the --config files"
         path = self.config_path
         if path:
             return f"'{key}' in {path}"

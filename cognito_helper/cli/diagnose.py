@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from .. import errors
 from .._env import NotConfiguredError
 from .._jws import decode_unverified
-from ..config import ENV_NAMES
+from ..config import ENV_NAMES, CognitoConfig
 from .context import (
     EXIT_REJECTED,
     EXIT_UNREACHABLE,
@@ -54,20 +54,97 @@ _CHECKS: Tuple[Tuple[type, str], ...] = (
 _FIELD_FIRST = re.compile(r"(?:config key )?'?([A-Za-z_]+)'?")
 
 
+def _other_client_hint(ctx: Context) -> str:
+    """The hint for a token of an app client that is not trusted."""
+    if ctx.several_files:
+        return (
+            "the token was issued to an app client none of the --config files names: add a "
+            "--config for that app client"
+        )
+    if ctx.config_path:
+        return (
+            f"the token was issued to another app client: check {ctx.setting('client_id')}, "
+            "or give --config once more for that app client"
+        )
+    return (
+        f"the token was issued to another app client: check {ctx.setting('client_id')} "
+        "(verify takes several ids of the pool, separated by spaces)"
+    )
+
+
+def _audience_hint(exc: errors.InvalidClaimsError, ctx: Context) -> Optional[str]:
+    """The hint for ``aud`` refused by ``--audience``; None when the app client was refused."""
+    claims = exc.claims
+    if not getattr(ctx.args, "audience", None) or not isinstance(claims, dict):
+        return None  # before the signature verified, only the app client is compared
+    if claims.get("token_use") == "access":
+        return (
+            "the access token is not bound to that resource: get one asked for with Cognito's "
+            "resource parameter set to it (and registered on the app client), or check "
+            "--audience"
+        )
+    if claims.get("aud") in {config.client_id for config in ctx.trusted or ()}:
+        return (
+            "--audience checks access tokens (an ID token's aud is its app client): pass the "
+            "access_token, or drop --audience"
+        )
+    return None
+
+
+def _asked_hint(claim: str, use: object, ctx: Context) -> str:
+    """The hint for a check that an option of verify asked for (``use``: the token's kind)."""
+    if claim == "nonce":
+        if use != "id":
+            return "only an ID token carries a nonce: pass the id_token, or drop --nonce"
+        return (
+            "the ID token is not from the sign-in that nonce was made for: pass the nonce "
+            "`cognito-helper login-url --pkce` printed with this sign-in's URL"
+        )
+    if claim == "at_hash":
+        return (
+            "the ID token was not issued with that access token: pass the access_token of "
+            "the same sign-in as --access-token"
+        )
+    if claim == "cognito:groups":
+        return (
+            "the user is in none of the groups given with --group: add the user to one in the "
+            "pool (then sign in again), or check --group"
+        )
+    if claim == "scope":
+        if use == "id":
+            return "scopes are in access tokens: pass the access_token, or drop --scope"
+        return (
+            "the token grants none of the scopes given with --scope: sign in asking for one "
+            f"({ctx.setting('scopes')}; the app client must allow it), or check --scope"
+        )
+    return ""
+
+
 def _claim_failure(exc: errors.InvalidClaimsError, ctx: Context) -> Tuple[str, str]:
     """(which claim failed, what to do) for a token whose claims were refused."""
     claim = exc.claim or "?"
+    claims = exc.claims if isinstance(exc.claims, dict) else {}
+    if claim == "aud":
+        hint = _audience_hint(exc, ctx)
+        if hint is not None:
+            return f"claim {claim!r}", hint
+    pools = (
+        f"the token is from none of the pools of the --config files: check "
+        f"{ctx.setting('user_pool_id')}, or add a --config for its pool"
+        if ctx.several_files
+        else f"the token is from another pool: check {ctx.setting('user_pool_id')} "
+        f"(and {ctx.setting('issuer')} for the UPDATED issuer form)"
+    )
     hints = {
-        "iss": f"the token is from another pool: check {ctx.setting('user_pool_id')} "
-        f"(and {ctx.setting('issuer')} for the UPDATED issuer form)",
-        "aud": f"the token was issued to another app client: check {ctx.setting('client_id')}",
-        "client_id": "the token was issued to another app client: check "
-        f"{ctx.setting('client_id')}",
+        "iss": pools,
+        "aud": _other_client_hint(ctx),
+        "client_id": _other_client_hint(ctx),
         "token_use": "it is the other kind of token: change or drop --token-use",
         "nbf": "the token is not valid yet; --leeway N tolerates clock skew",
         "iat": "the token claims to be issued in the future: check this machine's clock",
     }
-    return f"claim {claim!r}", hints.get(claim, "")
+    hint = hints.get(claim) or _asked_hint(claim, claims.get("token_use"), ctx)
+    return f"claim {claim!r}", hint
 
 
 def _verification_failure(exc: errors.TokenVerificationError, ctx: Context) -> Tuple[str, str]:
@@ -206,9 +283,24 @@ def _argument_hint(ctx: Context) -> str:
     return f"see `cognito-helper {command} --help`"
 
 
+def _config_of_token(ctx: Context) -> Optional[CognitoConfig]:
+    """The one of verify's configs the token's (unverified) ``iss`` names, if known."""
+    trusted = ctx.trusted or ()
+    if len(trusted) == 1:
+        return trusted[0]
+    try:
+        iss = decode_unverified(ctx.token or "")[1].get("iss")
+    except (errors.CognitoError, ValueError, RecursionError):
+        return None
+    return next((config for config in trusted if iss in config.issuers), None)
+
+
 def _unreachable_hint(ctx: Context) -> str:
     """The hint for a Cognito (or JWKS) that could not be used."""
-    config = ctx.loaded
+    if ctx.args.command == "verify":
+        config = _config_of_token(ctx)
+    else:
+        config = ctx.loaded
     if ctx.args.command == "verify" and config is not None:
         return (
             f"the JWKS URL {config.jwks_url} could not be used: check "

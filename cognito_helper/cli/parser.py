@@ -7,7 +7,7 @@ Each command's parser is set up by one function named after it; every parsed com
 from __future__ import annotations
 
 import argparse
-from typing import Callable, NoReturn
+from typing import Callable, List, NoReturn
 
 from .._version import __version__
 from ..config import ENV_NAMES
@@ -20,7 +20,7 @@ __all__ = ["build_parser"]
 # What the help says of each setting's variable; the others are listed by name only.
 _VARIABLE_HELP = {
     "user_pool_id": "required, e.g. us-east-1_AbC123",
-    "client_id": "required",
+    "client_id": "required; verify takes several, separated by spaces",
     "client_secret": "confidential app clients only",
     "domain": "hosted-UI domain: prefix, custom host or URL",
     "redirect_uri": "registered callback URL (login-url, exchange)",
@@ -30,6 +30,11 @@ _VARIABLE_HELP = {
 _CONFIG_HELP = (
     "a config.py defining cognito_config (a copy of config.example.py); before or after "
     "the command (demo takes none)"
+)
+
+_SEVERAL_CONFIGS_HELP = (
+    "a config.py defining cognito_config (a copy of config.example.py); before or after "
+    "the command. Give it once for each pool or app client the token may come from"
 )
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
@@ -68,14 +73,12 @@ class _Commands:
 
     def __init__(self, parser: argparse.ArgumentParser) -> None:
         self.epilog = _environment_help()
-        # Also accepted after the subcommand; SUPPRESS keeps a value given before it.
-        self.common = _Parser(add_help=False)
-        self.common.add_argument(
-            "--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP
-        )
+        # Also accepted after the subcommand, kept apart from those before it (a subcommand's
+        # values replace its parent's): Context.config_paths puts both together, in order.
+        self.common = self._config_option(_CONFIG_HELP)
+        self.several = self._config_option(_SEVERAL_CONFIGS_HELP)
         # Parsed after `demo` and `decode` too, so that each can answer it (refuse, ignore).
-        self.unused = _Parser(add_help=False)
-        self.unused.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        self.unused = self._config_option(argparse.SUPPRESS)
         self.sub = parser.add_subparsers(dest="command", metavar="COMMAND")
         self.sub.required = True
 
@@ -87,11 +90,16 @@ class _Commands:
         run: Callable[[Context], int],
         *,
         configured: bool = True,
+        several: bool = False,
     ) -> argparse.ArgumentParser:
-        """The parser of command ``name``, which ``run`` carries out."""
+        """The parser of command ``name``, which ``run`` carries out.
+
+        ``configured``: it uses the pool's config; ``several``: it takes several of them.
+        """
+        parent = self.several if several else self.common if configured else self.unused
         command: argparse.ArgumentParser = self.sub.add_parser(
             name,
-            parents=[self.common if configured else self.unused],
+            parents=[parent],
             help=summary,
             description=description,
             epilog=self.epilog if configured else None,
@@ -99,6 +107,39 @@ class _Commands:
         )
         command.set_defaults(run=run)
         return command
+
+    @staticmethod
+    def _config_option(help_text: str) -> argparse.ArgumentParser:
+        """A parent parser with the ``--config`` accepted after a command."""
+        parent = _Parser(add_help=False)
+        parent.add_argument(
+            "--config",
+            action="append",
+            dest="config_after",
+            metavar="FILE",
+            default=argparse.SUPPRESS,
+            help=help_text,
+        )
+        return parent
+
+
+def _text(what: str) -> Callable[[str], str]:
+    """An option's value that must not be blank; ``what`` names it in the refusal."""
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} is empty")
+        return text
+
+    return check
+
+
+def _scope_names(text: str) -> List[str]:
+    """``--scope``: one scope name, or several separated by spaces (as COGNITO_SCOPES)."""
+    names = text.split()
+    if not names:
+        raise argparse.ArgumentTypeError("the scope is empty: give a scope name, e.g. openid")
+    return names
 
 
 def _port(text: str) -> int:
@@ -202,8 +243,14 @@ def _add_verify(commands: _Commands) -> None:
         "verify a token; prints its claims as JSON",
         "Verify an ID or access token with every check AWS requires (RS256 signature with the\n"
         "pool's JWKS, exp, iss, token_use, aud/client_id) and print its claims as JSON.\n"
-        "On failure, print the check that failed and exit 1.",
+        "On failure, print the check that failed and exit 1.\n"
+        "Several pools or app clients: give --config once for each, or list the app client\n"
+        "ids of the one pool in COGNITO_CLIENT_ID, separated by spaces; the token is checked\n"
+        "against the one its iss and aud/client_id name.\n"
+        "--scope, --group and --audience may be given more than once: the token must hold\n"
+        "at least one of the values given.",
         run_verify,
+        several=True,
     )
     verify.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
     verify.add_argument(
@@ -215,6 +262,39 @@ def _add_verify(commands: _Commands) -> None:
         default=0,
         metavar="SECONDS",
         help="grace for clock skew on exp, nbf and iat (default 0)",
+    )
+    verify.add_argument(
+        "--scope",
+        action="extend",
+        type=_scope_names,
+        metavar="SCOPE",
+        help="the access token must grant this scope (or another one given; one value may "
+        "list several, separated by spaces)",
+    )
+    verify.add_argument(
+        "--group",
+        action="append",
+        type=_text("the group"),
+        metavar="GROUP",
+        help="the user must be in this group, by cognito:groups (or in another one given)",
+    )
+    verify.add_argument(
+        "--audience",
+        action="append",
+        type=_text("the audience"),
+        metavar="URI",
+        help="the access token must be bound to this resource, by aud (or to another one given)",
+    )
+    verify.add_argument(
+        "--nonce",
+        type=_text("the nonce"),
+        help="the ID token's nonce must be this one (from `login-url --pkce`)",
+    )
+    verify.add_argument(
+        "--access-token",
+        type=_text("the access token"),
+        metavar="TOKEN",
+        help="the ID token's at_hash, when it has one, must match this access token",
     )
 
 
@@ -243,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"cognito-helper {__version__}")
-    parser.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    parser.add_argument("--config", action="append", metavar="FILE", help=_CONFIG_HELP)
     commands = _Commands(parser)
     for add in (_add_demo, _add_login_url, _add_exchange, _add_refresh, _add_verify, _add_decode):
         add(commands)
