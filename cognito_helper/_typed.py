@@ -15,9 +15,10 @@ from typing import Any, Dict, List, TypedDict, Union
 
 __all__ = ["AccessTokenClaims", "IdTokenClaims"]
 
-# Keys such as "cognito:groups" are not Python names: the functional syntax takes them.
-IdTokenClaims = TypedDict(
-    "IdTokenClaims",
+# Keys such as "cognito:groups" are not Python names: the functional syntax takes them, and
+# class syntax adds the rest.
+_Common = TypedDict(
+    "_Common",
     {
         "sub": str,
         "iss": str,
@@ -29,43 +30,36 @@ IdTokenClaims = TypedDict(
         "origin_jti": str,
         "event_id": str,
         "cognito:groups": List[str],
-        "aud": str,
-        "cognito:username": str,
-        "email": str,
-        "email_verified": bool,
-        "phone_number": str,
-        "phone_number_verified": bool,
-        "name": str,
-        "nonce": str,
-        "at_hash": str,
-        "identities": List[Dict[str, Any]],
-        "cognito:roles": List[str],
-        "cognito:preferred_role": str,
     },
     total=False,
 )
-IdTokenClaims.__doc__ = "The claims of a Cognito ID token (``token_use`` ``'id'``)."
+_IdColonClaims = TypedDict(
+    "_IdColonClaims",
+    {"cognito:username": str, "cognito:roles": List[str], "cognito:preferred_role": str},
+    total=False,
+)
 
-AccessTokenClaims = TypedDict(
-    "AccessTokenClaims",
-    {
-        "sub": str,
-        "iss": str,
-        "token_use": str,
-        "exp": int,
-        "iat": int,
-        "auth_time": int,
-        "jti": str,
-        "origin_jti": str,
-        "event_id": str,
-        "cognito:groups": List[str],
-        "client_id": str,
-        "scope": str,
-        "username": str,
-        "version": int,
-        "device_key": str,
-        "aud": Union[str, List[str]],
-    },
-    total=False,
-)
-AccessTokenClaims.__doc__ = "The claims of a Cognito access token (``token_use`` ``'access'``)."
+
+class IdTokenClaims(_Common, _IdColonClaims, total=False):
+    """The claims of a Cognito ID token (``token_use`` ``'id'``)."""
+
+    aud: str
+    email: str
+    email_verified: bool
+    phone_number: str
+    phone_number_verified: bool
+    name: str
+    nonce: str
+    at_hash: str
+    identities: List[Dict[str, Any]]
+
+
+class AccessTokenClaims(_Common, total=False):
+    """The claims of a Cognito access token (``token_use`` ``'access'``)."""
+
+    client_id: str
+    scope: str
+    username: str
+    version: int
+    device_key: str
+    aud: Union[str, List[str]]

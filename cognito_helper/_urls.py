@@ -14,14 +14,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from .errors import ConfigError
 
-__all__ = [
-    "check_names_this_pool",
-    "check_resource",
-    "check_url",
-    "connecting_host",
-    "domain_url",
-    "is_loopback",
-]
+__all__ = ["check_names_this_pool", "check_resource", "check_url", "connecting_host"]
+__all__ += ["domain_url", "is_loopback"]
 
 _PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
@@ -117,11 +111,17 @@ def connecting_host(name: str, value: str, parts: SplitResult) -> str:
     return host
 
 
+def _urlsplit(value: str) -> SplitResult:
+    """``urlsplit(value)``, whose port is also checked: ``ValueError`` for a bad one."""
+    parts = urlsplit(value)
+    parts.port  # noqa: B018 - raises ValueError on a bad port
+    return parts
+
+
 def _split(name: str, value: str) -> SplitResult:
     """``value`` split by ``urllib.parse``, with an absolute URL's shape checked."""
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        parts = _urlsplit(value)
     except ValueError as exc:
         raise ConfigError(f"{name} is not a valid URL: {exc}") from None
     if not parts.scheme:
@@ -252,8 +252,7 @@ def check_resource(name: str, value: object) -> str:
             f"'https://api.example.com', got {value!r}"
         )
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        parts = _urlsplit(value)
     except ValueError as exc:
         raise ValueError(f"{name} is not a valid URI ({exc}): {value!r}") from None
     if not parts.hostname:

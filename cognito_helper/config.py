@@ -290,12 +290,9 @@ class CognitoConfig:
         supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
         PKCE for you. Every value is percent-encoded; scopes are space-separated.
 
-        ``resource`` asks for an access token bound to one API (RFC 8707 resource indicator):
-        the identifier of one of the pool's resource servers, an absolute URI such as
-        ``https://api.example.com`` (scheme and host; any scheme, since it is compared, not
-        fetched; no ``#fragment``; at most 256 printable ASCII characters). Cognito then puts
-        it in the access token's ``aud``; the ID token's ``aud`` stays the app client. Anything
-        else is a ``ValueError`` naming ``resource``.
+        ``resource`` (RFC 8707) binds the access token to one API, a resource server of the
+        pool: Cognito puts it in the access token's ``aud``. It must be an absolute URI (see
+        ``_urls.check_resource``), else a ``ValueError`` naming ``resource``.
         """
         if resource is not None:
             check_resource("resource", resource)

@@ -39,16 +39,17 @@ pool has two), so it is not decoded again.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
-    Iterable,
     Literal,
     NamedTuple,
     Optional,
-    Sequence,
     Tuple,
+    TypedDict,
     Union,
     overload,
 )
@@ -69,6 +70,9 @@ from ._typed import AccessTokenClaims, IdTokenClaims
 from .config import CognitoConfig, get_config
 from .errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
 from .jwks import JwksCache, jwks_cache
+
+if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
+    from typing_extensions import Unpack
 
 __all__ = [
     "MAX_IAT_SKEW",
@@ -95,51 +99,32 @@ class _Options(NamedTuple):
     check: Optional[Check]
 
 
-@overload
-def decode_verify_jwt(  # type: ignore[overload-overlap]  # str, not Literal, is a dict
-    token: str,
-    *,
-    config: Configs = None,
-    token_use: Literal["id"],
-    access_token: Optional[str] = None,
-    nonce: Optional[str] = None,
-    leeway: float = 0,
-    groups: Union[str, Iterable[str], None] = None,
-    scopes: Union[str, Iterable[str], None] = None,
-    audience: Union[str, Iterable[str], None] = None,
-    check: Optional[Check] = None,
-) -> IdTokenClaims: ...
+class VerifyOptions(TypedDict, total=False):
+    """The keyword options of :func:`decode_verify_jwt` but ``token_use``, for its overloads."""
+
+    config: Configs
+    access_token: Optional[str]
+    nonce: Optional[str]
+    leeway: float
+    groups: Union[str, Iterable[str], None]
+    scopes: Union[str, Iterable[str], None]
+    audience: Union[str, Iterable[str], None]
+    check: Optional[Check]
 
 
+# What a type checker sees: ID and access tokens get their TypedDict (a str token_use, not a
+# Literal, is a plain dict, which is why the first two "overlap" the last).
 @overload
 def decode_verify_jwt(  # type: ignore[overload-overlap]
-    token: str,
-    *,
-    config: Configs = None,
-    token_use: Literal["access"],
-    access_token: Optional[str] = None,
-    nonce: Optional[str] = None,
-    leeway: float = 0,
-    groups: Union[str, Iterable[str], None] = None,
-    scopes: Union[str, Iterable[str], None] = None,
-    audience: Union[str, Iterable[str], None] = None,
-    check: Optional[Check] = None,
+    token: str, *, token_use: Literal["id"], **options: Unpack[VerifyOptions]
+) -> IdTokenClaims: ...
+@overload
+def decode_verify_jwt(  # type: ignore[overload-overlap]
+    token: str, *, token_use: Literal["access"], **options: Unpack[VerifyOptions]
 ) -> AccessTokenClaims: ...
-
-
 @overload
 def decode_verify_jwt(
-    token: str,
-    *,
-    config: Configs = None,
-    token_use: Optional[str] = None,
-    access_token: Optional[str] = None,
-    nonce: Optional[str] = None,
-    leeway: float = 0,
-    groups: Union[str, Iterable[str], None] = None,
-    scopes: Union[str, Iterable[str], None] = None,
-    audience: Union[str, Iterable[str], None] = None,
-    check: Optional[Check] = None,
+    token: str, *, token_use: Optional[str] = None, **options: Unpack[VerifyOptions]
 ) -> Claims: ...
 
 

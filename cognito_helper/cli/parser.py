@@ -237,6 +237,11 @@ def _add_refresh(commands: _Commands) -> None:
     )
 
 
+def _add_jwt_argument(command: argparse.ArgumentParser) -> None:
+    """The TOKEN argument of a command that reads a JWT."""
+    command.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+
+
 def _add_verify(commands: _Commands) -> None:
     verify = commands.add(
         "verify",
@@ -252,7 +257,7 @@ def _add_verify(commands: _Commands) -> None:
         run_verify,
         several=True,
     )
-    verify.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+    _add_jwt_argument(verify)
     verify.add_argument(
         "--token-use", choices=["id", "access"], help="require this kind (default: either)"
     )
@@ -263,39 +268,50 @@ def _add_verify(commands: _Commands) -> None:
         metavar="SECONDS",
         help="grace for clock skew on exp, nbf and iat (default 0)",
     )
-    verify.add_argument(
+    for flag, action, kind, metavar, text in _CHECK_OPTIONS:
+        verify.add_argument(flag, action=action, type=kind, metavar=metavar, help=text)
+
+
+# The checks `verify` can ask for beyond the standard ones: flag, argparse action, value type,
+# metavar, help. --scope, --group and --audience may be repeated: one of the values must hold.
+_CHECK_OPTIONS = (
+    (
         "--scope",
-        action="extend",
-        type=_scope_names,
-        metavar="SCOPE",
-        help="the access token must grant this scope (or another one given; one value may "
-        "list several, separated by spaces)",
-    )
-    verify.add_argument(
+        "extend",
+        _scope_names,
+        "SCOPE",
+        "the access token must grant this scope (or another one given; one value may list "
+        "several, separated by spaces)",
+    ),
+    (
         "--group",
-        action="append",
-        type=_text("the group"),
-        metavar="GROUP",
-        help="the user must be in this group, by cognito:groups (or in another one given)",
-    )
-    verify.add_argument(
+        "append",
+        _text("the group"),
+        "GROUP",
+        "the user must be in this group, by cognito:groups (or in another one given)",
+    ),
+    (
         "--audience",
-        action="append",
-        type=_text("the audience"),
-        metavar="URI",
-        help="the access token must be bound to this resource, by aud (or to another one given)",
-    )
-    verify.add_argument(
+        "append",
+        _text("the audience"),
+        "URI",
+        "the access token must be bound to this resource, by aud (or to another one given)",
+    ),
+    (
         "--nonce",
-        type=_text("the nonce"),
-        help="the ID token's nonce must be this one (from `login-url --pkce`)",
-    )
-    verify.add_argument(
+        "store",
+        _text("the nonce"),
+        "NONCE",
+        "the ID token's nonce must be this one (from `login-url --pkce`)",
+    ),
+    (
         "--access-token",
-        type=_text("the access token"),
-        metavar="TOKEN",
-        help="the ID token's at_hash, when it has one, must match this access token",
-    )
+        "store",
+        _text("the access token"),
+        "TOKEN",
+        "the ID token's at_hash, when it has one, must match this access token",
+    ),
+)
 
 
 def _add_decode(commands: _Commands) -> None:
@@ -310,7 +326,7 @@ def _add_decode(commands: _Commands) -> None:
         run_decode,
         configured=False,
     )
-    decode.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
+    _add_jwt_argument(decode)
 
 
 def build_parser() -> argparse.ArgumentParser:
