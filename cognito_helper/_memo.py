@@ -91,11 +91,28 @@ def json_copy(value: Any) -> Any:
     return root
 
 
-def _copier(value: Any) -> Callable[[Any], Any]:
-    """How to copy one mutable top-level claim for a caller."""
-    if type(value) is list and _MUTABLE.isdisjoint(map(type, value)):
-        return list.copy  # the common case: cognito:groups, amr, any list of strings
-    return json_copy
+Copier = Callable[[Any], Any]
+
+
+def _caller_copy(claims: Claims) -> Tuple[Claims, Tuple[Tuple[str, Copier], ...]]:
+    """A copy of ``claims`` sharing nothing mutable with them, and ``(name, copier)`` for each
+    top-level claim that is a list or an object (what every later copy must copy again).
+
+    One plain loop: a token with a list claim (``cognito:groups``) pays it on its first
+    verification, which is the memo's whole cost for a token never seen again.
+    """
+    copy = claims.copy()
+    mutable = []
+    for name, value in claims.items():
+        kind = type(value)
+        if kind is list or kind is dict:
+            # The common case, a list of strings (cognito:groups, amr), is copied flat.
+            copier = (
+                list.copy if kind is list and _MUTABLE.isdisjoint(map(type, value)) else json_copy
+            )
+            copy[name] = copier(value)
+            mutable.append((name, copier))
+    return copy, tuple(mutable)
 
 
 class MemoEntry:
@@ -109,22 +126,17 @@ class MemoEntry:
         key: SigningKey,
         claims: Claims,
         core: Tuple[Any, ...],
-        flat: bool = False,
+        mutable: Tuple[Tuple[str, Copier], ...] = (),
     ) -> None:
         #: The exact token string this entry answers for.
         self.token = token
         self.key = key
-        #: Decoded JSON, owned by the entry: never handed out and never changed. ``flat``
-        #: says the caller knows no value of it is a list or a dict (no need to look).
+        #: Decoded JSON, owned by the entry: never handed out and never changed.
         self.claims = claims
         #: The typed claims the verifier compares on every call (``_claims.Core``).
         self.core = core
         #: ``(name, copier)`` for each top-level claim a caller's copy must not share.
-        self.mutable: Tuple[Tuple[str, Callable[[Any], Any]], ...] = ()
-        if not flat and not _MUTABLE.isdisjoint(map(type, claims.values())):
-            self.mutable = tuple(
-                (name, _copier(value)) for name, value in claims.items() if type(value) in _MUTABLE
-            )
+        self.mutable = mutable
         #: Set by every hit, cleared by eviction's second chance.
         self.used = False
 
@@ -205,23 +217,25 @@ class VerificationMemo:
         claim is a list or a dict; ``tail`` is ``token[-TAIL:]`` if the caller has it. The
         memo takes ``claims`` over; the caller gets a copy of its own in return.
         """
-        entry = MemoEntry(token, key, claims, core, flat)
-        copy = claims.copy() if flat else entry.copy_claims()
-        lock = self._lock
-        lock.acquire()
-        try:
+        copy, mutable = (claims.copy(), ()) if flat else _caller_copy(claims)
+        entry = MemoEntry(token, key, claims, core, mutable)
+        entries = self._entries
+        with self._lock:
             if self.maxsize <= 0:
-                return claims
+                return copy
             if forget_key not in cache.on_withdraw:
                 cache.on_withdraw.append(forget_key)
             # A tail already there (the same token verified again after its key changed, or
             # two threads verifying it at once) keeps its place: it is just evicted sooner.
-            entries = self._entries
             entries[token[-TAIL:] if tail is None else tail] = entry
             if len(entries) > self.maxsize:
-                self._evict(self.maxsize)
-        finally:
-            lock.release()
+                # The usual case, one entry over: the oldest goes unless used since it was
+                # last considered (then the general second-chance loop decides).
+                oldest_tail, oldest = entries.popitem(last=False)
+                if oldest.used:
+                    oldest.used = False
+                    entries[oldest_tail] = oldest
+                    self._evict(self.maxsize)
         return copy
 
     def _evict(self, maxsize: int) -> None:

@@ -11,7 +11,7 @@ import string
 
 from ._encoding import b64url_encode
 
-__all__ = ["new_verifier", "pkce_challenge"]
+__all__ = ["new_verifier", "pkce_challenge", "random_text"]
 
 _VERIFIER_FIRST = string.ascii_letters + string.digits
 
@@ -30,13 +30,18 @@ def pkce_challenge(code_verifier: str) -> str:
 
 
 def new_verifier() -> str:
-    """A fresh RFC 7636 code verifier: 86 base64url characters that never start with ``-``.
+    """A fresh RFC 7636 code verifier: 86 base64url characters that never start with ``-``."""
+    return random_text(64)
+
+
+def random_text(nbytes: int) -> str:
+    """``secrets.token_urlsafe(nbytes)``, except that it never starts with ``-``.
 
     About 1 in 64 ``token_urlsafe`` strings start with ``-``, which a command line then reads
-    as an option (``--code-verifier -x...``). Such a first character is redrawn from letters
-    and digits; the other 85 characters keep over 500 bits of randomness either way.
+    as an option (``--code-verifier -x...``, ``--nonce -x...``). Such a first character is
+    redrawn from letters and digits; the others keep their randomness either way.
     """
-    verifier = secrets.token_urlsafe(64)
-    if verifier.startswith("-"):
-        verifier = secrets.choice(_VERIFIER_FIRST) + verifier[1:]
-    return verifier
+    text = secrets.token_urlsafe(nbytes)
+    if text.startswith("-"):
+        text = secrets.choice(_VERIFIER_FIRST) + text[1:]
+    return text

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import (
@@ -32,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 from . import _env, _fields
 from ._env import ENV_LISTS, ENV_NAMES
-from ._pkce import new_verifier, pkce_challenge
+from ._pkce import new_verifier, pkce_challenge, random_text
 from ._urls import check_resource
 from .errors import ConfigError
 
@@ -340,8 +339,8 @@ class CognitoConfig:
         returned object in the server-side session and check ``state`` when the user comes
         back.
         """
-        state = secrets.token_urlsafe(32)
-        nonce = secrets.token_urlsafe(32)
+        state = random_text(32)  # never starting with '-', as the verifier: `--nonce=` safe
+        nonce = random_text(32)
         verifier = new_verifier()
         url = self.login_url(state, nonce, pkce_challenge(verifier), **options)
         return LoginRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)

@@ -660,7 +660,7 @@ def test_verify_of_a_sign_in_checks_its_nonce_and_access_token(
     result = run("exchange", login["code"], f"--code-verifier={login['code_verifier']}", env=env)
     assert result.returncode == 0, result.stderr
     tokens = json.loads(result.stdout)
-    args = ["--nonce", login["nonce"], "--access-token", tokens["access_token"]]
+    args = [f"--nonce={login['nonce']}", "--access-token", tokens["access_token"]]
     result = run("verify", tokens["id_token"], "--token-use", "id", *args, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["nonce"] == login["nonce"]

@@ -14,6 +14,7 @@ import hashlib
 import inspect
 import pickle
 import re
+import secrets
 import socket
 import sys
 from urllib.parse import parse_qs, urlsplit
@@ -1272,8 +1273,11 @@ class TestUrlsReadAlikeByEveryParser:
 class TestPkceVerifierNeverLooksLikeAnOption:
     def test_no_verifier_in_2000_draws_starts_with_a_hyphen(self):
         config = make()
-        verifiers = [config.start_login().code_verifier for _ in range(2000)]
+        logins = [config.start_login() for _ in range(2000)]
+        verifiers = [login.code_verifier for login in logins]
         assert [v for v in verifiers if v.startswith("-")] == []
+        # state and nonce are passed on command lines too (verify --nonce): never '-' first
+        assert [x for login in logins for x in (login.state, login.nonce) if x[0] == "-"] == []
         assert all(43 <= len(v) <= 128 and PKCE_VERIFIER_ALPHABET.fullmatch(v) for v in verifiers)
         assert len(set(verifiers)) == len(verifiers)
 
@@ -1285,10 +1289,11 @@ class TestPkceVerifierNeverLooksLikeAnOption:
             drawn.append(token)
             return token
 
-        monkeypatch.setattr(config_module.secrets, "token_urlsafe", token_urlsafe)
+        monkeypatch.setattr(secrets, "token_urlsafe", token_urlsafe)
         login = make().start_login()
         verifier = login.code_verifier
         assert not verifier.startswith("-")
+        assert not login.state.startswith("-") and not login.nonce.startswith("-")
         assert verifier[1:] == drawn[-1][1:]  # the rest of the random string is kept
         assert 43 <= len(verifier) <= 128
         assert PKCE_VERIFIER_ALPHABET.fullmatch(verifier)
@@ -1296,13 +1301,13 @@ class TestPkceVerifierNeverLooksLikeAnOption:
 
     def test_verifier_keeps_at_least_256_bits_of_randomness(self, monkeypatch):
         sizes = []
-        real = config_module.secrets.token_urlsafe
+        real = secrets.token_urlsafe
 
         def token_urlsafe(nbytes: int) -> str:
             sizes.append(nbytes)
             return real(nbytes)
 
-        monkeypatch.setattr(config_module.secrets, "token_urlsafe", token_urlsafe)
+        monkeypatch.setattr(secrets, "token_urlsafe", token_urlsafe)
         verifier = make().start_login().code_verifier
         # 6 bits per base64url character, one character possibly redrawn (still ~5.95 bits).
         assert (len(verifier) - 1) * 6 >= 256

@@ -63,8 +63,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print usage and ``message`` and exit 2, saying how to pass a verifier with '-'."""
-        if "--code-verifier: expected one argument" in message:
-            message += " (a verifier that starts with '-' must be written --code-verifier=V)"
+        for option in ("--code-verifier", "--nonce", "--state"):
+            if f"{option}: expected one argument" in message:
+                message += f" (a value that starts with '-' must be written {option}=V)"
         super().error(message)
 
 
