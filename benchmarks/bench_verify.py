@@ -4,17 +4,29 @@
 
 One command, no network beyond loopback (and, when ``node`` and ``npm`` are present, one
 ``npm install aws-jwt-verify@5`` into a scratch folder outside the repository). Every figure
-comes from the same run, on the same RSA-2048 RS256 access tokens, minted locally with the
-AWS issuer form so every peer accepts them:
+comes from the same run, on the same RSA-2048 RS256 tokens, minted locally with the AWS issuer
+form so every peer accepts them, and shaped like a real pool's: each sign-in of one of
+``USERS`` users, each in one to four groups (a ``cognito:groups`` list, group names of
+varying length), gives an access token (``client_id``, ``scope``, ``username``) and an ID
+token (``aud``, ``email``, ``cognito:username``, and the ``at_hash`` of that access token).
+Half the calls verify an access token (``token_use="access"``), a quarter an ID token
+(``token_use="id"``), and a quarter an ID token with ``access_token=`` its pair, so
+``at_hash`` is checked.
 
 * floor: split, base64url-decode and ``json.loads`` header and payload, RSA PKCS#1 v1.5
-  SHA-256 verify with ``cryptography`` on a pre-loaded key, and the Cognito claim
-  comparisons (exp, iss, token_use, client_id). Nothing else.
-* cognito_helper with a warm JWKS cache: (a) distinct tokens, each seen once; (b) the same
-  token again; (c) a realistic mix: each token seen 20 times, in random order.
+  SHA-256 verify with ``cryptography`` on a pre-loaded key, and the four Cognito claim
+  comparisons of the token's kind (exp, iss, token_use, and aud or client_id); no
+  ``at_hash``. Nothing else.
+* cognito_helper with a warm JWKS cache: (a) distinct tokens, each seen once, with the memo
+  on, and the same with the memo off; (b) the same tokens again; (c) a realistic mix: each
+  token seen 20 times, in random order.
 * peers, each used the way its README says, on the mix of (c): python-jose ``jwt.decode``
-  with the JWKS dict; PyJWT with ``PyJWKClient``; ``cognitojwt.decode``; pycognito's
-  ``verify_token``; aws-jwt-verify 5.x ``verifySync`` with ``cacheJwks`` (Node).
+  with the JWKS dict (``audience`` for ID tokens, ``access_token`` where ``at_hash`` is
+  checked); PyJWT with ``PyJWKClient`` (``audience`` for ID tokens); ``cognitojwt.decode``;
+  pycognito's ``verify_token`` (which checks ``at_hash`` of every ID token, and is reported
+  n/a where that check fails: pycognito 2024.5 hashes a ``str`` with PyJWT's
+  ``compute_hash_digest``, a ``TypeError`` with PyJWT 2.x); aws-jwt-verify 5.x ``verifySync``
+  with ``cacheJwks``, one verifier per token kind (Node).
 
 Timing: round by round, every case runs between two runs of the floor, each floor run on
 tokens nobody has seen yet (so no run finds them in the CPU caches either); a case's
@@ -25,7 +37,9 @@ one token per call. As on a server, where each request's token is a new ``str``,
 cognito_helper a new string object with the same text on every call, never the object it
 first verified (see ``as_received``). Before the first round the verification memo is filled
 to its bound, as in a server that has been running: (a) then measures the steady state, in
-which each new token evicts one.
+which each new token evicts one. "Memo off" sets the bound to 0 for that case only, keeping
+the entries (so both cases run on the same heap), which skips the memo as
+``set_verification_memo_size(0)`` does.
 
 Also reported: JWKS fetches by cognito_helper during the whole run and TCP connections for
 100 sequential refresh grants (both counted by the loopback server), and the import times of
@@ -43,6 +57,7 @@ import argparse
 import base64
 import datetime
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -52,7 +67,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
@@ -63,33 +80,111 @@ import requests
 
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
+from cognito_helper import _memo as memo_module
 from cognito_helper.testing import LocalCognito
-from cognito_helper.testing.server import LoopbackServer, static_handler
 
 REGION = "us-east-1"
 POOL = "us-east-1_BenchPool1"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}"  # what every peer expects
 CLIENT = "benchclient1234567890abcdef"
 
-ROUNDS = 60
-BATCH = 40  # fresh tokens per floor run and for (a), each round
-SAME_PER_ROUND = 2000  # (b)
-MIX_TOKENS = 25  # (c): distinct tokens per round, each seen MIX_REPEATS times
+ROUNDS = 100
+BATCH = 40  # fresh tokens per floor run and for each (a) case, each round
+SAME_TOKENS = 4  # (b): tokens per round, each verified once before, then again and again
+SAME_PER_ROUND = 2000
+MIX_TOKENS = 24  # (c): distinct tokens per round, each seen MIX_REPEATS times
 MIX_REPEATS = 20
 GRANTS = 100
+
+USERS = 64
+GROUPS = (  # what apps with roles name their groups; a federated user's group is pool_Provider
+    "admin",
+    "staff",
+    "support-eu",
+    "billing-readers",
+    "beta-testers",
+    "ops-oncall",
+    "analytics-dashboard-viewers",
+    f"{POOL}_Google",
+)
 
 DISTINCT_MAX_RATIO = 1.10
 SAME_MIN_SPEEDUP = 20.0
 MIX_MIN_SPEEDUP = 10.0
 
-Verify = Callable[[str], Any]
+#: One verification as a backend asks for it: (token, token_use, access token whose at_hash
+#: the ID token must carry, or None).
+Call = Tuple[str, str, Optional[str]]
+Verify = Callable[[str, str, Optional[str]], Any]
+
+
+# -- tokens shaped like a real pool's --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    sub: str
+    username: str
+    email: str
+    groups: Tuple[str, ...]
+
+
+def make_users(rng: random.Random) -> List[User]:
+    users = []
+    for i in range(USERS):
+        name = f"user{i:03d}.{rng.choice(['smith', 'garcia', 'nguyen', 'okafor', 'kowalski'])}"
+        groups = tuple(rng.sample(GROUPS, rng.randint(1, 4)))
+        users.append(
+            User(str(uuid.UUID(int=rng.getrandbits(128))), name, f"{name}@example.com", groups)
+        )
+    return users
+
+
+def at_hash(access_token: str) -> str:
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+
+
+class Minter:
+    """Sign-ins of ``users``: an access token and its ID token each, as calls to verify."""
+
+    def __init__(self, lc: LocalCognito, users: Sequence[User], rng: random.Random) -> None:
+        self.lc, self.users, self.rng = lc, users, rng
+        self.pair_of: Dict[str, str] = {}  # ID token -> its access token (pycognito holds both)
+        self.signed_in = 0
+
+    def sign_in(self) -> Tuple[Call, Call]:
+        """The access-token call and the ID-token call of one sign-in; every other sign-in's
+        ID token is verified with ``access_token=`` (so half the ID calls check at_hash)."""
+        user = self.rng.choice(self.users)
+        both: Dict[str, Any] = {"iss": ISSUER, "sub": user.sub, "cognito:groups": list(user.groups)}
+        access = self.lc.mint("access", client_id=CLIENT, username=user.username, **both)
+        id_claims: Dict[str, Any] = {
+            "aud": CLIENT,
+            "email": user.email,
+            "cognito:username": user.username,
+        }
+        id_token = self.lc.mint("id", at_hash=at_hash(access), **id_claims, **both)
+        self.pair_of[id_token] = access
+        self.signed_in += 1
+        check = access if self.signed_in % 2 else None
+        return (access, "access", None), (id_token, "id", check)
+
+    def calls(self, count: int) -> List[Call]:
+        """``count`` (even) calls on new tokens, in random order: half of them access tokens."""
+        calls: List[Call] = []
+        while len(calls) < count:
+            calls.extend(self.sign_in())
+        self.rng.shuffle(calls)
+        return calls
 
 
 # -- the floor ------------------------------------------------------------------------------
 
 
-def make_floor(public_key: Any, issuer: str, client_id: str) -> Verify:
-    """The least any Python verifier can do for one Cognito access token."""
+def make_floor(keys: Dict[str, Any], issuer: str, client_id: str) -> Callable[[str, str], Any]:
+    """The least any Python verifier can do for one Cognito token of kind ``use``: the key
+    is picked by ``kid`` from ``keys`` (a pool signs ID and access tokens with a key each)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -97,19 +192,20 @@ def make_floor(public_key: Any, issuer: str, client_id: str) -> Verify:
     decode = base64.urlsafe_b64decode
     loads = json.loads
     now = time.time
+    audience = {"id": "aud", "access": "client_id"}
 
-    def floor(token: str) -> Any:
+    def floor(token: str, use: str) -> Any:
         head, body, sig = token.split(".")
-        loads(decode(head + "=" * (-len(head) % 4)))
+        header = loads(decode(head + "=" * (-len(head) % 4)))
         claims = loads(decode(body + "=" * (-len(body) % 4)))
-        public_key.verify(
+        keys[header["kid"]].verify(
             decode(sig + "=" * (-len(sig) % 4)), (head + "." + body).encode(), pad, sha256
         )
         if not (
             claims["exp"] > now()
             and claims["iss"] == issuer
-            and claims["token_use"] == "access"
-            and claims["client_id"] == client_id
+            and claims["token_use"] == use
+            and claims[audience[use]] == client_id
         ):
             raise ValueError("claims")
         return claims
@@ -120,21 +216,63 @@ def make_floor(public_key: Any, issuer: str, client_id: str) -> Verify:
 # -- peers ----------------------------------------------------------------------------------
 
 
-def serve_static(body: bytes) -> Tuple[LoopbackServer, str]:
-    """A loopback server answering every GET with ``body`` (the JWKS the peers fetch)."""
+def serve_static(body: bytes) -> Tuple[Callable[[], None], str]:
+    """A loopback server answering every GET with ``body`` (the JWKS the peers fetch): its
+    stop function and the JWKS URL."""
+    try:
+        from cognito_helper.testing.server import LoopbackServer, static_handler
+    except ImportError:  # a tree older than the one loopback server, measured for a before/after
+        return _serve_static_fallback(body)
     server = LoopbackServer(static_handler(body), name="benchmark JWKS").start()
-    return server, f"{server.url}/{POOL}/.well-known/jwks.json"
+    return server.stop, f"{server.url}/{POOL}/.well-known/jwks.json"
 
 
-def python_peers(jwks: Dict[str, Any], jwks_url: str) -> Dict[str, Any]:
+def _serve_static_fallback(body: bytes) -> Tuple[Callable[[], None], str]:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return stop, f"http://127.0.0.1:{server.server_port}/{POOL}/.well-known/jwks.json"
+
+
+def python_peers(jwks: Dict[str, Any], jwks_url: str, pair_of: Dict[str, str]) -> Dict[str, Any]:
     """name -> verify function, or a string saying why the peer cannot run."""
     peers: Dict[str, Any] = {}
 
     try:
         from jose import jwt as jose_jwt
 
-        def jose_verify(token: str) -> Any:
-            return jose_jwt.decode(token, jwks, algorithms=["RS256"], issuer=ISSUER)
+        def jose_verify(token: str, use: str, access_token: Optional[str]) -> Any:
+            if use == "access":
+                return jose_jwt.decode(token, jwks, algorithms=["RS256"], issuer=ISSUER)
+            return jose_jwt.decode(
+                token,
+                jwks,
+                algorithms=["RS256"],
+                issuer=ISSUER,
+                audience=CLIENT,
+                access_token=access_token,
+                options={"verify_at_hash": access_token is not None},
+            )
 
         peers["python-jose jwt.decode(token, jwks)"] = jose_verify
     except ImportError as exc:
@@ -145,9 +283,12 @@ def python_peers(jwks: Dict[str, Any], jwks_url: str) -> Dict[str, Any]:
 
         client = pyjwt.PyJWKClient(jwks_url)
 
-        def pyjwt_verify(token: str) -> Any:
+        def pyjwt_verify(token: str, use: str, access_token: Optional[str]) -> Any:
             key = client.get_signing_key_from_jwt(token)
-            return pyjwt.decode(token, key.key, algorithms=["RS256"], issuer=ISSUER)
+            audience = CLIENT if use == "id" else None
+            return pyjwt.decode(
+                token, key.key, algorithms=["RS256"], issuer=ISSUER, audience=audience
+            )
 
         peers["PyJWT PyJWKClient + jwt.decode"] = pyjwt_verify
     except ImportError as exc:
@@ -157,7 +298,7 @@ def python_peers(jwks: Dict[str, Any], jwks_url: str) -> Dict[str, Any]:
         os.environ["AWS_COGNITO_JWKS_PATH"] = jwks_url  # cognitojwt's documented override
         import cognitojwt
 
-        def cognitojwt_verify(token: str) -> Any:
+        def cognitojwt_verify(token: str, use: str, access_token: Optional[str]) -> Any:
             return cognitojwt.decode(token, REGION, POOL, app_client_id=CLIENT)
 
         peers["cognitojwt.decode"] = cognitojwt_verify
@@ -170,8 +311,11 @@ def python_peers(jwks: Dict[str, Any], jwks_url: str) -> Dict[str, Any]:
         user = Cognito(POOL, CLIENT, user_pool_region=REGION)
         user.pool_jwk = jwks  # what get_keys() caches after its first fetch
 
-        def pycognito_verify(token: str) -> Any:
-            return user.verify_token(token, "access_token", "access")
+        def pycognito_verify(token: str, use: str, access_token: Optional[str]) -> Any:
+            if use == "access":
+                return user.verify_token(token, "access_token", "access")
+            user.access_token = pair_of[token]  # it checks at_hash against the one it holds
+            return user.verify_token(token, "id_token", "id")
 
         peers["pycognito Cognito.verify_token"] = pycognito_verify
     except ImportError as exc:
@@ -184,18 +328,24 @@ const { CognitoJwtVerifier } = require("aws-jwt-verify");
 const fs = require("fs");
 const readline = require("readline");
 const data = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const verifier = CognitoJwtVerifier.create({
-  userPoolId: data.pool, tokenUse: "access", clientId: data.client,
-});
-verifier.cacheJwks(data.jwks);
-for (let i = 0; i < 3000; i++) verifier.verifySync(data.warmup[i % data.warmup.length]);
+const verifiers = {};
+for (const use of ["id", "access"]) {
+  verifiers[use] = CognitoJwtVerifier.create({
+    userPoolId: data.pool, tokenUse: use, clientId: data.client,
+  });
+  verifiers[use].cacheJwks(data.jwks);
+}
+for (let i = 0; i < 3000; i++) {
+  const [token, use] = data.warmup[i % data.warmup.length];
+  verifiers[use].verifySync(token);
+}
 process.stdout.write("ready\n");
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
   const round = data.rounds[Number(line)];
-  const sequence = round.order.map((i) => round.tokens[i]);
+  const sequence = round.order.map((i) => round.calls[i]);
   try {
     const start = process.hrtime.bigint();
-    for (const token of sequence) verifier.verifySync(token);
+    for (const [token, use] of sequence) verifiers[use].verifySync(token);
     const elapsed = Number(process.hrtime.bigint() - start);
     process.stdout.write(`${elapsed / 1000 / sequence.length}\n`);
   } catch (err) {
@@ -296,46 +446,69 @@ def start_node(data: Dict[str, Any]) -> Tuple[Optional[NodePeer], str]:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def fresh(token: str) -> str:
-    """The same token text in a new str object, as a server gets it from each request."""
-    return token.encode("ascii").decode("ascii")
+def fresh(text: Optional[str]) -> Optional[str]:
+    """The same text in a new str object, as a server gets it from each request."""
+    return None if text is None else text.encode("ascii").decode("ascii")
 
 
-def as_received(sequence: Sequence[str], copies: int) -> List[str]:
+def as_received(sequence: Sequence[Call], copies: int) -> List[Call]:
     """``sequence`` as a server receives it: every call a new str object with the same text.
 
     The first sighting of a token gets a copy of its own; later ones cycle through ``copies``
     other copies, so a verifier can never recognise the object it saw first, and the text is
-    as warm in the CPU cache as a request header that was just read (a pool per token).
+    as warm in the CPU cache as a request header that was just read (a pool per token). The
+    access token a call checks ``at_hash`` against is copied with it.
     """
-    pools: Dict[str, List[str]] = {}
-    sightings: Dict[str, int] = {}
-    received = []
-    for token in sequence:
-        count = sightings.get(token, 0)
-        sightings[token] = count + 1
+    pools: Dict[Call, List[Call]] = {}
+    sightings: Dict[Call, int] = {}
+    received: List[Call] = []
+    for call in sequence:
+        count = sightings.get(call, 0)
+        sightings[call] = count + 1
         if count == 0:
-            received.append(fresh(token))
+            received.append(_fresh_call(call))
         else:
-            pool = pools.setdefault(token, [fresh(token) for _ in range(copies)])
+            pool = pools.setdefault(call, [_fresh_call(call) for _ in range(copies)])
             received.append(pool[count % copies])
     return received
 
 
-def per_call_us(verify: Verify, tokens: Sequence[str]) -> float:
+def _fresh_call(call: Call) -> Call:
+    token, use, access_token = call
+    return fresh(token), use, fresh(access_token)  # type: ignore[return-value]
+
+
+def per_call_us(verify: Verify, calls: Sequence[Call]) -> float:
     start = time.perf_counter()
-    for token in tokens:
-        verify(token)
-    return (time.perf_counter() - start) / len(tokens) * 1e6
+    for token, use, access_token in calls:
+        verify(token, use, access_token)
+    return (time.perf_counter() - start) / len(calls) * 1e6
 
 
-def ours_us(tokens: Sequence[str]) -> float:
+def floor_us(floor: Callable[[str, str], Any], calls: Sequence[Call]) -> float:
+    start = time.perf_counter()
+    for token, use, _ in calls:
+        floor(token, use)
+    return (time.perf_counter() - start) / len(calls) * 1e6
+
+
+def ours_us(calls: Sequence[Call]) -> float:
     """per_call_us for cognito_helper, called directly as a backend calls it (no wrapper)."""
     verify = decode_verify_jwt
     start = time.perf_counter()
-    for token in tokens:
-        verify(token, token_use="access")
-    return (time.perf_counter() - start) / len(tokens) * 1e6
+    for token, use, access_token in calls:
+        verify(token, token_use=use, access_token=access_token)
+    return (time.perf_counter() - start) / len(calls) * 1e6
+
+
+def ours_memo_off_us(calls: Sequence[Call]) -> float:
+    """ours_us with the memo's bound at 0 for the duration (its entries are kept)."""
+    memo = memo_module.memo
+    maxsize, memo.maxsize = memo.maxsize, 0
+    try:
+        return ours_us(calls)
+    finally:
+        memo.maxsize = maxsize
 
 
 @dataclass
@@ -362,34 +535,31 @@ class Case:
 
 @dataclass
 class Workload:
-    distinct: List[List[str]]  # per round, fresh tokens for (a)
-    floors: List[List[List[str]]]  # per round, one group of fresh tokens per floor run
-    same: List[str]  # per round, the token (b) verifies again and again
-    mix_tokens: List[List[str]]  # per round, the distinct tokens of (c)
-    mix_order: List[List[int]]  # per round, indexes into mix_tokens: each one MIX_REPEATS times
+    distinct: List[List[Call]]  # per round, fresh calls for (a), memo on
+    distinct_off: List[List[Call]]  # per round, fresh calls for (a), memo off
+    floors: List[List[List[Call]]]  # per round, one group of fresh calls per floor run
+    same: List[List[Call]]  # per round, the calls (b) verifies again and again
+    mix_calls: List[List[Call]]  # per round, the distinct calls of (c)
+    mix_order: List[List[int]]  # per round, indexes into mix_calls: each one MIX_REPEATS times
 
-    def mix(self, index: int) -> List[str]:
-        tokens = self.mix_tokens[index]
-        return [tokens[i] for i in self.mix_order[index]]
+    def mix(self, index: int) -> List[Call]:
+        calls = self.mix_calls[index]
+        return [calls[i] for i in self.mix_order[index]]
 
 
-def mint_workload(lc: LocalCognito, rounds: int, floor_runs: int, rng: random.Random) -> Workload:
-    def mint() -> str:
-        return lc.mint("access", iss=ISSUER, client_id=CLIENT)
-
-    def batch(size: int) -> List[str]:
-        return [mint() for _ in range(size)]
-
-    distinct = [batch(BATCH) for _ in range(rounds)]
-    floors = [[batch(BATCH) for _ in range(floor_runs)] for _ in range(rounds)]
-    same = [mint() for _ in range(rounds)]
-    mix_tokens = [batch(MIX_TOKENS) for _ in range(rounds)]
+def mint_workload(minter: Minter, rounds: int, floor_runs: int, rng: random.Random) -> Workload:
+    calls = minter.calls
+    distinct = [calls(BATCH) for _ in range(rounds)]
+    distinct_off = [calls(BATCH) for _ in range(rounds)]
+    floors = [[calls(BATCH) for _ in range(floor_runs)] for _ in range(rounds)]
+    same = [calls(SAME_TOKENS) for _ in range(rounds)]
+    mix_calls = [calls(MIX_TOKENS) for _ in range(rounds)]
     mix_order = []
     for _ in range(rounds):
         order = [i for i in range(MIX_TOKENS) for _ in range(MIX_REPEATS)]
         rng.shuffle(order)
         mix_order.append(order)
-    return Workload(distinct, floors, same, mix_tokens, mix_order)
+    return Workload(distinct, distinct_off, floors, same, mix_calls, mix_order)
 
 
 # -- connections and imports ------------------------------------------------------------------
@@ -495,7 +665,8 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
     failed = False
 
     with LocalCognito(user_pool_id=POOL, client_id=CLIENT) as lc:
-        warmup = [lc.mint("access", iss=ISSUER, client_id=CLIENT) for _ in range(50)]
+        minter = Minter(lc, make_users(rng), rng)
+        warmup = minter.calls(50)
         # The peers' copy of the JWKS; cognito_helper's own fetches are counted from here on.
         jwks_doc = requests.get(lc.jwks_url, timeout=10).content
         jwks = json.loads(jwks_doc)
@@ -504,41 +675,48 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         # cognito_helper: configured once, as a backend does; the AWS issuer, a loopback JWKS.
         configure(CognitoConfig(user_pool_id=POOL, client_id=CLIENT, jwks_url=lc.jwks_url))
 
-        def ours(token: str) -> Any:
-            return decode_verify_jwt(token, token_use="access")
+        def ours(call: Call) -> Any:
+            token, use, access_token = call
+            return decode_verify_jwt(token, token_use=use, access_token=access_token)
 
-        kid = json.loads(base64.urlsafe_b64decode(warmup[0].split(".")[0] + "=="))["kid"]
-        floor = make_floor(_public_key(jwks, kid), ISSUER, CLIENT)
-        for token in warmup:  # warm both: the JWKS fetch, the header memo, the code paths
-            floor(token)
-            ours(token)
-            ours(token)
+        floor = make_floor(_public_keys(jwks), ISSUER, CLIENT)
+        for call in warmup:  # warm both: the JWKS fetch, the header memo, the code paths
+            floor(call[0], call[1])
+            ours(call)
+            ours(call)
 
-        static_server, static_url = serve_static(jwks_doc)
-        peers = python_peers(jwks, static_url)
+        stop_static, static_url = serve_static(jwks_doc)
+        peers = python_peers(jwks, static_url, minter.pair_of)
+        # One call of each kind (access, ID, ID with at_hash), then a few more.
+        kinds = {(use, at is None): (token, use, at) for token, use, at in warmup}
+        sample = list(kinds.values()) + warmup[:5]
         for name, verify in list(peers.items()):
             if callable(verify):
+                kind = ""
                 try:
-                    for token in warmup[:5]:
-                        verify(token)
+                    for call in sample:
+                        kind = "ID" if call[1] == "id" else "access"
+                        verify(*call)
                 except Exception as exc:  # a peer that rejects the tokens is reported, not run
-                    peers[name] = f"n/a ({type(exc).__name__}: {str(exc)[:60]})"
+                    message = " ".join(str(exc).split())[:48]
+                    peers[name] = f"n/a (fails on {kind} tokens: {type(exc).__name__}: {message})"
 
         print("minting tokens ...", file=sys.stderr)
-        cases_per_round = 3 + len(peers) + 1  # (a), (b), (c), the Python peers, Node
-        work = mint_workload(lc, rounds, cases_per_round + 1, rng)
+        cases_per_round = 4 + len(peers) + 1  # (a) on and off, (b), (c), the Python peers, Node
+        work = mint_workload(minter, rounds, cases_per_round + 1, rng)
         # A server that has been running has a full memo, which evicts a token for each new
         # one: measure that steady state, not the first DEFAULT_MAXSIZE tokens of a process.
-        for _ in range(cognito_helper.verification_memo_info().maxsize):
-            ours(lc.mint("access", iss=ISSUER, client_id=CLIENT))
+        for call in minter.calls(cognito_helper.verification_memo_info().maxsize):
+            ours(call)
 
         node_data = {
             "pool": POOL,
             "client": CLIENT,
             "jwks": jwks,
-            "warmup": warmup,
+            "warmup": [call[:2] for call in warmup],
             "rounds": [
-                {"tokens": work.mix_tokens[i], "order": work.mix_order[i]} for i in range(rounds)
+                {"calls": [c[:2] for c in work.mix_calls[i]], "order": work.mix_order[i]}
+                for i in range(rounds)
             ],
         }
         print("preparing aws-jwt-verify ...", file=sys.stderr)
@@ -546,7 +724,8 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
 
         floor_case = Case("floor: split, b64, json.loads, RSA verify, 4 claims")
         distinct = Case("cognito_helper (a) distinct tokens, each once")
-        same = Case("cognito_helper (b) the same token again")
+        distinct_off = Case("cognito_helper (a) distinct tokens, each once, memo off")
+        same = Case(f"cognito_helper (b) the same token again ({SAME_TOKENS} in turn)")
         mix = Case(f"cognito_helper (c) mix: each token {MIX_REPEATS}x, random order")
         peer_cases = {name: Case(f"{name} (mix)") for name in peers}
         node_case = Case(f"{node.name} (mix)" if node else "aws-jwt-verify 5.x verifySync (mix)")
@@ -556,14 +735,19 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         print(f"measuring {rounds} rounds ...", file=sys.stderr)
         for r in rounds_of(rounds):
             sequence = as_received(work.mix(r), copies=4)
-            same_token = work.same[r]
-            ours(same_token)  # (b) measures the token seen again: the first sighting is here
-            same_again = as_received([same_token] * SAME_PER_ROUND, copies=64)
+            for call in work.same[r]:  # (b) measures tokens seen again: the first sighting
+                ours(call)
+            same_again = as_received(
+                [work.same[r][i % SAME_TOKENS] for i in range(SAME_PER_ROUND)], copies=64
+            )
             cases: List[Tuple[Case, Callable[[], float]]] = [
                 (distinct, functools.partial(ours_us, work.distinct[r])),
+                (distinct_off, functools.partial(ours_memo_off_us, work.distinct_off[r])),
                 (same, functools.partial(ours_us, same_again)),
                 (mix, functools.partial(ours_us, sequence)),
             ]
+            if r % 2:  # memo on and off take turns going first
+                cases[0], cases[1] = cases[1], cases[0]
             for name, verify in peers.items():
                 if callable(verify):
                     cases.append(
@@ -573,7 +757,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
                 cases.append((node_case, functools.partial(node.run_round, r)))
             # Each case runs between two floor runs, each on tokens no one has seen yet.
             floor_groups = iter(work.floors[r])
-            floors = [per_call_us(floor, next(floor_groups))]
+            floors = [floor_us(floor, next(floor_groups))]
             for case, measure in cases:
                 try:
                     us = measure()
@@ -583,7 +767,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
                         node.close()
                         node = None
                     continue
-                floors.append(per_call_us(floor, next(floor_groups)))
+                floors.append(floor_us(floor, next(floor_groups)))
                 case.us.append(us)
                 case.by_round[r] = us
                 case.ratios.append(us / ((floors[-2] + floors[-1]) / 2))
@@ -591,7 +775,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
             floor_case.ratios.append(1.0)
         if node is not None:
             node.close()
-        static_server.stop()
+        stop_static()
         jwks_fetches = lc.jwks_requests - fetches_before
         server_errors = len(lc.server_errors)
 
@@ -623,6 +807,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         f"<= {DISTINCT_MAX_RATIO:.2f}x floor: "
         + verdict(distinct.median_ratio <= DISTINCT_MAX_RATIO),
     )
+    row(distinct_off, f"memo on / off: {distinct.times_slower_than(distinct_off):.3f}")
     same_speedup = 1 / same.median_ratio
     row(
         same,
@@ -675,15 +860,17 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
     return lines, failed
 
 
-def _public_key(jwks: Dict[str, Any], kid: str) -> Any:
-    """The floor's pre-loaded key: the JWK with ``kid`` as a ``cryptography`` public key."""
+def _public_keys(jwks: Dict[str, Any]) -> Dict[str, Any]:
+    """The floor's pre-loaded keys: kid -> each JWK of the pool as a ``cryptography`` key."""
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 
     def number(text: str) -> int:
         return int.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), "big")
 
-    jwk = next(k for k in jwks["keys"] if k["kid"] == kid)
-    return RSAPublicNumbers(number(jwk["e"]), number(jwk["n"])).public_key()
+    return {
+        k["kid"]: RSAPublicNumbers(number(k["e"]), number(k["n"])).public_key()
+        for k in jwks["keys"]
+    }
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -695,17 +882,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
+    print(f"measuring {cognito_helper.__file__}", file=sys.stderr)
     lines, failed = run(max(args.rounds, 3), args.seed)
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     intro = [
         f"cognito_helper verification benchmark, {date}",
         f"CPU: {cpu_line()}",
         versions(),
-        f"RSA-2048 RS256 access tokens; {args.rounds} rounds; in each, every case runs between "
-        f"two floor runs on {BATCH} tokens never seen before ((a) verifies {BATCH} more); (c) "
-        f"and the peers verify {MIX_TOKENS} new tokens x {MIX_REPEATS} in random order; "
-        "'x floor' is the median of the per-round ratios to the floor; '(c) >= 10x' is the "
-        "median of the per-round ratios of the peer's time to (c)'s. The memo starts full "
+        f"RSA-2048 RS256 Cognito-shaped tokens of {USERS} users in 1 to 4 groups each "
+        "(cognito:groups): half the calls verify access tokens, a quarter ID tokens, a quarter "
+        f"ID tokens with access_token= (at_hash). {args.rounds} rounds; in each, every case "
+        f"runs between two floor runs on {BATCH} tokens never seen before (each (a) verifies "
+        f"{BATCH} more); (b) cycles through {SAME_TOKENS} tokens seen once before; (c) and the "
+        f"peers verify {MIX_TOKENS} new tokens x {MIX_REPEATS} in random order; 'x floor' is "
+        "the median of the per-round ratios to the floor; 'memo on / off' and '(c) >= 10x' "
+        "are medians of per-round ratios of the two cases' times. The memo starts full "
         "(steady state).",
         "",
     ]

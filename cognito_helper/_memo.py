@@ -24,6 +24,14 @@ Guarantees:
   changes nothing the memo holds;
 * safe to use from any number of threads; a lookup takes no lock.
 
+A token is remembered on its first verification. That is what a token seen only once pays
+for (one copy of its claims and one entry, evicting the oldest), and every later sighting is
+a hit. The alternatives measured in ``benchmarks/bench_verify.py``'s setting cost a token
+that comes back more than they save a token that does not: admitting on the second sighting
+pays a second full verification, RSA included; keeping only the signature's verdict at first
+pays a second JSON decode at the first hit. The claims are kept as decoded (lists stay
+lists), as the claim rules read them on every hit; lists kept as tuples measured no faster.
+
 What it does not do: a token revoked at Cognito (``revoke_token``, global sign-out) is not
 visible offline, memo or not; a verifier that must see revocation has to ask Cognito
 (``get_user_info``).

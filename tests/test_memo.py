@@ -266,6 +266,28 @@ def test_a_claim_that_is_an_object_is_the_callers_own_on_every_call(issuer: Issu
     assert third["custom:profile"]["a"] is not second["custom:profile"]["a"]
 
 
+def test_claims_keep_their_json_types_on_the_first_call_and_on_a_hit(issuer: Issuer) -> None:
+    extra = {
+        "cognito:groups": ["staff", "admin"],
+        "amr": ["pwd", "mfa"],
+        "identities": [{"providerName": "Google", "userId": "1"}],
+        "custom:profile": {"langs": ["en", "fr"]},
+    }
+    token = issuer.token("id", **extra)
+    first = verify(issuer, token)  # the verification that filled the memo
+    second = verify(issuer, token)  # a memo hit
+    assert hits() == 1
+    for claims in (first, second):
+        assert {name: claims[name] for name in extra} == extra
+        for name in ("cognito:groups", "amr", "identities"):
+            assert type(claims[name]) is list
+        assert type(claims["identities"][0]) is dict
+        assert type(claims["custom:profile"]["langs"]) is list
+    for name in extra:
+        assert first[name] is not second[name]
+    assert first["identities"][0] is not second["identities"][0]
+
+
 # -- what it keeps, and for how long ------------------------------------------------------
 
 
