@@ -1,0 +1,196 @@
+"""RFC 6750 for resource servers: read a bearer token, verify it, answer a refusal.
+
+Every framework guard (``cognito_helper.flask``, ``.fastapi``, ``.django``, ``.aws_lambda``)
+goes through this one mapping, so they answer alike:
+
+==========================================================  ======  =============================
+situation                                                   status  ``WWW-Authenticate``
+==========================================================  ======  =============================
+no ``Authorization`` header, or another scheme              401     ``Bearer``
+``Bearer`` with no token, two tokens, a header over 64 KiB  400     ``error="invalid_request"``
+the token fails verification                                401     ``error="invalid_token"``
+verified, but none of the required scopes (or groups)       403     ``error="insufficient_scope"``
+no usable JWKS (:class:`CognitoConnectionError`)            503     none; ``Retry-After`` set
+==========================================================  ======  =============================
+
+The body is JSON ``{"error": ..., "error_description": ...}``; the description says which check
+failed and never contains the token. The scheme name is matched case-insensitively; the token
+itself is not altered. A :class:`ConfigError` or ``ValueError`` (the app's configuration or
+options are wrong) is not a refusal: it propagates, and the framework answers 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Union
+
+from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
+
+__all__ = [
+    "MAX_HEADER_CHARS",
+    "BearerRefusal",
+    "Refusal",
+    "bearer_token",
+    "refusal",
+    "verify_bearer",
+]
+
+#: The longest ``Authorization`` header value read (a Cognito token is a few KB).
+MAX_HEADER_CHARS = 64 * 1024
+#: Seconds a client is asked to wait after a 503 (the JWKS cool-down).
+RETRY_AFTER = 10
+
+_FORBIDDEN_CLAIMS = frozenset({"scope", "cognito:groups"})
+# RFC 6750 section 3: error_description and scope values hold %x20-21 / %x23-5B / %x5D-7E.
+_QUOTABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+
+
+class Refusal(NamedTuple):
+    """What to answer instead of the resource: ``status``, ``headers`` and a JSON ``body``."""
+
+    status: int
+    headers: Dict[str, str]
+    body: Dict[str, str]
+
+    def json(self) -> str:
+        """The body as JSON text."""
+        return json.dumps(self.body)
+
+
+class BearerRefusal(Exception):  # noqa: N818 - a refusal to send, not an error of the app
+    """The request must be refused with :attr:`refusal`; ``cause`` is the library's error."""
+
+    def __init__(self, refusal: Refusal, cause: Optional[BaseException] = None) -> None:
+        super().__init__(refusal.body.get("error_description") or refusal.body["error"])
+        self.refusal = refusal
+        self.cause = cause
+
+
+def _quoted(text: str) -> str:
+    """``text`` as an RFC 6750 quoted-string value: characters it cannot hold are dropped."""
+    return "".join(c for c in text if c in _QUOTABLE)[:400]
+
+
+def _challenge(realm: Optional[str], **params: str) -> str:
+    fields = ([f'realm="{_quoted(realm)}"'] if realm else []) + [
+        f'{name}="{_quoted(value)}"' for name, value in params.items()
+    ]
+    return "Bearer " + ", ".join(fields) if fields else "Bearer"
+
+
+def _answer(status: int, code: str, description: str, realm: Optional[str], **more: str) -> Refusal:
+    """A refusal whose challenge carries ``error=code`` (and ``more``), as its body does."""
+    challenge = _challenge(realm, error=code, **more)
+    return Refusal(
+        status, {"WWW-Authenticate": challenge}, {"error": code, "error_description": description}
+    )
+
+
+def bearer_token(authorization: Optional[str], *, realm: Optional[str] = None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value, exactly as sent.
+
+    Raises :class:`BearerRefusal`: 401 (no error code) for no header or another scheme, 400
+    ``invalid_request`` for ``Bearer`` with no token or two, or a header over
+    :data:`MAX_HEADER_CHARS`.
+    """
+    if not authorization or not authorization.strip():
+        raise BearerRefusal(
+            _unauthorized("no bearer token: send 'Authorization: Bearer <access token>'", realm)
+        )
+    if len(authorization) > MAX_HEADER_CHARS:
+        raise BearerRefusal(
+            _answer(400, "invalid_request", "the Authorization header is too long", realm)
+        )
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise BearerRefusal(_unauthorized("the Authorization header is not a Bearer token", realm))
+    parts = rest.split()
+    if len(parts) != 1:
+        what = "no token" if not parts else "more than one token"
+        raise BearerRefusal(
+            _answer(400, "invalid_request", f"the Bearer header holds {what}", realm)
+        )
+    return parts[0]
+
+
+def _unauthorized(description: str, realm: Optional[str]) -> Refusal:
+    # RFC 6750 section 3.1: no error code when the request had no authentication.
+    return Refusal(
+        401,
+        {"WWW-Authenticate": _challenge(realm)},
+        {"error": "unauthorized", "error_description": description},
+    )
+
+
+def refusal(
+    exc: BaseException,
+    *,
+    realm: Optional[str] = None,
+    scopes: Optional[Iterable[str]] = None,
+) -> Refusal:
+    """The answer for a verification error (``scopes``: the required ones, for a 403).
+
+    :class:`InvalidClaimsError` for ``scope`` or ``cognito:groups`` is a 403
+    ``insufficient_scope``; any other :class:`TokenVerificationError` a 401 ``invalid_token``;
+    :class:`CognitoConnectionError` a 503 with ``Retry-After``. Anything else is re-raised.
+    """
+    if isinstance(exc, BearerRefusal):
+        return exc.refusal
+    if isinstance(exc, InvalidClaimsError) and exc.claim in _FORBIDDEN_CLAIMS:
+        required = " ".join(sorted(scopes or ()))
+        more = {"error_description": str(exc)}
+        if required:
+            more["scope"] = required
+        return _answer(403, "insufficient_scope", str(exc), realm, **more)
+    if isinstance(exc, TokenVerificationError):
+        return _answer(401, "invalid_token", str(exc), realm, error_description=str(exc))
+    if isinstance(exc, CognitoConnectionError):
+        return Refusal(
+            503,
+            {"Retry-After": str(RETRY_AFTER)},
+            {"error": "temporarily_unavailable", "error_description": str(exc)},
+        )
+    raise exc
+
+
+Strings = Union[str, Sequence[str], None]
+
+
+def verify_bearer(
+    authorization: Optional[str],
+    *,
+    token_use: Optional[str] = "access",
+    scopes: Strings = None,
+    groups: Strings = None,
+    audience: Strings = None,
+    config: Any = None,
+    check: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    realm: Optional[str] = None,
+    verify: Optional[Callable[..., Dict[str, Any]]] = None,
+) -> Dict[str, Any]:
+    """Read the bearer token of ``authorization`` and verify it; return its claims.
+
+    The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default).
+    Raises :class:`BearerRefusal` with the answer to send for every refusal in the module's
+    table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
+    ``decode_verify_jwt`` (the FastAPI guard passes one that fetches keys off the event loop).
+    """
+    token = bearer_token(authorization, realm=realm)
+    if verify is None:
+        from .jwt_helper import decode_verify_jwt
+
+        verify = decode_verify_jwt
+    try:
+        return verify(
+            token,
+            config=config,
+            token_use=token_use,
+            scopes=scopes,
+            groups=groups,
+            audience=audience,
+            check=check,
+        )
+    except (TokenVerificationError, CognitoConnectionError) as exc:
+        wanted = scopes if scopes is not None else groups
+        names = [wanted] if isinstance(wanted, str) else list(wanted or ())
+        raise BearerRefusal(refusal(exc, realm=realm, scopes=names), exc) from None
