@@ -168,11 +168,41 @@ def decode_verify_jwt(
     usable JWKS can be had (answer 503); :class:`ConfigError` when nothing is configured;
     ``ValueError`` for invalid options or an empty list of configs.
     """
-    options = _options(token_use, leeway, audience, nonce, access_token, groups, scopes, check)
-    if type(config) is CognitoConfig or config is None or isinstance(config, CognitoConfig):
-        cfg = config if type(config) is CognitoConfig else get_config(config)
-        return _verify(token, cfg, options)
-    return _verify_among(token, _config_list(config), options)
+    options = None
+    if leeway == 0 and audience is None and nonce is None and access_token is None:
+        if groups is None and scopes is None and check is None and type(leeway) is int:
+            options = _PLAIN.get(token_use)  # the usual call: options made once, not per call
+    if options is None:
+        options = _options(token_use, leeway, audience, nonce, access_token, groups, scopes, check)
+    if type(config) is CognitoConfig:
+        cfg = config
+    elif config is None or isinstance(config, CognitoConfig):
+        cfg = get_config(config)
+    else:
+        configs = _config_list(config)
+        if len(configs) > 1:
+            return _verify_among(token, configs, options)
+        cfg = configs[0]
+    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
+    memo = _MEMO
+    tail = None
+    if type(token) is str and memo.maxsize > 0:
+        # The path most requests take: the very same token string, while its key is still
+        # the JWKS cache's current, fresh key for its kid. Stage 5's comparisons run again.
+        tail = token[-_TAIL:]
+        entry = memo.find(token, tail, cache)
+        if entry is not None:
+            _checked(entry.claims, entry.core, cfg, options)
+            if options.check is None:
+                return entry.copy_claims()
+            return _custom(entry.copy_claims(), options)
+    return _verify_parsed(token, parse(token), cfg, cache, options, tail)
+
+
+# The options of a call that asks for nothing but (perhaps) a token_use, made once.
+_PLAIN: Dict[Optional[str], _Options] = {
+    use: _Options(use, 0, None, None) for use in (None, "id", "access")
+}
 
 
 def _options(
@@ -210,22 +240,6 @@ def _options(
         option_set("scopes", scopes),
     )
     return _Options(token_use, leeway, asked, check)
-
-
-def _verify(token: str, cfg: CognitoConfig, options: _Options) -> Claims:
-    """Verify ``token`` against one config (the memo first, then the full path)."""
-    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
-    memo = _MEMO
-    tail = None
-    if type(token) is str and memo.maxsize > 0:
-        # The path most requests take: the very same token string, while its key is still
-        # the JWKS cache's current, fresh key for its kid. Stage 5's comparisons run again.
-        tail = token[-_TAIL:]
-        entry = memo.find(token, tail, cache)
-        if entry is not None:
-            _checked(entry.claims, entry.core, cfg, options)
-            return _custom(entry.copy_claims(), options)
-    return _verify_parsed(token, parse(token), cfg, cache, options, tail)
 
 
 def _verify_parsed(
@@ -296,8 +310,6 @@ def _config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
 
 def _verify_among(token: str, configs: Tuple[CognitoConfig, ...], options: _Options) -> Claims:
     """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
-    if len(configs) == 1:
-        return _verify(token, configs[0], options)
     memo = _MEMO
     tail = None
     if type(token) is str and memo.maxsize > 0:
