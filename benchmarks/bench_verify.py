@@ -109,6 +109,7 @@ GROUPS = (  # what apps with roles name their groups; a federated user's group i
 )
 
 DISTINCT_MAX_RATIO = 1.10
+LIST_MAX_RATIO = 1.15  # issue 10: distinct tokens, a list of three configs
 SAME_MIN_SPEEDUP = 20.0
 MIX_MIN_SPEEDUP = 10.0
 
@@ -501,6 +502,18 @@ def ours_us(calls: Sequence[Call]) -> float:
     return (time.perf_counter() - start) / len(calls) * 1e6
 
 
+def ours_among_us(configs: Sequence[CognitoConfig], calls: Sequence[Call]) -> float:
+    """ours_us with ``config=`` a list: two other pools' clients, then the token's own."""
+    verify = decode_verify_jwt
+    start = time.perf_counter()
+    try:
+        for token, use, access_token in calls:
+            verify(token, config=configs, token_use=use, access_token=access_token)
+    except cognito_helper.CognitoError as exc:  # a tree from before issue 10
+        raise RuntimeError(f"config= a list is not supported: {type(exc).__name__}") from None
+    return (time.perf_counter() - start) / len(calls) * 1e6
+
+
 def ours_memo_off_us(calls: Sequence[Call]) -> float:
     """ours_us with the memo's bound at 0 for the duration (its entries are kept)."""
     memo = memo_module.memo
@@ -537,6 +550,7 @@ class Case:
 class Workload:
     distinct: List[List[Call]]  # per round, fresh calls for (a), memo on
     distinct_off: List[List[Call]]  # per round, fresh calls for (a), memo off
+    distinct_list: List[List[Call]]  # per round, fresh calls for (a) with a list of 3 configs
     floors: List[List[List[Call]]]  # per round, one group of fresh calls per floor run
     same: List[List[Call]]  # per round, the calls (b) verifies again and again
     mix_calls: List[List[Call]]  # per round, the distinct calls of (c)
@@ -551,6 +565,7 @@ def mint_workload(minter: Minter, rounds: int, floor_runs: int, rng: random.Rand
     calls = minter.calls
     distinct = [calls(BATCH) for _ in range(rounds)]
     distinct_off = [calls(BATCH) for _ in range(rounds)]
+    distinct_list = [calls(BATCH) for _ in range(rounds)]
     floors = [[calls(BATCH) for _ in range(floor_runs)] for _ in range(rounds)]
     same = [calls(SAME_TOKENS) for _ in range(rounds)]
     mix_calls = [calls(MIX_TOKENS) for _ in range(rounds)]
@@ -559,7 +574,7 @@ def mint_workload(minter: Minter, rounds: int, floor_runs: int, rng: random.Rand
         order = [i for i in range(MIX_TOKENS) for _ in range(MIX_REPEATS)]
         rng.shuffle(order)
         mix_order.append(order)
-    return Workload(distinct, distinct_off, floors, same, mix_calls, mix_order)
+    return Workload(distinct, distinct_off, distinct_list, floors, same, mix_calls, mix_order)
 
 
 # -- connections and imports ------------------------------------------------------------------
@@ -674,6 +689,11 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
 
         # cognito_helper: configured once, as a backend does; the AWS issuer, a loopback JWKS.
         configure(CognitoConfig(user_pool_id=POOL, client_id=CLIENT, jwks_url=lc.jwks_url))
+        # Issue 10's case: a backend that trusts three app clients (two of other pools).
+        three = [
+            CognitoConfig(user_pool_id=f"us-east-1_Other{n}", client_id=f"other{n}")
+            for n in (1, 2)
+        ] + [cognito_helper.get_config()]
 
         def ours(call: Call) -> Any:
             token, use, access_token = call
@@ -702,7 +722,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
                     peers[name] = f"n/a (fails on {kind} tokens: {type(exc).__name__}: {message})"
 
         print("minting tokens ...", file=sys.stderr)
-        cases_per_round = 4 + len(peers) + 1  # (a) on and off, (b), (c), the Python peers, Node
+        cases_per_round = 5 + len(peers) + 1  # (a) on, off, list; (b), (c), the peers, Node
         work = mint_workload(minter, rounds, cases_per_round + 1, rng)
         # A server that has been running has a full memo, which evicts a token for each new
         # one: measure that steady state, not the first DEFAULT_MAXSIZE tokens of a process.
@@ -725,6 +745,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         floor_case = Case("floor: split, b64, json.loads, RSA verify, 4 claims")
         distinct = Case("cognito_helper (a) distinct tokens, each once")
         distinct_off = Case("cognito_helper (a) distinct tokens, each once, memo off")
+        distinct_list = Case("cognito_helper (a) distinct tokens, config= a list of 3")
         same = Case(f"cognito_helper (b) the same token again ({SAME_TOKENS} in turn)")
         mix = Case(f"cognito_helper (c) mix: each token {MIX_REPEATS}x, random order")
         peer_cases = {name: Case(f"{name} (mix)") for name in peers}
@@ -743,6 +764,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
             cases: List[Tuple[Case, Callable[[], float]]] = [
                 (distinct, functools.partial(ours_us, work.distinct[r])),
                 (distinct_off, functools.partial(ours_memo_off_us, work.distinct_off[r])),
+                (distinct_list, functools.partial(ours_among_us, three, work.distinct_list[r])),
                 (same, functools.partial(ours_us, same_again)),
                 (mix, functools.partial(ours_us, sequence)),
             ]
@@ -761,9 +783,9 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
             for case, measure in cases:
                 try:
                     us = measure()
-                except (RuntimeError, ValueError, OSError) as exc:  # only node can fail here
+                except (RuntimeError, ValueError, OSError) as exc:  # node, or an older tree
                     case.note = f"n/a (failed: {str(exc)[:70]})"
-                    if node is not None:
+                    if case is node_case and node is not None:
                         node.close()
                         node = None
                     continue
@@ -808,6 +830,10 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         + verdict(distinct.median_ratio <= DISTINCT_MAX_RATIO),
     )
     row(distinct_off, f"memo on / off: {distinct.times_slower_than(distinct_off):.3f}")
+    row(
+        distinct_list,
+        f"<= {LIST_MAX_RATIO:.2f}x floor: " + verdict(distinct_list.median_ratio <= LIST_MAX_RATIO),
+    )
     same_speedup = 1 / same.median_ratio
     row(
         same,
