@@ -22,11 +22,12 @@ options are wrong) is not a refusal: it propagates, and the framework answers 50
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 
 __all__ = [
+    "Guard",
     "MAX_HEADER_CHARS",
     "BearerRefusal",
     "Refusal",
@@ -154,43 +155,106 @@ def refusal(
 
 
 Strings = Union[str, Sequence[str], None]
+Check = Callable[[Dict[str, Any]], Any]
+
+
+def _frozen(name: str, value: Strings) -> Union[str, Tuple[str, ...], None]:
+    """A string or ``None`` as it is, any other iterable as a tuple (read once, not per call)."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a string or a list of strings") from None
+
+
+class Guard(NamedTuple):
+    """A guard's options, checked and frozen once, when the guard is made (:meth:`of`)."""
+
+    token_use: Optional[str] = "access"
+    scopes: Union[str, Tuple[str, ...], None] = None
+    groups: Union[str, Tuple[str, ...], None] = None
+    audience: Union[str, Tuple[str, ...], None] = None
+    config: Any = None
+    check: Optional[Check] = None
+    realm: Optional[str] = None
+
+    @classmethod
+    def of(cls, **options: Any) -> Guard:
+        """The options as :func:`~cognito_helper.decode_verify_jwt` takes them (``token_use``
+        ``"access"`` by default), plus ``realm``; ``ValueError`` now for an invalid one.
+
+        Lists become tuples and a list of configs a tuple of them, so a caller changing its
+        own list later changes nothing.
+        """
+        from .config import CognitoConfig
+        from .jwt_helper import _config_list, _options  # the library's own option rules
+
+        guard = cls(**options)
+        frozen = guard._replace(
+            scopes=_frozen("scopes", guard.scopes),
+            groups=_frozen("groups", guard.groups),
+            audience=_frozen("audience", guard.audience),
+        )
+        _options(
+            frozen.token_use,
+            0,
+            frozen.audience,
+            None,
+            None,
+            frozen.groups,
+            frozen.scopes,
+            frozen.check,
+        )
+        if frozen.config is not None and not isinstance(frozen.config, CognitoConfig):
+            frozen = frozen._replace(config=_config_list(frozen.config))
+        return frozen
+
+    def verify(
+        self,
+        authorization: Optional[str],
+        *,
+        check: Optional[Check] = None,
+        verify: Optional[Callable[..., Dict[str, Any]]] = None,
+    ) -> Dict[str, Any]:
+        """Read the bearer token of ``authorization`` and verify it; return its claims.
+
+        ``check`` replaces the guard's own for this call. Raises :class:`BearerRefusal` with the
+        answer to send for every refusal in the module's table; a ``ConfigError`` or
+        ``ValueError`` propagates. ``verify`` replaces ``decode_verify_jwt`` (for a test, or a
+        guard that moves it off an event loop).
+        """
+        token = bearer_token(authorization, realm=self.realm)
+        if verify is None:
+            from .jwt_helper import decode_verify_jwt
+
+            verify = decode_verify_jwt
+        try:
+            return verify(
+                token,
+                config=self.config,
+                token_use=self.token_use,
+                scopes=self.scopes,
+                groups=self.groups,
+                audience=self.audience,
+                check=self.check if check is None else check,
+            )
+        except (TokenVerificationError, CognitoConnectionError) as exc:
+            wanted = self.scopes if self.scopes is not None else self.groups
+            names = [wanted] if isinstance(wanted, str) else list(wanted or ())
+            raise BearerRefusal(refusal(exc, realm=self.realm, scopes=names), exc) from None
 
 
 def verify_bearer(
     authorization: Optional[str],
     *,
-    token_use: Optional[str] = "access",
-    scopes: Strings = None,
-    groups: Strings = None,
-    audience: Strings = None,
-    config: Any = None,
-    check: Optional[Callable[[Dict[str, Any]], Any]] = None,
-    realm: Optional[str] = None,
     verify: Optional[Callable[..., Dict[str, Any]]] = None,
+    **options: Any,
 ) -> Dict[str, Any]:
-    """Read the bearer token of ``authorization`` and verify it; return its claims.
+    """``Guard.of(**options).verify(authorization, verify=verify)``: one request, one call.
 
-    The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default).
-    Raises :class:`BearerRefusal` with the answer to send for every refusal in the module's
-    table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
-    ``decode_verify_jwt`` (the FastAPI guard passes one that fetches keys off the event loop).
+    The options are :func:`~cognito_helper.decode_verify_jwt`'s (``token_use`` ``"access"``
+    by default) and ``realm``. Raises :class:`BearerRefusal` for every refusal of the module's
+    table; a ``ConfigError`` or ``ValueError`` propagates.
     """
-    token = bearer_token(authorization, realm=realm)
-    if verify is None:
-        from .jwt_helper import decode_verify_jwt
-
-        verify = decode_verify_jwt
-    try:
-        return verify(
-            token,
-            config=config,
-            token_use=token_use,
-            scopes=scopes,
-            groups=groups,
-            audience=audience,
-            check=check,
-        )
-    except (TokenVerificationError, CognitoConnectionError) as exc:
-        wanted = scopes if scopes is not None else groups
-        names = [wanted] if isinstance(wanted, str) else list(wanted or ())
-        raise BearerRefusal(refusal(exc, realm=realm, scopes=names), exc) from None
+    return Guard.of(**options).verify(authorization, verify=verify)

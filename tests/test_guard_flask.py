@@ -1,0 +1,519 @@
+"""cognito_helper.flask: ``require_token`` through Flask's test client, against LocalCognito.
+
+Every row of cognito_helper.bearer's table, on a sync and an async view, with the verification
+memo on and off; then the claims reaching the view, ``realm``, ``audience``, ``check``,
+``config`` (one, a list, the configured default) and the README's snippet. No mocking of the
+verifier: the tokens are LocalCognito's and the keys come from its JWKS endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, cast
+
+import pytest
+
+pytest.importorskip("flask")
+pytest.importorskip("asgiref")  # Flask's async views: flask[async]
+
+from flask import Flask, g, request
+
+import cognito_helper
+from cognito_helper import (
+    CognitoConfig,
+    ConfigError,
+    InvalidClaimsError,
+    decode_unverified,
+    verification_memo_info,
+)
+from cognito_helper.bearer import BearerRefusal, verify_bearer
+from cognito_helper.flask import require_token
+from cognito_helper.testing import LocalCognito
+
+from .helpers import MakeLocalCognito
+from .servers import closed_port
+from .tokens import KeyPair
+
+ROOT = Path(__file__).parents[1]
+WRITE_SCOPES = ["orders/write", "orders/admin"]
+Headers = List[Tuple[str, str]]
+
+
+# -- an app with guarded views ------------------------------------------------------------
+
+
+@pytest.fixture(params=[True, False], ids=["memo", "no-memo"])
+def memo(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """The verification memo on (its default size) or off, restored afterwards."""
+    cognito_helper.set_verification_memo_size(4096 if request.param else 0)
+    cognito_helper.clear_verification_memo()
+    yield request.param
+    cognito_helper.set_verification_memo_size(4096)
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def asynchronous(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+class Guarded:
+    """A Flask app whose views return ``g.cognito_claims``; ``calls`` counts view runs."""
+
+    def __init__(self, asynchronous: bool) -> None:
+        self.app = Flask(__name__)
+        self.client = self.app.test_client()
+        self.asynchronous = asynchronous
+        self.calls = 0
+
+    def route(self, path: str, **options: Any) -> Dict[str, Any]:
+        """Add a view at ``path`` guarded by ``require_token(**options)``; return the options."""
+
+        def sync_view() -> Dict[str, Any]:
+            self.calls += 1
+            return {"claims": g.cognito_claims, "path": request.path}
+
+        async def async_view() -> Dict[str, Any]:
+            await asyncio.sleep(0)  # really awaited: the view runs in an event loop
+            self.calls += 1
+            return {"claims": g.cognito_claims, "path": request.path}
+
+        view: Callable[..., Any] = async_view if self.asynchronous else sync_view
+        self.app.add_url_rule(path, endpoint=path, view_func=require_token(**options)(view))
+        return options
+
+    def get(self, path: str, headers: Optional[Headers] = None) -> Any:
+        return self.client.get(path, headers=headers or [])
+
+
+def bearer(token: str) -> Headers:
+    return [("Authorization", f"Bearer {token}")]
+
+
+def app_for(config: Any, asynchronous: bool) -> Tuple[Guarded, Dict[str, Dict[str, Any]]]:
+    """The table's app: its routes, and the ``require_token`` options of each."""
+    app = Guarded(asynchronous)
+    options = {
+        "/any": app.route("/any", config=config),
+        "/either": app.route("/either", config=config, token_use=None),
+        "/write": app.route("/write", config=config, scopes=WRITE_SCOPES),
+        "/admins": app.route("/admins", config=config, groups="admins"),
+    }
+    return app, options
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+class Row(NamedTuple):
+    """One situation: what the client sends, where, and the answer bearer.py's table gives."""
+
+    headers: Callable[[LocalCognito, MakeLocalCognito, KeyPair], Headers]
+    status: int
+    error: str
+    route: str = "/any"
+    warm: Optional[str] = None  # a route that accepts the token first (it enters the memo)
+    jwks_down: bool = False
+
+
+def expired(lc: LocalCognito, *_: Any) -> Headers:
+    now = int(time.time())
+    return bearer(lc.mint("access", exp=now - 120, iat=now - 3720, auth_time=now - 3720))
+
+
+ROWS: Dict[str, Row] = {
+    "no-header": Row(lambda *_: [], 401, "unauthorized"),
+    "empty-header": Row(lambda *_: [("Authorization", "")], 401, "unauthorized"),
+    "other-scheme": Row(lambda *_: [("Authorization", "Basic dXNlcjpwdw==")], 401, "unauthorized"),
+    "bearer-no-token": Row(lambda *_: [("Authorization", "Bearer")], 400, "invalid_request"),
+    "bearer-blank": Row(lambda *_: [("Authorization", "Bearer   ")], 400, "invalid_request"),
+    "two-tokens": Row(
+        lambda lc, *_: [("Authorization", f"Bearer {lc.mint('access')} {lc.mint('access')}")],
+        400,
+        "invalid_request",
+    ),
+    "two-headers": Row(
+        lambda lc, *_: bearer(lc.mint("access")) + bearer(lc.mint("access")),
+        400,
+        "invalid_request",
+    ),
+    "over-64-KiB": Row(lambda *_: bearer("x" * 64 * 1024), 400, "invalid_request"),
+    "malformed": Row(lambda *_: bearer("not-a-jwt"), 401, "invalid_token"),
+    "expired": Row(expired, 401, "invalid_token"),
+    "foreign-pool": Row(
+        lambda _, make_lc, __: bearer(make_lc().mint("access")), 401, "invalid_token"
+    ),
+    "unknown-key": Row(
+        lambda lc, *_: bearer(lc.mint("access", header={"kid": "no-such-kid"})),
+        401,
+        "invalid_token",
+    ),
+    "bad-signature": Row(
+        lambda lc, _, key: bearer(lc.mint("access", key=key.private)), 401, "invalid_token"
+    ),
+    "id-token": Row(lambda lc, *_: bearer(lc.mint("id")), 401, "invalid_token", warm="/either"),
+    "missing-scope": Row(
+        lambda lc, *_: bearer(lc.mint("access", scope="openid orders/read")),
+        403,
+        "insufficient_scope",
+        route="/write",
+        warm="/any",
+    ),
+    "missing-group": Row(
+        lambda lc, *_: bearer(lc.mint("access", **{"cognito:groups": ["readers"]})),
+        403,
+        "insufficient_scope",
+        route="/admins",
+        warm="/any",
+    ),
+    "jwks-unreachable": Row(
+        lambda lc, *_: bearer(lc.mint("access")), 503, "temporarily_unavailable", jwks_down=True
+    ),
+}
+
+
+def check_challenge(name: str, row: Row, headers: Any) -> None:
+    """The ``WWW-Authenticate`` (or ``Retry-After``) the table asks for."""
+    challenge = headers.get("WWW-Authenticate")
+    if row.status == 503:
+        assert challenge is None
+        assert headers["Retry-After"] == "10"
+    elif row.error == "unauthorized":
+        assert challenge == "Bearer"  # no error code when there were no credentials
+    elif row.error == "invalid_request":
+        assert challenge == 'Bearer error="invalid_request"'
+    elif row.error == "invalid_token":
+        assert challenge.startswith('Bearer error="invalid_token", error_description="')
+    else:
+        assert challenge.startswith('Bearer error="insufficient_scope", error_description="')
+        wanted = "orders/admin orders/write" if row.route == "/write" else "admins"
+        assert challenge.endswith(f', scope="{wanted}"')
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_the_table(
+    name: str,
+    lc: LocalCognito,
+    make_lc: MakeLocalCognito,
+    key_pairs: List[KeyPair],
+    memo: bool,
+    asynchronous: bool,
+) -> None:
+    row = ROWS[name]
+    config = lc.config
+    if row.jwks_down:
+        config = dataclasses.replace(config, jwks_url=f"http://127.0.0.1:{closed_port()}/jwks")
+    app, options = app_for(config, asynchronous)
+    headers = row.headers(lc, make_lc, key_pairs[0])
+    if row.warm:
+        assert app.get(row.warm, headers).status_code == 200
+    calls, hits = app.calls, verification_memo_info().hits
+
+    answers = [app.get(row.route, headers) for _ in range(2)]
+
+    assert app.calls == calls, "a refused request reached the view"
+    if row.warm:  # the repeats were answered from the memo exactly when it is on
+        assert (verification_memo_info().hits > hits) == memo
+    first, second = answers
+    assert first.status_code == second.status_code == row.status
+    assert first.mimetype == "application/json"
+    body = first.get_json()
+    assert body["error"] == row.error and body["error_description"]
+    # The description may differ on the repeat ("refetch cooling down"); nothing else does.
+    assert second.get_json()["error"] == row.error
+    assert set(second.headers.keys()) == set(first.headers.keys())
+    check_challenge(name, row, first.headers)
+    check_challenge(name, row, second.headers)
+    for _, value in headers:
+        token = value.split()[-1] if value.split() else ""
+        if len(token) > 20:
+            assert token not in first.get_data(as_text=True)
+            assert token not in str(first.headers)
+    # The answer is bearer.py's mapping, sent as it is.
+    with pytest.raises(BearerRefusal) as refused:
+        authorization = ", ".join(value for _, value in headers) if headers else None
+        verify_bearer(authorization, **options[row.route])
+    expected = refused.value.refusal
+    assert (second.status_code, second.get_json()) == (expected.status, expected.body)
+    for header, value in expected.headers.items():
+        assert second.headers[header] == value
+
+
+def test_a_valid_token_reaches_the_view_with_its_claims(
+    lc: LocalCognito, memo: bool, asynchronous: bool
+) -> None:
+    app, _ = app_for(lc.config, asynchronous)
+    token = lc.mint("access", scope="orders/write", **{"cognito:groups": ["admins"]})
+    claims = decode_unverified(token)[1]
+    for path in ["/any", "/either", "/write", "/admins", "/any"]:
+        answer = app.get(path, bearer(token))
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json() == {"claims": claims, "path": path}
+    assert app.calls == 5
+    # The scheme name is matched in any case, and spaces around the token are not part of it.
+    assert app.get("/any", [("Authorization", f"bEaReR   {token}  ")]).status_code == 200
+    info = verification_memo_info()
+    assert (info.hits > 0) == memo
+
+
+def test_async_views_stay_coroutine_functions_and_keep_their_names() -> None:
+    async def report() -> str:
+        """The report."""
+        return "ok"
+
+    def orders() -> str:
+        return "ok"
+
+    guarded_report = require_token()(report)
+    guarded_orders = require_token()(orders)
+    assert inspect.iscoroutinefunction(guarded_report)
+    assert not inspect.iscoroutinefunction(guarded_orders)
+    assert (guarded_report.__name__, guarded_report.__doc__) == ("report", "The report.")
+    assert guarded_orders.__name__ == "orders"
+
+
+def test_view_arguments_are_passed_on(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Flask(__name__)
+
+    if asynchronous:
+
+        @app.get("/orders/<int:number>")
+        @require_token(config=lc.config)
+        async def order(number: int) -> Dict[str, Any]:
+            return {"number": number, "user": g.cognito_claims["username"]}
+
+    else:
+
+        @app.get("/orders/<int:number>")
+        @require_token(config=lc.config)
+        def order(number: int) -> Dict[str, Any]:
+            return {"number": number, "user": g.cognito_claims["username"]}
+
+    answer = app.test_client().get("/orders/7", headers=bearer(lc.mint("access")))
+    assert answer.get_json() == {"number": 7, "user": "local-user"}
+
+
+# -- the options --------------------------------------------------------------------------
+
+
+def test_the_realm_is_in_every_challenge(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/r", config=lc.config, realm="orders", scopes="orders/write")
+    assert app.get("/r").headers["WWW-Authenticate"] == 'Bearer realm="orders"'
+    assert app.get("/r", [("Authorization", "Bearer")]).headers["WWW-Authenticate"] == (
+        'Bearer realm="orders", error="invalid_request"'
+    )
+    challenge = app.get("/r", bearer("not-a-jwt")).headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="orders", error="invalid_token", ')
+    forbidden = app.get("/r", bearer(lc.mint("access", scope="openid")))
+    assert forbidden.status_code == 403
+    assert forbidden.headers["WWW-Authenticate"].startswith(
+        'Bearer realm="orders", error="insufficient_scope", '
+    )
+    assert app.get("/r", bearer(lc.mint("access", scope="orders/write"))).status_code == 200
+
+
+def test_audience(lc: LocalCognito, memo: bool, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/a", config=lc.config, audience="https://api.example.com")
+    app.route("/any", config=lc.config)
+    bound = lc.mint("access", aud="https://api.example.com")
+    other = lc.mint("access", aud="https://other.example.com")
+    unbound = lc.mint("access")
+    for _ in range(2):
+        assert app.get("/a", bearer(bound)).status_code == 200
+        for token in [other, unbound]:
+            assert app.get("/any", bearer(token)).status_code == 200  # a valid token...
+            refused = app.get("/a", bearer(token))  # ...for another resource, or none
+            assert refused.status_code == 401
+            assert refused.get_json()["error"] == "invalid_token"
+            assert "bound to" in refused.get_json()["error_description"]
+
+
+def test_check(lc: LocalCognito, memo: bool, asynchronous: bool) -> None:
+    seen: List[Dict[str, Any]] = []
+
+    def same_tenant(claims: Dict[str, Any]) -> None:
+        seen.append(claims)
+        if claims.get("custom:tenant") != "acme":
+            raise InvalidClaimsError("another tenant's token", claim="custom:tenant")
+
+    app = Guarded(asynchronous)
+    app.route("/t", config=lc.config, check=same_tenant)
+    ours = lc.mint("access", **{"custom:tenant": "acme"})
+    theirs = lc.mint("access", **{"custom:tenant": "globex"})
+    for _ in range(2):  # the second time from the memo, when it is on: check runs again
+        assert app.get("/t", bearer(ours)).get_json()["claims"]["custom:tenant"] == "acme"
+        refused = app.get("/t", bearer(theirs))
+        assert refused.status_code == 401
+        assert refused.get_json() == {
+            "error": "invalid_token",
+            "error_description": "another tenant's token",
+        }
+    assert len(seen) == 4
+
+
+def test_a_check_that_crashes_is_the_apps_bug_a_500(lc: LocalCognito, asynchronous: bool) -> None:
+    def broken(claims: Dict[str, Any]) -> None:
+        raise RuntimeError("a bug in the app")
+
+    app = Guarded(asynchronous)
+    app.route("/t", config=lc.config, check=broken)
+    assert app.get("/t", bearer(lc.mint("access"))).status_code == 500
+    app.app.testing = True  # the exception itself reaches the test
+    with pytest.raises(RuntimeError, match="a bug in the app"):
+        app.get("/t", bearer(lc.mint("access")))
+
+
+def test_token_use(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/id", config=lc.config, token_use="id")
+    app.route("/either", config=lc.config, token_use=None)
+    id_token, access_token = lc.mint("id"), lc.mint("access")
+    assert app.get("/id", bearer(id_token)).get_json()["claims"]["token_use"] == "id"
+    assert app.get("/id", bearer(access_token)).status_code == 401
+    assert app.get("/either", bearer(id_token)).status_code == 200
+    assert app.get("/either", bearer(access_token)).status_code == 200
+
+
+def test_config_none_is_the_default_read_at_request_time(
+    lc: LocalCognito, make_lc: MakeLocalCognito, asynchronous: bool
+) -> None:
+    other = make_lc()
+    app = Guarded(asynchronous)
+    app.route("/d")  # decorated while nothing is configured
+    token = lc.mint("access")
+    cognito_helper.configure(lc.config)
+    assert app.get("/d", bearer(token)).status_code == 200
+    cognito_helper.configure(other.config)
+    assert app.get("/d", bearer(token)).status_code == 401
+    assert app.get("/d", bearer(other.mint("access"))).status_code == 200
+    cognito_helper.configure(None)
+    # Nothing configured is the app's mistake, not the client's: a 500, never a 401.
+    assert app.get("/d", bearer(token)).status_code == 500
+    app.app.testing = True
+    with pytest.raises(ConfigError):
+        app.get("/d", bearer(token))
+
+
+def test_a_list_of_configs(
+    lc: LocalCognito, make_lc: MakeLocalCognito, memo: bool, asynchronous: bool
+) -> None:
+    staff, stranger = make_lc(), make_lc()
+    configs = [lc.config, staff.config]
+    app = Guarded(asynchronous)
+    app.route("/l", config=configs)
+    configs.clear()  # the guard holds its own copy
+    for _ in range(2):
+        assert app.get("/l", bearer(lc.mint("access"))).status_code == 200
+        assert app.get("/l", bearer(staff.mint("access"))).status_code == 200
+        refused = app.get("/l", bearer(stranger.mint("access")))
+        assert refused.status_code == 401
+        assert refused.get_json()["error"] == "invalid_token"
+
+
+def test_scopes_given_as_a_generator_are_read_once(lc: LocalCognito) -> None:
+    app = Guarded(False)
+    app.route("/g", config=lc.config, scopes=(s for s in ["b/write", "a/read"]))
+    for _ in range(2):
+        refused = app.get("/g", bearer(lc.mint("access", scope="openid")))
+        assert refused.headers["WWW-Authenticate"].endswith('scope="a/read b/write"')
+        assert app.get("/g", bearer(lc.mint("access", scope="a/read"))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"token_use": "acess"},
+        {"scopes": ""},
+        {"scopes": []},
+        {"groups": [""]},
+        {"groups": 5},
+        {"audience": ["https://api", 7]},
+        {"check": "not callable"},
+        {"config": []},
+        {"config": "us-east-1_AbC123"},
+        {"config": [{"user_pool_id": "us-east-1_AbC123"}]},
+    ],
+)
+def test_invalid_options_fail_when_the_view_is_decorated(options: Dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        require_token(**options)
+
+
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        cast(Any, require_token)(lambda: "a view")  # not @require_token: @require_token()
+
+
+def test_importing_cognito_helper_does_not_import_flask() -> None:
+    code = (
+        "import sys, cognito_helper, cognito_helper.bearer\n"
+        "cognito_helper.decode_verify_jwt\n"
+        "assert 'flask' not in sys.modules, 'flask was imported'\n"
+        "import cognito_helper.flask, flask\n"
+        "assert cognito_helper.flask.flask is flask\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# -- the README ---------------------------------------------------------------------------
+
+
+def readme_snippet() -> str:
+    """The Python block of the README subsection "### Flask" (of the web framework guards)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guards = readme.split("\n## Guards for web frameworks\n", 1)[1].split("\n## ", 1)[0]
+    section = guards.split("\n### Flask\n", 1)[1].split("\n### ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the Flask section has no python block"
+    return match.group(1)
+
+
+def test_the_readme_snippet(
+    lc: LocalCognito, make_lc: MakeLocalCognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "COGNITO_USER_POOL_ID": lc.config.user_pool_id,
+        "COGNITO_CLIENT_ID": lc.config.client_id,
+        "COGNITO_ISSUER": lc.config.issuers[0],
+        "COGNITO_JWKS_URL": lc.config.jwks_url or "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    namespace: Dict[str, Any] = {"__name__": "readme_flask_snippet"}
+    exec(compile(readme_snippet(), "README.md (Flask guard)", "exec"), namespace)
+    client = namespace["app"].test_client()
+
+    reader = lc.mint("access", scope="orders/read")
+    assert client.get("/orders").status_code == 401
+    assert client.get("/orders", headers=bearer(reader)).get_json() == {
+        "user": decode_unverified(reader)[1]["sub"],
+        "orders": [],
+    }
+    assert client.get("/orders", headers=bearer(lc.mint("access"))).status_code == 403
+    admin = lc.mint("access", **{"cognito:groups": ["admins"]})
+    assert client.get("/report", headers=bearer(admin)).get_json() == {"by": "local-user"}
+    refused = client.get("/report", headers=bearer(reader))
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"].startswith('Bearer realm="orders", ')
+    foreign = client.get("/orders", headers=bearer(make_lc().mint("access", scope="orders/read")))
+    assert foreign.status_code == 401
+
+
+def test_config_objects_work_as_keyword_config(lc: LocalCognito) -> None:
+    # A CognitoConfig built by hand (not LocalCognito's own object) is one config, not a list.
+    config = CognitoConfig(
+        user_pool_id=lc.config.user_pool_id,
+        client_id=lc.config.client_id,
+        issuer=lc.config.issuers[0],
+        jwks_url=lc.config.jwks_url,
+    )
+    app = Guarded(False)
+    app.route("/c", config=config)
+    assert app.get("/c", bearer(lc.mint("access"))).status_code == 200
