@@ -830,10 +830,11 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         + verdict(distinct.median_ratio <= DISTINCT_MAX_RATIO),
     )
     row(distinct_off, f"memo on / off: {distinct.times_slower_than(distinct_off):.3f}")
-    row(
-        distinct_list,
-        f"<= {LIST_MAX_RATIO:.2f}x floor: " + verdict(distinct_list.median_ratio <= LIST_MAX_RATIO),
-    )
+    if distinct_list.note or not distinct_list.ratios:  # a tree from before issue 10
+        row(distinct_list)
+    else:
+        list_ok = distinct_list.median_ratio <= LIST_MAX_RATIO
+        row(distinct_list, f"<= {LIST_MAX_RATIO:.2f}x floor: " + verdict(list_ok))
     same_speedup = 1 / same.median_ratio
     row(
         same,
