@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -62,6 +63,7 @@ log = logging.getLogger("cognito_helper")
 DEFAULT_TTL = 3600.0
 DEFAULT_COOLDOWN = 10.0
 MAX_JWKS_BYTES = 1 << 20
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class SigningKey:
@@ -147,8 +149,10 @@ def _parse_jwks(
             keys[kid] = old  # same key material: keep the object (and what is cached on it)
             continue
         try:
-            b64url_decode(jwk["n"])
-            b64url_decode(jwk["e"])
+            for part in (jwk["n"], jwk["e"]):
+                if not _B64URL.fullmatch(part):  # b64url_decode expects its alphabet checked
+                    raise ValueError("not base64url")
+                b64url_decode(part)
             jose_key = CryptographyRSAKey({"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}, "RS256")
             bits = jose_key.prepared_key.key_size
         except Exception as exc:  # python-jose raises assorted types for bad key material

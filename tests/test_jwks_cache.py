@@ -461,3 +461,14 @@ def test_a_fetcher_failure_is_a_connection_error_and_the_keys_stay(issuer: Issue
     assert cache.get_key(issuer.key.kid).kid == issuer.key.kid  # refresh failed: kept
     with pytest.raises(CognitoConnectionError):
         cache.get_key("not-there")
+
+
+@pytest.mark.parametrize("bad", [("e", "AQ+"), ("e", "AQ/"), ("n", "x y"), ("e", "AQ=")])
+def test_a_key_whose_modulus_or_exponent_is_not_base64url_is_unusable(
+    issuer: Issuer, bad: Any
+) -> None:
+    name, value = bad
+    issuer.jwks = [issuer.key.jwk(**{name: value}), issuer.spare[0].jwk()]
+    with pytest.raises(UnknownKeyError, match="invalid"):
+        verify(issuer, issuer.token("id"))
+    assert verify(issuer, issuer.token("id", key=issuer.spare[0]))["token_use"] == "id"
