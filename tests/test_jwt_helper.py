@@ -659,3 +659,21 @@ def test_a_wrapped_token_gets_a_message_naming_the_wrapping(
     with pytest.raises(MalformedTokenError, match=says) as info:
         verify(issuer, wrap.format(token))
     assert token not in str(info.value)
+
+
+def test_a_foreign_iss_is_refused_when_several_issuers_are_trusted(issuer: Issuer) -> None:
+    """With a list of issuers (e.g. the ORIGINAL and UPDATED forms), one not listed is refused,
+    on a new token and on a remembered one checked against a narrower config."""
+    from dataclasses import replace
+
+    two = replace(issuer.config, issuer=[issuer.issuer, "https://updated.example/pool"])
+    foreign = issuer.token("id", iss="https://elsewhere.example/pool")
+    with pytest.raises(InvalidClaimsError) as info:
+        decode_verify_jwt(foreign, config=two)
+    assert info.value.claim == "iss"
+    token = issuer.token("id")
+    assert decode_verify_jwt(token, config=two)["iss"] == issuer.issuer  # now remembered
+    others = replace(issuer.config, issuer=["https://a.example/p", "https://b.example/p"])
+    with pytest.raises(InvalidClaimsError) as info:
+        decode_verify_jwt(token, config=others)  # a memo hit: compared with this config
+    assert info.value.claim == "iss"
