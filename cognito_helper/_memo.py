@@ -181,13 +181,9 @@ class VerificationMemo:
         ``tail`` is ``token[-TAIL:]``. A hit is counted and marks the entry used (for
         eviction); anything else counts a miss. Never fetches and takes no lock.
         """
-        entry = self._get(tail)
-        if entry is not None and entry.token == token:
-            key = entry.key
-            if cache.get_key_if_current(key.kid) is key:
-                entry.used = True
-                self.hits += 1
-                return entry
+        entry = self.peek(token, tail)
+        if entry is not None and self.hit(entry, cache):
+            return entry
         self.misses += 1
         return None
 

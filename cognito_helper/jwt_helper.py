@@ -65,7 +65,6 @@ from ._claims import (
     typed_core,
 )
 from ._jws import MAX_TOKEN_CHARS, decode_unverified, parse
-from ._jws import _header_kids as _header_kids  # tests and tools reach it here too
 from ._typed import AccessTokenClaims, IdTokenClaims
 from .config import CognitoConfig, get_config
 from .errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
