@@ -455,6 +455,24 @@ def test_at_hash_of_another_access_token_is_rejected(issuer: Issuer) -> None:
         verify(issuer, token, access_token=issuer.token("access"))
 
 
+def test_a_matched_at_hash_pair_admits_no_other_access_token(issuer: Issuer) -> None:
+    """The verifier remembers (at_hash, access token) pairs that matched: the same ID token
+    with any other access token, however close, is still refused, before and after the
+    remembered pairs are cleared for room."""
+    access = issuer.token("access")
+    token = issuer.token("id", at_hash=at_hash(access))
+    assert verify(issuer, token, access_token=access)["at_hash"] == at_hash(access)
+    others = [access[:-1] + ("A" if access[-1] != "A" else "B"), access + "x", access[1:]]
+    for round_ in range(2):
+        for other in others:
+            with pytest.raises(InvalidClaimsError, match="at_hash"):
+                verify(issuer, token, access_token=other)
+        assert verify(issuer, token, access_token=access)["at_hash"] == at_hash(access)
+        for n in range(300):  # more pairs than are remembered: the table starts again
+            extra = f"{access}{n}"
+            verify(issuer, issuer.token("id", at_hash=at_hash(extra)), access_token=extra)
+
+
 def test_id_token_with_at_hash_verifies_without_access_token(issuer: Issuer) -> None:
     token = issuer.token("id", at_hash=at_hash("whatever"))
     assert verify(issuer, token)["token_use"] == "id"
