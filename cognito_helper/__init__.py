@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
     )
     from .jwks import JwksCache, forget_jwks_caches, jwks_cache
     from .jwt_helper import decode_verify_jwt
+    from .m2m import ClientCredentials
+    from .redis_store import RedisTokenStore
     from .token_helper import (
         Tokens,
         get_client_credentials_token,
@@ -51,6 +53,8 @@ _LAZY: Dict[str, str] = {
     "forget_jwks_caches": "jwks",
     "jwks_cache": "jwks",
     "decode_verify_jwt": "jwt_helper",
+    "ClientCredentials": "m2m",
+    "RedisTokenStore": "redis_store",
     "Tokens": "token_helper",
     "get_client_credentials_token": "token_helper",
     "get_cognito_tokens": "token_helper",
@@ -97,5 +101,7 @@ __all__ = [
     "JwksCache",
     "jwks_cache",
     "forget_jwks_caches",
+    "ClientCredentials",
+    "RedisTokenStore",
 ]
 __all__ += _errors.__all__  # the whole exception hierarchy

@@ -7,8 +7,9 @@ user below already added; :func:`sign_in` signs that user in the way a browser w
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, NoReturn, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from cognito_helper import LoginRequest
@@ -69,3 +70,13 @@ def at_hash(access_token: str) -> str:
     """The OIDC ``at_hash`` of an RS256 access token, computed here, independently of the
     library (a test oracle): the unpadded base64url of the left half of its SHA-256."""
     return b64(hashlib.sha256(access_token.encode()).digest()[:16])
+
+
+def unavailable(tests: str, reason: str, install: str) -> NoReturn:
+    """A test that needs an outside program it cannot have: skipped locally (with the command
+    that installs it), failed under ``CI=true``, where every test must run."""
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {tests} cannot run: {reason}; install: {install}")
+    pytest.skip(f"{reason}; to run {tests}: {install}")

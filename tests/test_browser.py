@@ -18,10 +18,11 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, Iterator, List, NoReturn, Tuple
 
 import pytest
 
+from . import helpers
 from .helpers import MakeLocalCognito
 
 pytestmark = pytest.mark.slow  # a real Chromium
@@ -32,11 +33,9 @@ TOKEN_LIFETIME = 6  # seconds: the page is reloaded after the access token expir
 INSTALL = "sudo apt-get install chromium chromium-driver && pip install -e '.[test]'"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip locally; under CI=true a browser test that cannot run is a failure."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the browser test cannot run: {reason}; install: {INSTALL}")
-    pytest.skip(f"{reason}; to run the browser test: {INSTALL}")
+    helpers.unavailable("the browser test", reason, INSTALL)
 
 
 def find(name: str, debian_path: str) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cognito_helper import CognitoConfig, pkce_challenge
+from cognito_helper import CognitoConfig, decode_unverified, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
 from .helpers import EMAIL, GROUPS, PASSWORD, USER, at_hash, sign_in
@@ -30,7 +30,7 @@ from .tokens import KeyPair
 pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
 
 SCRIPT = Path(sys.executable).with_name("cognito-helper")
-SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "verify", "decode"]
+SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "m2m-token", "verify", "decode"]
 SECRET = "client-secret-that-must-never-be-printed-0123456789"
 # A valid PKCE verifier that argparse would take for an option after a space.
 DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3
@@ -512,6 +512,123 @@ def test_refresh_without_a_token_is_a_usage_error(env: Dict[str, str]) -> None:
     result = run("refresh", env=env, stdin="")
     assert result.returncode == 2
     assert "the refresh token is empty" in result.stderr
+
+
+# -- m2m-token ---------------------------------------------------------------------------------
+
+M2M_RESOURCE = "https://api.example.com/m2m"
+
+
+@pytest.fixture
+def m2m(make_lc: Callable[..., LocalCognito]) -> LocalCognito:
+    """A LocalCognito whose app client is confidential and may bind tokens to M2M_RESOURCE."""
+    return make_lc(client_secret=SECRET, resources=[M2M_RESOURCE])
+
+
+@pytest.fixture
+def m2m_env(m2m: LocalCognito) -> Dict[str, str]:
+    """COGNITO_* for the confidential app client of ``m2m``."""
+    return {
+        **base_env(),
+        "COGNITO_USER_POOL_ID": m2m.user_pool_id,
+        "COGNITO_CLIENT_ID": m2m.client_id,
+        "COGNITO_CLIENT_SECRET": SECRET,
+        "COGNITO_DOMAIN": m2m.url,
+        "COGNITO_ISSUER": m2m.issuer,
+        "COGNITO_JWKS_URL": m2m.jwks_url,
+    }
+
+
+def test_m2m_token_prints_the_token_response_as_json(
+    m2m: LocalCognito, m2m_env: Dict[str, str]
+) -> None:
+    result = run("m2m-token", "--scope", "localapi/read", env=m2m_env)
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    assert set(response) == {"access_token", "expires_in", "token_type"}
+    assert response["expires_in"] == 3600 and response["token_type"] == "Bearer"
+    assert m2m.token_requests("client_credentials") == 1
+    checked = run("verify", response["access_token"], "--scope", "localapi/read", env=m2m_env)
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["scope"] == "localapi/read"
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_m2m_token_takes_several_scopes_and_a_resource(
+    m2m: LocalCognito, m2m_env: Dict[str, str]
+) -> None:
+    result = run(
+        "m2m-token",
+        "--scope",
+        "localapi/write",
+        "--scope",
+        "localapi/read",
+        "--resource",
+        M2M_RESOURCE,
+        env=m2m_env,
+    )
+    assert result.returncode == 0, result.stderr
+    claims = decode_unverified(json.loads(result.stdout)["access_token"])[1]
+    assert claims["scope"].split() == ["localapi/write", "localapi/read"]
+    assert claims["aud"] == M2M_RESOURCE
+
+
+def test_m2m_token_without_a_secret_exits_2_saying_to_set_it(m2m_env: Dict[str, str]) -> None:
+    env = {k: v for k, v in m2m_env.items() if k != "COGNITO_CLIENT_SECRET"}
+    result = run("m2m-token", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ConfigError: ")
+    assert error_lines(result)[-1] == "hint: set COGNITO_CLIENT_SECRET"
+
+
+def test_m2m_token_with_a_scope_the_client_may_not_ask_for_exits_1(
+    m2m_env: Dict[str, str],
+) -> None:
+    result = run("m2m-token", "--scope", "localapi/admin", env=m2m_env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "TokenExchangeError" in result.stderr and "invalid_scope" in result.stderr
+    assert error_lines(result)[-1].startswith("hint: ask for custom scopes")
+
+
+def test_m2m_token_with_a_wrong_secret_exits_1_without_printing_either_secret(
+    m2m_env: Dict[str, str],
+) -> None:
+    wrong = "wrong-secret-that-must-not-be-printed-either"
+    result = run("m2m-token", env={**m2m_env, "COGNITO_CLIENT_SECRET": wrong})
+    assert result.returncode == 1
+    assert "invalid_client" in result.stderr
+    assert "check COGNITO_CLIENT_ID and COGNITO_CLIENT_SECRET" in result.stderr
+    assert wrong not in result.stdout + result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_m2m_token_with_an_unregistered_resource_exits_1_naming_the_resource_rule(
+    m2m_env: Dict[str, str],
+) -> None:
+    result = run("m2m-token", "--resource", "https://elsewhere.example.com", env=m2m_env)
+    assert result.returncode == 1
+    assert "invalid_request" in result.stderr
+    hint = error_lines(result)[-1]
+    assert hint.startswith("hint: a parameter is missing or malformed; a --resource must be")
+
+
+def test_m2m_token_with_a_resource_that_is_not_a_uri_is_a_usage_error(
+    m2m: LocalCognito, m2m_env: Dict[str, str]
+) -> None:
+    result = run("m2m-token", "--resource", "orders", env=m2m_env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid argument: resource")
+    assert m2m.token_requests() == 0
+
+
+def test_m2m_token_with_cognito_failing_exits_3(m2m: LocalCognito, m2m_env: Dict[str, str]) -> None:
+    with m2m.fail_token_endpoint(503):
+        result = run("m2m-token", env=m2m_env)
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: CognitoConnectionError: ")
+    assert f"the hosted-UI domain {m2m.url} could not be used" in result.stderr
 
 
 # -- verify ------------------------------------------------------------------------------------

@@ -4,13 +4,15 @@ and LocalCognito's Cognito-shaped behaviour where the library depends on it."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict
+import threading
+from typing import Any, Dict
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from cognito_helper import (
+    CognitoConnectionError,
     InvalidGrantError,
     TokenExchangeError,
     UnknownKeyError,
@@ -248,6 +250,109 @@ def test_sequential_grants_reuse_one_connection(lc: LocalCognito) -> None:
     for _ in range(10):
         get_cognito_tokens(refresh_token=tokens.refresh_token, config=lc.config)
     assert lc.connections_opened - before <= 1
+
+
+# -- counting token requests and failing the token endpoint --------------------------------
+
+
+def test_token_requests_are_counted_per_grant_type_refused_ones_included(
+    make_lc: MakeLocalCognito,
+) -> None:
+    m2m = make_lc(client_secret="m2m-secret-456")
+    config = m2m.config
+    got = sign_in(m2m)
+    tokens = get_cognito_tokens(got.code, config=config, code_verifier=got.code_verifier)
+    assert tokens.refresh_token is not None
+    get_cognito_tokens(refresh_token=tokens.refresh_token, config=config)
+    get_client_credentials_token("localapi/read", config=config)
+    with pytest.raises(TokenExchangeError):
+        get_client_credentials_token("localapi/admin", config=config)  # invalid_scope
+    requests.post(config.token_url, data="not a form", timeout=5)  # no readable grant type
+    counts = {
+        grant: m2m.token_requests(grant)
+        for grant in ("authorization_code", "refresh_token", "client_credentials", "password")
+    }
+    assert counts == {
+        "authorization_code": 1,
+        "refresh_token": 1,
+        "client_credentials": 2,
+        "password": 0,
+    }
+    assert m2m.token_requests() == 5
+
+
+@pytest.mark.timeout(60)
+def test_token_request_counts_are_exact_under_concurrent_requests(
+    make_lc: MakeLocalCognito,
+) -> None:
+    m2m = make_lc(client_secret="m2m-secret-456")
+
+    def work() -> None:
+        for _ in range(10):
+            get_client_credentials_token(config=m2m.config)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert m2m.token_requests("client_credentials") == 80
+
+
+def test_fail_token_endpoint_answers_the_status_until_its_with_block_ends(
+    make_lc: MakeLocalCognito,
+) -> None:
+    m2m = make_lc(client_secret="m2m-secret-456")
+    with m2m.fail_token_endpoint(500) as outage:
+        for _ in range(3):
+            with pytest.raises(CognitoConnectionError, match="HTTP 500"):
+                get_client_credentials_token(config=m2m.config)
+        assert outage.answered == 3 and outage.active
+    assert not outage.active
+    assert get_client_credentials_token(config=m2m.config).access_token
+    assert m2m.token_requests("client_credentials") == 4
+    assert m2m.server_errors == []  # an outage asked for is not an internal error
+
+
+def test_fail_token_endpoint_for_a_number_of_answers(lc: LocalCognito) -> None:
+    outage = lc.fail_token_endpoint(503, times=2)
+    got = sign_in(lc)
+    for _ in range(2):
+        with pytest.raises(CognitoConnectionError, match="HTTP 503"):
+            get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
+    assert not outage.active and outage.answered == 2
+    tokens = get_cognito_tokens(got.code, config=lc.config, code_verifier=got.code_verifier)
+    assert tokens.access_token  # the code was never looked at while the endpoint failed
+
+
+def test_fail_token_endpoint_ends_when_told_and_a_new_one_replaces_it(lc: LocalCognito) -> None:
+    first = lc.fail_token_endpoint(500)
+    lc.fail_token_endpoint(400, error="invalid_client", times=1)
+    with pytest.raises(TokenExchangeError) as refused:
+        get_cognito_tokens(refresh_token="r" * 40, config=lc.config)
+    assert refused.value.error == "invalid_client" and refused.value.status_code == 400
+    assert first.answered == 0
+    first.end()
+    with pytest.raises(InvalidGrantError):  # handled normally again: an unknown refresh token
+        get_cognito_tokens(refresh_token="r" * 40, config=lc.config)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"status": 200},
+        {"status": 302},
+        {"status": 600},
+        {"times": 0},
+        {"times": 1.5},
+        {"error": ""},
+    ],
+)
+def test_fail_token_endpoint_refuses_what_is_not_an_outage(
+    lc: LocalCognito, arguments: Dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError):
+        lc.fail_token_endpoint(**arguments)
 
 
 # -- tokens and keys ----------------------------------------------------------------------

@@ -1,22 +1,23 @@
 """The ``cognito-helper`` command: a demo of the whole flow, and the daily chores.
 
 ``demo`` runs the hosted-UI flow against an embedded LocalCognito (``--serve`` keeps it
-running) and takes no ``--config``; ``login-url``, ``exchange``, ``refresh`` and ``verify``
-work against the pool configured by the ``COGNITO_*`` variables or ``--config FILE`` (before
-or after the command); ``decode`` needs no configuration and ignores it. ``verify`` alone
-trusts several app clients or pools: ``--config`` given once for each, or several ids in
-``COGNITO_CLIENT_ID``; the other commands act as one app client and refuse several ids.
+running) and takes no ``--config``; ``login-url``, ``exchange``, ``refresh``, ``m2m-token``
+and ``verify`` work against the pool configured by the ``COGNITO_*`` variables or
+``--config FILE`` (before or after the command); ``decode`` needs no configuration and
+ignores it. ``verify`` alone trusts several app clients or pools: ``--config`` given once for
+each, or several ids in ``COGNITO_CLIENT_ID``; the other commands act as one app client and
+refuse several ids.
 
 Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
 2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one
 ``error:`` line naming the exception and the reason, then a ``hint:`` saying what to fix.
-Secrets are printed only by the commands whose job is to print them (``exchange`` and
-``refresh`` print tokens, ``login-url --pkce`` the verifier, ``demo --serve`` the demo
-user's password); never a client secret.
+Secrets are printed only by the commands whose job is to print them (``exchange``,
+``refresh`` and ``m2m-token`` print tokens, ``login-url --pkce`` the verifier,
+``demo --serve`` the demo user's password); never a client secret.
 
 Where things are: :mod:`.parser` (the command line and its help), :mod:`.context` (one run:
 arguments, streams, config, exit codes), :mod:`.commands` (login-url, exchange, refresh,
-verify, decode), :mod:`.demo` and :mod:`.diagnose` (the ``error:`` and ``hint:`` lines).
+m2m-token, verify, decode), :mod:`.demo` and :mod:`.diagnose` (the ``error:`` and ``hint:`` lines).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The commands that work on one pool's tokens: login-url, exchange, refresh, verify, decode.
+"""The commands that work on one pool's tokens: login-url, exchange, refresh, m2m-token, verify,
+decode.
 
 Each takes the run's :class:`~cognito_helper.cli.context.Context` and returns the exit code.
 The modules that need HTTP or crypto (token exchange, verification) are imported inside the
@@ -23,6 +24,7 @@ __all__ = [
     "run_decode",
     "run_exchange",
     "run_login_url",
+    "run_m2m_token",
     "run_refresh",
     "run_verify",
 ]
@@ -165,6 +167,24 @@ def run_refresh(ctx: Context) -> int:
     refresh_token = ctx.grant = _read_value(ctx.args.refresh_token, ctx, "refresh token")
     tokens = get_cognito_tokens(refresh_token=refresh_token, config=ctx.config)
     _print_json(_tokens_json(tokens), ctx.out)
+    return EXIT_OK
+
+
+def run_m2m_token(ctx: Context) -> int:
+    """Ask for a client-credentials access token; print the token response as JSON.
+
+    One request, no cache: each run is one billed token request.
+    """
+    from ..token_helper import get_client_credentials_token  # imported here: it needs requests
+
+    args = ctx.args
+    tokens = get_client_credentials_token(args.scope, config=ctx.config, resource=args.resource)
+    response = {
+        "access_token": tokens.access_token,
+        "expires_in": tokens.expires_in,
+        "token_type": tokens.token_type,
+    }
+    _print_json(response, ctx.out)
     return EXIT_OK
 
 

@@ -169,7 +169,24 @@ def _verification_failure(exc: errors.TokenVerificationError, ctx: Context) -> T
     return check, hint
 
 
+def _m2m_hint(error: Optional[str], ctx: Context) -> Optional[str]:
+    """The hint for a refused client-credentials request, when it differs from the others'."""
+    hints = {
+        "invalid_scope": "ask for custom scopes of a resource server the app client may use "
+        "(--scope RESOURCE_SERVER/SCOPE), or give no --scope for all of them",
+        "unauthorized_client": "the app client must allow the client_credentials grant (and "
+        f"have a secret: {ctx.setting('client_secret')})",
+        "invalid_request": "a parameter is missing or malformed; a --resource must be the "
+        "identifier of a resource server the app client may ask for",
+    }
+    return hints.get(error or "")
+
+
 def _exchange_hint(exc: errors.TokenExchangeError, ctx: Context) -> str:
+    if ctx.args.command == "m2m-token":
+        hint = _m2m_hint(exc.error, ctx)
+        if hint is not None:
+            return hint
     if isinstance(exc, errors.InvalidGrantError):
         if ctx.args.command == "exchange":
             return (
@@ -242,6 +259,9 @@ def _setting_hint(field: str, ctx: Context) -> str:
 def _config_hint(exc: errors.ConfigError, ctx: Context) -> str:
     """Which setting to fix, where, and how, for a configuration error."""
     field = _field_of(exc, ctx)
+    config = ctx.loaded
+    if ctx.args.command == "m2m-token" and config is not None and not config.client_secret:
+        field = "client_secret"  # the grant's own refusal: "... needs client_secret ..."
     if field == "redirect_uri" and getattr(ctx.args, "redirect_uri", None) is not None:
         return f"--redirect-uri must be {_FORMS['redirect_uri']}"
     if field in ENV_NAMES:

@@ -11,7 +11,14 @@ from typing import Callable, List, NoReturn
 
 from .._version import __version__
 from ..config import ENV_NAMES
-from .commands import run_decode, run_exchange, run_login_url, run_refresh, run_verify
+from .commands import (
+    run_decode,
+    run_exchange,
+    run_login_url,
+    run_m2m_token,
+    run_refresh,
+    run_verify,
+)
 from .context import Context
 from .demo import DEFAULT_APP_URL, run_demo
 
@@ -21,7 +28,7 @@ __all__ = ["build_parser"]
 _VARIABLE_HELP = {
     "user_pool_id": "required, e.g. us-east-1_AbC123",
     "client_id": "required; verify takes several, separated by spaces",
-    "client_secret": "confidential app clients only",
+    "client_secret": "confidential app clients only; m2m-token needs it",
     "domain": "hosted-UI domain: prefix, custom host or URL",
     "redirect_uri": "registered callback URL (login-url, exchange)",
     "logout_uri": "registered sign-out URL",
@@ -238,6 +245,33 @@ def _add_refresh(commands: _Commands) -> None:
     )
 
 
+def _add_m2m_token(commands: _Commands) -> None:
+    m2m = commands.add(
+        "m2m-token",
+        "get a machine-to-machine access token (prints the token response as JSON)",
+        "Ask /oauth2/token for an access token with the client_credentials grant and print\n"
+        "the token response (access_token, expires_in, token_type) as JSON. Needs a\n"
+        f"confidential app client ({ENV_NAMES['client_secret']}) allowed that grant. Each run\n"
+        "is one token request, which AWS bills: cache the token for its lifetime.\n"
+        'For curl: -H "Authorization: Bearer $(cognito-helper m2m-token | jq -r .access_token)"',
+        run_m2m_token,
+    )
+    m2m.add_argument(
+        "--scope",
+        action="extend",
+        type=_scope_names,
+        metavar="SCOPE",
+        help="a custom scope to ask for (repeatable; one value may list several, separated by "
+        "spaces); default: every scope the app client may ask for",
+    )
+    m2m.add_argument(
+        "--resource",
+        type=_text("the resource"),
+        metavar="URI",
+        help="bind the token to this API (a resource server identifier): its aud",
+    )
+
+
 def _add_jwt_argument(command: argparse.ArgumentParser) -> None:
     """The TOKEN argument of a command that reads a JWT."""
     command.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
@@ -335,13 +369,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cognito-helper",
         description="Amazon Cognito hosted-UI helper: a demo of the whole sign-in flow, "
-        "sign-in URLs, code and refresh-token exchange, token verification and decoding.",
+        "sign-in URLs, code and refresh-token exchange, machine-to-machine tokens, token "
+        "verification and decoding.",
         epilog=_environment_help(),
         formatter_class=_FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"cognito-helper {__version__}")
     parser.add_argument("--config", action="append", metavar="FILE", help=_CONFIG_HELP)
     commands = _Commands(parser)
-    for add in (_add_demo, _add_login_url, _add_exchange, _add_refresh, _add_verify, _add_decode):
+    adders = (
+        _add_demo,
+        _add_login_url,
+        _add_exchange,
+        _add_refresh,
+        _add_m2m_token,
+        _add_verify,
+        _add_decode,
+    )
+    for add in adders:
         add(commands)
     return parser

@@ -22,7 +22,7 @@ from .discovery import Discovery
 from .hosted_ui import HostedUI
 from .keys import KeyArg, KeyRing
 from .minting import Minter
-from .oauth import OAuthEndpoints
+from .oauth import OAuthEndpoints, TokenEndpointFault
 from .router import Router
 from .server import LoopbackServer
 from .settings import now
@@ -52,8 +52,10 @@ class LocalCognito:
     return a new refresh token and the old one dies ``rotation_grace_period`` seconds later),
     ``rotation_grace_period`` and ``clock``. ``server_errors`` lists exceptions raised by
     LocalCognito's own code while handling a request (each answered with 500), so a test can
-    assert it stays empty. Safe to use from several threads; ``repr()`` shows the URL, pool id
-    and client id only.
+    assert it stays empty. :meth:`token_requests` counts token requests per grant type (what
+    Cognito would bill for ``client_credentials``), and :meth:`fail_token_endpoint` makes the
+    token endpoint answer an error for a while. Safe to use from several threads; ``repr()``
+    shows the URL, pool id and client id only.
     """
 
     def __init__(
@@ -249,6 +251,40 @@ class LocalCognito:
     def jwks_requests(self) -> int:
         """How many times the JWKS document has been requested."""
         return self._router.count(self._jwks_path)
+
+    def token_requests(self, grant_type: Optional[str] = None) -> int:
+        """How many requests ``/oauth2/token`` has received, refused ones included.
+
+        With ``grant_type`` (``"client_credentials"``, ``"authorization_code"``,
+        ``"refresh_token"`` or any other value a request named), only the requests whose form
+        named it, whatever the answer was (a bad client, a bad grant, or an error made by
+        :meth:`fail_token_endpoint`). Without it, every request to the path, including ones
+        whose body was not a readable form. Safe to call while requests run.
+        """
+        if grant_type is None:
+            return self._router.count("/oauth2/token")
+        return self._oauth.token_requests(grant_type)
+
+    # -- making it fail -------------------------------------------------------------------
+
+    def fail_token_endpoint(
+        self, status: int = 500, *, error: str = "server_error", times: Optional[int] = None
+    ) -> TokenEndpointFault:
+        """Make ``/oauth2/token`` answer ``status`` with ``{"error": error}``, as an outage would.
+
+        Every token request is answered so (and still counted by :meth:`token_requests`)
+        until the returned :class:`~cognito_helper.testing.oauth.TokenEndpointFault` ends:
+        on its :meth:`~cognito_helper.testing.oauth.TokenEndpointFault.end`, at the end of
+        ``with lc.fail_token_endpoint():``, or after ``times`` answers. A new call replaces the
+        fault in force. 5xx and 429 read as "Cognito unavailable" to the library
+        (:class:`~cognito_helper.errors.CognitoConnectionError`); a 4xx with an OAuth error code
+        as a refusal. These answers are not internal errors: :attr:`server_errors` stays empty.
+        Raises ``ValueError`` for a status outside 400..599, an empty ``error`` or ``times``
+        below 1.
+        """
+        fault = TokenEndpointFault(status, error, times)
+        self._oauth.fail(fault)
+        return fault
 
     # -- setting it up --------------------------------------------------------------------
 

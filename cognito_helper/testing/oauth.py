@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import threading
+from collections import Counter
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +20,7 @@ from .minting import Minter, new_refresh_token
 from .settings import PoolSettings, now
 from .store import Client, Grant, RefreshToken, Store
 from .wire import (
+    EndpointError,
     Request,
     Response,
     form_params,
@@ -42,6 +44,72 @@ def _same_resource(form: Mapping[str, str], grant: Grant) -> None:
         )
 
 
+class TokenEndpointFault:
+    """An outage of the token endpoint, made by :meth:`LocalCognito.fail_token_endpoint`.
+
+    While it lasts, every request to ``/oauth2/token`` is answered with ``status`` and the
+    JSON body ``{"error": error}`` before the client or the grant is looked at (the request is still
+    counted by :meth:`LocalCognito.token_requests`). It lasts until :meth:`end` is called, the
+    ``with`` block it was used in ends, or it has answered ``times`` requests. Safe to use
+    from several threads.
+    """
+
+    def __init__(self, status: int, error: str, times: Optional[int]) -> None:
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status, 400..599")
+        if not isinstance(error, str) or not error:
+            raise ValueError("error must be a non-empty OAuth error code")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
+            raise ValueError("times must be a whole number of requests, or None")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1, or None for no limit")
+        self.status = status
+        self.error = error
+        self._left = times
+        self._answered = 0
+        self._ended = False
+        self._lock = threading.Lock()
+
+    @property
+    def answered(self) -> int:
+        """How many requests this fault has answered so far."""
+        with self._lock:
+            return self._answered
+
+    @property
+    def active(self) -> bool:
+        """Whether the next token request will be answered with the error."""
+        with self._lock:
+            return not self._ended and (self._left is None or self._left > 0)
+
+    def end(self) -> None:
+        """End the outage: the next token request is handled normally. Idempotent."""
+        with self._lock:
+            self._ended = True
+
+    def __enter__(self) -> TokenEndpointFault:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.end()
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenEndpointFault(status={self.status}, error={self.error!r}, "
+            f"answered={self.answered}, active={self.active})"
+        )
+
+    def take(self) -> Optional[EndpointError]:
+        """The error to answer this request with, or ``None`` once the fault is over."""
+        with self._lock:
+            if self._ended or (self._left is not None and self._left <= 0):
+                return None
+            if self._left is not None:
+                self._left -= 1
+            self._answered += 1
+        return oauth_error(self.error, status=self.status)
+
+
 class OAuthEndpoints:
     """Token, revocation and userInfo endpoints of one pool."""
 
@@ -60,6 +128,8 @@ class OAuthEndpoints:
         self._custom_scopes = tuple(custom_scopes)
         self._lock = threading.Lock()
         self._client_authentications: List[ClientAuthentication] = []
+        self._token_requests: Counter[Optional[str]] = Counter()
+        self._fault: Optional[TokenEndpointFault] = None
         self._grants: Dict[str, _GrantType] = {
             "authorization_code": self._authorization_code_grant,
             "refresh_token": self._refresh_token_grant,
@@ -71,6 +141,25 @@ class OAuthEndpoints:
         """A copy of how each token and revocation request authenticated, oldest first."""
         with self._lock:
             return list(self._client_authentications)
+
+    def token_requests(self, grant_type: Optional[str]) -> int:
+        """How many token requests named ``grant_type`` (``None``: had no readable one)."""
+        with self._lock:
+            return self._token_requests[grant_type]
+
+    def fail(self, fault: Optional[TokenEndpointFault]) -> None:
+        """Answer token requests with ``fault`` while it is active (``None``: no fault)."""
+        with self._lock:
+            self._fault = fault
+
+    def _arrived(self, grant_type: Optional[str]) -> None:
+        """Count a token request; answer it with the fault's error while there is one."""
+        with self._lock:
+            self._token_requests[grant_type] += 1
+            fault = self._fault
+        outage = fault.take() if fault is not None else None
+        if outage is not None:
+            raise outage
 
     def _record(self, attempt: ClientAuthentication) -> None:
         with self._lock:
@@ -88,7 +177,12 @@ class OAuthEndpoints:
     # -- /oauth2/token --------------------------------------------------------------------
 
     def token(self, request: Request) -> Response:
-        form = form_params(request)
+        try:
+            form = form_params(request)
+        except EndpointError:
+            self._arrived(None)
+            raise
+        self._arrived(form.get("grant_type"))
         client = self._client(request, form, "token")
         grant = self._grants.get(required(form, "grant_type"))
         if grant is None:

@@ -1,0 +1,479 @@
+"""Machine to machine: a client-credentials access token, cached until shortly before it expires.
+
+Cognito bills every client-credentials token request, and AWS asks callers to cache the token.
+:class:`ClientCredentials` asks Cognito (through :func:`get_client_credentials_token`, the one
+token-request path) only when no held token stays valid for a safety margin, and then once
+for all the threads that need one. Guarantees:
+
+- a token at or past its ``expires_at`` is never handed out;
+- one request at a time per cache key in a process (single flight); the threads that need a
+  token meanwhile wait for its answer, or keep using the held token while it is still valid;
+- after a failed request, no new one for ``cooldown`` seconds: callers get the held token while
+  it is valid, else the same typed error, without a request;
+- the client secret is never a cache key, a log line or part of a ``repr``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+import weakref
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncGenerator,
+    Callable,
+    Generator,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+import requests
+import requests.auth
+
+from ._token_store import HeldToken, TokenStore
+from ._urls import check_resource
+from .config import CognitoConfig, get_config, scope_tuple
+from .errors import CognitoError, ConfigError, TokenExchangeError
+from .token_helper import get_client_credentials_token
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ClientCredentials"]
+
+log = logging.getLogger("cognito_helper")
+
+# Cognito's longest access-token lifetime is one day: a longer ``expires_in`` is not believed.
+_MAX_LIFETIME = 86400
+
+
+class _Fresh:
+    """A held token and the wall-clock time from which it is due for a refresh.
+
+    Never changed once made, only replaced whole: a reader without the lock sees a matching
+    pair. ``refresh_at`` is never later than the token's ``expires_at``.
+    """
+
+    __slots__ = ("held", "access_token", "refresh_at")
+
+    def __init__(self, held: Optional[HeldToken], refresh_at: float) -> None:
+        self.held = held
+        self.access_token = held.access_token if held is not None else ""
+        self.refresh_at = refresh_at
+
+
+_NOTHING = _Fresh(None, -math.inf)  # no token held: due for a refresh at any time
+
+
+class _Slot:
+    """What a process holds for one cache key; shared by every instance with that key."""
+
+    __slots__ = ("fresh", "lock", "attempts", "failure", "failed_until", "rejected", "__weakref__")
+
+    def __init__(self) -> None:
+        self.fresh = _NOTHING  # read without the lock (the hit path); replaced whole
+        self.lock = threading.Lock()  # held while a request is made: the single flight
+        # The rest is read and written with the lock held.
+        self.attempts = 0  # requests finished so far: a waiter sees whether one ended meanwhile
+        self.failure: Optional[CognitoError] = None  # the last attempt's error, if it failed
+        self.failed_until = -math.inf  # end of the cool-down after that failure
+        self.rejected: Optional[str] = None  # the token invalidate() dropped: never again
+
+
+_slots: weakref.WeakValueDictionary[str, _Slot] = weakref.WeakValueDictionary()
+_slots_lock = threading.Lock()
+
+
+def _slot_for(key: str) -> _Slot:
+    with _slots_lock:
+        slot = _slots.get(key)
+        if slot is None:
+            slot = _slots[key] = _Slot()
+        return slot
+
+
+def _number(name: str, value: object, *, below: float = math.inf) -> float:
+    """A finite number ``0 <= value < below``; ``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and 0 <= value < below):
+        limit = f"below {below:g}" if math.isfinite(below) else "finite"
+        raise ValueError(f"{name} must be at least 0 and {limit}, got {value!r}")
+    return float(value)
+
+
+def _twin(exc: CognitoError) -> CognitoError:
+    """An error of the same type, message and attributes, for another caller.
+
+    Raising one exception object from many threads would make them share (and grow) one
+    traceback; a copy starts clean and carries no context.
+    """
+    try:
+        return copy.copy(exc)
+    except Exception:  # an error class that cannot be rebuilt from its args
+        return exc
+
+
+def _cache_key(config: CognitoConfig, scopes: Tuple[str, ...], resource: Optional[str]) -> str:
+    secret = config.client_secret or ""
+    material = [
+        config.token_url,
+        config.client_id,
+        hashlib.sha256(secret.encode("utf-8")).hexdigest(),
+        list(scopes),
+        resource,
+    ]
+    return hashlib.sha256(json.dumps(material).encode("utf-8")).hexdigest()
+
+
+def _bearer_sent(request: requests.PreparedRequest) -> Optional[str]:
+    """The token of the ``Authorization: Bearer`` header a request carried, if any."""
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    return token if scheme == "Bearer" and token else None
+
+
+class ClientCredentials(requests.auth.AuthBase):
+    """Access tokens of the client-credentials grant for one app client, scopes and resource.
+
+    ``scopes`` (a space-separated string or a sequence; ``None``: every custom scope the app
+    client may ask for) and ``resource`` (RFC 8707, an absolute URI) are what each token
+    request asks for. ``config`` is read now (default: :func:`get_config`) and needs a
+    ``client_secret`` and a ``domain``. ``store`` (a
+    :class:`~cognito_helper._token_store.TokenStore` such as :class:`RedisTokenStore`)
+    shares tokens between processes; the in-process cache is always in front of it.
+
+    A held token is used until less than ``refresh_fraction`` of its lifetime or
+    ``refresh_margin`` seconds are left, whichever is longer (but at least half its lifetime
+    is used); ``expires_in`` decides the lifetime, counted from before the request was sent.
+    After a failed request, callers within ``cooldown`` seconds get the still-valid held
+    token, or the same typed error, without a new request. ``clock`` is the wall-clock
+    function every expiry decision reads (tests move it).
+
+    Instances with the same :attr:`cache_key` share one token in a process; they should use
+    the same options (the instance that fetched a token decides when it is due). Usable as
+    ``requests``' ``auth=`` (adds ``Authorization: Bearer ...``; retries once on a 401) and,
+    through :meth:`httpx_auth`, as ``httpx``'s. Safe to use from any number of threads.
+
+    Raises, at construction: :class:`ConfigError` (no secret, no domain, no config),
+    ``ValueError`` (bad scopes, a ``resource`` that is not an absolute URI, a bad option),
+    ``TypeError`` (a ``store`` without ``obtain``).
+    """
+
+    def __init__(
+        self,
+        scopes: Union[str, Sequence[str], None] = None,
+        *,
+        resource: Optional[str] = None,
+        config: Optional[CognitoConfig] = None,
+        store: Optional[TokenStore] = None,
+        cooldown: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        refresh_fraction: float = 0.1,
+        refresh_margin: float = 60.0,
+    ) -> None:
+        """Check everything and compute the cache key; no request is made (see the class)."""
+        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(scopes)))) if scopes else ()
+        if resource is not None:
+            check_resource("resource", resource)
+        cfg = get_config(config)
+        if not cfg.client_secret:
+            raise ConfigError("the client_credentials grant needs client_secret in the config")
+        cfg.token_url  # noqa: B018 - raises ConfigError when no domain is set
+        if store is not None and not callable(getattr(store, "obtain", None)):
+            kind = type(store).__name__
+            raise TypeError(f"store must be a TokenStore (with obtain()), got {kind}")
+        if not callable(clock):
+            raise TypeError("clock must be a function returning wall-clock seconds")
+        self._config = cfg
+        self._resource = resource
+        self._store = store
+        self._clock = clock
+        self._cooldown = _number("cooldown", cooldown)
+        self._fraction = _number("refresh_fraction", refresh_fraction, below=1.0)
+        self._margin = _number("refresh_margin", refresh_margin)
+        self._key = _cache_key(cfg, self._scopes, resource)
+        self._slot = _slot_for(self._key)
+
+    # -- what it is -----------------------------------------------------------------------
+
+    @property
+    def cache_key(self) -> str:
+        """A SHA-256 hex digest of the token URL, client id, a digest of the secret, the
+        sorted scopes and the resource: equal for instances that may share a token."""
+        return self._key
+
+    @property
+    def client_id(self) -> str:
+        """The app client's id."""
+        return self._config.client_id
+
+    @property
+    def scopes(self) -> Tuple[str, ...]:
+        """The scopes asked for, sorted (empty: the app client's default ones)."""
+        return self._scopes
+
+    @property
+    def resource(self) -> Optional[str]:
+        """The resource indicator asked for, or ``None``."""
+        return self._resource
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientCredentials(client_id={self.client_id!r}, scopes={self._scopes!r}, "
+            f"resource={self._resource!r})"
+        )
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def access_token(self) -> str:
+        """A valid access token, from the cache unless it is due for a refresh.
+
+        Raises what :func:`get_client_credentials_token` raises
+        (:class:`CognitoConnectionError`, :class:`TokenExchangeError`, ...) when no valid token
+        is held and Cognito cannot give one, also (without a request) within the cool-down.
+        """
+        fresh = self._slot.fresh
+        if self._clock() < fresh.refresh_at:
+            return fresh.access_token
+        return self._renew().access_token
+
+    def token(self) -> HeldToken:
+        """Like :meth:`access_token`, with the token's times (:class:`HeldToken`)."""
+        fresh = self._slot.fresh
+        if fresh.held is not None and self._clock() < fresh.refresh_at:
+            return fresh.held
+        return self._renew()
+
+    def invalidate(self, access_token: Optional[str] = None) -> None:
+        """Drop the held token (say, after the API that got it answered 401).
+
+        With ``access_token``, only when it is still the token held, so that many 401s for
+        one token cause one new request. A dropped token is never handed out again, not even
+        from a shared ``store``; the next call asks for a new one.
+        """
+        slot = self._slot
+        held = slot.fresh.held
+        if held is None or (access_token is not None and held.access_token != access_token):
+            return
+        slot.rejected = held.access_token
+        slot.fresh = _NOTHING
+        log.debug("client-credentials token of client %s invalidated", self.client_id)
+
+    def _refresh_at(self, held: HeldToken) -> float:
+        """When ``held`` is due for a refresh: the margin before ``expires_at``, no earlier
+        than half its lifetime."""
+        lifetime = max(0.0, held.expires_at - held.issued_at)
+        margin = min(max(lifetime * self._fraction, self._margin), lifetime / 2)
+        return held.expires_at - margin
+
+    def _usable(self, held: HeldToken) -> bool:
+        """Good enough to hand out: not due for a refresh and not invalidated."""
+        return held.access_token != self._slot.rejected and self._clock() < self._refresh_at(held)
+
+    def _renew(self) -> HeldToken:
+        slot = self._slot
+        held = slot.fresh.held
+        seen = slot.attempts
+        if held is not None and self._clock() < held.expires_at:
+            # Due for a refresh but still valid: one thread refreshes, the others go on with
+            # the held token rather than wait for it.
+            if not slot.lock.acquire(blocking=False):
+                return held
+        else:
+            slot.lock.acquire()
+        try:
+            return self._renew_locked(slot, seen)
+        finally:
+            slot.lock.release()
+
+    def _renew_locked(self, slot: _Slot, seen: int) -> HeldToken:
+        now = self._clock()
+        fresh = slot.fresh
+        if fresh.held is not None and now < fresh.refresh_at:
+            return fresh.held  # another thread got one while this one waited
+        held = fresh.held if fresh.held is not None and now < fresh.held.expires_at else None
+        failure = slot.failure
+        if failure is not None and (slot.attempts != seen or now < slot.failed_until):
+            # The request this thread waited for failed, or a cool-down is running.
+            if held is not None:
+                return held
+            raise _twin(failure)
+        try:
+            new = self._obtain()
+        except CognitoError as exc:
+            slot.attempts += 1
+            # A clean copy is kept: the error itself holds this call's frames.
+            slot.failure, slot.failed_until = _twin(exc), self._clock() + self._cooldown
+            if held is None:
+                raise
+            log.warning(
+                "could not refresh the client-credentials token of client %s (%s); using the "
+                "held one, valid for %.0f s more, and trying again in %g s",
+                self.client_id,
+                type(exc).__name__,
+                held.expires_at - now,
+                self._cooldown,
+            )
+            slot.fresh = _Fresh(held, min(slot.failed_until, held.expires_at))
+            return held
+        slot.attempts += 1
+        slot.failure, slot.failed_until = None, -math.inf
+        slot.fresh = _Fresh(new, self._refresh_at(new))
+        return new
+
+    def _obtain(self) -> HeldToken:
+        """A token from the store when there is one, else from Cognito; never an expired or
+        invalidated one."""
+        store = self._store
+        if store is None:
+            return self._fetch()
+        held = store.obtain(self._key, self._fetch, self._usable)
+        if held.access_token == self._slot.rejected or not self._clock() < held.expires_at:
+            return self._fetch()  # the store broke its promise: do not hand that out
+        return held
+
+    def _fetch(self) -> HeldToken:
+        """Ask Cognito for a token (one billed request)."""
+        issued_at = self._clock()  # before the request: the lifetime errs on the short side
+        tokens = get_client_credentials_token(
+            self._scopes, config=self._config, resource=self._resource
+        )
+        lifetime = tokens.expires_in
+        if lifetime <= 0:
+            raise TokenExchangeError(
+                f"the Cognito token endpoint's answer has no valid 'expires_in' ({lifetime})",
+                status_code=200,
+            )
+        lifetime = min(lifetime, _MAX_LIFETIME)
+        log.info(
+            "client-credentials token obtained for client %s (scopes %s, valid %d s)",
+            self.client_id,
+            " ".join(self._scopes) or "(default)",
+            lifetime,
+        )
+        return HeldToken(
+            access_token=tokens.access_token,
+            token_type=tokens.token_type,
+            issued_at=issued_at,
+            expires_at=issued_at + lifetime,
+            scope=" ".join(self._scopes) or None,
+        )
+
+    # -- requests -------------------------------------------------------------------------
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        """``requests`` auth: add ``Authorization: Bearer <token>``; retry once on a 401.
+
+        The retry invalidates the token that was refused and sends the request again with a
+        new one, once, and only when the body can be sent again (none, ``str`` or ``bytes``;
+        not a generator or a file). When no token can be had, the request is not sent (or not
+        sent again) and the typed error of :meth:`access_token` is raised.
+        """
+        r.headers["Authorization"] = "Bearer " + self.access_token()
+        r.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
+        return r
+
+    def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        request = response.request
+        body = request.body
+        if response.status_code != 401 or not (body is None or isinstance(body, (bytes, str))):
+            return response
+        response.content  # noqa: B018 - read it, so that the connection can be reused
+        response.close()
+        self.invalidate(_bearer_sent(request))
+        token = self.access_token()  # no new token: its typed error, not the 401, is raised
+        retry = request.copy()
+        retry.headers["Authorization"] = "Bearer " + token
+        # Sent by the adapter itself, which runs no hooks: this hook cannot retry it again.
+        again: requests.Response = response.connection.send(retry, **kwargs)
+        again.history.append(response)
+        again.request = retry
+        return again
+
+    # -- httpx ----------------------------------------------------------------------------
+
+    def httpx_auth(self) -> httpx.Auth:
+        """An ``httpx.Auth`` that does for ``httpx.Client`` what this object does for requests.
+
+        It adds the bearer token and retries once on a 401 when the body can be sent again
+        (``content`` of bytes or str, ``data``, ``json``; not a generator or ``files``). With
+        ``httpx.AsyncClient`` a token request runs in a worker thread. Raises ``ImportError``
+        when httpx is not installed (``pip install 'cognito-helper[httpx]'``).
+        """
+        try:
+            auth_class = _httpx_auth_class()
+        except ImportError:
+            raise ImportError(
+                "httpx_auth() needs httpx: pip install 'cognito-helper[httpx]'"
+            ) from None
+        auth: httpx.Auth = auth_class(self)
+        return auth
+
+    def _cached(self) -> Optional[str]:
+        """The held token when it needs no request, else ``None``."""
+        fresh = self._slot.fresh
+        return fresh.access_token if self._clock() < fresh.refresh_at else None
+
+
+@functools.cache
+def _httpx_auth_class() -> Any:
+    """The ``httpx.Auth`` subclass, made on first use: httpx is an optional dependency."""
+    import httpx
+
+    def replayable(request: httpx.Request) -> bool:
+        return isinstance(request.stream, httpx.ByteStream)
+
+    class BearerAuth(httpx.Auth):
+        """Adds a :class:`ClientCredentials` token; retries once on a 401 (see
+        :meth:`ClientCredentials.httpx_auth`)."""
+
+        def __init__(self, credentials: ClientCredentials) -> None:
+            self.credentials = credentials
+
+        def __repr__(self) -> str:
+            return f"BearerAuth({self.credentials!r})"
+
+        def auth_flow(
+            self, request: httpx.Request
+        ) -> Generator[httpx.Request, httpx.Response, None]:
+            """Send with the token; on a 401, once more with a new one."""
+            credentials = self.credentials
+            token = credentials.access_token()
+            request.headers["Authorization"] = "Bearer " + token
+            response = yield request
+            if response.status_code == 401 and replayable(request):
+                credentials.invalidate(token)
+                request.headers["Authorization"] = "Bearer " + credentials.access_token()
+                yield request
+
+        async def async_auth_flow(
+            self, request: httpx.Request
+        ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+            """As :meth:`auth_flow`; a token request runs in a worker thread."""
+            credentials = self.credentials
+            token = await self._token()
+            request.headers["Authorization"] = "Bearer " + token
+            response = yield request
+            if response.status_code == 401 and replayable(request):
+                credentials.invalidate(token)
+                request.headers["Authorization"] = "Bearer " + await self._token()
+                yield request
+
+        async def _token(self) -> str:
+            cached = self.credentials._cached()
+            if cached is not None:
+                return cached
+            import anyio.to_thread  # httpx's own dependency: works under asyncio and trio
+
+            return await anyio.to_thread.run_sync(self.credentials.access_token)
+
+    return BearerAuth
