@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional
-
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
-    from typing_extensions import Protocol  # type: ignore[assignment]
+from typing import Callable, Optional, Protocol
 
 __all__ = ["HeldToken", "TokenStore"]
 
