@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
         set_verification_memo_size,
         verification_memo_info,
     )
+    from .alb import AlbIdentity, verify_alb_jwt, verify_alb_request
     from .jwks import JwksCache, forget_jwks_caches, jwks_cache
     from .jwt_helper import decode_verify_jwt
     from .m2m import ClientCredentials
@@ -53,6 +54,9 @@ _LAZY: Dict[str, str] = {
     "forget_jwks_caches": "jwks",
     "jwks_cache": "jwks",
     "decode_verify_jwt": "jwt_helper",
+    "AlbIdentity": "alb",
+    "verify_alb_jwt": "alb",
+    "verify_alb_request": "alb",
     "ClientCredentials": "m2m",
     "RedisTokenStore": "redis_store",
     "Tokens": "token_helper",
@@ -101,6 +105,9 @@ __all__ = [
     "JwksCache",
     "jwks_cache",
     "forget_jwks_caches",
+    "verify_alb_jwt",
+    "verify_alb_request",
+    "AlbIdentity",
     "ClientCredentials",
     "RedisTokenStore",
 ]

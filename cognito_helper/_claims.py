@@ -34,7 +34,11 @@ __all__ = [
     "Core",
     "check_asked",
     "compare",
+    "expired_error",
+    "not_yet_valid_error",
     "option_set",
+    "string_claim",
+    "time_claim",
     "typed_core",
 ]
 
@@ -51,7 +55,7 @@ Claims = Dict[str, Any]
 Core = Tuple[float, Optional[float], float, str, str, str]
 
 
-def _number(claims: Claims, name: str, *, required: bool) -> Optional[float]:
+def time_claim(claims: Claims, name: str, *, required: bool) -> Optional[float]:
     """A time claim: a number of seconds from 0 to ``MAX_NUMERIC_DATE``, or ``None`` if absent.
 
     ``null`` counts as present and wrong. Anything else, NaN, infinities and numbers too
@@ -72,7 +76,9 @@ def _number(claims: Claims, name: str, *, required: bool) -> Optional[float]:
     return value  # type: ignore[no-any-return]
 
 
-def _string(claims: Claims, name: str) -> str:
+def string_claim(claims: Claims, name: str) -> str:
+    """The claim ``name``, which must be a string: else an :class:`InvalidClaimsError` naming
+    it (``null`` and absence alike are "no such claim")."""
     value = claims.get(name)
     if type(value) is not str:
         if value is None:
@@ -81,7 +87,6 @@ def _string(claims: Claims, name: str) -> str:
             f"{name!r} must be a string, found {type(value).__name__}", claim=name
         )
     return value
-
 
 
 
@@ -95,30 +100,30 @@ def typed_core(claims: Claims) -> Core:
     get = claims.get
     exp = get("exp")
     if type(exp) is not int or not 0 <= exp <= MAX_NUMERIC_DATE:
-        exp = _number(claims, "exp", required=True)
-    nbf = _number(claims, "nbf", required=False) if "nbf" in claims else None
+        exp = time_claim(claims, "exp", required=True)
+    nbf = time_claim(claims, "nbf", required=False) if "nbf" in claims else None
     iat = get("iat")
     if type(iat) is not int or not 0 <= iat <= MAX_NUMERIC_DATE:
-        iat = _number(claims, "iat", required=True)
+        iat = time_claim(claims, "iat", required=True)
     iss = get("iss")
     if type(iss) is not str:
-        iss = _string(claims, "iss")
+        iss = string_claim(claims, "iss")
     use = get("token_use")
     if type(use) is not str:
-        use = _string(claims, "token_use")
+        use = string_claim(claims, "token_use")
     if use not in _TOKEN_USES:
         raise _wrong_use(use, None)
     audience = "aud" if use == "id" else "client_id"
     client = get(audience)
     if type(client) is not str:
-        client = _string(claims, audience)
+        client = string_claim(claims, audience)
     if type(get("sub")) is not str:
-        _string(claims, "sub")
+        string_claim(claims, "sub")
     auth_time = get("auth_time")
     if (type(auth_time) is not int or not 0 <= auth_time <= MAX_NUMERIC_DATE) and (
         "auth_time" in claims
     ):
-        _number(claims, "auth_time", required=False)
+        time_claim(claims, "auth_time", required=False)
     return exp, nbf, iat, iss, use, client  # type: ignore[return-value]  # None excluded above
 
 
@@ -128,9 +133,9 @@ def compare(
     """Step 2: the typed claims against the clock, the configuration and ``token_use``."""
     exp, nbf, iat, iss, use, client = core
     if now >= exp + leeway:
-        raise _expired(now, exp, leeway)
+        raise expired_error(now, exp, leeway)
     if nbf is not None and now + leeway < nbf:
-        raise _not_yet_valid()
+        raise not_yet_valid_error()
     if iat > now + leeway + MAX_IAT_SKEW:
         raise _issued_in_future(iat, now)
     issuer = config.issuer
@@ -161,11 +166,11 @@ def check_asked(claims: Claims, use: str, asked: Asked) -> None:
     if nonce is not None:
         if use != "id":
             raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
-        found = _string(claims, "nonce")
+        found = string_claim(claims, "nonce")
         if not hmac.compare_digest(octets(found), octets(nonce)):
             raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
     if access_token is not None and "at_hash" in claims:
-        if not _at_hash_matches(_string(claims, "at_hash"), access_token):
+        if not _at_hash_matches(string_claim(claims, "at_hash"), access_token):
             raise InvalidClaimsError(
                 "'at_hash' does not match the access token given", claim="at_hash"
             )
@@ -180,7 +185,7 @@ def check_asked(claims: Claims, use: str, asked: Asked) -> None:
                 f"the user is in none of the groups {sorted(groups)}", claim="cognito:groups"
             )
     if scopes is not None:
-        granted = _string(claims, "scope").split()
+        granted = string_claim(claims, "scope").split()
         if scopes.isdisjoint(granted):
             raise InvalidClaimsError(
                 f"the token grants none of the scopes {sorted(scopes)}", claim="scope"
@@ -231,11 +236,13 @@ def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
         )
 
 
-def _expired(now: float, exp: float, leeway: float) -> TokenExpiredError:
+def expired_error(now: float, exp: float, leeway: float) -> TokenExpiredError:
+    """The rejection of a token that expired at ``exp`` (``now`` is at or past ``exp + leeway``)."""
     return TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
 
 
-def _not_yet_valid() -> InvalidClaimsError:
+def not_yet_valid_error() -> InvalidClaimsError:
+    """The rejection of a token whose ``nbf`` lies beyond ``now + leeway``."""
     return InvalidClaimsError("the token is not valid yet ('nbf' is in the future)", claim="nbf")
 
 

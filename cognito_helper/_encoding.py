@@ -14,13 +14,14 @@ import hashlib
 import json
 import math
 import re
-from functools import lru_cache
 from typing import Any, Dict, List, Tuple
 
 __all__ = [
     "COMPACT_JWS",
+    "COMPACT_JWS_PADDED",
     "at_hash",
     "b64url_decode",
+    "b64url_decode_padded",
     "b64url_encode",
     "json_claims",
     "json_object",
@@ -29,6 +30,9 @@ __all__ = [
 
 #: The shape of a compact JWS: three non-empty base64url segments joined by dots.
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+#: The same shape where each segment may end in ``=`` padding, as an Application Load
+#: Balancer writes its ``x-amzn-oidc-data`` JWT; ``=`` anywhere else is refused.
+COMPACT_JWS_PADDED = re.compile(r"[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}")
 
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -56,6 +60,21 @@ def b64url_decode(segment: str) -> bytes:
         raise ValueError("invalid base64url") from exc
 
 
+def b64url_decode_padded(segment: str) -> bytes:
+    """Decode base64url text that may end in ``=`` padding; raise ``ValueError`` otherwise.
+
+    The rule of :func:`b64url_decode` with one variant: padding, when present, must be
+    exactly the length that completes the last group (``-len % 4`` of the text before it);
+    unpadded text is decoded as :func:`b64url_decode` does. The caller has already checked
+    the alphabet, with ``=`` only at the end (see :data:`COMPACT_JWS_PADDED`).
+    """
+    text = segment.rstrip("=")
+    padding = len(segment) - len(text)
+    if padding and padding != -len(text) % 4:
+        raise ValueError("base64url padding of the wrong length")
+    return b64url_decode(text)
+
+
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as unpadded base64url text."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -66,12 +85,10 @@ def octets(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-@lru_cache(maxsize=256)
 def at_hash(access_token: str) -> str:
     """The OIDC ``at_hash`` of an access token for RS256: the left half of its SHA-256.
 
-    Remembered for the last 256 access tokens: an API verifies an ID token with the same
-    access token on every request, and hashing it costs more than the rest of a memo hit.
+    (The verifier remembers the pairs that matched: see ``_claims._at_hash_matches``.)
     """
     digest = hashlib.sha256(octets(access_token)).digest()
     return b64url_encode(digest[: len(digest) // 2])

@@ -14,6 +14,7 @@ from ._urls import check_names_this_pool, check_url, domain_url
 from .errors import ConfigError
 
 __all__ = [
+    "AWS_REGION",
     "callback_url",
     "checked_scopes",
     "client_id",
@@ -29,7 +30,8 @@ __all__ = [
 ]
 
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+#: An AWS region name such as ``us-east-1`` or ``us-gov-west-1`` (match it with ``fullmatch``).
+AWS_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 # RFC 6749 section 3.3: a scope token is printable ASCII except space, '"' and '\'.
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
@@ -82,7 +84,7 @@ def client_id(value: object) -> str:
 def region(value: object, pool: str, pool_region: str) -> str:
     """The region: the pool id's own, which a given one must agree with."""
     given = _opt_str("region", value) or pool_region
-    if not _REGION.fullmatch(given):
+    if not AWS_REGION.fullmatch(given):
         raise ConfigError(f"region {given!r} is not an AWS region such as 'us-east-1'")
     if given != pool_region:
         raise ConfigError(

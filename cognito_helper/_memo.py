@@ -16,7 +16,8 @@ Guarantees:
 * an entry is used only while its key is the current key of a fresh JWKS cache (an identity
   check that never fetches): a refetch that withdraws or replaces the key drops its entries
   at once, and once the cache is due for its refresh the token goes through the full path,
-  which refreshes;
+  which refreshes; any key cache with the same two members (:class:`KeySource`) serves
+  alike, as the ALB's :class:`~cognito_helper.alb.AlbKeyCache` does for its own memo;
 * bounded: at most ``maxsize`` entries (default :data:`DEFAULT_MAXSIZE`), least recently used
   evicted first (second-chance LRU); :func:`set_verification_memo_size` changes the bound,
   and 0 turns the memo off;
@@ -41,9 +42,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Protocol, Tuple
 
-from .jwks import JwksCache, SigningKey
+from .jwks import VerifyingKey
 
 __all__ = [
     "DEFAULT_MAXSIZE",
@@ -63,6 +64,17 @@ DEFAULT_MAXSIZE = 4096
 TAIL = 32
 
 Claims = Dict[str, Any]
+
+
+class KeySource(Protocol):
+    """What the memo asks of a key cache (a :class:`~cognito_helper.jwks.JwksCache`, an
+    :class:`~cognito_helper.alb.AlbKeyCache`): the key it would verify ``kid`` with now,
+    without fetching, and the callbacks it calls with each key it withdraws."""
+
+    on_withdraw: List[Callable[[Any], None]]
+
+    def get_key_if_current(self, kid: str) -> Optional[VerifyingKey]:
+        """The key for ``kid`` if the cache would verify with it now; never fetches."""
 
 
 class MemoInfo(NamedTuple):
@@ -131,7 +143,7 @@ class MemoEntry:
     def __init__(
         self,
         token: str,
-        key: SigningKey,
+        key: VerifyingKey,
         claims: Claims,
         core: Tuple[Any, ...],
         mutable: Tuple[Tuple[str, Copier], ...] = (),
@@ -141,7 +153,7 @@ class MemoEntry:
         self.key = key
         #: Decoded JSON, owned by the entry: never handed out and never changed.
         self.claims = claims
-        #: The typed claims the verifier compares on every call (``_claims.Core``).
+        #: What the verifier compares on every call (``_claims.Core`` for Cognito tokens).
         self.core = core
         #: ``(name, copier)`` for each top-level claim a caller's copy must not share.
         self.mutable = mutable
@@ -174,8 +186,11 @@ class VerificationMemo:
         self._entries: OrderedDict[str, MemoEntry] = OrderedDict()  # by tail, oldest first
         self._lock = threading.Lock()
         self._get = self._entries.get
+        # The callback this memo registers with each cache it holds keys of: one object, so
+        # that a cache's list holds it once.
+        self._forget = self.forget_key
 
-    def find(self, token: str, tail: str, cache: JwksCache) -> Optional[MemoEntry]:
+    def find(self, token: str, tail: str, cache: KeySource) -> Optional[MemoEntry]:
         """The entry for exactly ``token`` while its key is ``cache``'s current key, or None.
 
         ``tail`` is ``token[-TAIL:]``. A hit is counted and marks the entry used (for
@@ -196,7 +211,7 @@ class VerificationMemo:
         entry = self._get(tail)
         return entry if entry is not None and entry.token == token else None
 
-    def hit(self, entry: MemoEntry, cache: JwksCache) -> bool:
+    def hit(self, entry: MemoEntry, cache: KeySource) -> bool:
         """Whether ``entry``'s key is ``cache``'s current key; if so, count the hit."""
         key = entry.key
         if cache.get_key_if_current(key.kid) is not key:
@@ -208,8 +223,8 @@ class VerificationMemo:
     def add(
         self,
         token: str,
-        key: SigningKey,
-        cache: JwksCache,
+        key: VerifyingKey,
+        cache: KeySource,
         claims: Claims,
         core: Tuple[Any, ...],
         flat: bool = False,
@@ -227,8 +242,8 @@ class VerificationMemo:
         with self._lock:
             if self.maxsize <= 0:
                 return copy
-            if forget_key not in cache.on_withdraw:
-                cache.on_withdraw.append(forget_key)
+            if self._forget not in cache.on_withdraw:
+                cache.on_withdraw.append(self._forget)
             # A tail already there (the same token verified again after its key changed, or
             # two threads verifying it at once) keeps its place: it is just evicted sooner.
             entries[token[-TAIL:] if tail is None else tail] = entry
@@ -253,7 +268,7 @@ class VerificationMemo:
                 entry.used = False
                 entries[tail] = entry  # used since last considered: back to the young end
 
-    def forget_key(self, key: SigningKey) -> None:
+    def forget_key(self, key: VerifyingKey) -> None:
         """Drop every entry whose signature ``key`` verified."""
         with self._lock:
             stale = [tail for tail, entry in self._entries.items() if entry.key is key]
@@ -278,13 +293,9 @@ class VerificationMemo:
             return MemoInfo(self.hits, self.misses, self.maxsize, len(self._entries))
 
 
-#: The process-wide memo used by :func:`~cognito_helper.decode_verify_jwt`.
+#: The process-wide memo used by :func:`~cognito_helper.decode_verify_jwt` (the ALB's data
+#: tokens have one of their own: see :mod:`cognito_helper.alb`).
 memo = VerificationMemo()
-
-
-def forget_key(key: SigningKey) -> None:
-    """``JwksCache.on_withdraw`` callback: drop the tokens ``key`` verified."""
-    memo.forget_key(key)
 
 
 def set_verification_memo_size(maxsize: int) -> None:

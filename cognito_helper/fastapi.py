@@ -55,7 +55,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from . import _jws
-from ._claims import _string
+from ._claims import string_claim
 from .bearer import BearerRefusal, Guard, Refusal, Strings, bearer_token, refusal
 from .config import CognitoConfig, get_config
 from .errors import ConfigError, InvalidClaimsError, TokenVerificationError
@@ -186,7 +186,7 @@ class CognitoBearer(HTTPBearer):
 
         def check(claims: Claims) -> None:
             try:
-                granted = set(_string(claims, "scope").split())
+                granted = set(string_claim(claims, "scope").split())
             except InvalidClaimsError:
                 granted = set()
             missing = [scope for scope in required if scope not in granted]

@@ -53,6 +53,7 @@ __all__ = [
     "JwksFetcher",
     "PenaltyBox",
     "SigningKey",
+    "VerifyingKey",
     "fetch_jwks",
     "forget_jwks_caches",
     "jwks_cache",
@@ -66,22 +67,33 @@ MAX_JWKS_BYTES = 1 << 20
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class SigningKey:
-    """One usable RS256 public key from a JWKS, constructed once and reused."""
+class VerifyingKey:
+    """A public key with its ``kid``, whose python-jose key object (its algorithm fixed when
+    it was built) is constructed once and reused: what a key cache hands a verifier, and what
+    the verification memo remembers a token by."""
 
-    __slots__ = ("kid", "jose_key", "_fingerprint", "__weakref__")
+    __slots__ = ("kid", "jose_key", "__weakref__")
 
-    def __init__(self, kid: str, jose_key: CryptographyRSAKey, fingerprint: Tuple[str, str]):
+    def __init__(self, kid: str, jose_key: Any) -> None:
         self.kid = kid
         self.jose_key = jose_key
-        self._fingerprint = fingerprint
 
     def verify(self, signing_input: bytes, signature: bytes) -> bool:
-        """True when ``signature`` is a valid RS256 signature of ``signing_input``."""
+        """True when ``signature`` is a valid signature of ``signing_input`` by this key."""
         return bool(self.jose_key.verify(signing_input, signature))
 
     def __repr__(self) -> str:
-        return f"SigningKey(kid={self.kid!r})"
+        return f"{type(self).__name__}(kid={self.kid!r})"
+
+
+class SigningKey(VerifyingKey):
+    """One usable RS256 public key from a JWKS, constructed once and reused."""
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, kid: str, jose_key: CryptographyRSAKey, fingerprint: Tuple[str, str]):
+        super().__init__(kid, jose_key)
+        self._fingerprint = fingerprint
 
 
 #: ``fetch(url, timeout)``: the JWKS document's bytes, or :class:`CognitoConnectionError`.

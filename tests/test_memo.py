@@ -492,3 +492,27 @@ def test_a_payload_outside_the_json_rule_is_malformed_with_a_warm_header(
     token = f"{head}.{b64(payload)}.{b64(b'sig')}"
     with pytest.raises(cognito_helper.MalformedTokenError):
         verify(issuer, token)
+
+
+# -- a memo of its own (the ALB's) ------------------------------------------------------------
+
+
+def test_a_second_memo_forgets_its_own_entries_when_their_key_is_withdrawn(
+    issuer: Issuer,
+) -> None:
+    from cognito_helper._memo import VerificationMemo
+
+    token = issuer.token("id")
+    verify(issuer, token)  # the process-wide memo holds it; the cache holds its key
+    cache = jwks_cache(issuer.config.jwks_url)
+    key = cache.get_key(issuer.key.kid)
+    callbacks = len(cache.on_withdraw)
+    other = VerificationMemo()
+    other.add(token, key, cache, {"sub": "x"}, ())
+    other.add(issuer.token("access"), key, cache, {"sub": "y"}, ())
+    assert len(cache.on_withdraw) == callbacks + 1  # its own callback, registered once
+    new = issuer.spare[0]
+    issuer.jwks = [new.jwk()]  # the pool withdraws the key
+    verify(issuer, issuer.token("id", key=new))  # an unknown kid: the refetch withdraws it
+    assert other.info().currsize == 0
+    assert verification_memo_info().currsize == 1  # only the new token is left there

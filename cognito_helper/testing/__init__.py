@@ -21,14 +21,18 @@ users, codes, refresh tokens), :mod:`.keys` and :mod:`.minting` (signing keys; c
 signatures), :mod:`.hosted_ui` (authorize, login and logout pages), :mod:`.oauth` (token,
 revoke, userInfo), :mod:`.client_auth` (how a client authenticates), :mod:`.discovery`
 (``.well-known``), :mod:`.router` (paths to endpoints), :mod:`.pages` (HTML), :mod:`.wire`
-(requests and responses), :mod:`.browser` (the sign-in simulator) and :mod:`.server` (the one
-loopback HTTP server, which the project's tests, fuzz targets and benchmark use too).
+(requests and responses), :mod:`.browser` (the sign-in simulator), :mod:`.server` (the one
+loopback HTTP server, which the project's tests, fuzz targets and benchmark use too) and
+:mod:`.alb` (:class:`LocalALB`: the headers an Application Load Balancer adds, and its key
+endpoint).
 """
 
 from __future__ import annotations
 
+from .alb import LocalALB
 from .browser import SignInError
 from .client_auth import ClientAuthentication
 from .local_cognito import LocalCognito
+from .oauth import TokenEndpointFault
 
-__all__ = ["ClientAuthentication", "LocalCognito", "SignInError"]
+__all__ = ["ClientAuthentication", "LocalALB", "LocalCognito", "SignInError", "TokenEndpointFault"]

@@ -26,7 +26,7 @@ from .oauth import OAuthEndpoints, TokenEndpointFault
 from .router import Router
 from .server import LoopbackServer
 from .settings import now
-from .store import Client, Grant, Store, new_user
+from .store import Client, Grant, Store, User, new_user
 from .wire import EndpointHandler
 
 
@@ -350,6 +350,18 @@ class LocalCognito:
         user = new_user(username, password, groups, attributes)
         self._store.add_user(user)
         return dict(user.attributes)
+
+    def user(self, username: Optional[str] = None) -> User:
+        """The user called ``username`` (``None``: the synthetic user :meth:`mint` signs for).
+
+        Read-only: its ``username``, ``attributes`` (a copy is what callers should change) and
+        groups. Raises ``ValueError`` when there is no such user.
+        """
+        store = self._store
+        user = store.synthetic_user if username is None else store.user(username)
+        if user is None:
+            raise ValueError(f"LocalCognito has no user {username!r}")
+        return user
 
     def advance_clock(self, seconds: float) -> None:
         """Move :attr:`clock` forward by ``seconds`` (on top of any earlier change)."""

@@ -39,7 +39,7 @@ def new_refresh_token() -> str:
     return ".".join((_REFRESH_HEADER, *parts))
 
 
-def _merge(target: Dict[str, Any], changes: Mapping[str, Any]) -> None:
+def merge_changes(target: Dict[str, Any], changes: Mapping[str, Any]) -> None:
     """Apply ``changes`` to ``target``; a ``None`` value removes the entry."""
     for name, value in changes.items():
         if value is None:
@@ -175,7 +175,7 @@ class Minter:
         JOSE header (``None`` removes); see :meth:`LocalCognito.mint`."""
         kid, private_key = self._keys.signing_key(token_use, key)
         payload = self.claims(token_use, user, grant, grant.auth_time, str(uuid.uuid4()))
-        _merge(payload, changes)
+        merge_changes(payload, changes)
         jws_header: Dict[str, Any] = {"kid": kid, "alg": "RS256"}
-        _merge(jws_header, header)
+        merge_changes(jws_header, header)
         return encode_jws(jws_header, payload, private_key)

@@ -1,0 +1,386 @@
+"""The key side of ALB verification: where an Application Load Balancer's signing keys are
+published, and the per-key-URL cache that fetches them (:class:`AlbKeyCache`).
+
+An ALB signs ``x-amzn-oidc-data`` with ES256 and publishes each key's PEM at
+``https://public-keys.auth.elb.{region}.amazonaws.com/{kid}`` (in S3 in the GovCloud regions).
+This module turns the configured ARNs, region and ``key_url`` into one key-URL template
+(:func:`alb_key_url`), fetches a kid's key through the package's one HTTP path
+(:func:`fetch_alb_key`) and keeps it (:class:`AlbKeyCache`). The verification itself is in
+:mod:`cognito_helper.alb`, which re-exports the public names here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jose.backends.cryptography_backend import CryptographyECKey
+
+from . import _http
+from ._fields import AWS_REGION
+from ._urls import check_url
+from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from .jwks import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
+
+__all__ = [
+    "DEFAULT_KEY_URL",
+    "DEFAULT_TIMEOUT",
+    "GOVCLOUD_KEY_URL",
+    "AlbKey",
+    "AlbKeyCache",
+    "AlbKeyFetcher",
+    "alb_key_cache",
+    "alb_key_url",
+    "fetch_alb_key",
+    "forget_alb_key_caches",
+    "parse_arns",
+]
+
+#: Where AWS publishes an ALB's signing keys, by region; ``{kid}`` is the token's key id.
+DEFAULT_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
+#: The GovCloud (US) regions publish them in S3 instead.
+GOVCLOUD_KEY_URL = "https://s3-{region}.amazonaws.com/aws-elb-public-keys-prod-{region}/{kid}"
+
+#: Seconds a key fetch may take unless the call says otherwise.
+DEFAULT_TIMEOUT = 10.0
+#: A P-256 public key is about 180 bytes of PEM; anything much larger is not one.
+MAX_KEY_BYTES = 8 * 1024
+#: Keys kept per key URL: an ALB signs with a handful over a process's life.
+MAX_KEYS = 256
+
+_ARN = re.compile(
+    r"arn:(aws|aws-us-gov|aws-cn):elasticloadbalancing:([a-z0-9-]+):(\d{12}):"
+    r"loadbalancer/app/[A-Za-z0-9-]{1,32}/[A-Za-z0-9]{1,64}"
+)
+_GOVCLOUD = frozenset({"us-gov-west-1", "us-gov-east-1"})
+_PEM = re.compile(
+    rb"\s*-----BEGIN ([A-Z0-9 ]{1,40})-----\r?\n([A-Za-z0-9+/=\r\n]{1,8000})-----END \1-----\s*"
+)
+
+
+# -- where the keys are -----------------------------------------------------------------------
+
+
+def parse_arns(alb_arn: object) -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
+    """The ARNs (one string or a non-empty list), their regions and their partitions.
+
+    Raises :class:`ConfigError` for anything that is not an Application Load Balancer ARN.
+    """
+    arns = [alb_arn] if isinstance(alb_arn, str) else alb_arn
+    if not isinstance(arns, (list, tuple)) or not arns:
+        raise ConfigError(
+            "alb_arn must be the load balancer's ARN (a string) or a non-empty list of them"
+        )
+    regions, partitions = set(), set()
+    for arn in arns:
+        match = _ARN.fullmatch(arn) if isinstance(arn, str) else None
+        if match is None or not AWS_REGION.fullmatch(match.group(2)):
+            raise ConfigError(
+                f"alb_arn {arn!r} is not an Application Load Balancer ARN such as "
+                "'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/"
+                "my-alb/50dc6c495c0c9188'"
+            )
+        partitions.add(match.group(1))
+        regions.add(match.group(2))
+    return frozenset(arns), frozenset(regions), frozenset(partitions)
+
+
+def alb_key_url(
+    key_url: Optional[str],
+    region: Optional[str] = None,
+    arn_regions: Iterable[str] = (),
+    partitions: Iterable[str] = ("aws",),
+) -> str:
+    """The key-URL template to fetch from: ``{kid}`` in its path, the region filled in.
+
+    ``key_url`` is a template with ``{kid}`` once, in the path, and optionally ``{region}``
+    (default: AWS's endpoint for the region, the S3 one in GovCloud). ``region`` defaults to
+    the ARNs' one. An https URL, or http to a loopback host (for tests). Raises
+    :class:`ConfigError` for a template, region or partition it cannot serve.
+    """
+    regions = sorted(set(arn_regions))
+    if region is not None:
+        if type(region) is not str or not AWS_REGION.fullmatch(region):
+            raise ConfigError(f"region {region!r} is not an AWS region such as 'us-east-1'")
+    elif len(regions) == 1:
+        region = regions[0]
+    template = _default_template(region, regions, partitions) if key_url is None else key_url
+    if type(template) is not str:
+        raise ConfigError("key_url must be a URL template string with {kid}, or None")
+    if template.count("{kid}") != 1:
+        raise ConfigError(f"key_url {template!r} must contain {{kid}} exactly once")
+    rest = template.replace("{kid}", "").replace("{region}", "")
+    if "{" in rest or "}" in rest:
+        raise ConfigError(f"key_url {template!r} may hold only the fields {{kid}} and {{region}}")
+    scheme_end = template.find("://")
+    path_start = template.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+    if path_start < 0 or template.index("{kid}") < path_start:
+        raise ConfigError(f"key_url {template!r} must put {{kid}} in the path, after the host")
+    if "{region}" in template:
+        if region is None:
+            raise ConfigError(
+                f"key_url {template!r} holds {{region}}, but the ARNs name several regions "
+                f"{regions}: give region="
+            )
+        template = template.replace("{region}", region)
+    check_url("key_url", template.replace("{kid}", "kid"), custom_scheme=False)
+    return template
+
+
+def _default_template(region: Optional[str], regions: List[str], partitions: Iterable[str]) -> str:
+    """AWS's key-URL template for ``region``; ConfigError where none is known or chosen."""
+    if region is None:
+        raise ConfigError(
+            f"the ALB ARNs name several regions {regions}: their keys are published per "
+            "region, so give region= (or key_url=)"
+        )
+    if "aws-cn" in set(partitions) or region.startswith("cn-"):
+        raise ConfigError(
+            "no default ALB key URL is known for the China regions: give key_url= (a "
+            "template with {kid}, from the AWS documentation for your region)"
+        )
+    return GOVCLOUD_KEY_URL if region in _GOVCLOUD else DEFAULT_KEY_URL
+
+
+# -- one key ------------------------------------------------------------------------------------
+
+
+class AlbKey(VerifyingKey):
+    """One ALB signing key: a P-256 public key for ES256, constructed once and reused.
+
+    :meth:`verify` takes the signature in the JOSE ``r || s`` form (64 bytes): python-jose's
+    ES256 key converts it to DER itself.
+    """
+
+    __slots__ = ()
+
+
+class _UnusableKeyError(Exception):
+    """A PEM key that is not an EC P-256 public key."""
+
+
+def _parse_key(body: bytes) -> CryptographyECKey:
+    """The ES256 key in ``body``, one PEM public key of curve P-256.
+
+    Raises ``_UnusableKeyError`` for a readable PEM that is some other kind of key (the kid
+    names no usable key) and ``ValueError`` for an answer that is no PEM key at all.
+    """
+    match = _PEM.fullmatch(body)
+    if match is None:
+        raise ValueError("it is not one PEM block")
+    label = match.group(1).decode("ascii")
+    if label != "PUBLIC KEY":
+        raise _UnusableKeyError(f"it is a PEM {label!r}, not a 'PUBLIC KEY'")
+    try:
+        public_key = load_pem_public_key(body)
+    except Exception:  # cryptography raises ValueError and others for bad key material
+        raise ValueError("its PEM public key cannot be read") from None
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        kind = type(public_key).__name__.lstrip("_")
+        raise _UnusableKeyError(f"it is a {kind}, not an EC P-256 key")
+    if not isinstance(public_key.curve, ec.SECP256R1):
+        raise _UnusableKeyError(f"its curve is {public_key.curve.name}, not P-256 (secp256r1)")
+    # The algorithm is fixed here, once: the key object only ever verifies ES256.
+    return CryptographyECKey(public_key, "ES256")
+
+
+#: ``fetch(url, timeout)``: the body of a 200 answer, ``None`` when the endpoint has no such
+#: key (403 or 404), or :class:`CognitoConnectionError`.
+AlbKeyFetcher = Callable[[str, float], Optional[bytes]]
+
+
+def fetch_alb_key(url: str, timeout: float) -> Optional[bytes]:
+    """GET ``url`` within ``timeout`` seconds through the package's one HTTP path.
+
+    Returns the body of a 200 answer (at most ``MAX_KEY_BYTES``), ``None`` for 403 or 404
+    (no key of that kid: S3 answers 403 for a missing object), and raises
+    :class:`CognitoConnectionError` for anything else (no redirect is followed).
+    """
+    resp = _http.request(
+        "GET",
+        url,
+        what="ALB public-key endpoint",
+        timeout=timeout,
+        max_bytes=MAX_KEY_BYTES,
+        headers={"Accept": "*/*"},
+    )
+    if resp.status == 200:
+        return resp.body
+    if resp.status in (403, 404):
+        return None
+    raise CognitoConnectionError(f"the ALB public-key endpoint answered HTTP {resp.status}")
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+class AlbKeyCache:
+    """The ALB keys published under one key-URL template, per kid, for the process's life.
+
+    Guarantees:
+
+    * a kid's key is fetched on first need and kept (an ALB kid's key never changes); only
+      usable keys are kept, at most ``max_keys`` (the oldest is dropped first);
+    * threads that need the same key at the same moment share one fetch; each call waits at
+      most the timeout it is given;
+    * a fetch that does not give a usable key (404, a key that is not EC P-256, or a failure)
+      closes the :class:`PenaltyBox` for ``cooldown`` seconds: meanwhile every kid not held
+      is refused without a request, so a flood of made-up kids costs at most one fetch per
+      cool-down;
+    * a kid the endpoint does not have, or whose key is not EC P-256, is an
+      :class:`UnknownKeyError`; an endpoint that cannot be reached or answers unusably is a
+      :class:`CognitoConnectionError` (answer 503), also for the kids refused during the
+      cool-down that follows it;
+    * ``on_withdraw`` callbacks receive each key the cache stops holding (dropped for
+      ``max_keys``, or by :meth:`forget_keys`), as a :class:`~cognito_helper.jwks.JwksCache`'s
+      do: the verification memo forgets the tokens that key verified.
+
+    ``fetch`` (default :func:`fetch_alb_key`) and ``penalty_box`` may be given; ``fetches``
+    counts the fetch attempts made.
+    """
+
+    def __init__(
+        self,
+        key_url: str,
+        *,
+        cooldown: float = DEFAULT_COOLDOWN,
+        max_keys: int = MAX_KEYS,
+        fetch: Optional[AlbKeyFetcher] = None,
+        penalty_box: Optional[PenaltyBox] = None,
+    ) -> None:
+        self.key_url = key_url
+        self.max_keys = max_keys
+        self.fetch: AlbKeyFetcher = fetch_alb_key if fetch is None else fetch
+        self.penalty_box = PenaltyBox(cooldown) if penalty_box is None else penalty_box
+        self.fetches = 0
+        self.on_withdraw: List[Callable[[AlbKey], None]] = []
+        self._keys: Dict[str, AlbKey] = {}
+        self._failure: Optional[str] = None  # why the last fetch failed, if it could not connect
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"AlbKeyCache(key_url={self.key_url!r}, kids={sorted(self._keys)!r})"
+
+    @property
+    def kids(self) -> Tuple[str, ...]:
+        """The kids of the keys held now."""
+        return tuple(self._keys)
+
+    def url_for(self, kid: str) -> str:
+        """The URL of ``kid``'s key (``kid`` already checked to be URL-safe)."""
+        return self.key_url.replace("{kid}", kid)
+
+    def get_key_if_current(self, kid: str) -> Optional[AlbKey]:
+        """The key for ``kid`` if it is held (a held ALB key never goes stale); never fetches."""
+        return self._keys.get(kid)
+
+    def get_key(self, kid: str, timeout: float = DEFAULT_TIMEOUT) -> AlbKey:
+        """The key for ``kid``, fetched as the cache rules allow within ``timeout`` seconds.
+
+        Raises :class:`UnknownKeyError` or :class:`CognitoConnectionError` (see the class).
+        """
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        deadline = time.monotonic() + timeout
+        if self.penalty_box.waiting():
+            raise self._refusal(kid)
+        if not self._lock.acquire(timeout=max(0.0, timeout)):
+            raise CognitoConnectionError(
+                f"the ALB key did not arrive within {timeout:g} s (another fetch of it is slow)"
+            )
+        try:
+            key = self._keys.get(kid)  # the fetch this thread waited for may have brought it
+            if key is not None:
+                return key
+            if self.penalty_box.waiting():
+                raise self._refusal(kid)
+            return self._fetch(kid, deadline - time.monotonic())
+        finally:
+            self._lock.release()
+
+    def forget_keys(self) -> None:
+        """Stop holding every key (each goes to the ``on_withdraw`` callbacks)."""
+        withdrawn, self._keys = self._keys, {}
+        for key in withdrawn.values():
+            self._withdrawn(key)
+
+    def _withdrawn(self, key: AlbKey) -> None:
+        for callback in list(self.on_withdraw):
+            callback(key)
+
+    def _fetch(self, kid: str, timeout: float) -> AlbKey:
+        """Fetch, check and keep ``kid``'s key; the caller holds ``_lock``."""
+        self.fetches += 1
+        try:
+            if timeout <= 0:
+                raise CognitoConnectionError("the ALB key was not fetched: the call's time ran out")
+            jose_key = self._fetched_key(kid, timeout)
+        except CognitoConnectionError as exc:
+            self._failure = str(exc)
+            self.penalty_box.penalize()
+            raise
+        except UnknownKeyError:
+            self._failure = None
+            self.penalty_box.penalize()
+            raise
+        key = AlbKey(kid, jose_key)
+        if len(self._keys) >= self.max_keys:
+            self._withdrawn(self._keys.pop(next(iter(self._keys))))
+        self._keys[kid] = key
+        return key
+
+    def _fetched_key(self, kid: str, timeout: float) -> CryptographyECKey:
+        """``kid``'s key from the endpoint; UnknownKeyError or CognitoConnectionError."""
+        body = self.fetch(self.url_for(kid), timeout)
+        if body is None:
+            raise UnknownKeyError(f"the ALB public-key endpoint has no key with kid {kid!r}")
+        try:
+            return _parse_key(body)
+        except _UnusableKeyError as exc:
+            raise UnknownKeyError(
+                f"the ALB key with kid {kid!r} cannot verify ES256: {exc}"
+            ) from None
+        except ValueError as exc:
+            raise CognitoConnectionError(
+                f"the ALB public-key endpoint's answer for kid {kid!r} is unusable: {exc}"
+            ) from None
+
+    def _refusal(self, kid: str) -> Exception:
+        """A kid not held during the cool-down: unknown, or (endpoint failing) unreachable."""
+        if self._failure is not None:
+            return CognitoConnectionError(
+                f"the ALB key for kid {kid!r} was not fetched: the key endpoint failed "
+                f"moments ago ({self._failure})"
+            )
+        return UnknownKeyError(f"no ALB key with kid {kid!r} is known (refetch cooling down)")
+
+
+_caches: Dict[str, AlbKeyCache] = {}
+_caches_lock = threading.Lock()
+
+
+def alb_key_cache(key_url: str) -> AlbKeyCache:
+    """The process-wide :class:`AlbKeyCache` for a key-URL template, made on first use."""
+    cache = _caches.get(key_url)
+    if cache is not None:
+        return cache
+    with _caches_lock:
+        return _caches.setdefault(key_url, AlbKeyCache(key_url))
+
+
+def forget_alb_key_caches() -> None:
+    """Drop every ALB key cache and remembered verification; the next calls fetch anew.
+
+    Each dropped cache's keys are withdrawn, so the ALB verification memo forgets the tokens
+    they verified.
+    """
+    with _caches_lock:
+        dropped = list(_caches.values())
+        _caches.clear()
+    for cache in dropped:
+        cache.forget_keys()

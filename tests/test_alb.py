@@ -1,0 +1,1518 @@
+"""Application Load Balancer identity headers: ``verify_alb_jwt``, ``verify_alb_request``, the
+ALB key cache and ``LocalALB``.
+
+The hostile table comes first: each case is a token with the exact error it must raise, run
+against a real loopback key endpoint (a :class:`LocalALB`) with the clock pinned, while a watched
+"hostile" server waits for a request that must never come. Cases of the categories checked
+before the key (``algorithm``, ``structure``, ``header`` and the signature's ``shape``) must not
+reach the key endpoint at all. ``tests/test_alb_differential.py`` runs the same table through
+aws-jwt-verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+
+from cognito_helper import (
+    CognitoConnectionError,
+    ConfigError,
+    InvalidClaimsError,
+    InvalidSignatureError,
+    MalformedTokenError,
+    TokenExpiredError,
+    TokenVerificationError,
+    UnknownKeyError,
+)
+from cognito_helper._encoding import b64url_decode_padded
+from cognito_helper.alb import (
+    AlbIdentity,
+    alb_key_cache,
+    alb_key_url,
+    forget_alb_key_caches,
+    verify_alb_jwt,
+    verify_alb_request,
+)
+from cognito_helper.testing import LocalALB, LocalCognito
+
+from .helpers import USER
+from .servers import ScriptedServer, closed_port, hold, redirect, respond
+from .tokens import b64
+
+ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188"
+OTHER_ARN = ARN.replace("my-alb/50dc6c495c0c9188", "other-alb/0123456789abcdef")
+
+
+@pytest.fixture(autouse=True)
+def fresh_alb_caches() -> Iterator[None]:
+    forget_alb_key_caches()
+    yield
+    forget_alb_key_caches()
+
+
+# -- an independent ES256 signer: cryptography only -------------------------------------------
+
+
+def padded(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
+def es256(key: ec.EllipticCurvePrivateKey, signing_input: bytes) -> bytes:
+    """The JOSE form of an ES256 signature: r || s, 32 bytes each."""
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+# -- the context every case builds its token in -----------------------------------------------
+
+_DROP = object()  # header(alg=_DROP) removes alg
+
+
+@dataclass
+class Ctx:
+    alb: LocalALB
+    hostile: ScriptedServer
+    attacker: ec.EllipticCurvePrivateKey  # a P-256 key the ALB never published
+    now: int
+
+    @property
+    def kid(self) -> str:
+        return self.alb.kid
+
+    @property
+    def options(self) -> Dict[str, Any]:
+        return self.alb.verify_options
+
+    def header(self, **changes: Any) -> Dict[str, Any]:
+        head: Dict[str, Any] = {
+            "typ": "JWT",
+            "kid": self.kid,
+            "alg": "ES256",
+            "iss": self.alb.issuer,
+            "client": self.alb.client_id,
+            "signer": self.alb.alb_arn,
+            "exp": self.now + 120,
+        }
+        head.update(changes)
+        return {k: v for k, v in head.items() if v is not _DROP}
+
+    def claims(self, **changes: Any) -> Dict[str, Any]:
+        claims: Dict[str, Any] = {
+            "sub": "5f3b2c1a-1111-2222-3333-444455556666",
+            "email_verified": "true",
+            "email": "alice@example.com",
+            "username": "alice",
+            "exp": self.now + 120,
+            "iss": self.alb.issuer,
+        }
+        claims.update(changes)
+        return {k: v for k, v in claims.items() if v is not _DROP}
+
+    def raw(
+        self,
+        header: Union[bytes, Dict[str, Any]],
+        payload: Union[bytes, Dict[str, Any]],
+        *,
+        key: Optional[ec.EllipticCurvePrivateKey] = None,
+        signature: Optional[bytes] = None,
+        pad: bool = True,
+    ) -> str:
+        """Exactly these bytes, padded like the ALB's (or not), ES256-signed by ``key``."""
+        head = header if isinstance(header, bytes) else json.dumps(header).encode()
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        enc = padded if pad else b64
+        signing_input = f"{enc(head)}.{enc(body)}"
+        if signature is None:
+            signature = es256(key or self.alb.private_key, signing_input.encode())
+        return f"{signing_input}.{enc(signature)}"
+
+    def signed(
+        self,
+        *,
+        header: Optional[Dict[str, Any]] = None,
+        key: Optional[ec.EllipticCurvePrivateKey] = None,
+        **claims: Any,
+    ) -> str:
+        return self.raw(self.header(**(header or {})), self.claims(**claims), key=key)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    category: str
+    make_token: Callable[[Ctx], Any]
+    expected_error: type
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+def _segments(token: str) -> List[str]:
+    return token.split(".")
+
+
+def _hs256(ctx: Ctx, secret: bytes) -> str:
+    head = padded(json.dumps(ctx.header(alg="HS256")).encode())
+    body = padded(json.dumps(ctx.claims()).encode())
+    mac = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{padded(mac)}"
+
+
+def _public_pem(ctx: Ctx) -> bytes:
+    return ctx.alb.public_pem()
+
+
+_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_P384 = ec.generate_private_key(ec.SECP384R1())
+
+
+def _rs256(ctx: Ctx) -> str:
+    head = padded(json.dumps(ctx.header(alg="RS256")).encode())
+    body = padded(json.dumps(ctx.claims()).encode())
+    sig = _RSA.sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{head}.{body}.{padded(sig)}"
+
+
+def _es384(ctx: Ctx) -> str:
+    head = padded(json.dumps(ctx.header(alg="ES384")).encode())
+    body = padded(json.dumps(ctx.claims()).encode())
+    r, s = decode_dss_signature(_P384.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA384())))
+    return f"{head}.{body}.{padded(r.to_bytes(48, 'big') + s.to_bytes(48, 'big'))}"
+
+
+def _eddsa(ctx: Ctx) -> str:
+    key = ed25519.Ed25519PrivateKey.generate()
+    head = padded(json.dumps(ctx.header(alg="EdDSA")).encode())
+    body = padded(json.dumps(ctx.claims()).encode())
+    return f"{head}.{body}.{padded(key.sign(f'{head}.{body}'.encode()))}"
+
+
+def _alg(ctx: Ctx, alg: Any, signature: Optional[bytes] = None) -> str:
+    """A token whose header says ``alg``, with a valid ES256 signature unless one is given."""
+    return ctx.raw(ctx.header(alg=alg), ctx.claims(), signature=signature)
+
+
+ALGORITHM = [
+    Case(
+        "alg-none-empty-signature", "algorithm", lambda c: _alg(c, "none", b""), MalformedTokenError
+    ),
+    Case(
+        "alg-none-valid-es256-signature",
+        "algorithm",
+        lambda c: _alg(c, "none"),
+        MalformedTokenError,
+    ),
+    Case("alg-None", "algorithm", lambda c: _alg(c, "None", bytes(64)), MalformedTokenError),
+    Case(
+        "alg-HS256-keyed-with-the-public-pem",
+        "algorithm",
+        lambda c: _hs256(c, _public_pem(c)),
+        MalformedTokenError,
+    ),
+    Case(
+        "alg-HS256-keyed-with-the-kid",
+        "algorithm",
+        lambda c: _hs256(c, c.kid.encode()),
+        MalformedTokenError,
+    ),
+    Case("alg-RS256", "algorithm", _rs256, MalformedTokenError),
+    Case("alg-ES384", "algorithm", _es384, MalformedTokenError),
+    Case("alg-EdDSA", "algorithm", _eddsa, MalformedTokenError),
+    Case("alg-missing", "algorithm", lambda c: _alg(c, _DROP), MalformedTokenError),
+    Case("alg-lower-case-es256", "algorithm", lambda c: _alg(c, "es256"), MalformedTokenError),
+    Case("alg-as-a-list", "algorithm", lambda c: _alg(c, ["ES256"]), MalformedTokenError),
+    Case("alg-with-trailing-space", "algorithm", lambda c: _alg(c, "ES256 "), MalformedTokenError),
+]
+
+
+def _kid(ctx: Ctx, kid: Any) -> str:
+    return ctx.signed(header={"kid": kid})
+
+
+HEADER = [
+    Case(
+        "kid-path-traversal",
+        "header",
+        lambda c: _kid(c, "../../../etc/passwd"),
+        MalformedTokenError,
+    ),
+    Case("kid-dot-dot", "header", lambda c: _kid(c, ".."), MalformedTokenError),
+    Case(
+        "kid-percent-encoded-slash",
+        "header",
+        lambda c: _kid(c, "..%2F..%2Fkeys"),
+        MalformedTokenError,
+    ),
+    Case("kid-percent-2f-only", "header", lambda c: _kid(c, "%2F"), MalformedTokenError),
+    Case(
+        "kid-with-a-slash",
+        "header",
+        lambda c: _kid(c, c.kid[:8] + "/" + c.kid[9:]),
+        MalformedTokenError,
+    ),
+    Case("kid-with-white-space", "header", lambda c: _kid(c, c.kid + " "), MalformedTokenError),
+    Case("kid-with-a-newline", "header", lambda c: _kid(c, c.kid + "\n"), MalformedTokenError),
+    Case("kid-with-a-query", "header", lambda c: _kid(c, c.kid + "?x=1"), MalformedTokenError),
+    Case("kid-with-a-fragment", "header", lambda c: _kid(c, c.kid + "#x"), MalformedTokenError),
+    Case(
+        "kid-is-a-url-to-the-watched-server",
+        "header",
+        lambda c: _kid(c, c.hostile.url + "/key.pem"),
+        MalformedTokenError,
+    ),
+    Case("kid-with-nul-byte", "header", lambda c: _kid(c, c.kid + "\x00"), MalformedTokenError),
+    Case("kid-non-ascii", "header", lambda c: _kid(c, c.kid[:-1] + "\u0430"), MalformedTokenError),
+    Case("kid-too-long", "header", lambda c: _kid(c, "a" * 129), MalformedTokenError),
+    Case("kid-empty", "header", lambda c: _kid(c, ""), MalformedTokenError),
+    Case("kid-missing", "header", lambda c: _kid(c, _DROP), MalformedTokenError),
+    Case("kid-number", "header", lambda c: _kid(c, 7), MalformedTokenError),
+    Case("kid-list", "header", lambda c: _kid(c, [c.kid]), MalformedTokenError),
+    Case(
+        "crit-header", "header", lambda c: c.signed(header={"crit": ["exp"]}), MalformedTokenError
+    ),
+    Case(
+        "signer-of-another-load-balancer",
+        "header",
+        lambda c: c.signed(header={"signer": OTHER_ARN}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "signer-of-another-account",
+        "header",
+        lambda c: c.signed(
+            header={"signer": c.alb.alb_arn.replace("123456789012", "210987654321")}
+        ),
+        InvalidClaimsError,
+    ),
+    Case(
+        "signer-in-another-region",
+        "header",
+        lambda c: c.signed(header={"signer": c.alb.alb_arn.replace("us-east-1", "eu-west-1")}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "signer-with-trailing-slash",
+        "header",
+        lambda c: c.signed(header={"signer": c.alb.alb_arn + "/"}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "signer-in-another-case",
+        "header",
+        lambda c: c.signed(header={"signer": c.alb.alb_arn.upper()}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "signer-missing", "header", lambda c: c.signed(header={"signer": _DROP}), InvalidClaimsError
+    ),
+    Case(
+        "signer-as-a-list",
+        "header",
+        lambda c: c.signed(header={"signer": [c.alb.alb_arn]}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "client-of-another-app",
+        "header",
+        lambda c: c.signed(header={"client": "otherclient"}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "client-missing", "header", lambda c: c.signed(header={"client": _DROP}), InvalidClaimsError
+    ),
+    Case(
+        "client-as-a-list",
+        "header",
+        lambda c: c.signed(header={"client": [c.alb.client_id]}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "header-iss-of-another-pool",
+        "header",
+        lambda c: c.signed(header={"iss": c.alb.issuer + "x"}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "header-iss-missing",
+        "header",
+        lambda c: c.signed(header={"iss": _DROP}),
+        InvalidClaimsError,
+    ),
+]
+
+
+def _stripped(token: str, index: int) -> str:
+    """The token with segment ``index``'s padding removed (its bytes unchanged)."""
+    parts = _segments(token)
+    parts[index] = parts[index].rstrip("=")
+    return ".".join(parts)
+
+
+def _needs_padding(ctx: Ctx, pad: int) -> str:
+    """A validly signed token whose header segment needs exactly ``pad`` '=' characters."""
+    for extra in range(8):
+        header = ctx.header(x="y" * extra)
+        segment = padded(json.dumps(header).encode())
+        if len(segment) - len(segment.rstrip("=")) == pad:
+            return ctx.raw(header, ctx.claims())
+    raise AssertionError("no header length gives that padding")
+
+
+def _repadded(token: str, index: int, padding_text: str) -> str:
+    parts = _segments(token)
+    parts[index] = parts[index].rstrip("=") + padding_text
+    return ".".join(parts)
+
+
+def _equals_inside(ctx: Ctx) -> str:
+    parts = _segments(ctx.signed())
+    middle = len(parts[1]) // 2
+    parts[1] = parts[1][:middle] + "=" + parts[1][middle:]
+    return ".".join(parts)
+
+
+def _noncanonical_header(ctx: Ctx) -> str:
+    """The header segment with the unused low bits of its last character set."""
+    token = _needs_padding(ctx, 1)  # 3 characters in the last group: 2 unused bits
+    head, body, sig = _segments(token)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    core = head.rstrip("=")
+    core = core[:-1] + alphabet[alphabet.index(core[-1]) | 0b11]
+    return f"{core}=.{body}.{sig}"
+
+
+STRUCTURE = [
+    Case("padding-in-the-middle-of-a-segment", "structure", _equals_inside, MalformedTokenError),
+    Case(
+        "padding-of-two-where-one-is-needed",
+        "structure",
+        lambda c: _repadded(_needs_padding(c, 1), 0, "=="),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-of-one-where-two-are-needed",
+        "structure",
+        lambda c: _repadded(_needs_padding(c, 2), 0, "="),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-where-none-is-needed",
+        "structure",
+        lambda c: _repadded(_needs_padding(c, 0), 0, "=="),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-of-three",
+        "structure",
+        lambda c: _repadded(_needs_padding(c, 2), 0, "==="),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-at-the-start-of-a-segment",
+        "structure",
+        lambda c: "=" + c.signed(),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-after-the-last-segment",
+        "structure",
+        lambda c: _repadded(c.signed(), 2, "===="),
+        MalformedTokenError,
+    ),
+    Case(
+        "padding-as-a-whole-segment",
+        "structure",
+        lambda c: "{0}.====.{2}".format(*_segments(c.signed())),
+        MalformedTokenError,
+    ),
+    Case("non-canonical-base64url", "structure", _noncanonical_header, MalformedTokenError),
+    Case(
+        "standard-base64-alphabet",
+        "structure",
+        lambda c: c.signed().replace("-", "+").replace("_", "/") + "+/",
+        MalformedTokenError,
+    ),
+    Case(
+        "two-segments",
+        "structure",
+        lambda c: ".".join(_segments(c.signed())[:2]),
+        MalformedTokenError,
+    ),
+    Case("four-segments", "structure", lambda c: c.signed() + ".AAAA", MalformedTokenError),
+    Case("empty-string", "structure", lambda c: "", MalformedTokenError),
+    Case("only-dots", "structure", lambda c: "..", MalformedTokenError),
+    Case(
+        "empty-signature-segment",
+        "structure",
+        lambda c: ".".join(_segments(c.signed())[:2]) + ".",
+        MalformedTokenError,
+    ),
+    Case("trailing-newline", "structure", lambda c: c.signed() + "\n", MalformedTokenError),
+    Case("leading-space", "structure", lambda c: " " + c.signed(), MalformedTokenError),
+    Case("bearer-prefix", "structure", lambda c: "Bearer " + c.signed(), MalformedTokenError),
+    Case(
+        "header-not-json",
+        "structure",
+        lambda c: c.raw(b"not json", c.claims()),
+        MalformedTokenError,
+    ),
+    Case(
+        "header-json-array", "structure", lambda c: c.raw(b"[1]", c.claims()), MalformedTokenError
+    ),
+    Case(
+        "header-duplicate-alg",
+        "structure",
+        lambda c: c.raw(json.dumps(c.header()).encode()[:-1] + b', "alg": "none"}', c.claims()),
+        MalformedTokenError,
+    ),
+    Case(
+        "header-duplicate-signer",
+        "structure",
+        lambda c: c.raw(
+            json.dumps(c.header(signer=OTHER_ARN)).encode()[:-1]
+            + b', "signer": "'
+            + c.alb.alb_arn.encode()
+            + b'"}',
+            c.claims(),
+        ),
+        MalformedTokenError,
+    ),
+    Case(
+        "header-not-utf8",
+        "structure",
+        lambda c: c.raw(json.dumps(c.header()).encode()[:-1] + b', "x": "\xff"}', c.claims()),
+        MalformedTokenError,
+    ),
+    Case(
+        "header-with-utf8-bom",
+        "structure",
+        lambda c: c.raw(b"\xef\xbb\xbf" + json.dumps(c.header()).encode(), c.claims()),
+        MalformedTokenError,
+    ),
+    Case(
+        "header-nan",
+        "structure",
+        lambda c: c.raw(json.dumps(c.header()).encode()[:-1] + b', "x": NaN}', c.claims()),
+        MalformedTokenError,
+    ),
+    Case(
+        "payload-not-json-signed",
+        "structure",
+        lambda c: c.raw(c.header(), b"not json"),
+        MalformedTokenError,
+    ),
+    Case(
+        "payload-json-array-signed",
+        "structure",
+        lambda c: c.raw(c.header(), b"[]"),
+        MalformedTokenError,
+    ),
+    Case(
+        "oversized-token",
+        "structure",
+        lambda c: c.signed(padding="x" * (64 * 1024)),
+        MalformedTokenError,
+    ),
+    Case("bytes-not-str", "structure", lambda c: c.signed().encode(), MalformedTokenError),
+    Case("none-not-str", "structure", lambda c: None, MalformedTokenError),
+]
+
+
+def _with_signature(ctx: Ctx, change: Callable[[bytes], bytes]) -> str:
+    head, body, sig = _segments(ctx.signed())
+    return f"{head}.{body}.{padded(change(decode(sig)))}"
+
+
+def _der(ctx: Ctx) -> str:
+    """The same valid signature, DER-encoded (as cryptography returns it)."""
+    token = ctx.signed()
+    head, body, _ = _segments(token)
+    der = ctx.alb.private_key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+    return f"{head}.{body}.{padded(der)}"
+
+
+def _swapped_payload(ctx: Ctx) -> str:
+    head, _, sig = _segments(ctx.signed())
+    _, other_body, _ = _segments(ctx.signed(username="admin"))
+    return f"{head}.{other_body}.{sig}"
+
+
+SIGNATURE = [
+    Case("der-encoded-signature", "shape", _der, InvalidSignatureError),
+    Case(
+        "signature-63-bytes",
+        "shape",
+        lambda c: _with_signature(c, lambda s: s[:-1]),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-65-bytes",
+        "shape",
+        lambda c: _with_signature(c, lambda s: s + b"\0"),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-empty-bytes",
+        "shape",
+        lambda c: _with_signature(c, lambda s: b"\0"),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-all-zeros",
+        "signature",
+        lambda c: _with_signature(c, lambda s: bytes(64)),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-r-and-s-swapped",
+        "signature",
+        lambda c: _with_signature(c, lambda s: s[32:] + s[:32]),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-last-bit-flipped",
+        "signature",
+        lambda c: _with_signature(c, lambda s: s[:-1] + bytes([s[-1] ^ 1])),
+        InvalidSignatureError,
+    ),
+    Case(
+        "payload-re-encoded-without-padding",
+        "signature",
+        lambda c: _unpadded_payload(c),
+        InvalidSignatureError,
+    ),
+    Case(
+        "header-re-encoded-without-padding",
+        "signature",
+        lambda c: _stripped(_needs_padding(c, 2), 0),
+        InvalidSignatureError,
+    ),
+    Case("swapped-payload", "signature", _swapped_payload, InvalidSignatureError),
+    Case(
+        "signed-by-another-p256-key",
+        "signature",
+        lambda c: c.signed(key=c.attacker),
+        InvalidSignatureError,
+    ),
+    Case(
+        "jwk-header-with-the-attackers-key",
+        "signature",
+        lambda c: c.signed(key=c.attacker, header={"jwk": {"kty": "EC", "crv": "P-256"}}),
+        InvalidSignatureError,
+    ),
+    Case(
+        "jku-to-the-watched-server",
+        "signature",
+        lambda c: c.signed(key=c.attacker, header={"jku": c.hostile.url + "/key.pem"}),
+        InvalidSignatureError,
+    ),
+    Case(
+        "x5u-to-the-watched-server",
+        "signature",
+        lambda c: c.signed(key=c.attacker, header={"x5u": c.hostile.url + "/cert.pem"}),
+        InvalidSignatureError,
+    ),
+    Case(
+        "x5c-self-signed-certificate",
+        "signature",
+        lambda c: c.signed(key=c.attacker, header={"x5c": [_x5c(c)]}),
+        InvalidSignatureError,
+    ),
+]
+
+
+def _unpadded_payload(ctx: Ctx) -> str:
+    """A validly signed token whose payload segment is then re-encoded without its padding."""
+    for extra in range(8):
+        token = ctx.signed(pad="p" * extra)
+        if _segments(token)[1].endswith("="):
+            return _stripped(token, 1)
+    raise AssertionError("no payload length needs padding")
+
+
+def _x5c(ctx: Ctx) -> str:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "public-keys.auth.elb")])
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(ctx.attacker.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ctx.attacker, hashes.SHA256())
+    )
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+KEY = [
+    Case(
+        "kid-unknown-uuid",
+        "key",
+        lambda c: c.signed(key=c.attacker, header={"kid": str(uuid.uuid4())}),
+        UnknownKeyError,
+    ),
+    Case(
+        "kid-unknown-safe-characters",
+        "key",
+        lambda c: c.signed(key=c.attacker, header={"kid": "attacker_key-1"}),
+        UnknownKeyError,
+    ),
+]
+
+
+CLAIMS = [
+    Case("exp-one-second-ago", "claims", lambda c: c.signed(exp=c.now - 1), TokenExpiredError),
+    Case("exp-equals-now", "claims", lambda c: c.signed(exp=c.now), TokenExpiredError),
+    Case(
+        "exp-beyond-the-leeway",
+        "claims",
+        lambda c: c.signed(exp=c.now - 31),
+        TokenExpiredError,
+        {"leeway": 30},
+    ),
+    Case(
+        "header-exp-passed-payload-exp-fine",
+        "claims",
+        lambda c: c.signed(header={"exp": c.now - 1}),
+        TokenExpiredError,
+    ),
+    Case(
+        "header-exp-missing",
+        "claims",
+        lambda c: c.signed(header={"exp": _DROP}),
+        InvalidClaimsError,
+    ),
+    Case(
+        "header-exp-numeric-string",
+        "claims",
+        lambda c: c.signed(header={"exp": str(c.now + 60)}),
+        InvalidClaimsError,
+    ),
+    Case("exp-missing", "claims", lambda c: c.signed(exp=_DROP), InvalidClaimsError),
+    Case(
+        "exp-numeric-string", "claims", lambda c: c.signed(exp=str(c.now + 60)), InvalidClaimsError
+    ),
+    Case("exp-boolean", "claims", lambda c: c.signed(exp=True), InvalidClaimsError),
+    Case("exp-null", "claims", lambda c: c.signed(exp=None), InvalidClaimsError),
+    Case("exp-huge-integer", "claims", lambda c: c.signed(exp=10**400), InvalidClaimsError),
+    Case("nbf-in-the-future", "claims", lambda c: c.signed(nbf=c.now + 60), InvalidClaimsError),
+    Case("nbf-string", "claims", lambda c: c.signed(nbf="0"), InvalidClaimsError),
+    Case("iat-string", "claims", lambda c: c.signed(iat="0"), InvalidClaimsError),
+    Case(
+        "payload-iss-of-another-pool",
+        "claims",
+        lambda c: c.signed(iss=c.alb.issuer + "x"),
+        InvalidClaimsError,
+    ),
+    Case("payload-iss-missing", "claims", lambda c: c.signed(iss=_DROP), InvalidClaimsError),
+    Case("payload-iss-number", "claims", lambda c: c.signed(iss=1), InvalidClaimsError),
+    Case("sub-number", "claims", lambda c: c.signed(sub=5), InvalidClaimsError),
+    Case("aud-number", "claims", lambda c: c.signed(aud=5), InvalidClaimsError),
+    Case("scope-list", "claims", lambda c: c.signed(scope=["openid"]), InvalidClaimsError),
+]
+
+CASES: List[Case] = [*ALGORITHM, *HEADER, *STRUCTURE, *SIGNATURE, *KEY, *CLAIMS]
+BEFORE_THE_KEY = ("algorithm", "header", "structure", "shape")
+
+
+@pytest.fixture
+def ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ctx]:
+    now = int(time.time())
+    monkeypatch.setattr(time, "time", lambda: float(now))  # minting and checks see one clock
+    with LocalALB() as alb, ScriptedServer() as hostile:
+        # What an attacker would like fetched. Serving it proves nothing; being asked would.
+        attacker = ec.generate_private_key(ec.SECP256R1())
+        pem = attacker.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        hostile.routes["/key.pem"] = respond(200, pem, "text/plain")
+        hostile.routes["/cert.pem"] = respond(200, b"-----BEGIN CERTIFICATE-----", "text/plain")
+        yield Ctx(alb=alb, hostile=hostile, attacker=attacker, now=now)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_hostile_alb_token_is_rejected_with_its_error(ctx: Ctx, case: Case) -> None:
+    token = case.make_token(ctx)
+    with pytest.raises(TokenVerificationError) as info:
+        verify_alb_jwt(token, **{**ctx.options, **case.options})
+    assert type(info.value) is case.expected_error, f"{type(info.value).__name__}: {info.value}"
+    assert ctx.hostile.requests == [], "a header made the library contact a server"
+    if case.category in BEFORE_THE_KEY:
+        assert ctx.alb.requests_seen == [], "refused only after asking for a key"
+    else:  # at most one request, for a kid of URL-safe characters
+        assert len(ctx.alb.requests_seen) <= 1
+        assert all(re.fullmatch(r"/[A-Za-z0-9_-]+", path) for _, path in ctx.alb.requests_seen)
+    if isinstance(token, str):
+        shown = str(info.value) + repr(info.value)
+        assert not [s for s in token.split(".") if len(s) >= 8 and s in shown]
+
+
+def test_the_table_has_distinct_named_cases_in_every_category() -> None:
+    names = [case.name for case in CASES]
+    assert len(set(names)) == len(names) >= 100
+    for category in ("algorithm", "header", "structure", "signature", "claims"):
+        assert sum(case.category == category for case in CASES) >= 10, category
+    assert sum(case.category == "shape" for case in CASES) >= 4
+
+
+def test_the_tables_helpers_make_tokens_that_verify_when_left_alone(ctx: Ctx) -> None:
+    """Each case fails for its one change: the same helpers without it make good tokens."""
+    options = ctx.options
+    assert verify_alb_jwt(ctx.signed(), **options)["username"] == "alice"
+    for pad in (0, 1, 2):
+        assert verify_alb_jwt(_needs_padding(ctx, pad), **options)
+    assert verify_alb_jwt(ctx.raw(ctx.header(), ctx.claims(), pad=False), **options)
+    assert verify_alb_jwt(ctx.signed(exp=ctx.now + 1), **options)
+    assert verify_alb_jwt(ctx.signed(exp=ctx.now - 29), **options, leeway=30)
+    assert verify_alb_jwt(ctx.signed(nbf=ctx.now, iat=ctx.now, aud=["a"], scope="x"), **options)
+    assert verify_alb_jwt(ctx.signed(header={"kid": ctx.kid, "jku": "ignored"}), **options)
+    head, body, sig = _segments(ctx.signed())
+    assert verify_alb_jwt(f"{head}.{body}.{padded(decode(sig))}", **options)
+    assert ctx.alb.key_requests == 1
+
+
+def test_a_token_with_unpadded_segments_verifies_when_signed_so(ctx: Ctx) -> None:
+    """aws-jwt-verify accepts unpadded segments too; the signature covers them as sent."""
+    token = ctx.raw(ctx.header(), ctx.claims(), pad=False)
+    assert "=" not in token
+    assert verify_alb_jwt(token, **ctx.options)["sub"] == ctx.claims()["sub"]
+
+
+def test_a_real_alb_token_from_local_alb_verifies(ctx: Ctx) -> None:
+    token = ctx.alb.mint("bob")
+    assert all(len(s) % 4 == 0 for s in token.split("."))
+    assert token.endswith("=")  # 64 signature bytes: 86 characters and "=="
+    claims = verify_alb_jwt(token, **ctx.options)
+    assert claims["username"] == "bob"
+    assert claims["exp"] == ctx.now + 120
+
+
+# -- what the verified result is ----------------------------------------------------------------
+
+
+def test_the_returned_claims_are_the_callers_own(ctx: Ctx) -> None:
+    token = ctx.signed(groups=["a"])
+    first = verify_alb_jwt(token, **ctx.options)
+    first["groups"].append("admin")
+    first["username"] = "mallory"
+    again = verify_alb_jwt(token, **ctx.options)
+    assert again["groups"] == ["a"] and again["username"] == "alice"
+
+
+def test_a_refusal_after_the_signature_carries_the_claims(ctx: Ctx) -> None:
+    with pytest.raises(TokenExpiredError) as info:
+        verify_alb_jwt(ctx.signed(exp=ctx.now - 5), **ctx.options)
+    assert info.value.claims is not None and info.value.claims["username"] == "alice"
+    assert "alice" not in str(info.value)
+
+
+def test_a_refusal_before_the_signature_carries_no_claims(ctx: Ctx) -> None:
+    with pytest.raises(InvalidSignatureError) as info:
+        verify_alb_jwt(ctx.signed(key=ctx.attacker), **ctx.options)
+    assert info.value.claims is None
+
+
+def test_several_load_balancers_and_clients_may_be_trusted(ctx: Ctx) -> None:
+    options = dict(ctx.options, alb_arn=[OTHER_ARN, ctx.alb.alb_arn], client_id=["x", "y"])
+    token = ctx.signed(header={"client": "y"})
+    assert verify_alb_jwt(token, **options)
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_alb_jwt(ctx.signed(), **options)
+    assert info.value.claim == "client"
+
+
+def test_client_and_issuer_are_checked_only_when_given(ctx: Ctx) -> None:
+    token = ctx.signed(header={"client": "other", "iss": "elsewhere"}, iss="elsewhere")
+    options = dict(ctx.options, client_id=None, issuer=None)
+    assert verify_alb_jwt(token, **options)["iss"] == "elsewhere"
+
+
+# -- a remembered verification launders nothing --------------------------------------------------
+
+
+def test_a_verified_token_still_fails_every_check_it_would_fail(ctx: Ctx) -> None:
+    token = ctx.signed()
+    for _ in range(2):
+        assert verify_alb_jwt(token, **ctx.options)
+    refusals = [
+        ({"alb_arn": OTHER_ARN}, "signer"),
+        ({"client_id": "otherclient"}, "client"),
+        ({"issuer": "https://elsewhere.example"}, "iss"),
+    ]
+    for changes, claim in refusals:
+        with pytest.raises(InvalidClaimsError) as info:
+            verify_alb_jwt(token, **{**ctx.options, **changes})
+        assert info.value.claim == claim
+    assert verify_alb_jwt(token, **ctx.options)
+
+
+def test_a_verified_token_expires_on_time(ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = ctx.signed(exp=ctx.now + 60)
+    assert verify_alb_jwt(token, **ctx.options)
+    monkeypatch.setattr(time, "time", lambda: float(ctx.now + 60))
+    with pytest.raises(TokenExpiredError) as info:
+        verify_alb_jwt(token, **ctx.options)
+    assert info.value.claims is not None
+
+
+def test_a_verified_token_is_not_valid_under_another_key_url(ctx: Ctx) -> None:
+    token = ctx.signed()
+    assert verify_alb_jwt(token, **ctx.options)
+    with LocalALB(alb_arn=ctx.alb.alb_arn, issuer=ctx.alb.issuer) as other:
+        with pytest.raises(UnknownKeyError):
+            verify_alb_jwt(token, **{**ctx.options, "key_url": other.key_url})
+        assert other.requests_seen == [("GET", f"/{ctx.kid}")]
+
+
+def test_a_verified_token_is_checked_in_full_once_its_key_is_forgotten(ctx: Ctx) -> None:
+    token = ctx.signed()
+    assert verify_alb_jwt(token, **ctx.options)
+    forget_alb_key_caches()
+    ctx.alb.rotate_key(keep_old=False)  # its kid is no longer published
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(token, **ctx.options)
+
+
+def test_a_verified_token_is_answered_from_the_albs_own_memo(ctx: Ctx) -> None:
+    from cognito_helper import alb as alb_module
+    from cognito_helper import verification_memo_info
+
+    alb_module.memo.clear()
+    cognito_before = verification_memo_info()
+    token = ctx.signed()
+    first = verify_alb_jwt(token, **ctx.options)
+    assert verify_alb_jwt(token.encode().decode(), **ctx.options) == first
+    assert (alb_module.memo.info().hits, alb_module.memo.info().currsize) == (1, 1)
+    assert verification_memo_info() == cognito_before  # decode_verify_jwt's memo: untouched
+
+
+def test_forgetting_the_key_caches_empties_the_memo(ctx: Ctx) -> None:
+    from cognito_helper import alb as alb_module
+
+    assert verify_alb_jwt(ctx.signed(), **ctx.options)
+    assert alb_module.memo.info().currsize == 1
+    forget_alb_key_caches()
+    assert alb_module.memo.info().currsize == 0
+
+
+def test_a_key_the_cache_drops_takes_its_tokens_out_of_the_memo(ctx: Ctx) -> None:
+    from cognito_helper import alb as alb_module
+
+    alb_key_cache(ctx.alb.key_url).max_keys = 1
+    old = ctx.signed()
+    assert verify_alb_jwt(old, **ctx.options)
+    ctx.alb.rotate_key()
+    assert verify_alb_jwt(ctx.signed(), **ctx.options)  # the old kid's key is dropped
+    assert alb_module.memo.info().currsize == 1
+    assert verify_alb_jwt(old, **ctx.options)  # in full: its key is fetched again
+    assert ctx.alb.key_requests == 3
+
+
+def test_an_alb_token_given_to_decode_verify_jwt_is_malformed(ctx: Ctx) -> None:
+    from cognito_helper import CognitoConfig, decode_verify_jwt
+
+    token = ctx.signed()
+    assert verify_alb_jwt(token, **ctx.options)  # remembered by the ALB's memo
+    pool = CognitoConfig(user_pool_id="us-east-1_AbC123", client_id="client1")
+    other = CognitoConfig(user_pool_id="us-east-1_XyZ789", client_id="client2")
+    for config in (pool, [pool, other]):
+        with pytest.raises(MalformedTokenError):
+            decode_verify_jwt(token, config=config)
+
+
+# -- keys: fetched once per kid, floods and failures bounded ------------------------------------
+
+
+@pytest.fixture
+def alb() -> Iterator[LocalALB]:
+    with LocalALB(alb_arn=ARN) as alb:
+        yield alb
+
+
+def test_a_kids_key_is_fetched_once_for_many_tokens(alb: LocalALB) -> None:
+    for i in range(20):
+        verify_alb_jwt(alb.mint(f"user{i}"), **alb.verify_options)
+    assert alb.requests_seen == [("GET", f"/{alb.kid}")]
+
+
+def test_a_rotated_key_is_fetched_once_and_the_old_one_keeps_working(alb: LocalALB) -> None:
+    old = alb.mint()
+    verify_alb_jwt(old, **alb.verify_options)
+    alb.rotate_key()
+    new = alb.mint()
+    for _ in range(3):
+        verify_alb_jwt(new, **alb.verify_options)
+        verify_alb_jwt(old, **alb.verify_options)
+    assert alb.key_requests == 2
+    assert verify_alb_jwt(alb.mint(key="previous"), **alb.verify_options)
+
+
+def test_concurrent_first_use_of_a_kid_makes_one_fetch() -> None:
+    alb = LocalALB(alb_arn=ARN)
+    pem = alb.public_pem()
+    with ScriptedServer() as server:
+
+        def slow_pem(h: Any) -> None:
+            time.sleep(0.3)  # long enough for every thread to be waiting for this fetch
+            respond(200, pem, "text/plain")(h)
+
+        server.routes[f"/keys/{alb.kid}"] = slow_pem
+        options = dict(alb_arn=ARN, key_url=server.url + "/keys/{kid}")
+        token = alb.mint()
+        barrier = threading.Barrier(16)
+        errors: List[BaseException] = []
+
+        def work() -> None:
+            barrier.wait()
+            try:
+                verify_alb_jwt(token, **options)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert server.count(f"/keys/{alb.kid}") == 1
+
+
+def test_unknown_kid_flood_costs_one_fetch_per_cooldown(alb: LocalALB) -> None:
+    forger = ec.generate_private_key(ec.SECP256R1())
+    for _ in range(50):
+        token = alb.mint(header={"kid": str(uuid.uuid4())}, key=forger)
+        with pytest.raises(UnknownKeyError):
+            verify_alb_jwt(token, **alb.verify_options)
+    assert alb.key_requests == 1
+    alb_key_cache(alb.key_url).penalty_box.release()  # the cool-down is over
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(alb.mint(header={"kid": "another"}, key=forger), **alb.verify_options)
+    assert alb.key_requests == 2
+
+
+def test_a_held_key_keeps_verifying_during_the_cooldown(alb: LocalALB) -> None:
+    verify_alb_jwt(alb.mint(), **alb.verify_options)
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(alb.mint(header={"kid": "unknown"}), **alb.verify_options)
+    assert verify_alb_jwt(alb.mint("bob"), **alb.verify_options)["username"] == "bob"
+    assert alb.key_requests == 2
+
+
+def test_a_key_rotated_in_during_the_cooldown_is_refused_until_it_ends(alb: LocalALB) -> None:
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(alb.mint(header={"kid": "unknown"}), **alb.verify_options)
+    alb.rotate_key()
+    token = alb.mint()
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(token, **alb.verify_options)
+    alb_key_cache(alb.key_url).penalty_box.release()
+    assert verify_alb_jwt(token, **alb.verify_options)
+
+
+def test_a_kid_withdrawn_by_the_alb_is_unknown() -> None:
+    with LocalALB(alb_arn=ARN) as alb:
+        token = alb.mint()
+        alb.rotate_key(keep_old=False)
+        with pytest.raises(UnknownKeyError):
+            verify_alb_jwt(token, **alb.verify_options)
+
+
+def _served(body: Any, status: int = 200, content_type: str = "text/plain") -> Any:
+    return respond(status, body, content_type)
+
+
+@pytest.fixture
+def key_server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as server:
+        yield server
+
+
+def _verify_from(server: ScriptedServer, alb: LocalALB, **options: Any) -> Any:
+    return verify_alb_jwt(
+        alb.mint(), alb_arn=alb.alb_arn, key_url=server.url + "/k/{kid}", **options
+    )
+
+
+def _other_key_pem(key: Any) -> bytes:
+    return key.public_key().public_bytes(  # type: ignore[no-any-return]
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _private_pem(key: Any) -> bytes:
+    return key.private_bytes(  # type: ignore[no-any-return]
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429, 400, 401], ids=lambda s: f"http-{s}")
+def test_a_failing_key_endpoint_is_a_connection_error(
+    key_server: ScriptedServer, status: int
+) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(b"busy", status)
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb)
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_kid_the_endpoint_does_not_have_is_unknown(
+    key_server: ScriptedServer, status: int
+) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(b"<Error/>", status, "application/xml")
+    with pytest.raises(UnknownKeyError):
+        _verify_from(key_server, alb)
+
+
+def test_a_key_endpoint_that_is_down_is_a_connection_error_and_cools_down() -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_url = f"http://127.0.0.1:{closed_port()}/{{kid}}"
+    with pytest.raises(CognitoConnectionError):
+        verify_alb_jwt(alb.mint(), alb_arn=ARN, key_url=key_url)
+    with pytest.raises(CognitoConnectionError, match="failed moments ago"):
+        verify_alb_jwt(alb.mint(header={"kid": "other"}), alb_arn=ARN, key_url=key_url)
+    assert alb_key_cache(key_url).fetches == 1
+
+
+def test_a_slow_key_endpoint_is_given_up_on_at_the_timeout(key_server: ScriptedServer) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = hold(10)
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb, timeout=0.2)
+
+
+def test_a_redirect_from_the_key_endpoint_is_not_followed(key_server: ScriptedServer) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = redirect(302, key_server.url + "/elsewhere")
+    key_server.routes["/elsewhere"] = _served(alb.public_pem())
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb)
+    assert key_server.count("/elsewhere") == 0
+
+
+def test_an_oversized_key_answer_is_refused(key_server: ScriptedServer) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(alb.public_pem() + b" " * (1 << 20))
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>captive portal</html>",
+        b"",
+        b"-----BEGIN PUBLIC KEY-----\nnot base64 at all!\n-----END PUBLIC KEY-----\n",
+        b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    ],
+    ids=["html", "empty", "not-base64", "not-a-key"],
+)
+def test_a_key_answer_that_is_no_pem_key_is_a_connection_error(
+    key_server: ScriptedServer, body: bytes
+) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(body)
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb)
+
+
+def test_two_pem_blocks_are_refused(key_server: ScriptedServer) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(alb.public_pem() + alb.public_pem())
+    with pytest.raises(CognitoConnectionError):
+        _verify_from(key_server, alb)
+
+
+@pytest.mark.parametrize(
+    "make_pem",
+    [
+        lambda alb: _other_key_pem(_RSA),
+        lambda alb: _other_key_pem(_P384),
+        lambda alb: _other_key_pem(ed25519.Ed25519PrivateKey.generate()),
+        lambda alb: _private_pem(alb.private_key),
+        lambda alb: b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ],
+    ids=["rsa", "p384", "ed25519", "the-private-key", "certificate"],
+)
+def test_a_key_that_is_not_p256_public_is_unknown(
+    key_server: ScriptedServer, make_pem: Callable[[LocalALB], bytes]
+) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(make_pem(alb))
+    with pytest.raises(UnknownKeyError):
+        _verify_from(key_server, alb)
+
+
+def test_a_pem_with_crlf_line_ends_is_read(key_server: ScriptedServer) -> None:
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes[f"/k/{alb.kid}"] = _served(alb.public_pem().replace(b"\n", b"\r\n"))
+    assert _verify_from(key_server, alb)["username"] == "local-user"
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "",
+        "my-alb",
+        ARN.replace("elasticloadbalancing", "ec2"),
+        ARN.replace("loadbalancer/app/", "loadbalancer/net/"),
+        ARN.replace("arn:aws:", "arn:aws-evil:"),
+        ARN.replace("us-east-1", "us_east_1"),
+        ARN.replace("us-east-1", "mars"),
+        ARN.replace("123456789012", "1234"),
+        ARN + "\n",
+        [],
+        [ARN, 5],
+        None,
+        5,
+    ],
+)
+def test_a_malformed_alb_arn_is_a_config_error(ctx: Ctx, arn: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_alb_jwt(ctx.signed(), **{**ctx.options, "alb_arn": arn})
+    assert ctx.alb.requests_seen == []
+
+
+@pytest.mark.parametrize(
+    "key_url",
+    [
+        "https://keys.example.com/",
+        "https://keys.example.com/{kid}/{kid}",
+        "https://{kid}.example.com/key",
+        "https://keys.example.com/{kid}/{other}",
+        "https://keys.example.com/{kid.__class__}",
+        "http://keys.example.com/{kid}",
+        "ftp://keys.example.com/{kid}",
+        "https://keys.example.com/{kid}#x",
+        "https://user@keys.example.com/{kid}",
+        "keys.example.com/{kid}",
+        b"https://keys.example.com/{kid}",
+    ],
+)
+def test_a_malformed_key_url_is_a_config_error(ctx: Ctx, key_url: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_alb_jwt(ctx.signed(), **{**ctx.options, "key_url": key_url})
+
+
+@pytest.mark.parametrize(
+    ("arn", "region", "expected"),
+    [
+        (ARN, None, "https://public-keys.auth.elb.us-east-1.amazonaws.com/{kid}"),
+        (ARN, "eu-west-1", "https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid}"),
+        (
+            ARN.replace("arn:aws:", "arn:aws-us-gov:").replace("us-east-1", "us-gov-west-1"),
+            None,
+            "https://s3-us-gov-west-1.amazonaws.com/aws-elb-public-keys-prod-us-gov-west-1/{kid}",
+        ),
+        (
+            ARN.replace("arn:aws:", "arn:aws-us-gov:").replace("us-east-1", "us-gov-east-1"),
+            None,
+            "https://s3-us-gov-east-1.amazonaws.com/aws-elb-public-keys-prod-us-gov-east-1/{kid}",
+        ),
+    ],
+)
+def test_the_default_key_url_is_aws_endpoint_for_the_region(
+    arn: str, region: Optional[str], expected: str
+) -> None:
+    from cognito_helper.alb import _settings
+
+    assert _settings(arn, region, None, None, None).key_url == expected
+
+
+def test_a_key_url_template_may_name_the_region() -> None:
+    assert (
+        alb_key_url("https://keys.example.com/{region}/{kid}", None, ["eu-north-1"])
+        == "https://keys.example.com/eu-north-1/{kid}"
+    )
+
+
+def test_arns_of_several_regions_need_a_region() -> None:
+    west = ARN.replace("us-east-1", "us-west-2")
+    with pytest.raises(ConfigError, match="region"):
+        verify_alb_jwt("a.b.c", alb_arn=[ARN, west])
+    with pytest.raises(MalformedTokenError):  # the configuration is fine: the token is not
+        verify_alb_jwt("a.b.c", alb_arn=[ARN, west], region="us-east-1")
+
+
+def test_the_china_regions_need_a_key_url() -> None:
+    china = ARN.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1")
+    with pytest.raises(ConfigError, match="key_url"):
+        verify_alb_jwt("a.b.c", alb_arn=china)
+    with pytest.raises(MalformedTokenError):
+        verify_alb_jwt("a.b.c", alb_arn=china, key_url="https://keys.example.cn/{kid}")
+
+
+@pytest.mark.parametrize("region", ["us_east_1", "US-EAST-1", "../x", 5])
+def test_a_malformed_region_is_a_config_error(region: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_alb_jwt("a.b.c", alb_arn=ARN, region=region)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("client_id", ""), ("client_id", [""]), ("client_id", 5), ("issuer", 5)]
+)
+def test_a_malformed_client_or_issuer_is_a_config_error(name: str, value: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_alb_jwt("a.b.c", alb_arn=ARN, **{name: value})
+
+
+@pytest.mark.parametrize("leeway", [-1, "5", True, float("nan"), 1e10])
+def test_a_bad_leeway_is_a_value_error(leeway: Any) -> None:
+    with pytest.raises(ValueError, match="leeway"):
+        verify_alb_jwt("a.b.c", alb_arn=ARN, leeway=leeway)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "5", True, float("nan"), None])
+def test_a_bad_timeout_is_a_value_error(timeout: Any) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        verify_alb_jwt("a.b.c", alb_arn=ARN, timeout=timeout)
+
+
+# -- verify_alb_request -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def site(lc: LocalCognito) -> Iterator[LocalALB]:
+    with LocalALB(lc, alb_arn=ARN) as alb:
+        yield alb
+
+
+def test_a_request_from_the_alb_gives_the_user_and_the_access_token(
+    lc: LocalCognito, site: LocalALB
+) -> None:
+    identity = verify_alb_request(site.headers(USER), config=lc.config, **site.verify_options)
+    assert isinstance(identity, AlbIdentity)
+    assert identity.claims["username"] == USER
+    assert identity.access_claims is not None
+    assert identity.access_claims["sub"] == identity.claims["sub"]
+    assert identity.access_claims["token_use"] == "access"
+
+
+@pytest.mark.parametrize(
+    "spell", [str.upper, str.title, lambda n: n], ids=["upper", "title", "lower"]
+)
+def test_header_names_are_matched_in_any_case(site: LocalALB, spell: Callable[[str], str]) -> None:
+    headers = {spell(name): value for name, value in site.headers(USER).items()}
+    assert verify_alb_request(headers, **site.verify_options).claims["username"] == USER
+
+
+def test_werkzeug_headers_are_accepted(site: LocalALB) -> None:
+    from werkzeug.datastructures import Headers
+
+    headers = Headers([*site.headers(USER).items(), ("Host", "app.example.com")])
+    assert verify_alb_request(headers, **site.verify_options).access_claims is None
+
+
+def test_without_a_config_the_access_token_is_not_looked_at(site: LocalALB) -> None:
+    headers = site.headers(USER, access_token="not a token at all")
+    assert verify_alb_request(headers, **site.verify_options).access_claims is None
+
+
+def test_a_request_without_the_data_header_is_malformed(site: LocalALB) -> None:
+    headers = site.headers(USER)
+    del headers["x-amzn-oidc-data"]
+    with pytest.raises(MalformedTokenError, match="x-amzn-oidc-data"):
+        verify_alb_request(headers, **site.verify_options)
+
+
+def test_a_repeated_data_header_is_malformed(site: LocalALB) -> None:
+    headers: Dict[str, Any] = site.headers(USER)
+    headers["X-Amzn-Oidc-Data"] = site.mint("local-user")
+    with pytest.raises(MalformedTokenError, match="2"):
+        verify_alb_request(headers, **site.verify_options)
+
+
+@pytest.mark.parametrize("value", [b"abc", ["a.b.c"], None, 5])
+def test_a_data_header_that_is_not_a_str_is_malformed(site: LocalALB, value: Any) -> None:
+    headers: Dict[str, Any] = site.headers(USER)
+    headers["x-amzn-oidc-data"] = value
+    with pytest.raises(MalformedTokenError):
+        verify_alb_request(headers, **site.verify_options)
+
+
+def test_headers_that_are_not_a_mapping_are_malformed(site: LocalALB) -> None:
+    with pytest.raises(MalformedTokenError):
+        verify_alb_request(list(site.headers(USER).items()), **site.verify_options)  # type: ignore[arg-type]
+
+
+def test_an_identity_header_of_another_user_is_refused(site: LocalALB) -> None:
+    headers = site.headers(USER)
+    headers["x-amzn-oidc-identity"] = site.headers("local-user")["x-amzn-oidc-identity"]
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_alb_request(headers, **site.verify_options)
+    assert info.value.claim == "sub"
+    assert info.value.claims is not None and info.value.claims["username"] == USER
+
+
+def test_a_missing_identity_header_is_malformed(site: LocalALB) -> None:
+    headers = site.headers(USER)
+    del headers["x-amzn-oidc-identity"]
+    with pytest.raises(MalformedTokenError, match="identity"):
+        verify_alb_request(headers, **site.verify_options)
+
+
+def test_data_without_a_sub_is_refused(site: LocalALB) -> None:
+    headers = site.headers(USER, claims={"sub": None})
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_alb_request(headers, **site.verify_options)
+    assert info.value.claim == "sub"
+
+
+def test_an_access_token_of_another_user_is_refused(lc: LocalCognito, site: LocalALB) -> None:
+    headers = site.headers(USER)
+    headers["x-amzn-oidc-accesstoken"] = site.headers("local-user")["x-amzn-oidc-accesstoken"]
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_alb_request(headers, config=lc.config, **site.verify_options)
+    assert info.value.claim == "sub"
+
+
+def test_an_id_token_in_place_of_the_access_token_is_refused(
+    lc: LocalCognito, site: LocalALB
+) -> None:
+    sub = site.headers(USER)["x-amzn-oidc-identity"]
+    headers = site.headers(USER, access_token=lc.mint("id", sub=sub))
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_alb_request(headers, config=lc.config, **site.verify_options)
+    assert info.value.claim == "token_use"
+
+
+def test_a_forged_access_token_is_refused(lc: LocalCognito, site: LocalALB) -> None:
+    with pytest.raises(MalformedTokenError):
+        verify_alb_request(
+            site.headers(USER, access_token="a.b.c"), config=lc.config, **site.verify_options
+        )
+
+
+def test_with_a_config_a_missing_access_token_is_malformed(
+    lc: LocalCognito, site: LocalALB
+) -> None:
+    headers = site.headers(USER)
+    del headers["x-amzn-oidc-accesstoken"]
+    with pytest.raises(MalformedTokenError, match="accesstoken"):
+        verify_alb_request(headers, config=lc.config, **site.verify_options)
+
+
+def test_a_forged_data_header_fails_before_the_identity_is_compared(site: LocalALB) -> None:
+    headers = site.headers(USER, key=ec.generate_private_key(ec.SECP256R1()))
+    headers["x-amzn-oidc-identity"] = "someone-else"
+    with pytest.raises(InvalidSignatureError):
+        verify_alb_request(headers, **site.verify_options)
+
+
+# -- LocalALB -----------------------------------------------------------------------------------
+
+
+def test_local_alb_mints_padded_segments_and_a_raw_signature(site: LocalALB) -> None:
+    token = site.headers(USER)["x-amzn-oidc-data"]
+    head, body, sig = token.split(".")
+    assert all(len(s) % 4 == 0 for s in (head, body, sig))
+    assert len(base64.urlsafe_b64decode(sig)) == 64
+    header = json.loads(base64.urlsafe_b64decode(head))
+    assert header["alg"] == "ES256" and header["signer"] == ARN
+    assert header["kid"] == site.kid and uuid.UUID(header["kid"])
+    assert header["exp"] == json.loads(base64.urlsafe_b64decode(body))["exp"]
+
+
+def test_local_alb_serves_each_published_key_and_nothing_else(site: LocalALB) -> None:
+    import requests
+
+    got = requests.get(site.url + f"/{site.kid}", timeout=5)
+    assert got.status_code == 200 and got.content == site.public_pem()
+    assert requests.get(site.url + "/no-such-kid", timeout=5).status_code == 404
+    assert site.key_requests == 2
+    assert site.server_errors == []
+
+
+def test_local_alb_claims_follow_local_cognito_users(lc: LocalCognito, site: LocalALB) -> None:
+    claims = site.user_claims(USER)
+    assert claims["username"] == USER and claims["email_verified"] == "true"
+    with pytest.raises(ValueError, match="no user"):
+        site.user_claims("nobody")
+
+
+def test_local_alb_follows_the_local_cognito_clock(lc: LocalCognito, site: LocalALB) -> None:
+    headers = site.headers(USER)
+    assert verify_alb_request(headers, **site.verify_options)
+    lc.advance_clock(-site.token_lifetime)  # minted a lifetime ago: expired now
+    with pytest.raises(TokenExpiredError):
+        verify_alb_request(site.headers(USER), **site.verify_options)
+
+
+def test_local_alb_without_local_cognito_makes_users_up() -> None:
+    with LocalALB() as alb:
+        headers = alb.headers("carol")
+        assert headers["x-amzn-oidc-identity"] == alb.headers("carol")["x-amzn-oidc-identity"]
+        assert headers["x-amzn-oidc-accesstoken"].count(".") == 0
+        identity = verify_alb_request(headers, **alb.verify_options)
+        assert identity.claims["username"] == "carol"
+
+
+def test_local_alb_refuses_a_previous_key_before_any_rotation() -> None:
+    alb = LocalALB()
+    with pytest.raises(ValueError, match="previous"):
+        alb.mint(key="previous")
+
+
+def test_local_alb_refuses_a_malformed_arn() -> None:
+    with pytest.raises(ValueError):
+        LocalALB(alb_arn="my-alb")
+
+
+# -- the padded base64url rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", b""),
+        ("QQ", b"A"),
+        ("QQ==", b"A"),
+        ("QUI", b"AB"),
+        ("QUI=", b"AB"),
+        ("QUJD", b"ABC"),
+    ],
+)
+def test_padded_base64url_accepts_padding_of_the_right_length(text: str, expected: bytes) -> None:
+    assert b64url_decode_padded(text) == expected
+
+
+@pytest.mark.parametrize("text", ["QQ=", "QQ===", "QUI==", "QUJD=", "QUJD==", "Q", "Q===", "QR=="])
+def test_padded_base64url_refuses_any_other_padding(text: str) -> None:
+    with pytest.raises(ValueError):
+        b64url_decode_padded(text)
+
+
+def test_importing_the_package_does_not_import_the_alb_module() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, cognito_helper; sys.exit('cognito_helper.alb' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

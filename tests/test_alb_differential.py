@@ -1,0 +1,184 @@
+"""Differential: aws-jwt-verify's ``AlbJwtVerifier`` and ``verify_alb_jwt`` on the same tokens.
+
+Every token of the hostile table in ``tests/test_alb.py`` (and a few good ones) goes through both
+verifiers, configured alike and fetching from the same :class:`LocalALB` key endpoint
+(aws-jwt-verify with a fetcher of its own over plain http, since its default one speaks https
+only). cognito_helper must refuse every token aws-jwt-verify refuses; it may refuse more (it
+checks the header's ``exp`` and ``iss``, and reads base64url and JSON strictly).
+
+Needs ``node`` and ``npm``: aws-jwt-verify 5.x is installed once into a scratch folder outside
+the repository (the one ``benchmarks/bench_verify.py`` uses). Skipped when either is missing or
+the install fails (npm may be offline), under CI too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from cognito_helper import TokenVerificationError
+from cognito_helper.alb import forget_alb_key_caches, verify_alb_jwt
+from cognito_helper.testing import LocalALB
+
+from .servers import ScriptedServer, respond
+from .test_alb import CASES, Ctx
+
+pytestmark = pytest.mark.slow  # npm install, and a node process
+
+NODE_SCRIPT = r"""
+const fs = require("fs");
+const http = require("http");
+const { AlbJwtVerifier } = require("aws-jwt-verify");
+const { AlbJwksCache } = require("aws-jwt-verify/alb-cache");
+
+const data = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+
+function get(uri) {
+  return new Promise((resolve, reject) => {
+    http.get(uri, (res) => {
+      const chunks = [];
+      res.on("data", (chunk) => chunks.push(chunk));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+        const body = Buffer.concat(chunks);
+        resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+      });
+    }).on("error", reject);
+  });
+}
+
+(async () => {
+  const results = [];
+  for (const c of data.cases) {
+    const verifier = AlbJwtVerifier.create(
+      {
+        albArn: data.albArn,
+        issuer: data.issuer,
+        clientId: data.clientId,
+        jwksUri: data.jwksUri,
+        graceSeconds: c.leeway,
+      },
+      { jwksCache: new AlbJwksCache({ fetcher: { fetch: get } }) },
+    );
+    try {
+      await verifier.verify(c.token);
+      results.push({ name: c.name, accepted: true });
+    } catch (err) {
+      results.push({ name: c.name, accepted: false, error: `${err.name}: ${err.message}` });
+    }
+  }
+  process.stdout.write(JSON.stringify(results));
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def node_verifier() -> Iterator[str]:
+    """The path of the node script, next to an installed aws-jwt-verify 5.x; or a skip."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node or npm not found")
+    scratch = os.path.join(tempfile.gettempdir(), "cognito-helper-bench-node")
+    os.makedirs(scratch, exist_ok=True)
+    manifest = os.path.join(scratch, "node_modules", "aws-jwt-verify", "package.json")
+    version = ""
+    if os.path.exists(manifest):
+        with open(manifest, encoding="utf-8") as f:
+            version = json.load(f).get("version", "")
+    if not version.startswith("5."):
+        try:
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    scratch,
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                    "--no-save",
+                    "aws-jwt-verify@5",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"npm install aws-jwt-verify@5 failed: {type(exc).__name__}")
+    script = os.path.join(scratch, "alb_differential.js")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(NODE_SCRIPT)
+    yield script
+
+
+def run_node(script: str, alb: LocalALB, cases: List[Dict[str, Any]]) -> Dict[str, Any]:
+    options = alb.verify_options
+    data = {
+        "albArn": options["alb_arn"],
+        "issuer": options["issuer"],
+        "clientId": options["client_id"],
+        "jwksUri": alb.url,  # aws-jwt-verify fetches {jwksUri}/{kid}
+        "cases": cases,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(data, f)
+    try:
+        out = subprocess.run(
+            [str(shutil.which("node")), script, f.name],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=os.path.dirname(script),
+        )
+    finally:
+        os.unlink(f.name)
+    return {r["name"]: r for r in json.loads(out.stdout)}
+
+
+def python_verdict(token: str, options: Dict[str, Any]) -> Tuple[bool, str]:
+    forget_alb_key_caches()  # every case starts cold, as every node verifier does
+    try:
+        verify_alb_jwt(token, **options)
+    except TokenVerificationError as exc:
+        return False, type(exc).__name__
+    return True, ""
+
+
+def test_cognito_helper_refuses_every_token_aws_jwt_verify_refuses(node_verifier: str) -> None:
+    with LocalALB() as alb, ScriptedServer() as hostile:
+        hostile.routes["/key.pem"] = respond(200, b"not served", "text/plain")
+        ctx = Ctx(alb, hostile, ec.generate_private_key(ec.SECP256R1()), int(time.time()))
+        good = {
+            "good-alb-token": alb.mint("alice"),
+            "good-hand-made-token": ctx.signed(),
+            "good-unpadded-token": ctx.raw(ctx.header(), ctx.claims(), pad=False),
+        }
+        cases = [{"name": name, "token": token, "leeway": 0} for name, token in good.items()]
+        for case in CASES:
+            token = case.make_token(ctx)
+            if isinstance(token, str):
+                leeway = case.options.get("leeway", 0)
+                cases.append({"name": case.name, "token": token, "leeway": leeway})
+        node = run_node(node_verifier, alb, cases)
+        verdicts = {}
+        for case in cases:
+            options = dict(alb.verify_options, leeway=case["leeway"])
+            verdicts[case["name"]] = python_verdict(case["token"], options)
+        assert hostile.requests == []
+    for name in good:
+        assert node[name]["accepted"], node[name]
+        assert verdicts[name] == (True, ""), name
+    laxer = [name for name, r in node.items() if not r["accepted"] and verdicts[name][0]]
+    assert laxer == [], f"cognito_helper accepted what aws-jwt-verify refused: {laxer}"
+    stricter = sorted(name for name, r in node.items() if r["accepted"] and not verdicts[name][0])
+    # Recorded, not a failure: checks aws-jwt-verify does not make (see the module docstring).
+    print(f"{len(node)} tokens; refused by cognito_helper only: {stricter}")
