@@ -43,6 +43,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/redis_server.py
 
+from _results import write_section
 from bench_verify import cpu_line
 
 import cognito_helper
@@ -331,6 +332,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"default {ROUNDS}")
+    parser.add_argument("--results", metavar="FILE", help="also write the report into FILE")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -348,6 +350,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ]
     report = intro + lines + ["", f"run time: {time.perf_counter() - started:.0f} s"]
     print("\n".join(report))
+    if args.results:
+        write_section(
+            args.results,
+            "Machine-to-machine benchmark results",
+            "python benchmarks/bench_m2m.py --results benchmarks/RESULTS.md",
+            report,
+        )
     return 1 if (failed and args.check) else 0
 
 

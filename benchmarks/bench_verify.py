@@ -77,6 +77,7 @@ from urllib.parse import parse_qs, urlsplit
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
 
 import requests
+from _results import write_section  # benchmarks/, on sys.path when run as a script
 
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
@@ -930,13 +931,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = intro + lines + ["", f"run time: {time.perf_counter() - started:.0f} s"]
     print("\n".join(report))
     if args.results:
-        with open(args.results, "w", encoding="utf-8") as f:
-            f.write("# Verification benchmark results\n\n")
-            f.write(
-                "Regenerate with `python benchmarks/bench_verify.py --results "
-                "benchmarks/RESULTS.md` (see the README's Performance section).\n\n"
-            )
-            f.write("```\n" + "\n".join(report) + "\n```\n")
+        write_section(
+            args.results,
+            "Verification benchmark results",
+            "python benchmarks/bench_verify.py --results benchmarks/RESULTS.md",
+            report,
+        )
     return 1 if (failed and args.check) else 0
 
 

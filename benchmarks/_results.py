@@ -1,0 +1,41 @@
+"""``--results FILE``: write one benchmark's report as its section of ``benchmarks/RESULTS.md``.
+
+Each benchmark owns one ``# ...`` section of the file; writing it replaces that section (up to
+the next ``# `` heading) and keeps the others, so the three benchmarks can be re-run one at a
+time. A section not in the file yet is added at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Sequence
+
+
+def write_section(path: str, title: str, command: str, report: Sequence[str]) -> None:
+    """Replace (or add) the section ``# {title}`` of ``path`` with ``report``, a code block."""
+    section = [
+        f"# {title}",
+        "",
+        f"Regenerate with `{command}` (see the README).",
+        "",
+        "```",
+        *report,
+        "```",
+        "",
+    ]
+    lines: List[str] = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    start = next((i for i, line in enumerate(lines) if line == f"# {title}"), None)
+    if start is None:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.extend(section)
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines)
+        )
+        lines[start:end] = section
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
