@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
     from .alb import AlbIdentity, verify_alb_jwt, verify_alb_request
     from .jwks import JwksCache, forget_jwks_caches, jwks_cache
     from .jwt_helper import decode_verify_jwt
+    from ._token_store import HeldToken, TokenStore
     from .m2m import ClientCredentials
     from .redis_store import RedisTokenStore
     from .token_helper import (
@@ -58,6 +59,8 @@ _LAZY: Dict[str, str] = {
     "verify_alb_jwt": "alb",
     "verify_alb_request": "alb",
     "ClientCredentials": "m2m",
+    "HeldToken": "_token_store",
+    "TokenStore": "_token_store",
     "RedisTokenStore": "redis_store",
     "Tokens": "token_helper",
     "get_client_credentials_token": "token_helper",
@@ -109,6 +112,8 @@ __all__ = [
     "verify_alb_request",
     "AlbIdentity",
     "ClientCredentials",
+    "HeldToken",
+    "TokenStore",
     "RedisTokenStore",
 ]
 __all__ += _errors.__all__  # the whole exception hierarchy

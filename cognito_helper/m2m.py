@@ -16,6 +16,7 @@ for all the threads that need one. Guarantees:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import hashlib
 import json
@@ -27,9 +28,7 @@ import weakref
 from typing import (
     TYPE_CHECKING,
     Any,
-    AsyncGenerator,
     Callable,
-    Generator,
     Optional,
     Sequence,
     Tuple,
@@ -275,8 +274,28 @@ class ClientCredentials(requests.auth.AuthBase):
         margin = min(max(lifetime * self._fraction, self._margin), lifetime / 2)
         return held.expires_at - margin
 
+    def _on_this_clock(self, held: HeldToken) -> HeldToken:
+        """``held`` with its times moved back by how far ahead of this process's clock the
+        process that fetched it was, as far as it shows (``issued_at`` in the future).
+
+        A shared store's times are another process's wall clock; a clock ahead of this one
+        would otherwise make its token look valid here for that much longer. The skew shows
+        only until this clock passes ``issued_at``, so the times found then are kept: the
+        held token's, when the store hands the same token again.
+        """
+        known = self._slot.fresh.held
+        if known is not None and known.access_token == held.access_token:
+            return known if known.expires_at < held.expires_at else held
+        ahead = held.issued_at - self._clock()
+        if not ahead > 0:
+            return held
+        return dataclasses.replace(
+            held, issued_at=held.issued_at - ahead, expires_at=held.expires_at - ahead
+        )
+
     def _usable(self, held: HeldToken) -> bool:
         """Good enough to hand out: not due for a refresh and not invalidated."""
+        held = self._on_this_clock(held)
         return held.access_token != self._slot.rejected and self._clock() < self._refresh_at(held)
 
     def _renew(self) -> HeldToken:
@@ -313,7 +332,8 @@ class ClientCredentials(requests.auth.AuthBase):
             slot.attempts += 1
             # A clean copy is kept: the error itself holds this call's frames.
             slot.failure, slot.failed_until = _twin(exc), self._clock() + self._cooldown
-            if held is None:
+            if held is None or held.access_token == slot.rejected:
+                # invalidate() may have dropped the held token while the request ran.
                 raise
             log.warning(
                 "could not refresh the client-credentials token of client %s (%s); using the "
@@ -336,7 +356,7 @@ class ClientCredentials(requests.auth.AuthBase):
         store = self._store
         if store is None:
             return self._fetch()
-        held = store.obtain(self._key, self._fetch, self._usable)
+        held = self._on_this_clock(store.obtain(self._key, self._fetch, self._usable))
         if held.access_token == self._slot.rejected or not self._clock() < held.expires_at:
             return self._fetch()  # the store broke its promise: do not hand that out
         return held
@@ -376,23 +396,41 @@ class ClientCredentials(requests.auth.AuthBase):
         The retry invalidates the token that was refused and sends the request again with a
         new one, once, and only when the body can be sent again (none, ``str`` or ``bytes``;
         not a generator or a file). When no token can be had, the request is not sent (or not
-        sent again) and the typed error of :meth:`access_token` is raised.
+        sent again) and the typed error of :meth:`access_token` is raised. A 401 answering a
+        redirect (whose Authorization requests strips when the host changes) is returned as
+        it is: the token is neither dropped nor sent to that host.
         """
         r.headers["Authorization"] = "Bearer " + self.access_token()
-        r.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
+        # The hook answers for this request only: requests copies hooks onto each redirect,
+        # whose Authorization it strips when the host changes; a 401 there is no verdict on
+        # the token, and a retry there would hand the token to that host.
+        sent = weakref.ref(r)
+        hook = functools.partial(self._retry_on_401, sent)
+        r.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return r
 
-    def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+    def _retry_on_401(
+        self,
+        sent: weakref.ReferenceType[requests.PreparedRequest],
+        response: requests.Response,
+        **kwargs: Any,
+    ) -> requests.Response:
         request = response.request
         body = request.body
-        if response.status_code != 401 or not (body is None or isinstance(body, (bytes, str))):
+        if response.status_code != 401 or request is not sent():
+            return response
+        refused = _bearer_sent(request)
+        if refused is None or not (body is None or isinstance(body, (bytes, str))):
             return response
         response.content  # noqa: B018 - read it, so that the connection can be reused
         response.close()
-        self.invalidate(_bearer_sent(request))
+        self.invalidate(refused)
         token = self.access_token()  # no new token: its typed error, not the 401, is raised
         retry = request.copy()
         retry.headers["Authorization"] = "Bearer " + token
+        # requests follows a redirect of the retry by copying the first request: the copies
+        # carry the new token, not the refused one.
+        request.headers["Authorization"] = retry.headers["Authorization"]
         # Sent by the adapter itself, which runs no hooks: this hook cannot retry it again.
         again: requests.Response = response.connection.send(retry, **kwargs)
         again.history.append(response)
@@ -410,70 +448,14 @@ class ClientCredentials(requests.auth.AuthBase):
         when httpx is not installed (``pip install 'cognito-helper[httpx]'``).
         """
         try:
-            auth_class = _httpx_auth_class()
+            from ._m2m_httpx import BearerAuth  # imports httpx, an optional dependency
         except ImportError:
             raise ImportError(
                 "httpx_auth() needs httpx: pip install 'cognito-helper[httpx]'"
             ) from None
-        auth: httpx.Auth = auth_class(self)
-        return auth
+        return BearerAuth(self)
 
     def _cached(self) -> Optional[str]:
         """The held token when it needs no request, else ``None``."""
         fresh = self._slot.fresh
         return fresh.access_token if self._clock() < fresh.refresh_at else None
-
-
-@functools.cache
-def _httpx_auth_class() -> Any:
-    """The ``httpx.Auth`` subclass, made on first use: httpx is an optional dependency."""
-    import httpx
-
-    def replayable(request: httpx.Request) -> bool:
-        return isinstance(request.stream, httpx.ByteStream)
-
-    class BearerAuth(httpx.Auth):
-        """Adds a :class:`ClientCredentials` token; retries once on a 401 (see
-        :meth:`ClientCredentials.httpx_auth`)."""
-
-        def __init__(self, credentials: ClientCredentials) -> None:
-            self.credentials = credentials
-
-        def __repr__(self) -> str:
-            return f"BearerAuth({self.credentials!r})"
-
-        def auth_flow(
-            self, request: httpx.Request
-        ) -> Generator[httpx.Request, httpx.Response, None]:
-            """Send with the token; on a 401, once more with a new one."""
-            credentials = self.credentials
-            token = credentials.access_token()
-            request.headers["Authorization"] = "Bearer " + token
-            response = yield request
-            if response.status_code == 401 and replayable(request):
-                credentials.invalidate(token)
-                request.headers["Authorization"] = "Bearer " + credentials.access_token()
-                yield request
-
-        async def async_auth_flow(
-            self, request: httpx.Request
-        ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-            """As :meth:`auth_flow`; a token request runs in a worker thread."""
-            credentials = self.credentials
-            token = await self._token()
-            request.headers["Authorization"] = "Bearer " + token
-            response = yield request
-            if response.status_code == 401 and replayable(request):
-                credentials.invalidate(token)
-                request.headers["Authorization"] = "Bearer " + await self._token()
-                yield request
-
-        async def _token(self) -> str:
-            cached = self.credentials._cached()
-            if cached is not None:
-                return cached
-            import anyio.to_thread  # httpx's own dependency: works under asyncio and trio
-
-            return await anyio.to_thread.run_sync(self.credentials.access_token)
-
-    return BearerAuth

@@ -75,6 +75,7 @@ _FIRST_POLL = 0.005  # seconds between a waiter's reads, growing by half up to _
 _LAST_POLL = 0.025
 
 _Value = Union[bytes, str, None]
+_UNREADABLE = object()  # a lock that SET NX found but MGET did not show
 
 
 class RedisClient(Protocol):
@@ -209,7 +210,7 @@ class RedisTokenStore:
         usable: Callable[[HeldToken], bool],
     ) -> HeldToken:
         started = time.monotonic()
-        holder: _Value = None  # the lock value last seen, to tell one holder from the next
+        holder: object = None  # the lock value last seen, to tell one holder from the next
         holder_until = 0.0
         pause = _FIRST_POLL
         while True:
@@ -217,13 +218,16 @@ class RedisTokenStore:
             if held is not None and usable(held):
                 return held
             now = time.monotonic()
+            seen: object = lock
             if lock is None:
                 mine = secrets.token_hex(16)
                 if self._call(self._client.set, lock_key, mine, px=self._lock_ms, nx=True):
                     return self._fetch_holding_lock(token_key, lock_key, mine, fetch, usable)
-                continue  # another caller took it between the read and the SET: read again
-            if lock != holder:
-                holder, holder_until = lock, now + self._lock_timeout
+                # Another caller took it between the read and the SET, or the key is not a
+                # string (MGET reads it as nil): wait as for any holder, within the same bounds.
+                seen = _UNREADABLE
+            if seen != holder:
+                holder, holder_until = seen, now + self._lock_timeout
             elif now >= holder_until:
                 break  # a lock that outlived its timeout (a foreign or stuck key)
             if now - started >= 2 * self._lock_timeout:

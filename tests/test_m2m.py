@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import linecache
 import logging
 import sys
@@ -429,11 +430,17 @@ def test_callers_waiting_for_a_request_that_fails_get_its_error_without_a_reques
         threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
         threads[0].start()
         try:
+            deadline = time.monotonic() + 30
             while server.count("/oauth2/token") < 1:
+                assert time.monotonic() < deadline, "the first request never arrived"
                 time.sleep(0.005)
             for thread in threads[1:]:
                 thread.start()
+            deadline = time.monotonic() + 30
             while not all(blocked_on_the_lock(thread) for thread in threads[1:]):
+                # Bounded: a waiter that never blocks (say, the lock line changed) fails here
+                # rather than hanging until the test's timeout.
+                assert time.monotonic() < deadline, "the waiters never blocked on the lock"
                 time.sleep(0.005)
         finally:
             release.set()
@@ -869,3 +876,134 @@ def test_the_repr_shows_client_scopes_and_resource_only(
         f"ClientCredentials(client_id={m2m.client_id!r}, scopes=({READ!r}, {WRITE!r}), "
         f"resource={API_RESOURCE!r})"
     )
+
+
+# -- review findings ---------------------------------------------------------------------------
+
+
+def test_a_401_after_a_redirect_to_another_host_never_sends_it_the_token(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    # requests strips Authorization on a redirect to another host; the 401 retry must not put
+    # it back, nor take that host's 401 (for no token) as a verdict on the held one.
+    with ScriptedServer() as elsewhere:
+        other = Api(elsewhere)
+        foreign = other.url.replace("127.0.0.1", "localhost")
+        api.server.routes["/moved"] = lambda h: send(h, 302, b"", headers={"Location": foreign})
+        cc = credentials(m2m, clock)
+        response = requests.get(api.server.url + "/moved", auth=cc, timeout=10)
+        assert response.status_code == 401
+        assert other.tokens == [None]
+    assert api.tokens == [cc.access_token()]
+    assert requested(m2m) == 1
+
+
+def test_a_retried_request_that_is_redirected_to_a_401_is_not_retried_again(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    # The retry of /moved is answered with a redirect to /api, which refuses every token:
+    # one retry for the request in all, not one more per redirect.
+    api.refuse = lambda token: True
+    first: List[str] = []
+
+    def moved(h: Handler) -> None:
+        token = (h.headers.get("Authorization") or "").partition(" ")[2]
+        first.append(first[0] if first else token)
+        if token == first[0]:
+            send(h, 401, b"{}", headers={"WWW-Authenticate": "Bearer"})
+        else:
+            send(h, 302, b"", headers={"Location": "/api"})
+
+    api.server.routes["/moved"] = moved
+    cc = credentials(m2m, clock)
+    response = requests.get(api.server.url + "/moved", auth=cc, timeout=10)
+    assert response.status_code == 401
+    assert requested(m2m) == 2
+    first_token, second_token, redirected = api.tokens
+    assert first_token != second_token
+    assert redirected == second_token  # the redirect follows the retry, not the refused token
+
+
+def test_httpx_auth_takes_no_401_from_another_host_as_a_verdict_on_the_token(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    with ScriptedServer() as elsewhere:
+        other = Api(elsewhere)
+        foreign = other.url.replace("127.0.0.1", "localhost")
+        api.server.routes["/moved"] = lambda h: send(h, 302, b"", headers={"Location": foreign})
+        cc = credentials(m2m, clock)
+        auth = cc.httpx_auth()
+        with httpx.Client(auth=auth, timeout=10, follow_redirects=True) as client:
+            assert client.get(api.server.url + "/moved").status_code == 401
+
+        async def call() -> int:
+            async with httpx.AsyncClient(auth=auth, timeout=10, follow_redirects=True) as client:
+                return (await client.get(api.server.url + "/moved")).status_code
+
+        assert asyncio.run(call()) == 401
+        assert other.tokens == [None, None]
+    assert api.tokens == [cc.access_token()] * 2
+    assert requested(m2m) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_token_invalidated_while_its_refresh_fails_is_not_handed_out_again(
+    clock: Clock, secret: str
+) -> None:
+    with ScriptedServer() as server:
+        release = threading.Event()
+        answers: List[str] = []
+
+        def token_endpoint(h: Handler) -> None:
+            if answers:  # the refresh: fails, once the test has invalidated the token
+                assert release.wait(timeout=30)
+                send(h, 500, b'{"error":"server_error"}')
+                return
+            answers.append("token-0")
+            body = {"access_token": "token-0", "expires_in": 3600, "token_type": "Bearer"}
+            send(h, 200, json.dumps(body).encode())
+
+        server.routes["/oauth2/token"] = token_endpoint
+        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
+        assert cc.access_token() == "token-0"
+        clock.advance(3300)  # due for a refresh, valid for 300 s more
+        refreshed: List[Any] = []
+
+        def refresh() -> None:
+            try:
+                refreshed.append(cc.access_token())
+            except CognitoConnectionError as exc:
+                refreshed.append(exc)
+
+        refresher = threading.Thread(target=refresh)
+        refresher.start()
+        try:
+            for _ in range(1000):  # until the refresher's request is in
+                if server.count("/oauth2/token") == 2:
+                    break
+                time.sleep(0.01)
+            assert server.count("/oauth2/token") == 2, "the refresh never started"
+            cc.invalidate("token-0")  # the API refused it meanwhile
+        finally:
+            release.set()
+            refresher.join(timeout=30)
+        assert refreshed and refreshed[0] != "token-0"
+        with pytest.raises(CognitoConnectionError):
+            cc.access_token()  # within the cool-down: the error, not the refused token
+        assert server.count("/oauth2/token") == 2
+
+
+def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its_expiry(
+    m2m: LocalCognito, clock: Clock
+) -> None:
+    # Another process, its clock 600 s ahead, stored a one-hour token it had just fetched: on
+    # this process's clock that token ends 3600 s from now, not 4200 s.
+    store = DictStore()
+    cc = credentials(m2m, clock, store=store)
+    ahead = clock.now + 600
+    store.held[cc.cache_key] = HeldToken("from.ahead.clock", "Bearer", ahead, ahead + 3600)
+    assert cc.access_token() == "from.ahead.clock"
+    assert cc.token().expires_at == clock.now + 3600
+    clock.advance(3600)
+    assert cc.access_token() != "from.ahead.clock"
+    assert requested(m2m) == 1

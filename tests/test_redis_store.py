@@ -600,3 +600,27 @@ def test_killing_the_lock_holder_mid_fetch_does_not_stall_the_others(
     assert [p.exitcode for p in others] == [0, 0, 0]
     assert len({token for tokens in seen for token in tokens}) == 1
     assert token_requests(m2m_lc) == 1  # one of the others took the lock over and fetched
+
+
+# -- review findings ------------------------------------------------------------------------
+
+
+def test_a_lock_key_that_is_not_a_string_is_waited_out_not_spun_on(redis: Any) -> None:
+    # MGET reads a non-string key as nil, and SET NX fails on it: the caller must wait and
+    # give up like for any lock, not retry at once forever.
+    lock = f"{PREFIX}{{{KEY}}}:lock"
+    redis.hset(lock, "foreign", "value")
+    fetch = Fetches()
+    store = RedisTokenStore(redis, prefix=PREFIX, lock_timeout=0.2)
+    results: List[HeldToken] = []
+    caller = threading.Thread(target=lambda: results.append(store.obtain(KEY, fetch, fresh)))
+    reads_before = redis.info("commandstats").get("cmdstat_mget", {}).get("calls", 0)
+    caller.start()
+    caller.join(10)
+    stuck = caller.is_alive()
+    redis.delete(lock)  # lets a spinning caller finish
+    caller.join(BOUND)
+    reads = redis.info("commandstats").get("cmdstat_mget", {}).get("calls", 0) - reads_before
+    assert not stuck
+    assert fetch.calls == 1 and [held.access_token for held in results] == ["access-token-1"]
+    assert reads < 200, reads  # polled every few ms for 0.4 s at most, not in a busy loop
