@@ -30,10 +30,10 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
         set_verification_memo_size,
         verification_memo_info,
     )
+    from ._token_store import HeldToken, TokenStore
     from .alb import AlbIdentity, verify_alb_jwt, verify_alb_request
     from .jwks import JwksCache, forget_jwks_caches, jwks_cache
     from .jwt_helper import decode_verify_jwt
-    from ._token_store import HeldToken, TokenStore
     from .m2m import ClientCredentials
     from .redis_store import RedisTokenStore
     from .token_helper import (
