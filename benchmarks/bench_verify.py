@@ -62,11 +62,9 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -75,6 +73,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from urllib.parse import parse_qs, urlsplit
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
 
 import requests
 from _results import write_section  # benchmarks/, on sys.path when run as a script
@@ -83,6 +82,7 @@ import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
 from cognito_helper import _memo as memo_module
 from cognito_helper.testing import LocalCognito
+from tests.aws_jwt_verify import NodeUnavailable, install_aws_jwt_verify
 
 REGION = "us-east-1"
 POOL = "us-east-1_BenchPool1"
@@ -389,42 +389,12 @@ def node_version() -> str:
 
 def start_node(data: Dict[str, Any]) -> Tuple[Optional[NodePeer], str]:
     """Install aws-jwt-verify@5 into a scratch folder and start the verifier process."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        return None, "n/a (node or npm not found)"
-    scratch = os.path.join(tempfile.gettempdir(), "cognito-helper-bench-node")
-    os.makedirs(scratch, exist_ok=True)
-    manifest = os.path.join(scratch, "node_modules", "aws-jwt-verify", "package.json")
-    version = ""
-    if os.path.exists(manifest):
-        with open(manifest, encoding="utf-8") as f:
-            version = json.load(f).get("version", "")
-    if not version.startswith("5."):
-        try:
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    scratch,
-                    "--no-audit",
-                    "--no-fund",
-                    "--silent",
-                    "--no-save",
-                    "aws-jwt-verify@5",
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            with open(manifest, encoding="utf-8") as f:
-                version = json.load(f)["version"]
-        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
-            return None, f"n/a (npm install aws-jwt-verify@5 failed: {type(exc).__name__})"
-    script = os.path.join(scratch, "bench.js")
-    with open(script, "w", encoding="utf-8") as f:
-        f.write(NODE_SCRIPT)
+    try:
+        package = install_aws_jwt_verify()
+    except NodeUnavailable as exc:
+        return None, f"n/a ({exc})"
+    node, scratch, version = package
+    script = package.write_script("bench.js", NODE_SCRIPT)
     data_file = os.path.join(scratch, "data.json")
     with open(data_file, "w", encoding="utf-8") as f:
         json.dump(data, f)
@@ -692,8 +662,7 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         configure(CognitoConfig(user_pool_id=POOL, client_id=CLIENT, jwks_url=lc.jwks_url))
         # Issue 10's case: a backend that trusts three app clients (two of other pools).
         three = [
-            CognitoConfig(user_pool_id=f"us-east-1_Other{n}", client_id=f"other{n}")
-            for n in (1, 2)
+            CognitoConfig(user_pool_id=f"us-east-1_Other{n}", client_id=f"other{n}") for n in (1, 2)
         ] + [cognito_helper.get_config()]
 
         def ours(call: Call) -> Any:

@@ -27,6 +27,7 @@ from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
 from .jwks import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
+    "ALB_KID",
     "DEFAULT_KEY_URL",
     "DEFAULT_TIMEOUT",
     "GOVCLOUD_KEY_URL",
@@ -51,6 +52,11 @@ DEFAULT_TIMEOUT = 10.0
 MAX_KEY_BYTES = 8 * 1024
 #: Keys kept per key URL: an ALB signs with a handful over a process's life.
 MAX_KEYS = 256
+
+#: An ALB's key ids are UUIDs (in any case, as aws-jwt-verify reads them). Only such a kid
+#: reaches a key URL: no ``/``, ``.``, ``%``, white space or other text goes into its path,
+#: and a kid of any other form, which no ALB signs with, causes no request.
+ALB_KID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 
 _ARN = re.compile(
     r"arn:(aws|aws-us-gov|aws-cn):elasticloadbalancing:([a-z0-9-]+):(\d{12}):"
@@ -281,11 +287,14 @@ class AlbKeyCache:
     def get_key(self, kid: str, timeout: float = DEFAULT_TIMEOUT) -> AlbKey:
         """The key for ``kid``, fetched as the cache rules allow within ``timeout`` seconds.
 
-        Raises :class:`UnknownKeyError` or :class:`CognitoConnectionError` (see the class).
+        Raises :class:`UnknownKeyError` or :class:`CognitoConnectionError` (see the class);
+        :class:`UnknownKeyError` without a request for a kid that is not a UUID (:data:`ALB_KID`).
         """
         key = self._keys.get(kid)
         if key is not None:
             return key
+        if type(kid) is not str or not ALB_KID.fullmatch(kid):
+            raise UnknownKeyError(f"an ALB's kids are UUIDs: {kid!r} names no ALB key")
         deadline = time.monotonic() + timeout
         if self.penalty_box.waiting():
             raise self._refusal(kid)
@@ -299,7 +308,10 @@ class AlbKeyCache:
                 return key
             if self.penalty_box.waiting():
                 raise self._refusal(kid)
-            return self._fetch(kid, deadline - time.monotonic())
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:  # no request made: nothing to hold other kids' fetches back for
+                raise CognitoConnectionError("the ALB key was not fetched: the call's time ran out")
+            return self._fetch(kid, remaining)
         finally:
             self._lock.release()
 
@@ -317,8 +329,6 @@ class AlbKeyCache:
         """Fetch, check and keep ``kid``'s key; the caller holds ``_lock``."""
         self.fetches += 1
         try:
-            if timeout <= 0:
-                raise CognitoConnectionError("the ALB key was not fetched: the call's time ran out")
             jose_key = self._fetched_key(kid, timeout)
         except CognitoConnectionError as exc:
             self._failure = str(exc)

@@ -11,9 +11,9 @@ before anything in it is trusted. The checks run in this order and stop at the f
    three non-empty base64url segments that may end in ``=`` padding of exactly the right
    length (the ALB pads; ``=`` anywhere else is refused), canonical (unused bits zero), a
    header and a payload that are JSON objects by the package's one JSON rule;
-2. header, before any key is fetched: ``alg`` exactly ``ES256``, no ``crit``, ``kid`` 1 to 128
-   characters of ``A-Z a-z 0-9 - _`` (it goes into the key URL: no ``/``, ``.``, ``%`` or
-   white space) (:class:`MalformedTokenError`); ``signer`` one of the configured ALB ARNs,
+2. header, before any key is fetched: ``alg`` exactly ``ES256``, no ``crit``, ``kid`` a UUID
+   as an ALB's are (it goes into the key URL: no ``/``, ``.``, ``%`` or white space)
+   (:class:`MalformedTokenError`); ``signer`` one of the configured ALB ARNs,
    ``client`` the configured app client and ``iss`` the configured issuer when they are
    given (:class:`InvalidClaimsError` naming ``signer``, ``client`` or ``iss``); so a token of
    another load balancer causes no request;
@@ -47,11 +47,11 @@ so both paths fail alike.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Union, cast
 
 from ._alb_keys import (
+    ALB_KID,
     DEFAULT_KEY_URL,
     DEFAULT_TIMEOUT,
     GOVCLOUD_KEY_URL,
@@ -110,8 +110,6 @@ MEMO_SIZE = 1024
 #: memo's readers (``decode_verify_jwt`` among several configs) read an entry's core before
 #: they know its key cache; the public size setting and counters stay Cognito tokens' alone.
 memo = VerificationMemo(MEMO_SIZE)
-
-_KID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 Claims = Dict[str, Any]
 
@@ -207,10 +205,10 @@ def _header_kid(header: Claims) -> str:
     """Stage 2's forms, fixed by the token: ``alg``, no ``crit``, the ``kid``; returns it."""
     check_alg(header, "ES256")
     kid = header.get("kid")
-    if type(kid) is not str or not _KID.fullmatch(kid):
+    if type(kid) is not str or not ALB_KID.fullmatch(kid):
         raise MalformedTokenError(
-            "the header's 'kid' must be 1 to 128 characters of A-Z a-z 0-9 - _ (it names the "
-            f"key in the key URL), found {shown(kid)}"
+            "the header's 'kid' must be a UUID (an ALB's key id, which names the key in the "
+            f"key URL), found {shown(kid)}"
         )
     return kid
 
@@ -480,14 +478,19 @@ def verify_alb_request(
         raise _other_user(f"the {IDENTITY_HEADER} header is not the signed claims' 'sub'", claims)
     if config is None:
         return AlbIdentity(claims)
-    if access_token is None:
+    return AlbIdentity(claims, _access_claims(access_token, config, leeway, claims))
+
+
+def _access_claims(token: Optional[str], config: Any, leeway: float, claims: Claims) -> Claims:
+    """The access token's verified claims, which must be the data ``claims``' user's."""
+    if token is None:
         raise MalformedTokenError(f"the request has no {ACCESS_TOKEN_HEADER} header")
     from .jwt_helper import decode_verify_jwt
 
-    access = decode_verify_jwt(access_token, config=config, token_use="access", leeway=leeway)
-    if access.get("sub") != sub:
+    access = decode_verify_jwt(token, config=config, token_use="access", leeway=leeway)
+    if access.get("sub") != claims["sub"]:
         raise _other_user("the access token's 'sub' is not the signed claims' 'sub'", claims)
-    return AlbIdentity(claims, cast(Claims, access))
+    return cast(Claims, access)
 
 
 def _other_user(message: str, claims: Claims) -> InvalidClaimsError:

@@ -331,8 +331,13 @@ class JwksCache:
             # Fetch unless one started after we looked: a fetch already under way when the
             # key was published (a TTL refresh, say) cannot have it.
             if self._generation == generation:
+                left = deadline - time.monotonic()
+                if left <= 0:  # no request made: nothing to cool down from
+                    raise CognitoConnectionError(
+                        "the JWKS was not fetched: the call's time ran out"
+                    )
                 try:
-                    self._fetch(deadline - time.monotonic())
+                    self._fetch(left)
                 except CognitoConnectionError as exc:
                     # Bound the fetches a flood can cause while the endpoint is failing.
                     self.penalty_box.penalize()

@@ -1,4 +1,6 @@
-"""Helpers the test modules share: the standard user, a hosted-UI sign-in, an at_hash oracle.
+"""Helpers the test modules share: the standard user, a hosted-UI sign-in, an at_hash oracle,
+the hostile-table :class:`Case` and the compact-form cases every verifier refuses alike, and
+:func:`run_in_threads`.
 
 The ``lc`` and ``make_lc`` fixtures (``conftest.py``) start LocalCognito providers with the
 user below already added; :func:`sign_in` signs that user in the way a browser would.
@@ -6,13 +8,22 @@ user below already added; :func:`sign_in` signs that user in the way a browser w
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
-from dataclasses import dataclass
-from typing import Callable, NoReturn, Optional, Union
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
-from cognito_helper import LoginRequest
+from cognito_helper import (
+    InvalidSignatureError,
+    LoginRequest,
+    MalformedTokenError,
+    TokenExpiredError,
+    TokenVerificationError,
+)
 from cognito_helper.testing import LocalCognito
 
 from .tokens import b64
@@ -80,3 +91,153 @@ def unavailable(tests: str, reason: str, install: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {tests} cannot run: {reason}; install: {install}")
     pytest.skip(f"{reason}; to run {tests}: {install}")
+
+
+def run_in_threads(count: int, work: Callable[[], object]) -> List[BaseException]:
+    """Run ``work`` in ``count`` threads released at once (a barrier); what they raised."""
+    barrier = threading.Barrier(count)
+    errors: List[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+# -- the hostile tables (tests/test_adversarial.py, tests/test_alb.py) -------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile token of a table: made from the table's context by ``make_token``, it must
+    fail with exactly ``expected_error`` (with the verifier's ``options``)."""
+
+    name: str
+    category: str
+    make_token: Callable[[Any], Any]
+    expected_error: type
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+def refused_as_the_case_says(
+    case: Case, ctx: Any, verify: Callable[[Any], object], hostile: Any
+) -> Any:
+    """Verify ``case``'s token with ``verify``: it must fail with exactly the case's error,
+    ``hostile`` (a watched server) must have heard nothing, and the message must not show the
+    token. Returns the token."""
+    import pytest
+
+    token = case.make_token(ctx)
+    with pytest.raises(TokenVerificationError) as info:
+        verify(token)
+    assert type(info.value) is case.expected_error, f"{type(info.value).__name__}: {info.value}"
+    assert hostile.requests == [], "a header made the library contact a server"
+    if isinstance(token, str):
+        shown = str(info.value) + repr(info.value)
+        assert not [s for s in token.split(".") if len(s) >= 8 and s in shown]
+    return token
+
+
+def segments(token: str) -> List[str]:
+    return token.split(".")
+
+
+def _header_with(ctx: Any, member: bytes) -> bytes:
+    """The context's good header as JSON bytes, with ``member`` added at its end."""
+    return json.dumps(ctx.header()).encode()[:-1] + b", " + member + b"}"
+
+
+def compact_form_cases() -> List[Case]:
+    """The ``structure`` cases every verifier refuses alike, with MalformedTokenError: the
+    compact form (segments, alphabet, white space, size, type) and the package's one JSON rule
+    for the header and for a validly signed payload.
+
+    ``make_token`` takes a table's context: ``signed()`` (a good token), ``raw(header,
+    payload)`` (exactly these bytes, validly signed), ``header()`` and ``claims()`` (good ones).
+    """
+
+    def case(name: str, make_token: Callable[[Any], Any]) -> Case:
+        return Case(name, "structure", make_token, MalformedTokenError)
+
+    return [
+        case("two-segments", lambda c: ".".join(segments(c.signed())[:2])),
+        case("four-segments", lambda c: c.signed() + ".AAAA"),
+        case("empty-string", lambda c: ""),
+        case("only-dots", lambda c: ".."),
+        case("empty-signature-segment", lambda c: ".".join(segments(c.signed())[:2]) + "."),
+        case(
+            "standard-base64-alphabet",
+            lambda c: c.signed().replace("-", "+").replace("_", "/") + "+/",
+        ),
+        case("trailing-newline", lambda c: c.signed() + "\n"),
+        case("leading-space", lambda c: " " + c.signed()),
+        case("header-not-json", lambda c: c.raw(b"not json", c.claims())),
+        case("header-json-array", lambda c: c.raw(b"[1,2]", c.claims())),
+        case("header-nan", lambda c: c.raw(_header_with(c, b'"x": NaN'), c.claims())),
+        case("header-not-utf8", lambda c: c.raw(_header_with(c, b'"x": "\xff\xfe"'), c.claims())),
+        case(
+            "header-with-utf8-bom",
+            lambda c: c.raw(b"\xef\xbb\xbf" + json.dumps(c.header()).encode(), c.claims()),
+        ),
+        case("payload-not-json-signed", lambda c: c.raw(c.header(), b"not json")),
+        case("payload-json-array-signed", lambda c: c.raw(c.header(), b"[]")),
+        case("oversized-token", lambda c: c.signed(padding="x" * (64 * 1024))),
+        case("bytes-not-str", lambda c: c.signed().encode()),
+        case("none-not-str", lambda c: None),
+    ]
+
+
+def with_signature(
+    ctx: Any, change: Callable[[bytes], bytes], encode: Callable[[bytes], str] = b64
+) -> str:
+    """A good token of ``ctx`` whose signature bytes are ``change``d, then ``encode``d."""
+    head, body, sig = segments(ctx.signed())
+    raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    return f"{head}.{body}.{encode(change(raw))}"
+
+
+def tampered_signature_cases(encode: Callable[[bytes], str] = b64) -> List[Case]:
+    """The ``signature`` cases every verifier refuses alike, with InvalidSignatureError: a good
+    token's signature zeroed or with its last bit flipped (``encode``: how the table writes a
+    segment), and a good signature under another good payload."""
+
+    def swapped_payload(ctx: Any) -> str:
+        head, _, sig = segments(ctx.signed())
+        _, other_body, _ = segments(ctx.signed(sub="someone-else"))
+        return f"{head}.{other_body}.{sig}"
+
+    def case(name: str, make_token: Callable[[Any], Any]) -> Case:
+        return Case(name, "signature", make_token, InvalidSignatureError)
+
+    return [
+        case("signature-all-zeros", lambda c: with_signature(c, lambda s: bytes(len(s)), encode)),
+        case(
+            "signature-last-bit-flipped",
+            lambda c: with_signature(c, lambda s: s[:-1] + bytes([s[-1] ^ 1]), encode),
+        ),
+        case("swapped-payload", swapped_payload),
+    ]
+
+
+def expiry_cases() -> List[Case]:
+    """The ``claims`` cases of ``exp`` every verifier refuses alike, with TokenExpiredError, for
+    a table whose context has ``now`` (the pinned clock) and ``signed(exp=...)``: ``exp``
+    equal to now, a second ago, and a second beyond a 30-second leeway."""
+
+    def case(name: str, ago: int, **options: Any) -> Case:
+        return Case(name, "claims", lambda c: c.signed(exp=c.now - ago), TokenExpiredError, options)
+
+    return [
+        case("exp-equals-now", 0),
+        case("exp-one-second-ago", 1),
+        case("exp-beyond-the-leeway", 31, leeway=30),
+    ]

@@ -10,19 +10,16 @@ the structure, the claims and the signature.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
-from cryptography.x509.oid import NameOID
 
 from cognito_helper import (
     CognitoConfig,
@@ -30,16 +27,24 @@ from cognito_helper import (
     InvalidSignatureError,
     MalformedTokenError,
     TokenExpiredError,
-    TokenVerificationError,
     UnknownKeyError,
     decode_verify_jwt,
     jwks_cache,
 )
 
 from .conftest import Issuer
-from .helpers import at_hash
+from .helpers import (
+    Case,
+    at_hash,
+    compact_form_cases,
+    expiry_cases,
+    refused_as_the_case_says,
+    segments,
+    tampered_signature_cases,
+    with_signature,
+)
 from .servers import ScriptedServer, respond
-from .tokens import CLIENT, POOL, KeyPair, b64, claims_for
+from .tokens import CLIENT, POOL, KeyPair, b64, claims_for, x5c_entry
 
 # -- the context every case builds its token in ---------------------------------------------
 
@@ -105,15 +110,6 @@ class Ctx:
 
 
 _DROP = object()  # header(alg=_DROP) removes alg
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    category: str
-    make_token: Callable[[Ctx], Any]
-    expected_error: type
-    options: Dict[str, Any] = field(default_factory=dict)
 
 
 # -- algorithm games ----------------------------------------------------------------------
@@ -256,19 +252,7 @@ def _attacker_jwks(ctx: Ctx, kid: Optional[str] = None) -> Dict[str, Any]:
 
 def _x5c(ctx: Ctx) -> str:
     """A self-signed certificate for the attacker's key, as a JWS x5c entry."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cognito-idp.amazonaws.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(ctx.attacker.private.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(ctx.attacker.private, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return x5c_entry(ctx.attacker.private, "cognito-idp.amazonaws.com")
 
 
 def _with_extra_jwk(**extra: Any) -> Callable[[Ctx], str]:
@@ -399,13 +383,9 @@ KEY = [
 # -- structure ----------------------------------------------------------------------------
 
 
-def _segments(token: str) -> List[str]:
-    return token.split(".")
-
-
 def _payload_with_duplicate(ctx: Ctx, member: bytes) -> str:
     """A validly signed token whose payload then gets ``member`` repeated at its end."""
-    head, body, sig = _segments(ctx.signed())
+    head, body, sig = segments(ctx.signed())
     payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     return f"{head}.{b64(payload[:-1] + b', ' + member + b'}')}.{sig}"
 
@@ -415,48 +395,26 @@ def _deep(depth: int) -> bytes:
 
 
 STRUCTURE = [
-    Case(
-        "two-segments",
-        "structure",
-        lambda c: ".".join(_segments(c.signed())[:2]),
-        MalformedTokenError,
-    ),
-    Case("four-segments", "structure", lambda c: c.signed() + ".AAAA", MalformedTokenError),
+    *compact_form_cases(),
     Case(
         "five-segments-like-a-jwe-refresh-token",
         "structure",
         lambda c: c.signed() + ".AAAA.BBBB",
         MalformedTokenError,
     ),
-    Case("empty-string", "structure", lambda c: "", MalformedTokenError),
-    Case("only-dots", "structure", lambda c: "..", MalformedTokenError),
     Case(
         "empty-header-segment",
         "structure",
-        lambda c: "." + ".".join(_segments(c.signed())[1:]),
+        lambda c: "." + ".".join(segments(c.signed())[1:]),
         MalformedTokenError,
     ),
     Case(
         "empty-payload-segment",
         "structure",
-        lambda c: "{0}..{2}".format(*_segments(c.signed())),
-        MalformedTokenError,
-    ),
-    Case(
-        "empty-signature-segment",
-        "structure",
-        lambda c: ".".join(_segments(c.signed())[:2]) + ".",
+        lambda c: "{0}..{2}".format(*segments(c.signed())),
         MalformedTokenError,
     ),
     Case("base64-padding", "structure", lambda c: c.signed() + "==", MalformedTokenError),
-    Case(
-        "standard-base64-alphabet",
-        "structure",
-        lambda c: c.signed().replace("-", "+").replace("_", "/") + "+/",
-        MalformedTokenError,
-    ),
-    Case("trailing-newline", "structure", lambda c: c.signed() + "\n", MalformedTokenError),
-    Case("leading-space", "structure", lambda c: " " + c.signed(), MalformedTokenError),
     Case(
         "non-ascii-character",
         "structure",
@@ -474,15 +432,6 @@ STRUCTURE = [
         "structure",
         lambda c: c.signed() + "AAA",  # 342 + 3 characters: 1 mod 4, no base64 length
         MalformedTokenError,
-    ),
-    Case(
-        "header-not-json",
-        "structure",
-        lambda c: c.raw(b"not json", c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "header-json-array", "structure", lambda c: c.raw(b"[1,2]", c.claims()), MalformedTokenError
     ),
     Case(
         "header-json-null", "structure", lambda c: c.raw(b"null", c.claims()), MalformedTokenError
@@ -509,12 +458,6 @@ STRUCTURE = [
         MalformedTokenError,
     ),
     Case(
-        "header-nan",
-        "structure",
-        lambda c: c.raw(b'{"alg":"RS256","kid":"kid-0","x":NaN}', c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
         "header-duplicate-alg-none-last",
         "structure",
         lambda c: c.raw(b'{"kid":"kid-0","alg":"RS256","alg":"none"}', c.claims()),
@@ -532,31 +475,7 @@ STRUCTURE = [
         lambda c: c.raw(b'{"alg":"RS256","kid":"attacker","kid":"kid-0"}', c.claims()),
         MalformedTokenError,
     ),
-    Case(
-        "header-not-utf8",
-        "structure",
-        lambda c: c.raw(b'{"alg":"RS256","kid":"kid-0","x":"\xff\xfe"}', c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "header-with-utf8-bom",
-        "structure",
-        lambda c: c.raw(b'\xef\xbb\xbf{"alg":"RS256","kid":"kid-0"}', c.claims()),
-        MalformedTokenError,
-    ),
     # The payload cases are validly signed by the pool's key: the parser must hold even so.
-    Case(
-        "payload-not-json-signed",
-        "structure",
-        lambda c: c.raw(c.header(), b"not json"),
-        MalformedTokenError,
-    ),
-    Case(
-        "payload-json-array-signed",
-        "structure",
-        lambda c: c.raw(c.header(), b"[]"),
-        MalformedTokenError,
-    ),
     Case(
         "payload-json-null-signed",
         "structure",
@@ -604,14 +523,6 @@ STRUCTURE = [
         ),
         InvalidClaimsError,
     ),
-    Case(
-        "oversized-token",
-        "structure",
-        lambda c: c.signed(padding="x" * (64 * 1024)),
-        MalformedTokenError,
-    ),
-    Case("bytes-not-str", "structure", lambda c: c.signed().encode(), MalformedTokenError),
-    Case("none-not-str", "structure", lambda c: None, MalformedTokenError),
     Case("dict-not-str", "structure", lambda c: {"token": c.signed()}, MalformedTokenError),
 ]
 
@@ -642,6 +553,7 @@ UPDATED_ISSUER = f"https://issuer-cognito-idp.us-east-1.amazonaws.com/{POOL}"
 ORIGINAL_ISSUER = f"https://cognito-idp.us-east-1.amazonaws.com/{POOL}"
 
 CLAIMS = [
+    *expiry_cases(),
     *(_missing(name) for name in ("exp", "iat", "iss", "token_use", "aud", "sub")),
     *(_missing(name, "access") for name in ("exp", "client_id", "sub")),
     _typed("exp", str(2**31), "numeric-string"),
@@ -668,19 +580,10 @@ CLAIMS = [
     _typed("scope", ["openid"], "list", "access", scopes="openid"),
     _typed("cognito:groups", "admin", "string", groups="admin"),
     _typed("nonce", 5, "number", nonce="5"),
-    Case("exp-equals-now", "claims", lambda c: c.signed(exp=c.now), TokenExpiredError),
-    Case("exp-one-second-ago", "claims", lambda c: c.signed(exp=c.now - 1), TokenExpiredError),
     Case(
         "exp-plus-leeway-equals-now",
         "claims",
         lambda c: c.signed(exp=c.now - 30),
-        TokenExpiredError,
-        {"leeway": 30},
-    ),
-    Case(
-        "exp-beyond-the-leeway",
-        "claims",
-        lambda c: c.signed(exp=c.now - 31),
         TokenExpiredError,
         {"leeway": 30},
     ),
@@ -821,37 +724,30 @@ CLAIMS = [
 
 
 def _with_signature(ctx: Ctx, change: Callable[[bytes], bytes]) -> str:
-    head, body, sig = _segments(ctx.signed())
-    raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
-    return f"{head}.{body}.{b64(change(raw))}"
-
-
-def _swapped_payload(ctx: Ctx) -> str:
-    head, _, sig = _segments(ctx.signed())
-    _, other_body, _ = _segments(ctx.signed(**{"cognito:groups": ["admin"]}))
-    return f"{head}.{other_body}.{sig}"
+    return with_signature(ctx, change)
 
 
 def _signature_over_other_header(ctx: Ctx) -> str:
-    _, body, sig = _segments(ctx.signed(header={"typ": "JWT"}))
-    head = _segments(ctx.signed())[0]
+    _, body, sig = segments(ctx.signed(header={"typ": "JWT"}))
+    head = segments(ctx.signed())[0]
     return f"{head}.{body}.{sig}"
 
 
 def _signature_of_another_token(ctx: Ctx) -> str:
-    head, body, _ = _segments(ctx.signed("id"))
-    return f"{head}.{body}.{_segments(ctx.signed('access'))[2]}"
+    head, body, _ = segments(ctx.signed("id"))
+    return f"{head}.{body}.{segments(ctx.signed('access'))[2]}"
 
 
 def _noncanonical_signature(ctx: Ctx) -> str:
     """The same signature bytes, with the unused low bits of the last character set."""
-    head, body, sig = _segments(ctx.signed())
+    head, body, sig = segments(ctx.signed())
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(sig[-1])
     return f"{head}.{body}.{sig[:-1]}{alphabet[last | 0b1111]}"
 
 
 SIGNATURE = [
+    *tampered_signature_cases(),
     Case(
         "signature-truncated-by-a-byte",
         "signature",
@@ -871,21 +767,9 @@ SIGNATURE = [
         InvalidSignatureError,
     ),
     Case(
-        "signature-last-bit-flipped",
-        "signature",
-        lambda c: _with_signature(c, lambda s: s[:-1] + bytes([s[-1] ^ 1])),
-        InvalidSignatureError,
-    ),
-    Case(
         "signature-one-zero-byte",
         "signature",
         lambda c: _with_signature(c, lambda s: b"\0"),
-        InvalidSignatureError,
-    ),
-    Case(
-        "signature-all-zeros",
-        "signature",
-        lambda c: _with_signature(c, lambda s: bytes(len(s))),
         InvalidSignatureError,
     ),
     Case(
@@ -906,7 +790,6 @@ SIGNATURE = [
         lambda c: _with_signature(c, lambda s: b"\0" + s[:-1]),
         InvalidSignatureError,
     ),
-    Case("swapped-payload", "signature", _swapped_payload, InvalidSignatureError),
     Case(
         "valid-signature-over-a-different-header",
         "signature",
@@ -952,14 +835,10 @@ def ctx(issuer: Issuer, key_pairs: List[KeyPair], monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_token_is_rejected_with_its_error(ctx: Ctx, case: Case) -> None:
-    token = case.make_token(ctx)
-    with pytest.raises(TokenVerificationError) as info:
-        decode_verify_jwt(token, config=ctx.issuer.config, **case.options)
-    assert type(info.value) is case.expected_error, f"{type(info.value).__name__}: {info.value}"
-    assert ctx.hostile.requests == [], "a header made the library contact a server"
-    if isinstance(token, str):
-        shown = str(info.value) + repr(info.value)
-        assert not [s for s in token.split(".") if len(s) >= 8 and s in shown]
+    def verify(token: Any) -> object:
+        return decode_verify_jwt(token, config=ctx.issuer.config, **case.options)
+
+    refused_as_the_case_says(case, ctx, verify, ctx.hostile)
 
 
 def test_the_table_has_fifty_distinct_named_cases_in_every_category() -> None:
@@ -975,7 +854,7 @@ def test_every_signed_case_is_a_real_token_when_left_alone(ctx: Ctx) -> None:
     assert decode_verify_jwt(ctx.raw(ctx.header(), ctx.claims()), config=ctx.issuer.config)
     token = ctx.signed("access")
     assert decode_verify_jwt(token, config=ctx.issuer.config, token_use="access")
-    head, body, sig = _segments(ctx.signed())
+    head, body, sig = segments(ctx.signed())
     raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
     assert decode_verify_jwt(f"{head}.{body}.{b64(raw)}", config=ctx.issuer.config)
     assert decode_verify_jwt(ctx.signed(exp=ctx.now + 1), config=ctx.issuer.config)

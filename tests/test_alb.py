@@ -15,19 +15,15 @@ import base64
 import hashlib
 import hmac
 import json
-import re
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
 from cognito_helper import (
     CognitoConnectionError,
@@ -36,9 +32,9 @@ from cognito_helper import (
     InvalidSignatureError,
     MalformedTokenError,
     TokenExpiredError,
-    TokenVerificationError,
     UnknownKeyError,
 )
+from cognito_helper._alb_keys import ALB_KID
 from cognito_helper._encoding import b64url_decode_padded
 from cognito_helper.alb import (
     AlbIdentity,
@@ -50,12 +46,23 @@ from cognito_helper.alb import (
 )
 from cognito_helper.testing import LocalALB, LocalCognito
 
-from .helpers import USER
+from .helpers import (
+    USER,
+    Case,
+    compact_form_cases,
+    expiry_cases,
+    refused_as_the_case_says,
+    run_in_threads,
+    segments,
+    tampered_signature_cases,
+    with_signature,
+)
 from .servers import ScriptedServer, closed_port, hold, redirect, respond
-from .tokens import b64
+from .tokens import b64, x5c_entry
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188"
 OTHER_ARN = ARN.replace("my-alb/50dc6c495c0c9188", "other-alb/0123456789abcdef")
+NO_SUCH_KID = "00000000-0000-4000-8000-000000000000"  # a UUID no LocalALB publishes
 
 
 @pytest.fixture(autouse=True)
@@ -155,19 +162,6 @@ class Ctx:
         return self.raw(self.header(**(header or {})), self.claims(**claims), key=key)
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    category: str
-    make_token: Callable[[Ctx], Any]
-    expected_error: type
-    options: Dict[str, Any] = field(default_factory=dict)
-
-
-def _segments(token: str) -> List[str]:
-    return token.split(".")
-
-
 def _hs256(ctx: Ctx, secret: bytes) -> str:
     head = padded(json.dumps(ctx.header(alg="HS256")).encode())
     body = padded(json.dumps(ctx.claims()).encode())
@@ -246,6 +240,19 @@ def _kid(ctx: Ctx, kid: Any) -> str:
     return ctx.signed(header={"kid": kid})
 
 
+def _compared(
+    name: str, label: str, value: Callable[[Ctx], Any], prefix: Optional[str] = None
+) -> Case:
+    """A header whose ``name`` (compared with the call's options) is ``value``: refused,
+    with an InvalidClaimsError, before any key is fetched."""
+    return Case(
+        f"{prefix or name}-{label}",
+        "header",
+        lambda c: c.signed(header={name: value(c)}),
+        InvalidClaimsError,
+    )
+
+
 HEADER = [
     Case(
         "kid-path-traversal",
@@ -280,6 +287,19 @@ HEADER = [
     Case("kid-with-nul-byte", "header", lambda c: _kid(c, c.kid + "\x00"), MalformedTokenError),
     Case("kid-non-ascii", "header", lambda c: _kid(c, c.kid[:-1] + "\u0430"), MalformedTokenError),
     Case("kid-too-long", "header", lambda c: _kid(c, "a" * 129), MalformedTokenError),
+    Case(
+        "kid-url-safe-not-a-uuid",
+        "header",
+        lambda c: _kid(c, "attacker_key-1"),
+        MalformedTokenError,
+    ),
+    Case(
+        "kid-uuid-without-dashes",
+        "header",
+        lambda c: _kid(c, uuid.uuid4().hex),
+        MalformedTokenError,
+    ),
+    Case("kid-uuid-in-braces", "header", lambda c: _kid(c, "{" + c.kid + "}"), MalformedTokenError),
     Case("kid-empty", "header", lambda c: _kid(c, ""), MalformedTokenError),
     Case("kid-missing", "header", lambda c: _kid(c, _DROP), MalformedTokenError),
     Case("kid-number", "header", lambda c: _kid(c, 7), MalformedTokenError),
@@ -287,80 +307,29 @@ HEADER = [
     Case(
         "crit-header", "header", lambda c: c.signed(header={"crit": ["exp"]}), MalformedTokenError
     ),
-    Case(
-        "signer-of-another-load-balancer",
-        "header",
-        lambda c: c.signed(header={"signer": OTHER_ARN}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "signer-of-another-account",
-        "header",
-        lambda c: c.signed(
-            header={"signer": c.alb.alb_arn.replace("123456789012", "210987654321")}
-        ),
-        InvalidClaimsError,
-    ),
-    Case(
-        "signer-in-another-region",
-        "header",
-        lambda c: c.signed(header={"signer": c.alb.alb_arn.replace("us-east-1", "eu-west-1")}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "signer-with-trailing-slash",
-        "header",
-        lambda c: c.signed(header={"signer": c.alb.alb_arn + "/"}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "signer-in-another-case",
-        "header",
-        lambda c: c.signed(header={"signer": c.alb.alb_arn.upper()}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "signer-missing", "header", lambda c: c.signed(header={"signer": _DROP}), InvalidClaimsError
-    ),
-    Case(
-        "signer-as-a-list",
-        "header",
-        lambda c: c.signed(header={"signer": [c.alb.alb_arn]}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "client-of-another-app",
-        "header",
-        lambda c: c.signed(header={"client": "otherclient"}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "client-missing", "header", lambda c: c.signed(header={"client": _DROP}), InvalidClaimsError
-    ),
-    Case(
-        "client-as-a-list",
-        "header",
-        lambda c: c.signed(header={"client": [c.alb.client_id]}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "header-iss-of-another-pool",
-        "header",
-        lambda c: c.signed(header={"iss": c.alb.issuer + "x"}),
-        InvalidClaimsError,
-    ),
-    Case(
-        "header-iss-missing",
-        "header",
-        lambda c: c.signed(header={"iss": _DROP}),
-        InvalidClaimsError,
-    ),
+    *[
+        _compared("signer", label, value)
+        for label, value in [
+            ("of-another-load-balancer", lambda c: OTHER_ARN),
+            ("of-another-account", lambda c: c.alb.alb_arn.replace("123456789012", "2" * 12)),
+            ("in-another-region", lambda c: c.alb.alb_arn.replace("us-east-1", "eu-west-1")),
+            ("with-trailing-slash", lambda c: c.alb.alb_arn + "/"),
+            ("in-another-case", lambda c: c.alb.alb_arn.upper()),
+            ("missing", lambda c: _DROP),
+            ("as-a-list", lambda c: [c.alb.alb_arn]),
+        ]
+    ],
+    _compared("client", "of-another-app", lambda c: "otherclient"),
+    _compared("client", "missing", lambda c: _DROP),
+    _compared("client", "as-a-list", lambda c: [c.alb.client_id]),
+    _compared("iss", "of-another-pool", lambda c: c.alb.issuer + "x", "header-iss"),
+    _compared("iss", "missing", lambda c: _DROP, "header-iss"),
 ]
 
 
 def _stripped(token: str, index: int) -> str:
     """The token with segment ``index``'s padding removed (its bytes unchanged)."""
-    parts = _segments(token)
+    parts = segments(token)
     parts[index] = parts[index].rstrip("=")
     return ".".join(parts)
 
@@ -376,13 +345,13 @@ def _needs_padding(ctx: Ctx, pad: int) -> str:
 
 
 def _repadded(token: str, index: int, padding_text: str) -> str:
-    parts = _segments(token)
+    parts = segments(token)
     parts[index] = parts[index].rstrip("=") + padding_text
     return ".".join(parts)
 
 
 def _equals_inside(ctx: Ctx) -> str:
-    parts = _segments(ctx.signed())
+    parts = segments(ctx.signed())
     middle = len(parts[1]) // 2
     parts[1] = parts[1][:middle] + "=" + parts[1][middle:]
     return ".".join(parts)
@@ -391,7 +360,7 @@ def _equals_inside(ctx: Ctx) -> str:
 def _noncanonical_header(ctx: Ctx) -> str:
     """The header segment with the unused low bits of its last character set."""
     token = _needs_padding(ctx, 1)  # 3 characters in the last group: 2 unused bits
-    head, body, sig = _segments(token)
+    head, body, sig = segments(token)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     core = head.rstrip("=")
     core = core[:-1] + alphabet[alphabet.index(core[-1]) | 0b11]
@@ -399,6 +368,7 @@ def _noncanonical_header(ctx: Ctx) -> str:
 
 
 STRUCTURE = [
+    *compact_form_cases(),
     Case("padding-in-the-middle-of-a-segment", "structure", _equals_inside, MalformedTokenError),
     Case(
         "padding-of-two-where-one-is-needed",
@@ -439,43 +409,11 @@ STRUCTURE = [
     Case(
         "padding-as-a-whole-segment",
         "structure",
-        lambda c: "{0}.====.{2}".format(*_segments(c.signed())),
+        lambda c: "{0}.====.{2}".format(*segments(c.signed())),
         MalformedTokenError,
     ),
     Case("non-canonical-base64url", "structure", _noncanonical_header, MalformedTokenError),
-    Case(
-        "standard-base64-alphabet",
-        "structure",
-        lambda c: c.signed().replace("-", "+").replace("_", "/") + "+/",
-        MalformedTokenError,
-    ),
-    Case(
-        "two-segments",
-        "structure",
-        lambda c: ".".join(_segments(c.signed())[:2]),
-        MalformedTokenError,
-    ),
-    Case("four-segments", "structure", lambda c: c.signed() + ".AAAA", MalformedTokenError),
-    Case("empty-string", "structure", lambda c: "", MalformedTokenError),
-    Case("only-dots", "structure", lambda c: "..", MalformedTokenError),
-    Case(
-        "empty-signature-segment",
-        "structure",
-        lambda c: ".".join(_segments(c.signed())[:2]) + ".",
-        MalformedTokenError,
-    ),
-    Case("trailing-newline", "structure", lambda c: c.signed() + "\n", MalformedTokenError),
-    Case("leading-space", "structure", lambda c: " " + c.signed(), MalformedTokenError),
     Case("bearer-prefix", "structure", lambda c: "Bearer " + c.signed(), MalformedTokenError),
-    Case(
-        "header-not-json",
-        "structure",
-        lambda c: c.raw(b"not json", c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "header-json-array", "structure", lambda c: c.raw(b"[1]", c.claims()), MalformedTokenError
-    ),
     Case(
         "header-duplicate-alg",
         "structure",
@@ -494,67 +432,27 @@ STRUCTURE = [
         ),
         MalformedTokenError,
     ),
-    Case(
-        "header-not-utf8",
-        "structure",
-        lambda c: c.raw(json.dumps(c.header()).encode()[:-1] + b', "x": "\xff"}', c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "header-with-utf8-bom",
-        "structure",
-        lambda c: c.raw(b"\xef\xbb\xbf" + json.dumps(c.header()).encode(), c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "header-nan",
-        "structure",
-        lambda c: c.raw(json.dumps(c.header()).encode()[:-1] + b', "x": NaN}', c.claims()),
-        MalformedTokenError,
-    ),
-    Case(
-        "payload-not-json-signed",
-        "structure",
-        lambda c: c.raw(c.header(), b"not json"),
-        MalformedTokenError,
-    ),
-    Case(
-        "payload-json-array-signed",
-        "structure",
-        lambda c: c.raw(c.header(), b"[]"),
-        MalformedTokenError,
-    ),
-    Case(
-        "oversized-token",
-        "structure",
-        lambda c: c.signed(padding="x" * (64 * 1024)),
-        MalformedTokenError,
-    ),
-    Case("bytes-not-str", "structure", lambda c: c.signed().encode(), MalformedTokenError),
-    Case("none-not-str", "structure", lambda c: None, MalformedTokenError),
 ]
 
 
+#: n, the order of P-256's group: r and s must lie in [1, n - 1].
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 def _with_signature(ctx: Ctx, change: Callable[[bytes], bytes]) -> str:
-    head, body, sig = _segments(ctx.signed())
-    return f"{head}.{body}.{padded(change(decode(sig)))}"
+    return with_signature(ctx, change, padded)
 
 
 def _der(ctx: Ctx) -> str:
     """The same valid signature, DER-encoded (as cryptography returns it)."""
     token = ctx.signed()
-    head, body, _ = _segments(token)
+    head, body, _ = segments(token)
     der = ctx.alb.private_key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
     return f"{head}.{body}.{padded(der)}"
 
 
-def _swapped_payload(ctx: Ctx) -> str:
-    head, _, sig = _segments(ctx.signed())
-    _, other_body, _ = _segments(ctx.signed(username="admin"))
-    return f"{head}.{other_body}.{sig}"
-
-
 SIGNATURE = [
+    *tampered_signature_cases(padded),
     Case("der-encoded-signature", "shape", _der, InvalidSignatureError),
     Case(
         "signature-63-bytes",
@@ -575,21 +473,21 @@ SIGNATURE = [
         InvalidSignatureError,
     ),
     Case(
-        "signature-all-zeros",
+        "signature-r-is-the-group-order",
         "signature",
-        lambda c: _with_signature(c, lambda s: bytes(64)),
+        lambda c: _with_signature(c, lambda s: P256_ORDER.to_bytes(32, "big") + s[32:]),
+        InvalidSignatureError,
+    ),
+    Case(
+        "signature-s-is-the-group-order",
+        "signature",
+        lambda c: _with_signature(c, lambda s: s[:32] + P256_ORDER.to_bytes(32, "big")),
         InvalidSignatureError,
     ),
     Case(
         "signature-r-and-s-swapped",
         "signature",
         lambda c: _with_signature(c, lambda s: s[32:] + s[:32]),
-        InvalidSignatureError,
-    ),
-    Case(
-        "signature-last-bit-flipped",
-        "signature",
-        lambda c: _with_signature(c, lambda s: s[:-1] + bytes([s[-1] ^ 1])),
         InvalidSignatureError,
     ),
     Case(
@@ -604,7 +502,6 @@ SIGNATURE = [
         lambda c: _stripped(_needs_padding(c, 2), 0),
         InvalidSignatureError,
     ),
-    Case("swapped-payload", "signature", _swapped_payload, InvalidSignatureError),
     Case(
         "signed-by-another-p256-key",
         "signature",
@@ -632,7 +529,9 @@ SIGNATURE = [
     Case(
         "x5c-self-signed-certificate",
         "signature",
-        lambda c: c.signed(key=c.attacker, header={"x5c": [_x5c(c)]}),
+        lambda c: c.signed(
+            key=c.attacker, header={"x5c": [x5c_entry(c.attacker, "public-keys.auth.elb")]}
+        ),
         InvalidSignatureError,
     ),
 ]
@@ -642,27 +541,9 @@ def _unpadded_payload(ctx: Ctx) -> str:
     """A validly signed token whose payload segment is then re-encoded without its padding."""
     for extra in range(8):
         token = ctx.signed(pad="p" * extra)
-        if _segments(token)[1].endswith("="):
+        if segments(token)[1].endswith("="):
             return _stripped(token, 1)
     raise AssertionError("no payload length needs padding")
-
-
-def _x5c(ctx: Ctx) -> str:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "public-keys.auth.elb")])
-    import datetime
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(ctx.attacker.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(ctx.attacker, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
 KEY = [
@@ -673,24 +554,16 @@ KEY = [
         UnknownKeyError,
     ),
     Case(
-        "kid-unknown-safe-characters",
+        "kid-unknown-uuid-in-capitals",
         "key",
-        lambda c: c.signed(key=c.attacker, header={"kid": "attacker_key-1"}),
+        lambda c: c.signed(key=c.attacker, header={"kid": str(uuid.uuid4()).upper()}),
         UnknownKeyError,
     ),
 ]
 
 
 CLAIMS = [
-    Case("exp-one-second-ago", "claims", lambda c: c.signed(exp=c.now - 1), TokenExpiredError),
-    Case("exp-equals-now", "claims", lambda c: c.signed(exp=c.now), TokenExpiredError),
-    Case(
-        "exp-beyond-the-leeway",
-        "claims",
-        lambda c: c.signed(exp=c.now - 31),
-        TokenExpiredError,
-        {"leeway": 30},
-    ),
+    *expiry_cases(),
     Case(
         "header-exp-passed-payload-exp-fine",
         "claims",
@@ -753,19 +626,13 @@ def ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ctx]:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_alb_token_is_rejected_with_its_error(ctx: Ctx, case: Case) -> None:
-    token = case.make_token(ctx)
-    with pytest.raises(TokenVerificationError) as info:
-        verify_alb_jwt(token, **{**ctx.options, **case.options})
-    assert type(info.value) is case.expected_error, f"{type(info.value).__name__}: {info.value}"
-    assert ctx.hostile.requests == [], "a header made the library contact a server"
+    options = {**ctx.options, **case.options}
+    refused_as_the_case_says(case, ctx, lambda t: verify_alb_jwt(t, **options), ctx.hostile)
     if case.category in BEFORE_THE_KEY:
         assert ctx.alb.requests_seen == [], "refused only after asking for a key"
-    else:  # at most one request, for a kid of URL-safe characters
+    else:  # at most one request, for a kid that is a UUID
         assert len(ctx.alb.requests_seen) <= 1
-        assert all(re.fullmatch(r"/[A-Za-z0-9_-]+", path) for _, path in ctx.alb.requests_seen)
-    if isinstance(token, str):
-        shown = str(info.value) + repr(info.value)
-        assert not [s for s in token.split(".") if len(s) >= 8 and s in shown]
+        assert all(ALB_KID.fullmatch(path[1:]) for _, path in ctx.alb.requests_seen)
 
 
 def test_the_table_has_distinct_named_cases_in_every_category() -> None:
@@ -787,7 +654,7 @@ def test_the_tables_helpers_make_tokens_that_verify_when_left_alone(ctx: Ctx) ->
     assert verify_alb_jwt(ctx.signed(exp=ctx.now - 29), **options, leeway=30)
     assert verify_alb_jwt(ctx.signed(nbf=ctx.now, iat=ctx.now, aud=["a"], scope="x"), **options)
     assert verify_alb_jwt(ctx.signed(header={"kid": ctx.kid, "jku": "ignored"}), **options)
-    head, body, sig = _segments(ctx.signed())
+    head, body, sig = segments(ctx.signed())
     assert verify_alb_jwt(f"{head}.{body}.{padded(decode(sig))}", **options)
     assert ctx.alb.key_requests == 1
 
@@ -929,6 +796,19 @@ def test_a_key_the_cache_drops_takes_its_tokens_out_of_the_memo(ctx: Ctx) -> Non
     assert ctx.alb.key_requests == 3
 
 
+def test_the_ecdsa_twin_signature_verifies_to_the_same_claims(ctx: Ctx) -> None:
+    """(r, n - s) is a second valid ES256 signature of the same bytes, accepted as aws-jwt-verify
+    accepts it (the ALB is not known to sign low-s only), and so is the signature segment
+    without its padding: a data token's string is no unique name of a sign-in (SECURITY.md)."""
+    token = ctx.signed()
+    head, body, sig = segments(token)
+    raw = decode(sig)
+    twin_s = (P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+    twins = [f"{head}.{body}.{padded(raw[:32] + twin_s)}", f"{head}.{body}.{sig.rstrip('=')}"]
+    claims = verify_alb_jwt(token, **ctx.options)
+    assert sig.endswith("=") and all(verify_alb_jwt(t, **ctx.options) == claims for t in twins)
+
+
 def test_an_alb_token_given_to_decode_verify_jwt_is_malformed(ctx: Ctx) -> None:
     from cognito_helper import CognitoConfig, decode_verify_jwt
 
@@ -980,22 +860,7 @@ def test_concurrent_first_use_of_a_kid_makes_one_fetch() -> None:
         server.routes[f"/keys/{alb.kid}"] = slow_pem
         options = dict(alb_arn=ARN, key_url=server.url + "/keys/{kid}")
         token = alb.mint()
-        barrier = threading.Barrier(16)
-        errors: List[BaseException] = []
-
-        def work() -> None:
-            barrier.wait()
-            try:
-                verify_alb_jwt(token, **options)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work) for _ in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert run_in_threads(16, lambda: verify_alb_jwt(token, **options)) == []
         assert server.count(f"/keys/{alb.kid}") == 1
 
 
@@ -1008,27 +873,57 @@ def test_unknown_kid_flood_costs_one_fetch_per_cooldown(alb: LocalALB) -> None:
     assert alb.key_requests == 1
     alb_key_cache(alb.key_url).penalty_box.release()  # the cool-down is over
     with pytest.raises(UnknownKeyError):
-        verify_alb_jwt(alb.mint(header={"kid": "another"}, key=forger), **alb.verify_options)
+        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}, key=forger), **alb.verify_options)
     assert alb.key_requests == 2
 
 
 def test_a_held_key_keeps_verifying_during_the_cooldown(alb: LocalALB) -> None:
     verify_alb_jwt(alb.mint(), **alb.verify_options)
     with pytest.raises(UnknownKeyError):
-        verify_alb_jwt(alb.mint(header={"kid": "unknown"}), **alb.verify_options)
+        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}), **alb.verify_options)
     assert verify_alb_jwt(alb.mint("bob"), **alb.verify_options)["username"] == "bob"
     assert alb.key_requests == 2
 
 
 def test_a_key_rotated_in_during_the_cooldown_is_refused_until_it_ends(alb: LocalALB) -> None:
     with pytest.raises(UnknownKeyError):
-        verify_alb_jwt(alb.mint(header={"kid": "unknown"}), **alb.verify_options)
+        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}), **alb.verify_options)
     alb.rotate_key()
     token = alb.mint()
     with pytest.raises(UnknownKeyError):
         verify_alb_jwt(token, **alb.verify_options)
     alb_key_cache(alb.key_url).penalty_box.release()
     assert verify_alb_jwt(token, **alb.verify_options)
+
+
+def test_a_call_out_of_time_before_its_fetch_leaves_other_calls_free_to_fetch(
+    alb: LocalALB,
+) -> None:
+    """No request was made, so nothing says the endpoint fails: no cool-down follows."""
+    with pytest.raises(CognitoConnectionError, match="time ran out"):
+        verify_alb_jwt(alb.mint(), **alb.verify_options, timeout=1e-9)
+    assert alb.key_requests == 0
+    assert verify_alb_jwt(alb.mint(), **alb.verify_options)
+    assert alb.key_requests == 1
+
+
+def test_a_kid_that_is_not_a_uuid_is_refused_even_where_a_key_is_served(
+    key_server: ScriptedServer,
+) -> None:
+    """An ALB's kids are UUIDs (aws-jwt-verify refuses any other): no request for another."""
+    alb = LocalALB(alb_arn=ARN)
+    key_server.routes["/k/my-key_1"] = _served(alb.public_pem())
+    token = alb.mint(header={"kid": "my-key_1"})
+    with pytest.raises(MalformedTokenError, match="UUID"):
+        verify_alb_jwt(token, alb_arn=ARN, key_url=key_server.url + "/k/{kid}")
+    cache = alb_key_cache(key_server.url + "/k/{kid}")
+    for kid in ("my-key_1", "../k/" + alb.kid, alb.kid + "/x", 7):
+        with pytest.raises(UnknownKeyError):
+            cache.get_key(kid)  # type: ignore[arg-type]
+    assert key_server.requests == []
+    key_server.routes[f"/k/{alb.kid.upper()}"] = _served(alb.public_pem())
+    upper = alb.mint(header={"kid": alb.kid.upper()})  # a UUID in capitals is still one
+    assert verify_alb_jwt(upper, alb_arn=ARN, key_url=key_server.url + "/k/{kid}")
 
 
 def test_a_kid_withdrawn_by_the_alb_is_unknown() -> None:
@@ -1095,7 +990,7 @@ def test_a_key_endpoint_that_is_down_is_a_connection_error_and_cools_down() -> N
     with pytest.raises(CognitoConnectionError):
         verify_alb_jwt(alb.mint(), alb_arn=ARN, key_url=key_url)
     with pytest.raises(CognitoConnectionError, match="failed moments ago"):
-        verify_alb_jwt(alb.mint(header={"kid": "other"}), alb_arn=ARN, key_url=key_url)
+        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}), alb_arn=ARN, key_url=key_url)
     assert alb_key_cache(key_url).fetches == 1
 
 
@@ -1336,10 +1231,13 @@ def test_without_a_config_the_access_token_is_not_looked_at(site: LocalALB) -> N
     assert verify_alb_request(headers, **site.verify_options).access_claims is None
 
 
-def test_a_request_without_the_data_header_is_malformed(site: LocalALB) -> None:
+@pytest.mark.parametrize("name", ["x-amzn-oidc-data", "x-amzn-oidc-identity"])
+def test_a_request_without_the_data_or_identity_header_is_malformed(
+    site: LocalALB, name: str
+) -> None:
     headers = site.headers(USER)
-    del headers["x-amzn-oidc-data"]
-    with pytest.raises(MalformedTokenError, match="x-amzn-oidc-data"):
+    del headers[name]
+    with pytest.raises(MalformedTokenError, match=name):
         verify_alb_request(headers, **site.verify_options)
 
 
@@ -1370,13 +1268,6 @@ def test_an_identity_header_of_another_user_is_refused(site: LocalALB) -> None:
         verify_alb_request(headers, **site.verify_options)
     assert info.value.claim == "sub"
     assert info.value.claims is not None and info.value.claims["username"] == USER
-
-
-def test_a_missing_identity_header_is_malformed(site: LocalALB) -> None:
-    headers = site.headers(USER)
-    del headers["x-amzn-oidc-identity"]
-    with pytest.raises(MalformedTokenError, match="identity"):
-        verify_alb_request(headers, **site.verify_options)
 
 
 def test_data_without_a_sub_is_refused(site: LocalALB) -> None:

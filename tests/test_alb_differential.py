@@ -7,19 +7,18 @@ only). cognito_helper must refuse every token aws-jwt-verify refuses; it may ref
 checks the header's ``exp`` and ``iss``, and reads base64url and JSON strictly).
 
 Needs ``node`` and ``npm``: aws-jwt-verify 5.x is installed once into a scratch folder outside
-the repository (the one ``benchmarks/bench_verify.py`` uses). Skipped when either is missing or
-the install fails (npm may be offline), under CI too.
+the repository by ``tests/aws_jwt_verify.py`` (which ``benchmarks/bench_verify.py`` uses too).
+Skipped when either is missing or the install fails (npm may be offline), under CI too.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +27,7 @@ from cognito_helper import TokenVerificationError
 from cognito_helper.alb import forget_alb_key_caches, verify_alb_jwt
 from cognito_helper.testing import LocalALB
 
+from .aws_jwt_verify import NodeUnavailable, install_aws_jwt_verify
 from .servers import ScriptedServer, respond
 from .test_alb import CASES, Ctx
 
@@ -81,45 +81,19 @@ function get(uri) {
 
 
 @pytest.fixture(scope="module")
-def node_verifier() -> Iterator[str]:
-    """The path of the node script, next to an installed aws-jwt-verify 5.x; or a skip."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node or npm not found")
-    scratch = os.path.join(tempfile.gettempdir(), "cognito-helper-bench-node")
-    os.makedirs(scratch, exist_ok=True)
-    manifest = os.path.join(scratch, "node_modules", "aws-jwt-verify", "package.json")
-    version = ""
-    if os.path.exists(manifest):
-        with open(manifest, encoding="utf-8") as f:
-            version = json.load(f).get("version", "")
-    if not version.startswith("5."):
-        try:
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    scratch,
-                    "--no-audit",
-                    "--no-fund",
-                    "--silent",
-                    "--no-save",
-                    "aws-jwt-verify@5",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            pytest.skip(f"npm install aws-jwt-verify@5 failed: {type(exc).__name__}")
-    script = os.path.join(scratch, "alb_differential.js")
-    with open(script, "w", encoding="utf-8") as f:
-        f.write(NODE_SCRIPT)
-    yield script
+def node_verifier() -> Tuple[str, str]:
+    """``(node, script)``: the node script beside an installed aws-jwt-verify 5.x; or a skip."""
+    try:
+        peer = install_aws_jwt_verify()
+    except NodeUnavailable as exc:
+        pytest.skip(str(exc))
+    return peer.node, peer.write_script("alb_differential.js", NODE_SCRIPT)
 
 
-def run_node(script: str, alb: LocalALB, cases: List[Dict[str, Any]]) -> Dict[str, Any]:
+def run_node(
+    verifier: Tuple[str, str], alb: LocalALB, cases: List[Dict[str, Any]]
+) -> Dict[str, Any]:
+    node, script = verifier
     options = alb.verify_options
     data = {
         "albArn": options["alb_arn"],
@@ -132,7 +106,7 @@ def run_node(script: str, alb: LocalALB, cases: List[Dict[str, Any]]) -> Dict[st
         json.dump(data, f)
     try:
         out = subprocess.run(
-            [str(shutil.which("node")), script, f.name],
+            [node, script, f.name],
             check=True,
             capture_output=True,
             text=True,
@@ -153,7 +127,9 @@ def python_verdict(token: str, options: Dict[str, Any]) -> Tuple[bool, str]:
     return True, ""
 
 
-def test_cognito_helper_refuses_every_token_aws_jwt_verify_refuses(node_verifier: str) -> None:
+def test_cognito_helper_refuses_every_token_aws_jwt_verify_refuses(
+    node_verifier: Tuple[str, str],
+) -> None:
     with LocalALB() as alb, ScriptedServer() as hostile:
         hostile.routes["/key.pem"] = respond(200, b"not served", "text/plain")
         ctx = Ctx(alb, hostile, ec.generate_private_key(ec.SECP256R1()), int(time.time()))

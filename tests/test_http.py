@@ -7,7 +7,6 @@ connection closed. Every server is on loopback; TLS uses a certificate made here
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
 import os
 import socket
@@ -22,9 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from requests.cookies import extract_cookies_to_jar
 
 from cognito_helper import (
@@ -46,7 +44,7 @@ from .servers import (
     respond,
     stream,
 )
-from .tokens import CLIENT, POOL, KeyPair, claims_for
+from .tokens import CLIENT, POOL, KeyPair, claims_for, self_signed_certificate
 
 TIMEOUT = 0.5
 SLACK = 1.5  # a loaded 2-core machine; a missing deadline takes many seconds, not this
@@ -136,22 +134,12 @@ class Certificate:
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     """A self-signed certificate for 127.0.0.1 (EC P-256: generated in milliseconds)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cognito-helper loopback test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
+    cert = self_signed_certificate(
+        key,
+        "cognito-helper loopback test",
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
@@ -163,10 +151,9 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
                 encipher_only=False,
                 decipher_only=False,
             ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+            True,
+        ),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
     )
     folder = tmp_path_factory.mktemp("tls")
     cert_pem, key_pem = folder / "cert.pem", folder / "key.pem"

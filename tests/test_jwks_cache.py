@@ -19,6 +19,7 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
+from .helpers import run_in_threads
 from .servers import ScriptedServer, drip, dynamic, hold, reset_mid_body, respond, silent
 from .tokens import POOL, KeyPair
 
@@ -48,22 +49,7 @@ def test_one_cache_is_shared_by_configs_with_the_same_jwks_url(issuer: Issuer) -
 
 def test_concurrent_cold_start_makes_one_fetch(issuer: Issuer) -> None:
     token = issuer.token("id")
-    barrier = threading.Barrier(32)
-    errors: List[BaseException] = []
-
-    def work() -> None:
-        barrier.wait()
-        try:
-            verify(issuer, token)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert errors == []
+    assert run_in_threads(32, lambda: verify(issuer, token)) == []
     assert issuer.fetches == 1
 
 
@@ -175,6 +161,20 @@ def test_unknown_kid_flood_costs_one_fetch_per_cooldown(issuer: Issuer) -> None:
             verify(issuer, issuer.token("id", header={"kid": f"random-{i}"}))
     assert issuer.fetches == 2
     assert verify(issuer, issuer.token("id"))["token_use"] == "id"
+
+
+def test_a_call_out_of_time_before_its_fetch_leaves_other_calls_free_to_fetch(
+    issuer: Issuer,
+) -> None:
+    """No request was made, so nothing says the endpoint fails: no cool-down follows, and
+    the next unknown kid is looked up (and refused as unknown, not as unreachable)."""
+    verify(issuer, issuer.token("id"))
+    with pytest.raises(CognitoConnectionError, match="time ran out"):
+        cache(issuer).get_key("rotated-in", timeout=1e-9)
+    assert issuer.fetches == 1
+    with pytest.raises(UnknownKeyError):
+        verify(issuer, issuer.token("id", header={"kid": "rotated-in"}))
+    assert issuer.fetches == 2
 
 
 def test_unknown_kid_refetches_again_after_the_cooldown(issuer: Issuer) -> None:

@@ -1,15 +1,20 @@
-"""An issuer independent of the library: RSA keys and RS256 signing with `cryptography` only."""
+"""An issuer independent of the library: RSA keys and RS256 signing with `cryptography` only;
+self-signed X.509 certificates (x5c headers, loopback TLS)."""
 
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.x509.oid import NameOID
 
 POOL = "us-east-1_TestPool1"
 CLIENT = "testclient1234567890abcdef"
@@ -54,6 +59,35 @@ class KeyPair:
         head = {k: v for k, v in head.items() if v is not None}
         signing_input = f"{b64json(head)}.{b64json(claims)}"
         return f"{signing_input}.{b64(self.sign_raw(signing_input.encode()))}"
+
+
+def self_signed_certificate(
+    key: CertificateIssuerPrivateKeyTypes,
+    common_name: str,
+    *extensions: Tuple[x509.ExtensionType, bool],
+) -> x509.Certificate:
+    """A certificate for ``key``'s public key, signed by ``key`` (SHA-256), named
+    ``common_name``, valid from a day ago to a day ahead, with ``(extension, critical)``s."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(key, hashes.SHA256())
+
+
+def x5c_entry(key: CertificateIssuerPrivateKeyTypes, common_name: str) -> str:
+    """A self-signed certificate for ``key`` as a JWS ``x5c`` entry (standard base64 DER)."""
+    cert = self_signed_certificate(key, common_name)
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
 def claims_for(
