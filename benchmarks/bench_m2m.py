@@ -37,12 +37,11 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/redis_server.py
 
+from _repo import test_helper
 from _results import write_section
 from bench_verify import cpu_line
 
@@ -52,7 +51,13 @@ from cognito_helper._token_store import HeldToken
 from cognito_helper.m2m import ClientCredentials
 from cognito_helper.redis_store import RedisTokenStore
 from cognito_helper.testing import LocalCognito
-from tests.redis_server import INSTALL, RedisServer, find_redis_server
+
+_redis = test_helper("redis_server")  # the tests' throwaway redis-server
+INSTALL, RedisServer, find_redis_server = (
+    _redis.INSTALL,
+    _redis.RedisServer,
+    _redis.find_redis_server,
+)
 
 SECRET = "bench-m2m-client-secret-0123456789abcdef"
 ROUNDS = 25

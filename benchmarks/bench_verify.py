@@ -73,16 +73,18 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from urllib.parse import parse_qs, urlsplit
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
 
 import requests
-from _results import write_section  # benchmarks/, on sys.path when run as a script
+from _repo import test_helper  # benchmarks/, on sys.path when run as a script
+from _results import write_section
 
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
 from cognito_helper import _memo as memo_module
 from cognito_helper.testing import LocalCognito
-from tests.aws_jwt_verify import NodeUnavailable, install_aws_jwt_verify
+
+_node = test_helper("aws_jwt_verify")  # the one npm installer of aws-jwt-verify
+NodeUnavailable, install_aws_jwt_verify = _node.NodeUnavailable, _node.install_aws_jwt_verify
 
 REGION = "us-east-1"
 POOL = "us-east-1_BenchPool1"
