@@ -36,11 +36,14 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
 
+from _results import write_section  # benchmarks/, on sys.path when run as a script
+from bench_verify import cpu_line
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+import cognito_helper
 from cognito_helper.alb import verify_alb_jwt, verify_alb_request
 from cognito_helper.testing import LocalALB
 
@@ -103,6 +106,7 @@ def timed(verify: Callable[[Any], Any], inputs: Sequence[Any]) -> float:
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--results", metavar="FILE", help="also write the report into FILE")
     args = parser.parse_args(argv)
 
     with LocalALB(token_lifetime=3600) as alb:
@@ -157,10 +161,14 @@ def main(argv: Sequence[str] = ()) -> int:
                 ratios[name].append(took / ((before + after) / 2))
         key_requests = alb.key_requests
 
-    print(f"ALB verification (ES256, P-256), {args.rounds} rounds")
-    print(f"python {platform.python_version()} on {platform.machine()}, {platform.system()}")
-    print()
-    print(f"{'case':34} {'us/call':>9} {'x floor':>9}")
+    report = [
+        f"ALB verification (ES256, P-256), {args.rounds} rounds; each case between two floor "
+        "runs on new tokens; 'x floor' is the median of the per-round ratios",
+        f"CPU: {cpu_line()}",
+        f"Python {platform.python_version()}, cognito_helper {cognito_helper.__version__}",
+        "",
+        f"{'case':34} {'us/call':>9} {'x floor':>9}",
+    ]
     rows: List[Tuple[str, float, str]] = []
     floor_us = statistics.median(per_call["floor"]) * 1e6
     rows.append(("floor (split+b64+json+ES256+exp)", floor_us, "1.00"))
@@ -172,10 +180,16 @@ def main(argv: Sequence[str] = ()) -> int:
     for name in names[1:]:
         us = statistics.median(per_call[name]) * 1e6
         rows.append((labels[name], us, f"{statistics.median(ratios[name]):.2f}"))
-    for label, us, ratio in rows:
-        print(f"{label:34} {us:9.2f} {ratio:>9}")
-    print()
-    print(f"key requests during the run: {key_requests} (one per kid, for the process's life)")
+    report += [f"{label:34} {us:9.2f} {ratio:>9}" for label, us, ratio in rows]
+    report += ["", f"key requests during the run: {key_requests} (one per kid, kept for life)"]
+    print("\n".join(report))
+    if args.results:
+        write_section(
+            args.results,
+            "ALB verification benchmark results",
+            "python benchmarks/bench_alb.py --results benchmarks/RESULTS.md",
+            report,
+        )
     return 0
 
 

@@ -170,7 +170,8 @@ def check_asked(claims: Claims, use: str, asked: Asked) -> None:
         if not hmac.compare_digest(octets(found), octets(nonce)):
             raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
     if access_token is not None and "at_hash" in claims:
-        if not _at_hash_matches(string_claim(claims, "at_hash"), access_token):
+        found = string_claim(claims, "at_hash")
+        if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
             raise InvalidClaimsError(
                 "'at_hash' does not match the access token given", claim="at_hash"
             )
@@ -190,28 +191,6 @@ def check_asked(claims: Claims, use: str, asked: Asked) -> None:
             raise InvalidClaimsError(
                 f"the token grants none of the scopes {sorted(scopes)}", claim="scope"
             )
-
-
-# An ID token's at_hash claim -> the access token whose hash it was found to be. An API
-# verifies the same (ID token, access token) pair on every request: the claim string is the
-# memo's (its hash already computed), and comparing the access token costs less than hashing
-# it again. Bounded; a pair is added only after its hash matched.
-_AT_HASH_MATCHED: Dict[str, bytes] = {}
-_MAX_AT_HASH_MATCHED = 256
-
-
-def _at_hash_matches(found: str, access_token: str) -> bool:
-    """Whether ``found`` (an ID token's ``at_hash``) is ``access_token``'s; constant time."""
-    token = octets(access_token)
-    known = _AT_HASH_MATCHED.get(found)
-    if known is not None and hmac.compare_digest(known, token):
-        return True
-    if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
-        return False
-    if len(_AT_HASH_MATCHED) >= _MAX_AT_HASH_MATCHED:
-        _AT_HASH_MATCHED.clear()
-    _AT_HASH_MATCHED[found] = token
-    return True
 
 
 def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
