@@ -8,7 +8,7 @@ time. A section not in the file yet is added at the end.
 from __future__ import annotations
 
 import os
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 
 def write_section(path: str, title: str, command: str, report: Sequence[str]) -> None:
@@ -39,3 +39,12 @@ def write_section(path: str, title: str, command: str, report: Sequence[str]) ->
         lines[start:end] = section
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
+
+
+def publish(report: Sequence[str], results: Optional[str], title: str, script: str) -> None:
+    """Print ``report``; with ``--results FILE`` also write it as the section ``# {title}``
+    (``script``, e.g. ``bench_m2m.py``, names the command that regenerates it)."""
+    print("\n".join(report))
+    if results:
+        command = f"python benchmarks/{script} --results benchmarks/RESULTS.md"
+        write_section(results, title, command, report)

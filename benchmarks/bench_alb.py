@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
 
-from _results import write_section  # benchmarks/, on sys.path when run as a script
+from _results import publish  # benchmarks/, on sys.path when run as a script
 from bench_verify import cpu_line
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -182,14 +182,7 @@ def main(argv: Sequence[str] = ()) -> int:
         rows.append((labels[name], us, f"{statistics.median(ratios[name]):.2f}"))
     report += [f"{label:34} {us:9.2f} {ratio:>9}" for label, us, ratio in rows]
     report += ["", f"key requests during the run: {key_requests} (one per kid, kept for life)"]
-    print("\n".join(report))
-    if args.results:
-        write_section(
-            args.results,
-            "ALB verification benchmark results",
-            "python benchmarks/bench_alb.py --results benchmarks/RESULTS.md",
-            report,
-        )
+    publish(report, args.results, "ALB verification benchmark results", "bench_alb.py")
     return 0
 
 

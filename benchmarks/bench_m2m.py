@@ -42,7 +42,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is loopback
 
 from _repo import test_helper
-from _results import write_section
+from _results import publish
 from bench_verify import cpu_line
 
 import cognito_helper
@@ -354,14 +354,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "",
     ]
     report = intro + lines + ["", f"run time: {time.perf_counter() - started:.0f} s"]
-    print("\n".join(report))
-    if args.results:
-        write_section(
-            args.results,
-            "Machine-to-machine benchmark results",
-            "python benchmarks/bench_m2m.py --results benchmarks/RESULTS.md",
-            report,
-        )
+    publish(report, args.results, "Machine-to-machine benchmark results", "bench_m2m.py")
     return 1 if (failed and args.check) else 0
 
 

@@ -76,7 +76,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # everything here is l
 
 import requests
 from _repo import test_helper  # benchmarks/, on sys.path when run as a script
-from _results import write_section
+from _results import publish
 
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
@@ -900,14 +900,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "",
     ]
     report = intro + lines + ["", f"run time: {time.perf_counter() - started:.0f} s"]
-    print("\n".join(report))
-    if args.results:
-        write_section(
-            args.results,
-            "Verification benchmark results",
-            "python benchmarks/bench_verify.py --results benchmarks/RESULTS.md",
-            report,
-        )
+    publish(report, args.results, "Verification benchmark results", "bench_verify.py")
     return 1 if (failed and args.check) else 0
 
 

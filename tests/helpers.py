@@ -12,6 +12,8 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Union
@@ -241,3 +243,11 @@ def expiry_cases() -> List[Case]:
         case("exp-one-second-ago", 1),
         case("exp-beyond-the-leeway", 31, leeway=30),
     ]
+
+
+def imports(code: str, module: str) -> bool:
+    """Whether running ``code`` in a fresh interpreter ends with ``module`` imported."""
+    probe = f"{code}\nimport sys\nprint({module!r} in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip() == "True"

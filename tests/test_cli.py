@@ -7,6 +7,7 @@ sees: stdout, stderr and the exit code (0 ok, 1 rejected, 2 usage/config, 3 unre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -1197,28 +1198,50 @@ def test_demo_walks_all_eight_steps_and_exits_0() -> None:
     assert result.stderr == ""
 
 
-def test_demo_serve_prints_variables_that_point_the_other_commands_at_it(
-    lc: LocalCognito,
-) -> None:
+class ServedDemo:
+    """``cognito-helper demo --serve`` running: what it printed up to its Ctrl+C line, the
+    variables it exported, and (once stopped) the rest of its output."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: List[str] = []
+        self.exports: Dict[str, str] = {}
+        self.out = self.err = ""
+
+
+@contextlib.contextmanager
+def demo_serve(*args: str) -> Iterator[ServedDemo]:
+    """Start ``demo --serve ARGS``, read up to its Ctrl+C line, stop it with SIGTERM after."""
     process = subprocess.Popen(
-        [str(SCRIPT), "demo", "--serve", "--app-url", "http://localhost:8123"],
+        [str(SCRIPT), "demo", "--serve", *args],
         env=base_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    served = ServedDemo(process)
     try:
         assert process.stdout is not None
-        lines = []
         for line in process.stdout:
-            lines.append(line)
+            served.lines.append(line)
             if line.startswith("Press Ctrl+C"):
                 break
-        exports = dict(
+        served.exports = dict(
             line[len("export ") :].strip().split("=", 1)
-            for line in lines
+            for line in served.lines
             if line.startswith("export ")
         )
+        yield served
+    finally:
+        process.send_signal(signal.SIGTERM)
+        served.out, served.err = process.communicate(timeout=10)
+
+
+def test_demo_serve_prints_variables_that_point_the_other_commands_at_it(
+    lc: LocalCognito,
+) -> None:
+    with demo_serve("--app-url", "http://localhost:8123") as served:
+        lines, exports = served.lines, served.exports
         assert exports["COGNITO_REDIRECT_URI"] == "http://localhost:8123/cognito_redirect"
         assert any("demo / Demo-Passw0rd!" in line for line in lines)
         login = run("login-url", "--pkce", env={**base_env(), **exports})
@@ -1226,46 +1249,23 @@ def test_demo_serve_prints_variables_that_point_the_other_commands_at_it(
         # sign_in does what a browser does, so any instance can sign in at the served one
         redirect = lc.sign_in(json.loads(login.stdout)["url"], "demo", "Demo-Passw0rd!")
         assert redirect.startswith("http://localhost:8123/cognito_redirect?code=")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    assert out.endswith("stopped\n")
+    assert served.process.returncode == 0, served.err
+    assert served.out.endswith("stopped\n")
 
 
 def test_demo_serve_prints_an_exchange_command_that_works_for_a_dash_verifier(
     lc: LocalCognito,
 ) -> None:
-    process = subprocess.Popen(
-        [str(SCRIPT), "demo", "--serve"],
-        env=base_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
-        printed = "".join(lines)
+    with demo_serve() as served:
+        printed = "".join(served.lines)
         assert "--code-verifier=CODE_VERIFIER" in printed
-        exports = dict(
-            line[len("export ") :].strip().split("=", 1)
-            for line in lines
-            if line.startswith("export ")
-        )
+        exports = served.exports
         env = {**base_env(), **exports}
-        served = CognitoConfig.from_env(exports)
-        redirect = lc.sign_in(dash_login_url(served), "demo", "Demo-Passw0rd!")
+        served_config = CognitoConfig.from_env(exports)
+        redirect = lc.sign_in(dash_login_url(served_config), "demo", "Demo-Passw0rd!")
         result = follow(printed, redirect, env)
         assert result.returncode == 0, result.stderr
         assert "access_token" in json.loads(result.stdout)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
 
 
 def test_demo_with_an_app_url_that_cannot_be_registered_is_about_app_url() -> None:

@@ -34,7 +34,7 @@ from cognito_helper._token_store import HeldToken
 from cognito_helper.m2m import ClientCredentials
 from cognito_helper.testing import LocalCognito
 
-from .helpers import MakeLocalCognito
+from .helpers import MakeLocalCognito, imports
 from .servers import Handler, ScriptedServer, dynamic, send
 from .tokens import CLIENT, POOL
 
@@ -881,15 +881,22 @@ def test_the_repr_shows_client_scopes_and_resource_only(
 # -- review findings ---------------------------------------------------------------------------
 
 
+def _moved_to_another_host(api: Api, elsewhere: ScriptedServer) -> Api:
+    """Make ``api``'s ``/moved`` redirect to an API on ``elsewhere``, another host name (so
+    requests and httpx drop the Authorization header on the way); that API."""
+    other = Api(elsewhere)
+    foreign = other.url.replace("127.0.0.1", "localhost")
+    api.server.routes["/moved"] = lambda h: send(h, 302, b"", headers={"Location": foreign})
+    return other
+
+
 def test_a_401_after_a_redirect_to_another_host_never_sends_it_the_token(
     m2m: LocalCognito, clock: Clock, api: Api
 ) -> None:
     # requests strips Authorization on a redirect to another host; the 401 retry must not put
     # it back, nor take that host's 401 (for no token) as a verdict on the held one.
     with ScriptedServer() as elsewhere:
-        other = Api(elsewhere)
-        foreign = other.url.replace("127.0.0.1", "localhost")
-        api.server.routes["/moved"] = lambda h: send(h, 302, b"", headers={"Location": foreign})
+        other = _moved_to_another_host(api, elsewhere)
         cc = credentials(m2m, clock)
         response = requests.get(api.server.url + "/moved", auth=cc, timeout=10)
         assert response.status_code == 401
@@ -928,9 +935,7 @@ def test_httpx_auth_takes_no_401_from_another_host_as_a_verdict_on_the_token(
     m2m: LocalCognito, clock: Clock, api: Api
 ) -> None:
     with ScriptedServer() as elsewhere:
-        other = Api(elsewhere)
-        foreign = other.url.replace("127.0.0.1", "localhost")
-        api.server.routes["/moved"] = lambda h: send(h, 302, b"", headers={"Location": foreign})
+        other = _moved_to_another_host(api, elsewhere)
         cc = credentials(m2m, clock)
         auth = cc.httpx_auth()
         with httpx.Client(auth=auth, timeout=10, follow_redirects=True) as client:
@@ -1007,3 +1012,14 @@ def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its
     clock.advance(3600)
     assert cc.access_token() != "from.ahead.clock"
     assert requested(m2m) == 1
+
+
+def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() -> None:
+    assert not imports("from cognito_helper import ClientCredentials", "httpx")
+    asked = (
+        "from cognito_helper import CognitoConfig, ClientCredentials\n"
+        "config = CognitoConfig(user_pool_id='us-east-1_AbC123', client_id='c', "
+        "client_secret='s', domain='my-app')\n"
+        "ClientCredentials('api/read', config=config).httpx_auth()"
+    )
+    assert imports(asked, "httpx")

@@ -13,8 +13,6 @@ import logging
 import multiprocessing
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -27,7 +25,7 @@ from cognito_helper.m2m import ClientCredentials
 from cognito_helper.redis_store import RedisTokenStore
 from cognito_helper.testing import LocalCognito
 
-from .helpers import MakeLocalCognito
+from .helpers import MakeLocalCognito, imports
 from .redis_server import RedisServer, redis_server_path
 
 PREFIX = "svc-orders:"
@@ -397,12 +395,7 @@ def test_something_that_is_not_a_synchronous_redis_client_is_refused(server: Red
 
 def imports_redis(code: str) -> bool:
     """Whether running ``code`` in a fresh interpreter ends with ``redis`` imported."""
-    probe = f"{code}\nimport sys\nprint('redis' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=BOUND
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip() == "True"
+    return imports(code, "redis")
 
 
 def test_importing_the_package_and_the_store_module_does_not_import_redis() -> None:
