@@ -89,8 +89,6 @@ def string_claim(claims: Claims, name: str) -> str:
     return value
 
 
-
-
 def typed_core(claims: Claims) -> Core:
     """Step 1: the core claims with their types checked, in the documented order.
 
@@ -148,19 +146,24 @@ def compare(
 
 
 class Asked(NamedTuple):
-    """The checks a call asked for beyond the standard ones (``None``: not asked)."""
+    """The checks a call asked for beyond the standard ones (``None``: not asked); the
+    access token whose ``at_hash`` an ID token must carry travels on its own (see
+    :func:`check_asked`), as an API gives a new one with every request."""
 
     audience: Optional[FrozenSet[str]] = None
     nonce: Optional[str] = None
-    access_token: Optional[str] = None
     groups: Optional[FrozenSet[str]] = None
     scopes: Optional[FrozenSet[str]] = None
 
 
-def check_asked(claims: Claims, use: str, asked: Asked) -> None:
+def check_asked(
+    claims: Claims, use: str, asked: Optional[Asked], access_token: Optional[str] = None
+) -> None:
     """The checks the caller asked for, in this order: ``aud`` (``audience``), ``nonce``,
-    ``at_hash``, groups, scopes."""
-    audience, nonce, access_token, groups, scopes = asked
+    ``at_hash`` (when ``access_token`` is given and the token carries one), groups, scopes."""
+    audience = nonce = groups = scopes = None
+    if asked is not None:
+        audience, nonce, groups, scopes = asked
     if audience is not None:
         _check_audience(claims, use, audience)
     if nonce is not None:

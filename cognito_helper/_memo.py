@@ -196,9 +196,13 @@ class VerificationMemo:
         ``tail`` is ``token[-TAIL:]``. A hit is counted and marks the entry used (for
         eviction); anything else counts a miss. Never fetches and takes no lock.
         """
-        entry = self.peek(token, tail)
-        if entry is not None and self.hit(entry, cache):
-            return entry
+        entry = self._get(tail)
+        if entry is not None and entry.token == token:
+            key = entry.key
+            if cache.get_key_if_current(key.kid) is key:
+                entry.used = True
+                self.hits += 1
+                return entry
         self.misses += 1
         return None
 
@@ -206,19 +210,10 @@ class VerificationMemo:
         """The entry for exactly ``token``, whatever its key; counts nothing.
 
         For a verifier that must read the entry (to choose among configs) before it knows
-        the JWKS cache to ask; it then calls :meth:`hit`, or counts a miss.
+        the JWKS cache to ask; it then calls :meth:`find` with that cache, or counts a miss.
         """
         entry = self._get(tail)
         return entry if entry is not None and entry.token == token else None
-
-    def hit(self, entry: MemoEntry, cache: KeySource) -> bool:
-        """Whether ``entry``'s key is ``cache``'s current key; if so, count the hit."""
-        key = entry.key
-        if cache.get_key_if_current(key.kid) is not key:
-            return False
-        entry.used = True
-        self.hits += 1
-        return True
 
     def add(
         self,

@@ -168,9 +168,12 @@ def decode_verify_jwt(
     ``ValueError`` for invalid options or an empty list of configs.
     """
     options = None
-    if leeway == 0 and audience is None and nonce is None and access_token is None:
+    if leeway == 0 and audience is None and nonce is None:
         if groups is None and scopes is None and check is None and type(leeway) is int:
-            options = _PLAIN.get(token_use)  # the usual call: options made once, not per call
+            # The usual call, with or without an access token for at_hash (a new one with
+            # every request, so it travels on its own): options made once, not per call.
+            if access_token is None or type(access_token) is str:
+                options = _PLAIN.get(token_use)
     if options is None:
         options = _options(token_use, leeway, audience, nonce, access_token, groups, scopes, check)
     if type(config) is CognitoConfig:
@@ -180,7 +183,7 @@ def decode_verify_jwt(
     else:
         configs = _config_list(config)
         if len(configs) > 1:
-            return _verify_among(token, configs, options)
+            return _verify_among(token, configs, options, access_token)
         cfg = configs[0]
     cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
     memo = _MEMO
@@ -191,11 +194,11 @@ def decode_verify_jwt(
         tail = token[-_TAIL:]
         entry = memo.find(token, tail, cache)
         if entry is not None:
-            _checked(entry.claims, entry.core, cfg, options)
+            _checked(entry.claims, entry.core, cfg, options, access_token)
             if options.check is None:
                 return entry.copy_claims()
             return _custom(entry.copy_claims(), options)
-    return _verify_parsed(token, parse(token), cfg, cache, options, tail)
+    return _verify_parsed(token, parse(token), cfg, cache, options, access_token, tail)
 
 
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__ (about 0.1 us less)
@@ -231,16 +234,14 @@ def _options(
     if access_token is not None and not isinstance(access_token, str):
         raise ValueError("access_token must be a string")
     if audience is None and groups is None and scopes is None:
-        # A sign-in's nonce or an ID token's access token (every API call that checks
-        # at_hash makes this): tuples made directly, no set to build.
-        if nonce is None and access_token is None:
+        # A sign-in's nonce: tuples made directly, no set to build.
+        if nonce is None:
             return _new(_Options, (token_use, leeway, None, check))
-        asked = _new(Asked, (None, nonce, access_token, None, None))
+        asked = _new(Asked, (None, nonce, None, None))
         return _new(_Options, (token_use, leeway, asked, check))
     asked = Asked(
         option_set("audience", audience),
         nonce,
-        access_token,
         option_set("groups", groups),
         option_set("scopes", scopes),
     )
@@ -253,6 +254,7 @@ def _verify_parsed(
     cfg: CognitoConfig,
     cache: JwksCache,
     options: _Options,
+    access_token: Optional[str],
     tail: Optional[str],
 ) -> Claims:
     """Stages 3 to 5 for a token that passed stages 1 and 2; remember it if it passes."""
@@ -269,21 +271,23 @@ def _verify_parsed(
     except TokenVerificationError as exc:
         exc.claims = _memo.json_copy(claims)
         raise
-    _checked(claims, core, cfg, options)
+    _checked(claims, core, cfg, options, access_token)
     if tail is None:
         return _custom(claims, options)  # claims nobody else holds: the caller's own
     return _custom(_MEMO.add(token, key, cache, claims, core, flat, tail), options)
 
 
-def _checked(claims: Claims, core: Any, cfg: CognitoConfig, options: _Options) -> None:
+def _checked(
+    claims: Claims, core: Any, cfg: CognitoConfig, options: _Options, access_token: Optional[str]
+) -> None:
     """Stage 5's comparisons, then the asked-for checks; a rejection carries the claims.
 
     The same function for a new token and a remembered one, so both fail alike.
     """
     try:
         compare(core, cfg, time.time(), options.token_use, options.leeway)
-        if options.asked is not None:
-            check_asked(claims, core[4], options.asked)
+        if options.asked is not None or access_token is not None:
+            check_asked(claims, core[4], options.asked, access_token)
     except TokenVerificationError as exc:
         exc.claims = _memo.json_copy(claims)  # the caller's copy, for logging who it was
         raise
@@ -313,7 +317,12 @@ def _config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
     return tuple(configs)
 
 
-def _verify_among(token: str, configs: Tuple[CognitoConfig, ...], options: _Options) -> Claims:
+def _verify_among(
+    token: str,
+    configs: Tuple[CognitoConfig, ...],
+    options: _Options,
+    access_token: Optional[str],
+) -> Claims:
     """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
     memo = _MEMO
     tail = None
@@ -321,19 +330,22 @@ def _verify_among(token: str, configs: Tuple[CognitoConfig, ...], options: _Opti
         tail = token[-_TAIL:]
         entry = memo.peek(token, tail)
         if entry is not None:
+            # The remembered claims choose the config; find() then asks its JWKS cache.
             iss, use, client = entry.core[3:6]
             cfg = _choose(configs, iss, "aud" if use == "id" else "client_id", client)
             cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
-            if memo.hit(entry, cache):
-                _checked(entry.claims, entry.core, cfg, options)
+            entry = memo.find(token, tail, cache)  # the same token string: the same claims
+            if entry is not None:
+                _checked(entry.claims, entry.core, cfg, options, access_token)
                 return _custom(entry.copy_claims(), options)
-        memo.misses += 1
+        else:
+            memo.misses += 1
     parsed = parse(token)
     claims = parsed[1]
     audience = "aud" if claims.get("token_use") == "id" else "client_id"
     cfg = _choose(configs, claims.get("iss"), audience, claims.get(audience))
     cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
-    return _verify_parsed(token, parsed, cfg, cache, options, tail)
+    return _verify_parsed(token, parsed, cfg, cache, options, access_token, tail)
 
 
 def _choose(
