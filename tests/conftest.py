@@ -14,7 +14,7 @@ import pytest
 
 import cognito_helper
 from cognito_helper import CognitoConfig
-from cognito_helper.testing import LocalCognito
+from cognito_helper.testing import KeyPool, LocalCognito
 
 from .helpers import EMAIL, GROUPS, PASSWORD, USER
 from .servers import ScriptedServer, dynamic
@@ -85,10 +85,16 @@ def issuer(key_pairs: List[KeyPair]) -> Iterator[Issuer]:
 # -- LocalCognito ---------------------------------------------------------------------------
 
 
+#: Signing keys for the providers the tests start: generating two RSA keys per provider was
+#: most of the quick test run's time. A test's providers still never share a key (see KeyPool).
+KEY_POOL = KeyPool(size=16)
+
+
 @pytest.fixture
 def make_lc() -> Iterator[Callable[..., LocalCognito]]:
     """A factory: ``make_lc(**options)`` starts a ``LocalCognito(**options)`` that has the
     standard user (``helpers.USER``, ``PASSWORD``, ``EMAIL``, in ``GROUPS``) and returns it.
+    Its signing keys come from ``KEY_POOL`` unless ``key_pool=`` says otherwise.
 
     At the end of the test every provider it made is stopped, and the test fails if any of
     them saw an internal error (a handler that raised, answered 500, kept in server_errors).
@@ -96,6 +102,7 @@ def make_lc() -> Iterator[Callable[..., LocalCognito]]:
     made: List[LocalCognito] = []
 
     def make(**options: Any) -> LocalCognito:
+        options.setdefault("key_pool", KEY_POOL)
         lc = stack.enter_context(LocalCognito(**options))
         made.append(lc)
         lc.add_user(USER, PASSWORD, email=EMAIL, groups=list(GROUPS))

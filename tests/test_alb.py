@@ -848,6 +848,7 @@ def test_a_rotated_key_is_fetched_once_and_the_old_one_keeps_working(alb: LocalA
     assert verify_alb_jwt(alb.mint(key="previous"), **alb.verify_options)
 
 
+@pytest.mark.slow  # threads racing for a first fetch
 def test_concurrent_first_use_of_a_kid_makes_one_fetch() -> None:
     alb = LocalALB(alb_arn=ARN)
     pem = alb.public_pem()

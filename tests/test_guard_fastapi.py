@@ -680,6 +680,7 @@ def run_with_ticker(app: Any, tokens: List[str], before: Any = None) -> Run:
     return asyncio.run(scenario())
 
 
+@pytest.mark.slow  # waits out a 2 s fetch
 def test_a_slow_jwks_fetch_never_blocks_the_loop_and_concurrent_requests_share_it(
     lc: LocalCognito,
 ) -> None:

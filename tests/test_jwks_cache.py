@@ -177,6 +177,7 @@ def test_a_call_out_of_time_before_its_fetch_leaves_other_calls_free_to_fetch(
     assert issuer.fetches == 2
 
 
+@pytest.mark.slow  # waits out a TTL or cool-down
 def test_unknown_kid_refetches_again_after_the_cooldown(issuer: Issuer) -> None:
     verify(issuer, issuer.token("id"))
     cache(issuer).cooldown = 0.2
@@ -348,6 +349,7 @@ def test_an_unusable_cognito_jwks_is_a_config_error_not_a_fetch(
     assert issuer.fetches == 0
 
 
+@pytest.mark.slow  # waits out a TTL or cool-down
 def test_preloaded_keys_are_refetched_after_the_ttl(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,6 +362,7 @@ def test_preloaded_keys_are_refetched_after_the_ttl(
     assert issuer.fetches == 1
 
 
+@pytest.mark.slow  # waits out a TTL or cool-down
 def test_preloaded_keys_keep_working_when_the_refetch_fails(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,6 +374,7 @@ def test_preloaded_keys_keep_working_when_the_refetch_fails(
     assert issuer.fetches == 1
 
 
+@pytest.mark.slow  # waits out a TTL or cool-down
 def test_a_preloaded_key_stops_when_a_refetch_no_longer_lists_it(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ and LocalCognito's Cognito-shaped behaviour where the library depends on it."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from typing import Any, Dict
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +15,7 @@ import requests
 from cognito_helper import (
     CognitoConnectionError,
     InvalidGrantError,
+    InvalidSignatureError,
     TokenExchangeError,
     UnknownKeyError,
     decode_unverified,
@@ -23,7 +25,8 @@ from cognito_helper import (
     get_user_info,
     revoke_token,
 )
-from cognito_helper.testing import ClientAuthentication, LocalCognito, SignInError
+from cognito_helper._encoding import b64url_decode, b64url_encode
+from cognito_helper.testing import ClientAuthentication, KeyPool, LocalCognito, SignInError
 
 from .helpers import EMAIL, PASSWORD, USER, MakeLocalCognito, sign_in
 from .servers import ScriptedServer, respond
@@ -467,3 +470,54 @@ def test_logout_to_an_unregistered_url_is_refused(lc: LocalCognito) -> None:
     url = lc.config.logout_url("https://evil.example.com/")
     resp = requests.get(url, allow_redirects=False, timeout=5)
     assert resp.status_code == 400 and "Location" not in resp.headers
+
+
+# -- KeyPool ----------------------------------------------------------------------------------
+
+
+def _public_numbers(lc: LocalCognito) -> Dict[str, int]:
+    """kid -> RSA modulus of each key lc publishes."""
+    keys = requests.get(lc.jwks_url, timeout=5).json()["keys"]
+    return {k["kid"]: int.from_bytes(b64url_decode(k["n"]), "big") for k in keys}
+
+
+def test_a_key_pool_gives_size_distinct_keys_then_reuses_them_under_new_kids() -> None:
+    pool = KeyPool(size=4)
+    given = [pool.signing_key() for _ in range(6)]
+    numbers = [key.private_key.private_numbers().public_numbers.n for key in given]
+    assert len(set(numbers[:4])) == 4
+    assert numbers[4:] == numbers[:2]  # the same order again
+    assert len({key.kid for key in given}) == 6  # never a kid twice
+
+
+@pytest.mark.parametrize("size", [0, 1, True, 2.0])
+def test_a_key_pool_of_fewer_than_two_keys_is_a_value_error(size: Any) -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        KeyPool(size=size)
+
+
+def test_providers_sharing_a_pool_sign_with_keys_of_their_own() -> None:
+    pool = KeyPool(size=4)
+    with LocalCognito(key_pool=pool) as one, LocalCognito(key_pool=pool) as two:
+        ours, theirs = _public_numbers(one), _public_numbers(two)
+        assert len(ours) == len(theirs) == 2
+        assert not set(ours.values()) & set(theirs.values())
+        token = one.mint("access")
+        assert decode_verify_jwt(token, config=one.config)["token_use"] == "access"
+        # two's token under one's kid and issuer: another key, so the signature fails
+        forged = two.mint("access", iss=one.config.issuer, client_id=one.client_id)
+        _, payload, signature = forged.split(".")
+        kid = decode_unverified(token)[0]["kid"]
+        swapped = b64url_encode(json.dumps({"alg": "RS256", "kid": kid}).encode())
+        with pytest.raises(InvalidSignatureError):
+            decode_verify_jwt(f"{swapped}.{payload}.{signature}", config=one.config)
+
+
+def test_rotating_keys_takes_new_keys_from_the_pool() -> None:
+    pool = KeyPool(size=4)
+    with LocalCognito(key_pool=pool) as lc:
+        before = _public_numbers(lc)
+        lc.rotate_keys()
+        after = _public_numbers(lc)
+        assert len(after) == 2 and not set(before.values()) & set(after.values())
+        assert decode_verify_jwt(lc.mint("id"), config=lc.config)["token_use"] == "id"

@@ -181,6 +181,7 @@ def refuse_first_token(api: Api) -> None:
 # -- caching ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 16 threads, 2,000 calls: a stress test
 @pytest.mark.timeout(120)
 def test_sixteen_threads_making_2000_authenticated_calls_cause_one_token_request(
     m2m: LocalCognito, clock: Clock, api: Api

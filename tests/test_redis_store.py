@@ -283,6 +283,7 @@ def test_a_caller_that_takes_the_lock_uses_a_token_stored_just_before(
     assert (fetch.calls, got.access_token) == (0, "stored-meanwhile")
 
 
+@pytest.mark.slow  # waits out a lock timeout
 def test_a_waiter_waits_for_the_next_holder_when_the_lock_changes_hands(redis: Any) -> None:
     token_key, lock_key = f"{PREFIX}{{{KEY}}}:token", f"{PREFIX}{{{KEY}}}:lock"
     lock_timeout = 1.0

@@ -32,7 +32,15 @@ from __future__ import annotations
 from .alb import LocalALB
 from .browser import SignInError
 from .client_auth import ClientAuthentication
+from .keys import KeyPool
 from .local_cognito import LocalCognito
 from .oauth import TokenEndpointFault
 
-__all__ = ["ClientAuthentication", "LocalALB", "LocalCognito", "SignInError", "TokenEndpointFault"]
+__all__ = [
+    "ClientAuthentication",
+    "KeyPool",
+    "LocalALB",
+    "LocalCognito",
+    "SignInError",
+    "TokenEndpointFault",
+]

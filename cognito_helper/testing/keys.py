@@ -7,7 +7,7 @@ import base64
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,9 +31,8 @@ class SigningKey:
 
     @classmethod
     def generate(cls) -> SigningKey:
-        # Cognito kids are standard base64 (with + / and = padding) of 32 random bytes.
-        kid = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-        return cls(kid, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        """A new RSA-2048 key under a new kid (about 35 ms: see :class:`KeyPool`)."""
+        return cls(_new_kid(), _new_rsa_key())
 
     @property
     def jwk(self) -> Dict[str, str]:
@@ -56,22 +55,64 @@ def _load_private_key(key: Union[str, bytes]) -> rsa.RSAPrivateKey:
     return loaded
 
 
-def _key_pairs() -> Dict[str, SigningKey]:
-    return {token_use: SigningKey.generate() for token_use in TOKEN_USES}
+def _new_kid() -> str:
+    # Cognito kids are standard base64 (with + / and = padding) of 32 random bytes.
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def _new_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class KeyPool:
+    """RSA keys generated once and handed out in turn, each time under a new kid.
+
+    Generating an RSA-2048 key takes tens of milliseconds, and a provider needs two, so a test
+    suite that starts a :class:`~cognito_helper.testing.LocalCognito` per test spends most of
+    its time there. Hand the providers one pool (``LocalCognito(key_pool=pool)``): the first
+    ``size`` keys it gives are generated, later ones reuse them in the same order, so any
+    ``size`` keys given one after another are distinct (a provider takes two at start and two
+    per :meth:`~cognito_helper.testing.LocalCognito.rotate_keys`). Every key it gives has a
+    kid of its own. Safe to use from several threads.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        """Keep at most ``size`` keys (at least 2); ``ValueError`` otherwise."""
+        if isinstance(size, bool) or not isinstance(size, int) or size < 2:
+            raise ValueError("a key pool holds at least 2 keys")
+        self.size = size
+        self._keys: List[rsa.RSAPrivateKey] = []
+        self._given = 0
+        self._lock = threading.Lock()
+
+    def signing_key(self) -> SigningKey:
+        """The next key, under a new kid."""
+        with self._lock:
+            index = self._given % self.size
+            self._given += 1
+            if index == len(self._keys):
+                self._keys.append(_new_rsa_key())
+            return SigningKey(_new_kid(), self._keys[index])
+
+
+def _key_pairs(new_key: Callable[[], SigningKey]) -> Dict[str, SigningKey]:
+    return {token_use: new_key() for token_use in TOKEN_USES}
 
 
 class KeyRing:
     """The keys that sign and the keys that are published; safe to use from several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, new_key: Callable[[], SigningKey] = SigningKey.generate) -> None:
+        """``new_key`` gives each new signing key (a new RSA key each time by default)."""
+        self._new_key = new_key
         self._lock = threading.Lock()
-        self._current = _key_pairs()
+        self._current = _key_pairs(new_key)
         self._previous: Optional[Dict[str, SigningKey]] = None
         self._kept: List[SigningKey] = []
 
     def rotate(self, *, keep_old: bool) -> None:
         """Replace both pairs; with ``keep_old`` the published public keys stay published."""
-        fresh = _key_pairs()
+        fresh = _key_pairs(self._new_key)
         with self._lock:
             old = self._current
             self._kept = [*old.values(), *self._kept] if keep_old else []

@@ -20,7 +20,7 @@ from .browser import sign_in
 from .client_auth import ClientAuthentication
 from .discovery import Discovery
 from .hosted_ui import HostedUI
-from .keys import KeyArg, KeyRing
+from .keys import KeyArg, KeyPool, KeyRing
 from .minting import Minter
 from .oauth import OAuthEndpoints, TokenEndpointFault
 from .router import Router
@@ -76,6 +76,7 @@ class LocalCognito:
         rotation_grace_period: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        key_pool: Optional[KeyPool] = None,
     ) -> None:
         """Set up the pool; nothing listens until :meth:`start`.
 
@@ -84,7 +85,9 @@ class LocalCognito:
         :attr:`config` asks for and what an authorize request without ``scope`` is granted.
         ``custom_scopes`` are the resource-server scopes the client may request (the only ones
         ``client_credentials`` grants). ``resources`` are the resource indicators the main
-        client may ask for (see :meth:`add_client`). Raises
+        client may ask for (see :meth:`add_client`). ``key_pool`` (a :class:`KeyPool`) gives
+        the signing keys instead of generating two RSA keys here, which is most of what starting
+        a provider costs: for a test suite that starts one per test. Raises
         :class:`~cognito_helper.errors.ConfigError` for an id or URL Cognito would not accept
         and ``ValueError`` for a bad lifetime or resource.
         """
@@ -114,7 +117,7 @@ class LocalCognito:
         self._url: Optional[str] = None
         self._config: Optional[CognitoConfig] = None
         self._store = Store()
-        self._keys = KeyRing()
+        self._keys = KeyRing() if key_pool is None else KeyRing(key_pool.signing_key)
         self._minter = Minter(self._keys, self)
         self._oauth = OAuthEndpoints(self._store, self._keys, self._minter, self, custom_scopes)
         self._router = self._make_router(HostedUI(self._store, self, custom_scopes))
