@@ -82,6 +82,15 @@ class TokenVerificationError(CognitoError):
     """
 
     claims: Optional[Dict[str, Any]] = None
+    #: A sentence that may be sent to the client instead of the message (``None``: the message
+    #: itself is safe to send). Set where the message holds what only the server's log may see,
+    #: such as the trusted issuers or app clients.
+    public: Optional[str] = None
+
+    @property
+    def client_message(self) -> str:
+        """What a guard sends as ``error_description``: :attr:`public`, else the message."""
+        return self.public if self.public is not None else str(self)
 
 
 class MalformedTokenError(TokenVerificationError):
