@@ -1138,9 +1138,9 @@ def test_a_malformed_key_url_is_a_config_error(ctx: Ctx, key_url: Any) -> None:
 def test_the_default_key_url_is_aws_endpoint_for_the_region(
     arn: str, region: Optional[str], expected: str
 ) -> None:
-    from cognito_helper.alb import _settings
+    from cognito_helper._alb_settings import alb_settings
 
-    assert _settings(arn, region, None, None, None).key_url == expected
+    assert alb_settings(arn, region, None, None, None).key_url == expected
 
 
 def test_a_key_url_template_may_name_the_region() -> None:
