@@ -20,10 +20,12 @@ before anything in it is trusted. The checks run in this order and stop at the f
 3. signature shape (:class:`InvalidSignatureError`): exactly 64 bytes, the JOSE ``r || s``
    form (a DER signature is refused, before any key is fetched);
 4. key (:class:`UnknownKeyError`, or :class:`CognitoConnectionError` when the key endpoint
-   cannot be used: answer 503): the PEM EC P-256 public key at the key URL for that ``kid``
-   (AWS's ``https://public-keys.auth.elb.{region}.amazonaws.com/{kid}``, the documented S3
-   endpoint in the GovCloud regions), fetched through the package's one HTTP path and cached
-   by :class:`AlbKeyCache`;
+   cannot be used or the budget for fetching new kids is spent: answer 503): the PEM EC P-256
+   public key at the key URL for that ``kid`` (AWS's
+   ``https://public-keys.auth.elb.{region}.amazonaws.com/{kid}``, the documented S3 endpoint
+   in the GovCloud regions), fetched through the package's one HTTP path and cached by
+   :class:`AlbKeyCache` (a kid the endpoint does not have is refused for its cool-down
+   without a request; no other kid is);
 5. signature (:class:`InvalidSignatureError`): ES256 over the header and payload segments
    exactly as received, padding included, with python-jose's cryptography backend;
 6. times and claims (:class:`InvalidClaimsError` naming the claim, or
