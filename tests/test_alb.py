@@ -816,6 +816,30 @@ def test_the_ecdsa_twin_signature_verifies_to_the_same_claims(ctx: Ctx) -> None:
     assert sig.endswith("=") and all(verify_alb_jwt(t, **ctx.options) == claims for t in twins)
 
 
+def test_the_docs_say_the_header_string_is_no_replay_key(ctx: Ctx) -> None:
+    """Issue 19 S9: one sign-in's header verifies as several strings, so the docs tell a
+    reader to dedupe on what the signature covers, and those keys are the same for every form."""
+    token = ctx.signed()
+    head, body, sig = segments(token)
+    raw = decode(sig)
+    twin_s = (P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+    forms = {
+        token,
+        f"{head}.{body}.{padded(raw[:32] + twin_s)}",
+        f"{head}.{body}.{sig.rstrip('=')}",
+    }
+    assert len(forms) == 3
+    verified = [verify_alb_jwt(form, **ctx.options) for form in forms]
+    assert len({(c["sub"], c["exp"]) for c in verified}) == 1
+    assert len({hashlib.sha256(decode(f.split(".")[1])).hexdigest() for f in forms}) == 1
+    assert len({f.rsplit(".", 1)[0] for f in forms}) == 1
+    for name in ("README.md", "SECURITY.md"):
+        section = alb_doc_section(name)
+        assert "(r, n - s)" in section and "padding" in section, name
+        assert "replay, dedupe" in section, name
+        assert "`sub` with `exp`" in section and "hash of the decoded payload" in section, name
+
+
 def test_an_alb_token_given_to_decode_verify_jwt_is_malformed(ctx: Ctx) -> None:
     from cognito_helper import CognitoConfig, decode_verify_jwt
 
