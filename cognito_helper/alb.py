@@ -230,6 +230,10 @@ def _compare_claims(core: AlbCore, claims: Claims, settings: AlbSettings, leeway
             raise expired_error(now, core.expires, leeway)
         if core.nbf is not None and now + leeway < core.nbf:
             raise not_yet_valid_error()
+        # A payload without `iss` is refused even when the signed header's `iss` matches
+        # (issue 19 S8, kept): aws-jwt-verify's AlbJwtVerifier checks the payload's `iss`
+        # alone and refuses one that is missing, the ALB writes it in the payload, and the
+        # payload's claims are what the caller reads.
         if settings.issuer is not None and core.iss != settings.issuer:
             raise InvalidClaimsError(
                 f"'iss' must be {settings.issuer!r}, found {shown(core.iss)}", claim="iss"

@@ -722,6 +722,24 @@ def test_client_and_issuer_are_checked_only_when_given(ctx: Ctx) -> None:
     assert verify_alb_jwt(token, **options)["iss"] == "elsewhere"
 
 
+def test_a_payload_without_iss_is_refused_when_an_issuer_is_given(ctx: Ctx) -> None:
+    """Issue 19 S8, decided: the refusal is kept. The signed header's ``iss`` matching does not
+    stand in for the payload's: aws-jwt-verify's AlbJwtVerifier checks the payload's ``iss``
+    alone and refuses a payload without one ("Missing Issuer"; pinned in
+    tests/test_alb_differential.py), the ALB writes ``iss`` in the payload, and what a caller
+    reads are the payload's claims. Without an ``issuer`` nothing asks for it."""
+    token = ctx.signed(iss=_DROP)
+    assert json.loads(decode(segments(token)[0]))["iss"] == ctx.options["issuer"]
+    with pytest.raises(InvalidClaimsError, match="'iss' must be") as info:
+        verify_alb_jwt(token, **ctx.options)
+    assert info.value.claim == "iss"
+    assert info.value.claims is not None and "iss" not in info.value.claims
+    assert "iss" not in verify_alb_jwt(token, **{**ctx.options, "issuer": None})
+    with pytest.raises(InvalidClaimsError) as again:  # remembered now: the memo path refuses too
+        verify_alb_jwt(token, **ctx.options)
+    assert again.value.claim == "iss"
+
+
 # -- a remembered verification launders nothing --------------------------------------------------
 
 
