@@ -11,10 +11,11 @@ This module turns the configured ARNs, region and ``key_url`` into one key-URL t
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -28,9 +29,12 @@ from .jwks import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
     "ALB_KID",
+    "DEFAULT_FETCH_BURST",
+    "DEFAULT_FETCH_RATE",
     "DEFAULT_KEY_URL",
     "DEFAULT_TIMEOUT",
     "GOVCLOUD_KEY_URL",
+    "MAX_FAILED_KIDS",
     "AlbKey",
     "AlbKeyCache",
     "AlbKeyFetcher",
@@ -52,6 +56,16 @@ DEFAULT_TIMEOUT = 10.0
 MAX_KEY_BYTES = 8 * 1024
 #: Keys kept per key URL: an ALB signs with a handful over a process's life.
 MAX_KEYS = 256
+#: Fetches of kids not held that may be made at once: a cold start behind a few load
+#: balancers, or a rotation, needs one or two; ten leave room to spare ...
+DEFAULT_FETCH_BURST = 10
+#: ... and how many a second the budget refills: a sustained flood of made-up kids costs the
+#: key endpoint at most one request a second per key URL and process.
+DEFAULT_FETCH_RATE = 1.0
+#: Kids whose failure is remembered per key URL (each for the cool-down). The budget already
+#: bounds the failures of one cool-down (``burst + rate * cooldown``, 20 by default); this
+#: bounds the memory whatever the options.
+MAX_FAILED_KIDS = 1024
 
 #: An ALB's key ids are UUIDs (in any case, as aws-jwt-verify reads them). Only such a kid
 #: reaches a key URL: no ``/``, ``.``, ``%``, white space or other text goes into its path,
@@ -233,20 +247,26 @@ class AlbKeyCache:
       usable keys are kept, at most ``max_keys`` (the oldest is dropped first);
     * threads that need the same key at the same moment share one fetch; each call waits at
       most the timeout it is given;
-    * a fetch that does not give a usable key (404, a key that is not EC P-256, or a failure)
-      closes the :class:`PenaltyBox` for ``cooldown`` seconds: meanwhile every kid not held
-      is refused without a request, so a flood of made-up kids costs at most one fetch per
-      cool-down;
-    * a kid the endpoint does not have, or whose key is not EC P-256, is an
-      :class:`UnknownKeyError`; an endpoint that cannot be reached or answers unusably is a
-      :class:`CognitoConnectionError` (answer 503), also for the kids refused during the
-      cool-down that follows it;
+    * a kid the endpoint does not have (403, 404), or whose key is not EC P-256, is an
+      :class:`UnknownKeyError`, remembered for that kid alone for ``cooldown`` seconds: it is
+      refused without a request meanwhile, and a failure of one kid never refuses another
+      (the failures of at most ``max_failed_kids`` kids are kept, the oldest dropped first);
+    * fetches of kids not held spend a budget (a token bucket): ``fetch_burst`` at once, then
+      ``fetch_rate`` a second (defaults :data:`DEFAULT_FETCH_BURST` and
+      :data:`DEFAULT_FETCH_RATE`). With the budget spent, a kid not held is a
+      :class:`CognitoConnectionError` (answer 503, try later), never an unknown kid: made-up
+      kids cost at most that many requests, and the genuine one waits, it is not refused;
+    * an endpoint that cannot be reached or answers unusably (a 5xx, HTML...) is a
+      :class:`CognitoConnectionError` and closes the :class:`PenaltyBox` for ``cooldown``
+      seconds: every kid not held is then refused with that error, without a request (the
+      endpoint is down for every kid; no kid an attacker names makes it fail);
     * ``on_withdraw`` callbacks receive each key the cache stops holding (dropped for
       ``max_keys``, or by :meth:`forget_keys`), as a :class:`~cognito_helper.jwks.JwksCache`'s
       do: the verification memo forgets the tokens that key verified.
 
-    ``fetch`` (default :func:`fetch_alb_key`) and ``penalty_box`` may be given; ``fetches``
-    counts the fetch attempts made.
+    ``fetch`` (default :func:`fetch_alb_key`), ``penalty_box`` and ``clock`` (the monotonic
+    seconds the per-kid cool-downs and the budget run on, default ``time.monotonic``) may be
+    given; ``fetches`` counts the fetch attempts made. ``ValueError`` for a bad option.
     """
 
     def __init__(
@@ -255,17 +275,30 @@ class AlbKeyCache:
         *,
         cooldown: float = DEFAULT_COOLDOWN,
         max_keys: int = MAX_KEYS,
+        fetch_burst: int = DEFAULT_FETCH_BURST,
+        fetch_rate: float = DEFAULT_FETCH_RATE,
+        max_failed_kids: int = MAX_FAILED_KIDS,
         fetch: Optional[AlbKeyFetcher] = None,
         penalty_box: Optional[PenaltyBox] = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        _check_options(cooldown, fetch_burst, fetch_rate, max_failed_kids)
         self.key_url = key_url
+        self.cooldown = cooldown
         self.max_keys = max_keys
+        self.fetch_burst = fetch_burst
+        self.fetch_rate = fetch_rate
+        self.max_failed_kids = max_failed_kids
         self.fetch: AlbKeyFetcher = fetch_alb_key if fetch is None else fetch
         self.penalty_box = PenaltyBox(cooldown) if penalty_box is None else penalty_box
+        self.clock = clock
         self.fetches = 0
         self.on_withdraw: List[Callable[[AlbKey], None]] = []
         self._keys: Dict[str, AlbKey] = {}
-        self._failure: Optional[str] = None  # why the last fetch failed, if it could not connect
+        self._failed: Dict[str, float] = {}  # kid -> end of its cool-down, oldest first
+        self._budget = float(fetch_burst)
+        self._budget_at: Optional[float] = None  # when the budget was last counted
+        self._failure: Optional[str] = None  # why the endpoint failed last, if it did
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -275,6 +308,12 @@ class AlbKeyCache:
     def kids(self) -> Tuple[str, ...]:
         """The kids of the keys held now."""
         return tuple(self._keys)
+
+    @property
+    def failed_kids(self) -> Tuple[str, ...]:
+        """The kids refused without a request now (their cool-down running), oldest first."""
+        now = self.clock()
+        return tuple(kid for kid, until in list(self._failed.items()) if now < until)
 
     def url_for(self, kid: str) -> str:
         """The URL of ``kid``'s key (``kid`` already checked to be URL-safe)."""
@@ -296,8 +335,7 @@ class AlbKeyCache:
         if type(kid) is not str or not ALB_KID.fullmatch(kid):
             raise UnknownKeyError(f"an ALB's kids are UUIDs: {kid!r} names no ALB key")
         deadline = time.monotonic() + timeout
-        if self.penalty_box.waiting():
-            raise self._refusal(kid)
+        self._check_may_fetch(kid)
         if not self._lock.acquire(timeout=max(0.0, timeout)):
             raise CognitoConnectionError(
                 f"the ALB key did not arrive within {timeout:g} s (another fetch of it is slow)"
@@ -306,11 +344,11 @@ class AlbKeyCache:
             key = self._keys.get(kid)  # the fetch this thread waited for may have brought it
             if key is not None:
                 return key
-            if self.penalty_box.waiting():
-                raise self._refusal(kid)
+            self._check_may_fetch(kid)
             remaining = deadline - time.monotonic()
             if remaining <= 0:  # no request made: nothing to hold other kids' fetches back for
                 raise CognitoConnectionError("the ALB key was not fetched: the call's time ran out")
+            self._spend_budget(kid)
             return self._fetch(kid, remaining)
         finally:
             self._lock.release()
@@ -325,6 +363,48 @@ class AlbKeyCache:
         for callback in list(self.on_withdraw):
             callback(key)
 
+    def _check_may_fetch(self, kid: str) -> None:
+        """Refuse ``kid`` without a request: its own failure, or the endpoint's, is recent."""
+        until = self._failed.get(kid)
+        if until is not None and self.clock() < until:
+            raise UnknownKeyError(
+                f"no usable ALB key with kid {kid!r}: the key endpoint had none moments ago "
+                "(it is asked again after the cool-down)"
+            )
+        if self.penalty_box.waiting():
+            raise CognitoConnectionError(
+                f"the ALB key for kid {kid!r} was not fetched: the key endpoint failed "
+                f"moments ago ({self._failure or 'no reason recorded'})"
+            )
+
+    def _spend_budget(self, kid: str) -> None:
+        """Take one fetch from the budget, or raise CognitoConnectionError; under ``_lock``."""
+        now = self.clock()
+        if self._budget_at is not None:
+            elapsed = max(0.0, now - self._budget_at)
+            self._budget = min(float(self.fetch_burst), self._budget + elapsed * self.fetch_rate)
+        self._budget_at = now
+        if self._budget >= 1:
+            self._budget -= 1
+            return
+        wait = (1 - self._budget) / self.fetch_rate
+        raise CognitoConnectionError(
+            f"the ALB key for kid {kid!r} was not fetched: too many new kids were asked for "
+            f"(at most {self.fetch_burst} at once, then {self.fetch_rate:g} a second); "
+            f"try again in {wait:.1f} s"
+        )
+
+    def _remember_failure(self, kid: str) -> None:
+        """Refuse ``kid`` for the cool-down; the ended and, for room, the oldest are dropped."""
+        now = self.clock()
+        failed = self._failed
+        failed.pop(kid, None)
+        while failed and (
+            len(failed) >= self.max_failed_kids or next(iter(failed.values())) <= now
+        ):
+            del failed[next(iter(failed))]
+        failed[kid] = now + self.cooldown
+
     def _fetch(self, kid: str, timeout: float) -> AlbKey:
         """Fetch, check and keep ``kid``'s key; the caller holds ``_lock``."""
         self.fetches += 1
@@ -335,9 +415,9 @@ class AlbKeyCache:
             self.penalty_box.penalize()
             raise
         except UnknownKeyError:
-            self._failure = None
-            self.penalty_box.penalize()
+            self._remember_failure(kid)
             raise
+        self._failed.pop(kid, None)
         key = AlbKey(kid, jose_key)
         if len(self._keys) >= self.max_keys:
             self._withdrawn(self._keys.pop(next(iter(self._keys))))
@@ -360,14 +440,17 @@ class AlbKeyCache:
                 f"the ALB public-key endpoint's answer for kid {kid!r} is unusable: {exc}"
             ) from None
 
-    def _refusal(self, kid: str) -> Exception:
-        """A kid not held during the cool-down: unknown, or (endpoint failing) unreachable."""
-        if self._failure is not None:
-            return CognitoConnectionError(
-                f"the ALB key for kid {kid!r} was not fetched: the key endpoint failed "
-                f"moments ago ({self._failure})"
-            )
-        return UnknownKeyError(f"no ALB key with kid {kid!r} is known (refetch cooling down)")
+
+def _check_options(cooldown: Any, burst: Any, rate: Any, max_failed_kids: Any) -> None:
+    """The key cache's numeric options; ``ValueError`` naming the first bad one."""
+    if isinstance(cooldown, bool) or not isinstance(cooldown, (int, float)) or not cooldown >= 0:
+        raise ValueError("cooldown must be a number of seconds, 0 or more")
+    if type(burst) is not int or burst < 1:
+        raise ValueError("fetch_burst must be a whole number of fetches, 1 or more")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
+        raise ValueError("fetch_rate must be a number of fetches a second, above 0")
+    if type(max_failed_kids) is not int or max_failed_kids < 1:
+        raise ValueError("max_failed_kids must be a whole number, 1 or more")
 
 
 _caches: Dict[str, AlbKeyCache] = {}

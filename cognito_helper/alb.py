@@ -20,10 +20,12 @@ before anything in it is trusted. The checks run in this order and stop at the f
 3. signature shape (:class:`InvalidSignatureError`): exactly 64 bytes, the JOSE ``r || s``
    form (a DER signature is refused, before any key is fetched);
 4. key (:class:`UnknownKeyError`, or :class:`CognitoConnectionError` when the key endpoint
-   cannot be used: answer 503): the PEM EC P-256 public key at the key URL for that ``kid``
-   (AWS's ``https://public-keys.auth.elb.{region}.amazonaws.com/{kid}``, the documented S3
-   endpoint in the GovCloud regions), fetched through the package's one HTTP path and cached
-   by :class:`AlbKeyCache`;
+   cannot be used or the budget for fetching new kids is spent: answer 503): the PEM EC P-256
+   public key at the key URL for that ``kid`` (AWS's
+   ``https://public-keys.auth.elb.{region}.amazonaws.com/{kid}``, the documented S3 endpoint
+   in the GovCloud regions), fetched through the package's one HTTP path and cached by
+   :class:`AlbKeyCache` (a kid the endpoint does not have is refused for its cool-down
+   without a request; no other kid is);
 5. signature (:class:`InvalidSignatureError`): ES256 over the header and payload segments
    exactly as received, padding included, with python-jose's cryptography backend;
 6. times and claims (:class:`InvalidClaimsError` naming the claim, or
@@ -62,14 +64,13 @@ from ._alb_keys import (
     alb_key_url,
     fetch_alb_key,
     forget_alb_key_caches,
-    parse_arns,
 )
+from ._alb_settings import AlbSettings, alb_settings, checked_leeway, checked_timeout
 from ._claims import expired_error, not_yet_valid_error, string_claim, time_claim
 from ._jws import MAX_TOKEN_CHARS, check_alg, decompose, shown
 from ._memo import TAIL, MemoEntry, VerificationMemo, json_copy
 from .config import CognitoConfig
 from .errors import (
-    ConfigError,
     InvalidClaimsError,
     InvalidSignatureError,
     MalformedTokenError,
@@ -114,74 +115,6 @@ memo = VerificationMemo(MEMO_SIZE)
 Claims = Dict[str, Any]
 
 
-# -- configuration --------------------------------------------------------------------------
-
-
-class _Settings(NamedTuple):
-    """One call's configuration, checked once and remembered."""
-
-    arns: FrozenSet[str]
-    clients: Optional[FrozenSet[str]]
-    issuer: Optional[str]
-    key_url: str  # a template holding "{kid}" once, the region already filled in
-
-
-_settings_cache: Dict[Any, _Settings] = {}
-_MAX_SETTINGS = 64
-
-
-def _settings(alb_arn: Any, region: Any, client_id: Any, issuer: Any, key_url: Any) -> _Settings:
-    """The checked settings for these arguments; :class:`ConfigError` for a bad one."""
-    arn_key = tuple(alb_arn) if isinstance(alb_arn, (list, tuple)) else alb_arn
-    client_key = tuple(client_id) if isinstance(client_id, (list, tuple)) else client_id
-    key: Any = (arn_key, region, client_key, issuer, key_url)
-    try:
-        found = _settings_cache.get(key)
-    except TypeError:  # something unhashable: the checks below name it
-        found = None
-        key = None
-    if found is not None:
-        return found
-    arns, regions, partitions = parse_arns(alb_arn)
-    clients = _clients(client_id)
-    if issuer is not None and (type(issuer) is not str or not issuer):
-        raise ConfigError("issuer must be a non-empty string (the tokens' 'iss') or None")
-    settings = _Settings(arns, clients, issuer, alb_key_url(key_url, region, regions, partitions))
-    if key is not None:
-        if len(_settings_cache) >= _MAX_SETTINGS:
-            _settings_cache.clear()
-        _settings_cache[key] = settings
-    return settings
-
-
-def _clients(client_id: Any) -> Optional[FrozenSet[str]]:
-    if client_id is None:
-        return None
-    clients = (client_id,) if isinstance(client_id, str) else client_id
-    if (
-        not isinstance(clients, (list, tuple))
-        or not clients
-        or not all(type(c) is str and c for c in clients)
-    ):
-        raise ConfigError("client_id must be a non-empty string, a list of them, or None")
-    return frozenset(clients)
-
-
-def _checked_timeout(timeout: Any) -> float:
-    if type(timeout) is float or type(timeout) is int:
-        if 0 < timeout <= 3600:
-            return timeout
-    raise ValueError("timeout must be a number of seconds above 0 (at most 3600)")
-
-
-def _checked_leeway(leeway: Any) -> float:
-    if type(leeway) is int and 0 <= leeway < 10**9:
-        return leeway
-    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9:
-        raise ValueError("leeway must be a non-negative number of seconds")
-    return float(leeway)
-
-
 # -- the checks: what the token fixes, once; what the call compares, on every call -------------
 
 
@@ -213,7 +146,7 @@ def _header_kid(header: Claims) -> str:
     return kid
 
 
-def _compare_header(signer: Any, client: Any, iss: Any, settings: _Settings) -> None:
+def _compare_header(signer: Any, client: Any, iss: Any, settings: AlbSettings) -> None:
     """Stage 2's comparisons: the header's ``signer``, ``client`` and ``iss`` with the call's.
 
     Both paths call it: a new token before its key is fetched, a remembered one on every hit.
@@ -288,7 +221,7 @@ def _typed_core(header: Claims, payload: Claims) -> AlbCore:
     )
 
 
-def _compare_claims(core: AlbCore, claims: Claims, settings: _Settings, leeway: float) -> None:
+def _compare_claims(core: AlbCore, claims: Claims, settings: AlbSettings, leeway: float) -> None:
     """Stage 6's comparisons, on both paths: ``exp`` (with ``leeway``), ``nbf``, the payload's
     ``iss``. A rejection carries (a copy of) ``claims``."""
     now = time.time()
@@ -297,6 +230,10 @@ def _compare_claims(core: AlbCore, claims: Claims, settings: _Settings, leeway: 
             raise expired_error(now, core.expires, leeway)
         if core.nbf is not None and now + leeway < core.nbf:
             raise not_yet_valid_error()
+        # A payload without `iss` is refused even when the signed header's `iss` matches
+        # (issue 19 S8, kept): aws-jwt-verify's AlbJwtVerifier checks the payload's `iss`
+        # alone and refuses one that is missing, the ALB writes it in the payload, and the
+        # payload's claims are what the caller reads.
         if settings.issuer is not None and core.iss != settings.issuer:
             raise InvalidClaimsError(
                 f"'iss' must be {settings.issuer!r}, found {shown(core.iss)}", claim="iss"
@@ -309,7 +246,7 @@ def _compare_claims(core: AlbCore, claims: Claims, settings: _Settings, leeway: 
 # -- the two paths ------------------------------------------------------------------------------
 
 
-def _remembered(entry: MemoEntry, settings: _Settings, leeway: float) -> Claims:
+def _remembered(entry: MemoEntry, settings: AlbSettings, leeway: float) -> Claims:
     """A memo hit: every comparison with the call and the clock again, then the claims."""
     core: AlbCore = entry.core  # type: ignore[assignment]  # this memo holds AlbCore only
     _compare_header(core.signer, core.client, core.header_iss, settings)
@@ -319,7 +256,7 @@ def _remembered(entry: MemoEntry, settings: _Settings, leeway: float) -> Claims:
 
 def _verified(
     token: Any,
-    settings: _Settings,
+    settings: AlbSettings,
     cache: AlbKeyCache,
     leeway: float,
     timeout: float,
@@ -378,9 +315,9 @@ def verify_alb_jwt(
     cannot be fetched (answer 503); :class:`ConfigError` for a malformed ARN, region, client
     id, issuer or key URL; ``ValueError`` for a bad ``leeway`` or ``timeout``.
     """
-    settings = _settings(alb_arn, region, client_id, issuer, key_url)
-    grace = _checked_leeway(leeway)
-    timeout = _checked_timeout(timeout)
+    settings = alb_settings(alb_arn, region, client_id, issuer, key_url)
+    grace = checked_leeway(leeway)
+    timeout = checked_timeout(timeout)
     cache = alb_key_cache(settings.key_url)
     tail = None
     if type(header_value) is str and memo.maxsize > 0:

@@ -18,6 +18,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 import pytest
@@ -34,10 +35,16 @@ from cognito_helper import (
     TokenExpiredError,
     UnknownKeyError,
 )
-from cognito_helper._alb_keys import ALB_KID
+from cognito_helper._alb_keys import (
+    ALB_KID,
+    DEFAULT_FETCH_BURST,
+    DEFAULT_FETCH_RATE,
+    MAX_FAILED_KIDS,
+)
 from cognito_helper._encoding import b64url_decode_padded
 from cognito_helper.alb import (
     AlbIdentity,
+    AlbKeyCache,
     alb_key_cache,
     alb_key_url,
     forget_alb_key_caches,
@@ -715,6 +722,24 @@ def test_client_and_issuer_are_checked_only_when_given(ctx: Ctx) -> None:
     assert verify_alb_jwt(token, **options)["iss"] == "elsewhere"
 
 
+def test_a_payload_without_iss_is_refused_when_an_issuer_is_given(ctx: Ctx) -> None:
+    """Issue 19 S8, decided: the refusal is kept. The signed header's ``iss`` matching does not
+    stand in for the payload's: aws-jwt-verify's AlbJwtVerifier checks the payload's ``iss``
+    alone and refuses a payload without one ("Missing Issuer"; pinned in
+    tests/test_alb_differential.py), the ALB writes ``iss`` in the payload, and what a caller
+    reads are the payload's claims. Without an ``issuer`` nothing asks for it."""
+    token = ctx.signed(iss=_DROP)
+    assert json.loads(decode(segments(token)[0]))["iss"] == ctx.options["issuer"]
+    with pytest.raises(InvalidClaimsError, match="'iss' must be") as info:
+        verify_alb_jwt(token, **ctx.options)
+    assert info.value.claim == "iss"
+    assert info.value.claims is not None and "iss" not in info.value.claims
+    assert "iss" not in verify_alb_jwt(token, **{**ctx.options, "issuer": None})
+    with pytest.raises(InvalidClaimsError) as again:  # remembered now: the memo path refuses too
+        verify_alb_jwt(token, **ctx.options)
+    assert again.value.claim == "iss"
+
+
 # -- a remembered verification launders nothing --------------------------------------------------
 
 
@@ -809,6 +834,30 @@ def test_the_ecdsa_twin_signature_verifies_to_the_same_claims(ctx: Ctx) -> None:
     assert sig.endswith("=") and all(verify_alb_jwt(t, **ctx.options) == claims for t in twins)
 
 
+def test_the_docs_say_the_header_string_is_no_replay_key(ctx: Ctx) -> None:
+    """Issue 19 S9: one sign-in's header verifies as several strings, so the docs tell a
+    reader to dedupe on what the signature covers, and those keys are the same for every form."""
+    token = ctx.signed()
+    head, body, sig = segments(token)
+    raw = decode(sig)
+    twin_s = (P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+    forms = {
+        token,
+        f"{head}.{body}.{padded(raw[:32] + twin_s)}",
+        f"{head}.{body}.{sig.rstrip('=')}",
+    }
+    assert len(forms) == 3
+    verified = [verify_alb_jwt(form, **ctx.options) for form in forms]
+    assert len({(c["sub"], c["exp"]) for c in verified}) == 1
+    assert len({hashlib.sha256(decode(f.split(".")[1])).hexdigest() for f in forms}) == 1
+    assert len({f.rsplit(".", 1)[0] for f in forms}) == 1
+    for name in ("README.md", "SECURITY.md"):
+        section = alb_doc_section(name)
+        assert "(r, n - s)" in section and "padding" in section, name
+        assert "replay, dedupe" in section, name
+        assert "`sub` with `exp`" in section and "hash of the decoded payload" in section, name
+
+
 def test_an_alb_token_given_to_decode_verify_jwt_is_malformed(ctx: Ctx) -> None:
     from cognito_helper import CognitoConfig, decode_verify_jwt
 
@@ -865,19 +914,6 @@ def test_concurrent_first_use_of_a_kid_makes_one_fetch() -> None:
         assert server.count(f"/keys/{alb.kid}") == 1
 
 
-def test_unknown_kid_flood_costs_one_fetch_per_cooldown(alb: LocalALB) -> None:
-    forger = ec.generate_private_key(ec.SECP256R1())
-    for _ in range(50):
-        token = alb.mint(header={"kid": str(uuid.uuid4())}, key=forger)
-        with pytest.raises(UnknownKeyError):
-            verify_alb_jwt(token, **alb.verify_options)
-    assert alb.key_requests == 1
-    alb_key_cache(alb.key_url).penalty_box.release()  # the cool-down is over
-    with pytest.raises(UnknownKeyError):
-        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}, key=forger), **alb.verify_options)
-    assert alb.key_requests == 2
-
-
 def test_a_held_key_keeps_verifying_during_the_cooldown(alb: LocalALB) -> None:
     verify_alb_jwt(alb.mint(), **alb.verify_options)
     with pytest.raises(UnknownKeyError):
@@ -886,15 +922,238 @@ def test_a_held_key_keeps_verifying_during_the_cooldown(alb: LocalALB) -> None:
     assert alb.key_requests == 2
 
 
-def test_a_key_rotated_in_during_the_cooldown_is_refused_until_it_ends(alb: LocalALB) -> None:
+# -- new kids: a failure remembered per kid, fetches within a budget (issue 19 S1) --------------
+
+FORGER = ec.generate_private_key(ec.SECP256R1())  # a P-256 key no ALB published
+
+
+class Clock:
+    """The ALB key cache's monotonic clock, moved by hand: cool-downs and the fetch budget."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(alb: LocalALB) -> Clock:
+    """The process-wide key cache of ``alb``'s key URL, on a clock the test moves."""
+    fake = Clock()
+    alb_key_cache(alb.key_url).clock = fake
+    return fake
+
+
+def _forged(alb: LocalALB, kid: Optional[str] = None) -> str:
+    """What anyone can send: the ALB's public signer, a made-up UUID kid, a signature by a key
+    the ALB never published."""
+    return alb.mint(header={"kid": kid or str(uuid.uuid4())}, key=FORGER)
+
+
+def test_a_forged_kid_does_not_lock_out_a_genuine_new_kid(alb: LocalALB) -> None:
+    """The 404 of a made-up kid refuses that kid alone: the ALB's next kid is fetched."""
+    assert verify_alb_jwt(alb.mint(), **alb.verify_options)
     with pytest.raises(UnknownKeyError):
-        verify_alb_jwt(alb.mint(header={"kid": NO_SUCH_KID}), **alb.verify_options)
+        verify_alb_jwt(_forged(alb), **alb.verify_options)
     alb.rotate_key()
-    token = alb.mint()
+    assert verify_alb_jwt(alb.mint("bob"), **alb.verify_options)["username"] == "bob"
+    assert alb.key_requests == 3
+
+
+def test_a_kid_that_failed_is_not_fetched_again_within_its_cooldown(
+    alb: LocalALB, clock: Clock
+) -> None:
+    cooldown = alb_key_cache(alb.key_url).cooldown
+    forged = _forged(alb, NO_SUCH_KID)
+    with pytest.raises(UnknownKeyError, match="has no key"):
+        verify_alb_jwt(forged, **alb.verify_options)
+    for _ in range(5):
+        with pytest.raises(UnknownKeyError, match="asked again after"):
+            verify_alb_jwt(forged, **alb.verify_options)
+    assert alb.requests_seen == [("GET", f"/{NO_SUCH_KID}")]
+    clock.advance(cooldown - 0.5)
     with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(forged, **alb.verify_options)
+    assert alb.key_requests == 1
+    assert verify_alb_jwt(alb.mint(), **alb.verify_options)  # another kid: fetched meanwhile
+    assert alb.key_requests == 2
+    clock.advance(0.5)  # the cool-down is over: the kid is asked for once more
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(forged, **alb.verify_options)
+    assert alb.requests_seen[2:] == [("GET", f"/{NO_SUCH_KID}")]
+
+
+def test_the_failed_kids_remembered_are_bounded(alb: LocalALB, clock: Clock) -> None:
+    """An attacker sends unlimited random kids: the memory of failures keeps the newest."""
+    cache = alb_key_cache(alb.key_url)
+    cache.max_failed_kids = 4
+    kids = [str(uuid.UUID(int=i, version=4)) for i in range(1, 9)]
+    for kid in kids:
+        with pytest.raises(UnknownKeyError):
+            verify_alb_jwt(_forged(alb, kid), **alb.verify_options)
+    assert cache.failed_kids == tuple(kids[-4:])
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(_forged(alb, kids[-1]), **alb.verify_options)
+    assert alb.key_requests == 8  # still remembered: no request
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(_forged(alb, kids[0]), **alb.verify_options)
+    assert alb.key_requests == 9  # forgotten for room: asked again (within the budget)
+    clock.advance(cache.cooldown)
+    with pytest.raises(UnknownKeyError):
+        verify_alb_jwt(_forged(alb, NO_SUCH_KID), **alb.verify_options)
+    assert cache.failed_kids == (NO_SUCH_KID,)  # the ended cool-downs are dropped first
+
+
+def test_when_the_fetch_budget_is_spent_a_new_kid_is_a_connection_error(
+    alb: LocalALB, clock: Clock
+) -> None:
+    """Never a 401 for a kid not asked about: a 503 (try later) until the budget refills."""
+    cache = alb_key_cache(alb.key_url)
+    assert (cache.fetch_burst, cache.fetch_rate) == (DEFAULT_FETCH_BURST, DEFAULT_FETCH_RATE)
+    assert verify_alb_jwt(alb.mint(), **alb.verify_options)
+    for _ in range(DEFAULT_FETCH_BURST - 1):
+        with pytest.raises(UnknownKeyError):
+            verify_alb_jwt(_forged(alb), **alb.verify_options)
+    alb.rotate_key()
+    token = alb.mint("bob")
+    for forged_first in (True, False):
+        with pytest.raises(CognitoConnectionError, match=r"try again in 1\.0 s"):
+            verify_alb_jwt(_forged(alb) if forged_first else token, **alb.verify_options)
+    assert verify_alb_jwt(alb.mint(key="previous"), **alb.verify_options)  # a held key verifies
+    assert alb.key_requests == DEFAULT_FETCH_BURST
+    clock.advance(0.5)
+    with pytest.raises(CognitoConnectionError, match=r"try again in 0\.5 s"):
         verify_alb_jwt(token, **alb.verify_options)
-    alb_key_cache(alb.key_url).penalty_box.release()
-    assert verify_alb_jwt(token, **alb.verify_options)
+    clock.advance(0.5)
+    assert verify_alb_jwt(token, **alb.verify_options)["username"] == "bob"
+    assert alb.key_requests == DEFAULT_FETCH_BURST + 1
+
+
+def test_a_steady_forger_does_not_stop_a_genuine_user_across_a_rotation(
+    alb: LocalALB, clock: Clock
+) -> None:
+    """Issue 19's scenario on the cache's clock, at a rate the budget sustains: a forged
+    request each second (a new random kid), a genuine user twice a second, 25 s, the ALB
+    rotating its key after 5 s. Before: after the first forgery every new kid was a 401 for
+    the cool-down, so the rotated kid was refused for as long as the forgeries went on."""
+    outcomes: List[str] = []
+    for tick in range(50):  # half seconds
+        if tick == 10:
+            alb.rotate_key()
+        if tick % 2 == 0:
+            with pytest.raises(UnknownKeyError):
+                verify_alb_jwt(_forged(alb), **alb.verify_options)
+        outcomes.append(verify_alb_jwt(alb.mint("alice"), **alb.verify_options)["username"])
+        clock.advance(0.5)
+    assert outcomes == ["alice"] * 50
+    assert alb.key_requests == 25 + 2  # each forged kid once, each genuine kid once
+
+
+def test_a_flood_of_forged_kids_gives_a_genuine_new_kid_503s_never_401s(
+    alb: LocalALB, clock: Clock
+) -> None:
+    """The issue's measured flood (5 forged requests a second, a genuine user at 2 a second,
+    25 s, a rotation after 5 s), faster than the budget refills: the genuine user may be told
+    to try later while the forgeries take the fetches, never that the kid is unknown, and the
+    key requests stay within the budget; once the flood stops the new kid verifies."""
+    verdicts: Dict[str, int] = {}
+    for step in range(250):  # tenths of a second
+        if step == 50:
+            alb.rotate_key()
+        if step % 2 == 0:
+            with pytest.raises((UnknownKeyError, CognitoConnectionError)):
+                verify_alb_jwt(_forged(alb), **alb.verify_options)
+        if step % 5 == 1:
+            try:
+                verify_alb_jwt(alb.mint("alice"), **alb.verify_options)
+                verdicts["verified"] = verdicts.get("verified", 0) + 1
+            except CognitoConnectionError:
+                verdicts["try later"] = verdicts.get("try later", 0) + 1
+        clock.advance(0.1)
+    assert sum(verdicts.values()) == 50  # no 401: UnknownKeyError would have escaped
+    assert alb.key_requests <= DEFAULT_FETCH_BURST + 25 * DEFAULT_FETCH_RATE + 1
+    clock.advance(1.5 / DEFAULT_FETCH_RATE)
+    assert verify_alb_jwt(alb.mint("alice"), **alb.verify_options)
+
+
+def test_the_budget_cooldown_and_clock_are_options_of_the_key_cache(alb: LocalALB) -> None:
+    fake = Clock()
+    cache = AlbKeyCache(
+        alb.key_url, cooldown=2, fetch_burst=2, fetch_rate=0.5, max_failed_kids=8, clock=fake
+    )
+    for kid in (NO_SUCH_KID, str(uuid.uuid4())):
+        with pytest.raises(UnknownKeyError):
+            cache.get_key(kid)
+    with pytest.raises(CognitoConnectionError, match=r"try again in 2\.0 s"):
+        cache.get_key(alb.kid)
+    fake.advance(1.5)
+    with pytest.raises(UnknownKeyError):  # remembered: refused without spending the budget
+        cache.get_key(NO_SUCH_KID)
+    with pytest.raises(CognitoConnectionError, match=r"try again in 0\.5 s"):
+        cache.get_key(alb.kid)
+    fake.advance(0.5)
+    assert cache.get_key(alb.kid).kid == alb.kid
+    assert alb.key_requests == cache.fetches == 3
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"fetch_burst": 0},
+        {"fetch_burst": 1.5},
+        {"fetch_burst": True},
+        {"fetch_rate": 0},
+        {"fetch_rate": -1.0},
+        {"fetch_rate": float("nan")},
+        {"fetch_rate": float("inf")},
+        {"fetch_rate": "1"},
+        {"max_failed_kids": 0},
+        {"cooldown": -1},
+    ],
+    ids=str,
+)
+def test_a_bad_key_cache_option_is_a_value_error(option: Dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        AlbKeyCache("https://keys.example.com/{kid}", **option)
+
+
+def test_a_key_endpoint_that_fails_cools_down_every_new_kid(key_server: ScriptedServer) -> None:
+    """A 5xx or an unreachable endpoint is the endpoint being down, not a kid's absence (no
+    kid an attacker chooses makes it fail): fetching stops for every kid for the cool-down."""
+    alb = LocalALB(alb_arn=ARN)
+    key_url = key_server.url + "/k/{kid}"
+    key_server.routes[f"/k/{NO_SUCH_KID}"] = _served(b"busy", 503)
+    key_server.routes[f"/k/{alb.kid}"] = _served(alb.public_pem())
+    with pytest.raises(CognitoConnectionError, match="HTTP 503"):
+        verify_alb_jwt(_forged(alb, NO_SUCH_KID), alb_arn=ARN, key_url=key_url)
+    with pytest.raises(CognitoConnectionError, match="failed moments ago"):
+        verify_alb_jwt(alb.mint(), alb_arn=ARN, key_url=key_url)
+    assert len(key_server.requests) == 1
+    alb_key_cache(key_url).penalty_box.release()  # the cool-down is over
+    assert verify_alb_jwt(alb.mint(), alb_arn=ARN, key_url=key_url)
+
+
+def alb_doc_section(name: str) -> str:
+    """The "Behind an Application Load Balancer" section of README.md or SECURITY.md."""
+    text = (Path(__file__).parents[1] / name).read_text(encoding="utf-8")
+    start = text.index("\n## Behind an Application Load Balancer")
+    end = text.find("\n## ", start + 1)
+    return " ".join(text[start : end if end > 0 else None].split())
+
+
+def test_the_docs_give_the_fetch_budget_the_key_cache_has() -> None:
+    assert (DEFAULT_FETCH_BURST, DEFAULT_FETCH_RATE, MAX_FAILED_KIDS) == (10, 1.0, 1024)
+    readme, security = alb_doc_section("README.md"), alb_doc_section("SECURITY.md")
+    for section in (readme, security):
+        assert "10 at once, then one a second" in section
+        assert "never another" in section or "never refuses another" in section
+    assert "`fetch_burst` and `fetch_rate`" in readme
+    assert "AlbKeyCache(fetch_burst=10, fetch_rate=1.0)" in security
+    assert "at most 1,024 failed kids" in security
 
 
 def test_a_call_out_of_time_before_its_fetch_leaves_other_calls_free_to_fetch(
@@ -1138,9 +1397,9 @@ def test_a_malformed_key_url_is_a_config_error(ctx: Ctx, key_url: Any) -> None:
 def test_the_default_key_url_is_aws_endpoint_for_the_region(
     arn: str, region: Optional[str], expected: str
 ) -> None:
-    from cognito_helper.alb import _settings
+    from cognito_helper._alb_settings import alb_settings
 
-    assert _settings(arn, region, None, None, None).key_url == expected
+    assert alb_settings(arn, region, None, None, None).key_url == expected
 
 
 def test_a_key_url_template_may_name_the_region() -> None:

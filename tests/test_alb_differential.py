@@ -153,6 +153,10 @@ def test_cognito_helper_refuses_every_token_aws_jwt_verify_refuses(
     for name in good:
         assert node[name]["accepted"], node[name]
         assert verdicts[name] == (True, ""), name
+    # Issue 19 S8: a payload without `iss` stays refused although the header's `iss` matches,
+    # because aws-jwt-verify refuses it too: it checks the payload's `iss` alone.
+    assert "Missing Issuer" in node["payload-iss-missing"]["error"]
+    assert verdicts["payload-iss-missing"] == (False, "InvalidClaimsError")
     laxer = [name for name, r in node.items() if not r["accepted"] and verdicts[name][0]]
     assert laxer == [], f"cognito_helper accepted what aws-jwt-verify refused: {laxer}"
     stricter = sorted(name for name, r in node.items() if r["accepted"] and not verdicts[name][0])
