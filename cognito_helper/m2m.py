@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import math
-import threading
 import time
 import weakref
 from typing import (
@@ -38,6 +37,7 @@ from typing import (
 import requests
 import requests.auth
 
+from ._m2m_slots import NOTHING, Fresh, Slot, slot_for
 from ._token_store import HeldToken, TokenStore
 from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
@@ -53,51 +53,6 @@ log = logging.getLogger("cognito_helper")
 
 # Cognito's longest access-token lifetime is one day: a longer ``expires_in`` is not believed.
 _MAX_LIFETIME = 86400
-
-
-class _Fresh:
-    """A held token and the wall-clock time from which it is due for a refresh.
-
-    Never changed once made, only replaced whole: a reader without the lock sees a matching
-    pair. ``refresh_at`` is never later than the token's ``expires_at``.
-    """
-
-    __slots__ = ("held", "access_token", "refresh_at")
-
-    def __init__(self, held: Optional[HeldToken], refresh_at: float) -> None:
-        self.held = held
-        self.access_token = held.access_token if held is not None else ""
-        self.refresh_at = refresh_at
-
-
-_NOTHING = _Fresh(None, -math.inf)  # no token held: due for a refresh at any time
-
-
-class _Slot:
-    """What a process holds for one cache key; shared by every instance with that key."""
-
-    __slots__ = ("fresh", "lock", "attempts", "failure", "failed_until", "rejected", "__weakref__")
-
-    def __init__(self) -> None:
-        self.fresh = _NOTHING  # read without the lock (the hit path); replaced whole
-        self.lock = threading.Lock()  # held while a request is made: the single flight
-        # The rest is read and written with the lock held.
-        self.attempts = 0  # requests finished so far: a waiter sees whether one ended meanwhile
-        self.failure: Optional[CognitoError] = None  # the last attempt's error, if it failed
-        self.failed_until = -math.inf  # end of the cool-down after that failure
-        self.rejected: Optional[str] = None  # the token invalidate() dropped: never again
-
-
-_slots: weakref.WeakValueDictionary[str, _Slot] = weakref.WeakValueDictionary()
-_slots_lock = threading.Lock()
-
-
-def _slot_for(key: str) -> _Slot:
-    with _slots_lock:
-        slot = _slots.get(key)
-        if slot is None:
-            slot = _slots[key] = _Slot()
-        return slot
 
 
 def _number(name: str, value: object, *, below: float = math.inf) -> float:
@@ -200,7 +155,7 @@ class ClientCredentials(requests.auth.AuthBase):
         self._fraction = _number("refresh_fraction", refresh_fraction, below=1.0)
         self._margin = _number("refresh_margin", refresh_margin)
         self._key = _cache_key(cfg, self._scopes, resource)
-        self._slot = _slot_for(self._key)
+        self._slot = slot_for(self._key)
 
     # -- what it is -----------------------------------------------------------------------
 
@@ -264,7 +219,7 @@ class ClientCredentials(requests.auth.AuthBase):
         if held is None or (access_token is not None and held.access_token != access_token):
             return
         slot.rejected = held.access_token
-        slot.fresh = _NOTHING
+        slot.fresh = NOTHING
         log.debug("client-credentials token of client %s invalidated", self.client_id)
 
     def _refresh_at(self, held: HeldToken) -> float:
@@ -314,7 +269,7 @@ class ClientCredentials(requests.auth.AuthBase):
         finally:
             slot.lock.release()
 
-    def _renew_locked(self, slot: _Slot, seen: int) -> HeldToken:
+    def _renew_locked(self, slot: Slot, seen: int) -> HeldToken:
         now = self._clock()
         fresh = slot.fresh
         if fresh.held is not None and now < fresh.refresh_at:
@@ -343,11 +298,11 @@ class ClientCredentials(requests.auth.AuthBase):
                 held.expires_at - now,
                 self._cooldown,
             )
-            slot.fresh = _Fresh(held, min(slot.failed_until, held.expires_at))
+            slot.fresh = Fresh(held, min(slot.failed_until, held.expires_at))
             return held
         slot.attempts += 1
         slot.failure, slot.failed_until = None, -math.inf
-        slot.fresh = _Fresh(new, self._refresh_at(new))
+        slot.fresh = Fresh(new, self._refresh_at(new))
         return new
 
     def _obtain(self) -> HeldToken:
