@@ -39,7 +39,17 @@ NOTHING = Fresh(None, -math.inf)  # no token held: due for a refresh at any time
 class Slot:
     """What a process holds for one cache key; shared by every instance with that key."""
 
-    __slots__ = ("fresh", "lock", "attempts", "failure", "failed_until", "rejected", "__weakref__")
+    __slots__ = (
+        "fresh",
+        "lock",
+        "attempts",
+        "failure",
+        "failed_until",
+        "rejected",
+        "refusals",
+        "replaced_until",
+        "__weakref__",
+    )
 
     def __init__(self) -> None:
         self.fresh = NOTHING  # read without the lock (the hit path); replaced whole
@@ -49,6 +59,9 @@ class Slot:
         self.failure: Optional[CognitoError] = None  # the last attempt's error, if it failed
         self.failed_until = -math.inf  # end of the cool-down after that failure
         self.rejected: Optional[str] = None  # the token invalidate() dropped: never again
+        # Held while a 401 decides whether it may replace the held token; with it held:
+        self.refusals = threading.Lock()
+        self.replaced_until = -math.inf  # end of the cool-down after a 401 replaced a token
 
 
 _slots: weakref.WeakValueDictionary[str, Slot] = weakref.WeakValueDictionary()

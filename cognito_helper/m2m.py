@@ -10,6 +10,8 @@ for all the threads that need one. Guarantees:
   token meanwhile wait for its answer, or keep using the held token while it is still valid;
 - after a failed request, no new one for ``cooldown`` seconds: callers get the held token while
   it is valid, else the same typed error, without a request;
+- a 401 from the API replaces the token at most once per ``cooldown``: an API that refuses
+  every token costs one token request per cool-down, not one per call;
 - the client secret is never a cache key, a log line or part of a ``repr``.
 """
 
@@ -222,6 +224,27 @@ class ClientCredentials(requests.auth.AuthBase):
         slot.fresh = NOTHING
         log.debug("client-credentials token of client %s invalidated", self.client_id)
 
+    def _retry_after_401(self, refused: str) -> bool:
+        """Whether a request the API answered 401 for ``refused`` is sent again (with the
+        token :meth:`access_token` gives then).
+
+        A 401 for a token no longer held is retried with the one held now. A 401 for the held
+        token drops it (:meth:`invalidate`), at most once per ``cooldown`` per cache key:
+        within the cool-down it is the API's answer and is not retried, so that an API that
+        refuses every token costs one token request per cool-down, not one per call.
+        """
+        slot = self._slot
+        with slot.refusals:
+            held = slot.fresh.held
+            if held is None or held.access_token != refused:
+                return True  # replaced (or being replaced) since that request was sent
+            now = self._clock()
+            if now < slot.replaced_until:
+                return False
+            slot.replaced_until = now + self._cooldown
+            self.invalidate(refused)
+        return True
+
     def _refresh_at(self, held: HeldToken) -> float:
         """When ``held`` is due for a refresh: the margin before ``expires_at``, no earlier
         than half its lifetime."""
@@ -350,10 +373,12 @@ class ClientCredentials(requests.auth.AuthBase):
 
         The retry invalidates the token that was refused and sends the request again with a
         new one, once, and only when the body can be sent again (none, ``str`` or ``bytes``;
-        not a generator or a file). When no token can be had, the request is not sent (or not
-        sent again) and the typed error of :meth:`access_token` is raised. A 401 answering a
-        redirect (whose Authorization requests strips when the host changes) is returned as
-        it is: the token is neither dropped nor sent to that host.
+        not a generator or a file). A 401 replaces the token at most once per ``cooldown``
+        per cache key: within it, a 401 for the held token is returned as it is (a 401 for a
+        token already replaced is retried with the new one). When no token can be had, the
+        request is not sent (or not sent again) and the typed error of :meth:`access_token`
+        is raised. A 401 answering a redirect (whose Authorization requests strips when the
+        host changes) is returned as it is: the token is neither dropped nor sent to that host.
         """
         r.headers["Authorization"] = "Bearer " + self.access_token()
         # The hook answers for this request only: requests copies hooks onto each redirect,
@@ -377,9 +402,10 @@ class ClientCredentials(requests.auth.AuthBase):
         refused = _bearer_sent(request)
         if refused is None or not (body is None or isinstance(body, (bytes, str))):
             return response
+        if not self._retry_after_401(refused):
+            return response  # a 401 replaced the token within the cool-down already
         response.content  # noqa: B018 - read it, so that the connection can be reused
         response.close()
-        self.invalidate(refused)
         token = self.access_token()  # no new token: its typed error, not the 401, is raised
         retry = request.copy()
         retry.headers["Authorization"] = "Bearer " + token

@@ -1024,3 +1024,50 @@ def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() ->
         "ClientCredentials('api/read', config=config).httpx_auth()"
     )
     assert imports(asked, "httpx")
+
+
+# -- issue 19 ---------------------------------------------------------------------------------
+
+
+def call_api(client: str, api: Api, cc: ClientCredentials, times: int) -> List[int]:
+    """The status of ``times`` GETs of the API through ``client``, with ``cc`` as auth."""
+    if client == "requests":
+        with requests.Session() as session:
+            return [session.get(api.url, auth=cc, timeout=10).status_code for _ in range(times)]
+    if client == "httpx":
+        with httpx.Client(auth=cc.httpx_auth(), timeout=10) as sync_client:
+            return [sync_client.get(api.url).status_code for _ in range(times)]
+
+    async def calls() -> List[int]:
+        async with httpx.AsyncClient(auth=cc.httpx_auth(), timeout=10) as async_client:
+            return [(await async_client.get(api.url)).status_code for _ in range(times)]
+
+    return asyncio.run(calls())
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async"])
+def test_an_api_that_always_answers_401_costs_one_new_token_per_cooldown(
+    m2m: LocalCognito, clock: Clock, api: Api, client: str
+) -> None:
+    api.refuse = lambda token: True
+    cc = credentials(m2m, clock)
+    assert call_api(client, api, cc, 50) == [401] * 50
+    assert requested(m2m) <= 5
+    assert requested(m2m) == 2  # the first token, and the one a 401 replaced it with
+    assert len(api.tokens) == 51  # the first call was retried; the others' 401s returned as is
+    clock.advance(5)  # the cool-down is over: a 401 may replace the token once more
+    assert call_api(client, api, cc, 50) == [401] * 50
+    assert requested(m2m) == 3 and len(api.tokens) == 102
+
+
+@pytest.mark.timeout(60)
+def test_401s_for_a_token_already_replaced_are_retried_with_the_new_one(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    refuse_first_token(api)
+    cc = credentials(m2m, clock)
+    cc.access_token()  # every thread starts with the token the API refuses
+    outcomes = each_caller(8, lambda: requests.get(api.url, auth=cc, timeout=10).status_code)
+    assert outcomes == [200] * 8
+    assert requested(m2m) == 2
+
