@@ -8,6 +8,8 @@ for all the threads that need one. Guarantees:
 - a token at or past its ``expires_at`` is never handed out;
 - one request at a time per cache key in a process (single flight); the threads that need a
   token meanwhile wait for its answer, or keep using the held token while it is still valid;
+- instances with one cache key share its token, cool-downs and single flight, also when each
+  is made for one call (:mod:`cognito_helper._m2m_slots` says what is kept, and how long);
 - after a failed request, no new one for ``cooldown`` seconds: callers get the held token while
   it is valid, else the same typed error, without a request;
 - a 401 from the API replaces the token at most once per ``cooldown``: an API that refuses
@@ -39,7 +41,7 @@ from typing import (
 import requests
 import requests.auth
 
-from ._m2m_slots import NOTHING, Fresh, Slot, slot_for
+from ._m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
 from ._token_store import HeldToken, TokenStore
 from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
@@ -115,7 +117,10 @@ class ClientCredentials(requests.auth.AuthBase):
     function every expiry decision reads (tests move it).
 
     Instances with the same :attr:`cache_key` share one token in a process; they should use
-    the same options (the instance that fetched a token decides when it is due). Usable as
+    the same options (the instance that fetched a token decides when it is due). The token
+    outlives the instance: one made per call, ``ClientCredentials(...).access_token()``,
+    reuses the token of the one before it. Without an instance, the process keeps the tokens
+    of the ``MAX_KEPT`` (128) cache keys most recently used, until they expire. Usable as
     ``requests``' ``auth=`` (adds ``Authorization: Bearer ...``; retries once on a 401) and,
     through :meth:`httpx_auth`, as ``httpx``'s. Safe to use from any number of threads.
 
@@ -157,7 +162,7 @@ class ClientCredentials(requests.auth.AuthBase):
         self._fraction = _number("refresh_fraction", refresh_fraction, below=1.0)
         self._margin = _number("refresh_margin", refresh_margin)
         self._key = _cache_key(cfg, self._scopes, resource)
-        self._slot = slot_for(self._key)
+        self._slot = slot_for(self._key, clock())
 
     # -- what it is -----------------------------------------------------------------------
 
@@ -326,6 +331,7 @@ class ClientCredentials(requests.auth.AuthBase):
         slot.attempts += 1
         slot.failure, slot.failed_until = None, -math.inf
         slot.fresh = Fresh(new, self._refresh_at(new))
+        keep(self._key, slot)
         return new
 
     def _obtain(self) -> HeldToken:
