@@ -81,7 +81,6 @@ class Slot:
         self.refusals = threading.Lock()
         self.replaced_until = -math.inf  # end of the cool-down after a 401 replaced a token
 
-
     def worth_keeping(self, now: float) -> bool:
         """Whether the slot holds anything at ``now``: a token not yet expired, a running
         cool-down, or no finished request yet (an instance is about to make one)."""

@@ -81,6 +81,18 @@ def _twin(exc: CognitoError) -> CognitoError:
         return exc
 
 
+def _remembered(failure: CognitoError, wait: float) -> CognitoError:
+    """A copy of ``failure``, the error a slot remembers, for a caller within its cool-down:
+    its message says that it is remembered and when the next request will be made (``wait``
+    seconds from now)."""
+    twin = _twin(failure)
+    if twin is failure or len(twin.args) != 1 or not isinstance(twin.args[0], str):
+        return twin  # not a copy, or a message that cannot be added to
+    note = f"the remembered failure of an earlier token request; next attempt in {wait:.1f} s"
+    twin.args = (f"{twin.args[0]} ({note})",)
+    return twin
+
+
 def _cache_key(config: CognitoConfig, scopes: Tuple[str, ...], resource: Optional[str]) -> str:
     secret = config.client_secret or ""
     material = [
@@ -200,7 +212,9 @@ class ClientCredentials(requests.auth.AuthBase):
 
         Raises what :func:`get_client_credentials_token` raises
         (:class:`CognitoConnectionError`, :class:`TokenExchangeError`, ...) when no valid token
-        is held and Cognito cannot give one, also (without a request) within the cool-down.
+        is held and Cognito cannot give one, also (without a request) within the cool-down:
+        then a copy of the remembered error, its message ending with when the next attempt
+        will be made.
         """
         fresh = self._slot.fresh
         if self._clock() < fresh.refresh_at:
@@ -308,7 +322,9 @@ class ClientCredentials(requests.auth.AuthBase):
             # The request this thread waited for failed, or a cool-down is running.
             if held is not None:
                 return held
-            raise _twin(failure)
+            if slot.attempts != seen:
+                raise _twin(failure)  # the answer to the request this thread waited for
+            raise _remembered(failure, slot.failed_until - now)
         try:
             new = self._obtain()
         except CognitoError as exc:

@@ -1183,3 +1183,31 @@ def test_what_is_kept_without_an_instance_holds_no_secret(
             assert not (isinstance(obj, str) and secret in obj)
 
 
+def test_the_remembered_failure_says_so_and_when_the_next_attempt_is_made(
+    m2m: LocalCognito, clock: Clock, secret: str
+) -> None:
+    cc = credentials(m2m, clock)
+    with m2m.fail_token_endpoint(500):
+        with pytest.raises(CognitoConnectionError) as first:
+            cc.access_token()
+        clock.advance(1.5)
+        with pytest.raises(CognitoConnectionError) as remembered:
+            cc.access_token()
+    assert requested(m2m) == 1
+    assert "remembered" not in str(first.value)
+    text = str(remembered.value)
+    assert text.startswith(str(first.value))
+    assert "remembered failure" in text and "next attempt in 3.5 s" in text
+    assert secret not in text
+
+
+def test_a_remembered_refusal_keeps_its_type_and_details(m2m: LocalCognito, clock: Clock) -> None:
+    cc = credentials(m2m, clock, scopes="localapi/admin", cooldown=30)
+    with pytest.raises(TokenExchangeError) as first:
+        cc.access_token()
+    clock.advance(10)
+    with pytest.raises(TokenExchangeError) as remembered:
+        cc.access_token()
+    assert (remembered.value.error, remembered.value.status_code) == ("invalid_scope", 400)
+    assert remembered.value.description == first.value.description
+    assert "next attempt in 20.0 s" in str(remembered.value)
