@@ -55,9 +55,6 @@ __all__ = ["ClientCredentials"]
 
 log = logging.getLogger("cognito_helper")
 
-# Cognito's longest access-token lifetime is one day: a longer ``expires_in`` is not believed.
-_MAX_LIFETIME = 86400
-
 
 def _number(name: str, value: object, *, below: float = math.inf) -> float:
     """A finite number ``0 <= value < below``; ``ValueError`` otherwise."""
@@ -273,22 +270,24 @@ class ClientCredentials(requests.auth.AuthBase):
 
     def _on_this_clock(self, held: HeldToken) -> HeldToken:
         """``held`` with its times moved back by how far ahead of this process's clock the
-        process that fetched it was, as far as it shows (``issued_at`` in the future).
+        process that fetched it was, as far as it shows (``issued_at`` in the future), and
+        its lifetime no longer than a fetched token's (:meth:`HeldToken.capped`).
 
         A shared store's times are another process's wall clock; a clock ahead of this one
         would otherwise make its token look valid here for that much longer. The skew shows
         only until this clock passes ``issued_at``, so the times found then are kept: the
-        held token's, when the store hands the same token again.
+        held token's, when the store hands the same token again. A store is not trusted with
+        a lifetime either: a token it claims lives ten years is used for a day at most.
         """
         known = self._slot.fresh.held
         if known is not None and known.access_token == held.access_token:
-            return known if known.expires_at < held.expires_at else held
+            return known if known.expires_at < held.expires_at else held.capped()
         ahead = held.issued_at - self._clock()
-        if not ahead > 0:
-            return held
-        return dataclasses.replace(
-            held, issued_at=held.issued_at - ahead, expires_at=held.expires_at - ahead
-        )
+        if ahead > 0:
+            held = dataclasses.replace(
+                held, issued_at=held.issued_at - ahead, expires_at=held.expires_at - ahead
+            )
+        return held.capped()
 
     def _usable(self, held: HeldToken) -> bool:
         """Good enough to hand out: not due for a refresh and not invalidated."""
@@ -373,20 +372,20 @@ class ClientCredentials(requests.auth.AuthBase):
                 f"the Cognito token endpoint's answer has no valid 'expires_in' ({lifetime})",
                 status_code=200,
             )
-        lifetime = min(lifetime, _MAX_LIFETIME)
-        log.info(
-            "client-credentials token obtained for client %s (scopes %s, valid %d s)",
-            self.client_id,
-            " ".join(self._scopes) or "(default)",
-            lifetime,
-        )
-        return HeldToken(
+        held = HeldToken(
             access_token=tokens.access_token,
             token_type=tokens.token_type,
             issued_at=issued_at,
             expires_at=issued_at + lifetime,
             scope=" ".join(self._scopes) or None,
+        ).capped()  # more than Cognito's longest lifetime is not believed
+        log.info(
+            "client-credentials token obtained for client %s (scopes %s, valid %d s)",
+            self.client_id,
+            " ".join(self._scopes) or "(default)",
+            held.expires_at - held.issued_at,
         )
+        return held
 
     # -- requests -------------------------------------------------------------------------
 
