@@ -38,13 +38,13 @@ class BearerAuth(httpx.Auth):
         return f"BearerAuth({self.credentials!r})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Send with the token; on a 401, once more with a new one."""
+        """Send with the token; on a 401, once more with a new one (at most one new token
+        per cool-down: see :meth:`~cognito_helper.ClientCredentials.__call__`)."""
         credentials = self.credentials
         token = credentials.access_token()
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if _retry(request, response, token):
-            credentials.invalidate(token)
+        if _retry(request, response, token) and credentials._retry_after_401(token):
             request.headers["Authorization"] = "Bearer " + credentials.access_token()
             yield request
 
@@ -56,8 +56,7 @@ class BearerAuth(httpx.Auth):
         token = await self._token()
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if _retry(request, response, token):
-            credentials.invalidate(token)
+        if _retry(request, response, token) and credentials._retry_after_401(token):
             request.headers["Authorization"] = "Bearer " + await self._token()
             yield request
 

@@ -8,12 +8,17 @@ in-process cache in front of it and owns the rules (early refresh, cool-down, fa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
-__all__ = ["HeldToken", "TokenStore"]
+__all__ = ["HeldToken", "TokenStore", "MAX_LIFETIME"]
+
+#: Cognito's longest access-token lifetime, one day: no token is believed to live longer,
+#: whatever ``expires_in`` or a shared store says (:meth:`HeldToken.capped`).
+MAX_LIFETIME = 86400
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class HeldToken:
             f"HeldToken(token_type={self.token_type!r}, issued_at={self.issued_at!r}, "
             f"expires_at={self.expires_at!r}, scope={self.scope!r})"
         )
+
+    def capped(self) -> HeldToken:
+        """This token with ``expires_at`` no later than ``issued_at + MAX_LIFETIME``."""
+        limit = self.issued_at + MAX_LIFETIME
+        return self if self.expires_at <= limit else dataclasses.replace(self, expires_at=limit)
 
     def to_json(self) -> str:
         """The stored form: the token and its times, never a secret."""

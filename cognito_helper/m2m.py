@@ -8,8 +8,12 @@ for all the threads that need one. Guarantees:
 - a token at or past its ``expires_at`` is never handed out;
 - one request at a time per cache key in a process (single flight); the threads that need a
   token meanwhile wait for its answer, or keep using the held token while it is still valid;
+- instances with one cache key share its token, cool-downs and single flight, also when each
+  is made for one call (:mod:`cognito_helper._m2m_slots` says what is kept, and how long);
 - after a failed request, no new one for ``cooldown`` seconds: callers get the held token while
   it is valid, else the same typed error, without a request;
+- a 401 from the API replaces the token at most once per ``cooldown``: an API that refuses
+  every token costs one token request per cool-down, not one per call;
 - the client secret is never a cache key, a log line or part of a ``repr``.
 """
 
@@ -22,7 +26,6 @@ import hashlib
 import json
 import logging
 import math
-import threading
 import time
 import weakref
 from typing import (
@@ -38,6 +41,7 @@ from typing import (
 import requests
 import requests.auth
 
+from ._m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
 from ._token_store import HeldToken, TokenStore
 from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
@@ -50,54 +54,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientCredentials"]
 
 log = logging.getLogger("cognito_helper")
-
-# Cognito's longest access-token lifetime is one day: a longer ``expires_in`` is not believed.
-_MAX_LIFETIME = 86400
-
-
-class _Fresh:
-    """A held token and the wall-clock time from which it is due for a refresh.
-
-    Never changed once made, only replaced whole: a reader without the lock sees a matching
-    pair. ``refresh_at`` is never later than the token's ``expires_at``.
-    """
-
-    __slots__ = ("held", "access_token", "refresh_at")
-
-    def __init__(self, held: Optional[HeldToken], refresh_at: float) -> None:
-        self.held = held
-        self.access_token = held.access_token if held is not None else ""
-        self.refresh_at = refresh_at
-
-
-_NOTHING = _Fresh(None, -math.inf)  # no token held: due for a refresh at any time
-
-
-class _Slot:
-    """What a process holds for one cache key; shared by every instance with that key."""
-
-    __slots__ = ("fresh", "lock", "attempts", "failure", "failed_until", "rejected", "__weakref__")
-
-    def __init__(self) -> None:
-        self.fresh = _NOTHING  # read without the lock (the hit path); replaced whole
-        self.lock = threading.Lock()  # held while a request is made: the single flight
-        # The rest is read and written with the lock held.
-        self.attempts = 0  # requests finished so far: a waiter sees whether one ended meanwhile
-        self.failure: Optional[CognitoError] = None  # the last attempt's error, if it failed
-        self.failed_until = -math.inf  # end of the cool-down after that failure
-        self.rejected: Optional[str] = None  # the token invalidate() dropped: never again
-
-
-_slots: weakref.WeakValueDictionary[str, _Slot] = weakref.WeakValueDictionary()
-_slots_lock = threading.Lock()
-
-
-def _slot_for(key: str) -> _Slot:
-    with _slots_lock:
-        slot = _slots.get(key)
-        if slot is None:
-            slot = _slots[key] = _Slot()
-        return slot
 
 
 def _number(name: str, value: object, *, below: float = math.inf) -> float:
@@ -120,6 +76,18 @@ def _twin(exc: CognitoError) -> CognitoError:
         return copy.copy(exc)
     except Exception:  # an error class that cannot be rebuilt from its args
         return exc
+
+
+def _remembered(failure: CognitoError, wait: float) -> CognitoError:
+    """A copy of ``failure``, the error a slot remembers, for a caller within its cool-down:
+    its message says that it is remembered and when the next request will be made (``wait``
+    seconds from now)."""
+    twin = _twin(failure)
+    if twin is failure or len(twin.args) != 1 or not isinstance(twin.args[0], str):
+        return twin  # not a copy, or a message that cannot be added to
+    note = f"the remembered failure of an earlier token request; next attempt in {wait:.1f} s"
+    twin.args = (f"{twin.args[0]} ({note})",)
+    return twin
 
 
 def _cache_key(config: CognitoConfig, scopes: Tuple[str, ...], resource: Optional[str]) -> str:
@@ -158,7 +126,10 @@ class ClientCredentials(requests.auth.AuthBase):
     function every expiry decision reads (tests move it).
 
     Instances with the same :attr:`cache_key` share one token in a process; they should use
-    the same options (the instance that fetched a token decides when it is due). Usable as
+    the same options (the instance that fetched a token decides when it is due). The token
+    outlives the instance: one made per call, ``ClientCredentials(...).access_token()``,
+    reuses the token of the one before it. Without an instance, the process keeps the tokens
+    of the ``MAX_KEPT`` (128) cache keys most recently used, until they expire. Usable as
     ``requests``' ``auth=`` (adds ``Authorization: Bearer ...``; retries once on a 401) and,
     through :meth:`httpx_auth`, as ``httpx``'s. Safe to use from any number of threads.
 
@@ -200,7 +171,7 @@ class ClientCredentials(requests.auth.AuthBase):
         self._fraction = _number("refresh_fraction", refresh_fraction, below=1.0)
         self._margin = _number("refresh_margin", refresh_margin)
         self._key = _cache_key(cfg, self._scopes, resource)
-        self._slot = _slot_for(self._key)
+        self._slot = slot_for(self._key, clock())
 
     # -- what it is -----------------------------------------------------------------------
 
@@ -238,7 +209,9 @@ class ClientCredentials(requests.auth.AuthBase):
 
         Raises what :func:`get_client_credentials_token` raises
         (:class:`CognitoConnectionError`, :class:`TokenExchangeError`, ...) when no valid token
-        is held and Cognito cannot give one, also (without a request) within the cool-down.
+        is held and Cognito cannot give one, also (without a request) within the cool-down:
+        then a copy of the remembered error, its message ending with when the next attempt
+        will be made.
         """
         fresh = self._slot.fresh
         if self._clock() < fresh.refresh_at:
@@ -264,8 +237,29 @@ class ClientCredentials(requests.auth.AuthBase):
         if held is None or (access_token is not None and held.access_token != access_token):
             return
         slot.rejected = held.access_token
-        slot.fresh = _NOTHING
+        slot.fresh = NOTHING
         log.debug("client-credentials token of client %s invalidated", self.client_id)
+
+    def _retry_after_401(self, refused: str) -> bool:
+        """Whether a request the API answered 401 for ``refused`` is sent again (with the
+        token :meth:`access_token` gives then).
+
+        A 401 for a token no longer held is retried with the one held now. A 401 for the held
+        token drops it (:meth:`invalidate`), at most once per ``cooldown`` per cache key:
+        within the cool-down it is the API's answer and is not retried, so that an API that
+        refuses every token costs one token request per cool-down, not one per call.
+        """
+        slot = self._slot
+        with slot.refusals:
+            held = slot.fresh.held
+            if held is None or held.access_token != refused:
+                return True  # replaced (or being replaced) since that request was sent
+            now = self._clock()
+            if now < slot.replaced_until:
+                return False
+            slot.replaced_until = now + self._cooldown
+            self.invalidate(refused)
+        return True
 
     def _refresh_at(self, held: HeldToken) -> float:
         """When ``held`` is due for a refresh: the margin before ``expires_at``, no earlier
@@ -276,22 +270,24 @@ class ClientCredentials(requests.auth.AuthBase):
 
     def _on_this_clock(self, held: HeldToken) -> HeldToken:
         """``held`` with its times moved back by how far ahead of this process's clock the
-        process that fetched it was, as far as it shows (``issued_at`` in the future).
+        process that fetched it was, as far as it shows (``issued_at`` in the future), and
+        its lifetime no longer than a fetched token's (:meth:`HeldToken.capped`).
 
         A shared store's times are another process's wall clock; a clock ahead of this one
         would otherwise make its token look valid here for that much longer. The skew shows
         only until this clock passes ``issued_at``, so the times found then are kept: the
-        held token's, when the store hands the same token again.
+        held token's, when the store hands the same token again. A store is not trusted with
+        a lifetime either: a token it claims lives ten years is used for a day at most.
         """
         known = self._slot.fresh.held
         if known is not None and known.access_token == held.access_token:
-            return known if known.expires_at < held.expires_at else held
+            return known if known.expires_at < held.expires_at else held.capped()
         ahead = held.issued_at - self._clock()
-        if not ahead > 0:
-            return held
-        return dataclasses.replace(
-            held, issued_at=held.issued_at - ahead, expires_at=held.expires_at - ahead
-        )
+        if ahead > 0:
+            held = dataclasses.replace(
+                held, issued_at=held.issued_at - ahead, expires_at=held.expires_at - ahead
+            )
+        return held.capped()
 
     def _usable(self, held: HeldToken) -> bool:
         """Good enough to hand out: not due for a refresh and not invalidated."""
@@ -314,7 +310,7 @@ class ClientCredentials(requests.auth.AuthBase):
         finally:
             slot.lock.release()
 
-    def _renew_locked(self, slot: _Slot, seen: int) -> HeldToken:
+    def _renew_locked(self, slot: Slot, seen: int) -> HeldToken:
         now = self._clock()
         fresh = slot.fresh
         if fresh.held is not None and now < fresh.refresh_at:
@@ -325,7 +321,9 @@ class ClientCredentials(requests.auth.AuthBase):
             # The request this thread waited for failed, or a cool-down is running.
             if held is not None:
                 return held
-            raise _twin(failure)
+            if slot.attempts != seen:
+                raise _twin(failure)  # the answer to the request this thread waited for
+            raise _remembered(failure, slot.failed_until - now)
         try:
             new = self._obtain()
         except CognitoError as exc:
@@ -343,11 +341,12 @@ class ClientCredentials(requests.auth.AuthBase):
                 held.expires_at - now,
                 self._cooldown,
             )
-            slot.fresh = _Fresh(held, min(slot.failed_until, held.expires_at))
+            slot.fresh = Fresh(held, min(slot.failed_until, held.expires_at))
             return held
         slot.attempts += 1
         slot.failure, slot.failed_until = None, -math.inf
-        slot.fresh = _Fresh(new, self._refresh_at(new))
+        slot.fresh = Fresh(new, self._refresh_at(new))
+        keep(self._key, slot)
         return new
 
     def _obtain(self) -> HeldToken:
@@ -373,20 +372,20 @@ class ClientCredentials(requests.auth.AuthBase):
                 f"the Cognito token endpoint's answer has no valid 'expires_in' ({lifetime})",
                 status_code=200,
             )
-        lifetime = min(lifetime, _MAX_LIFETIME)
-        log.info(
-            "client-credentials token obtained for client %s (scopes %s, valid %d s)",
-            self.client_id,
-            " ".join(self._scopes) or "(default)",
-            lifetime,
-        )
-        return HeldToken(
+        held = HeldToken(
             access_token=tokens.access_token,
             token_type=tokens.token_type,
             issued_at=issued_at,
             expires_at=issued_at + lifetime,
             scope=" ".join(self._scopes) or None,
+        ).capped()  # more than Cognito's longest lifetime is not believed
+        log.info(
+            "client-credentials token obtained for client %s (scopes %s, valid %d s)",
+            self.client_id,
+            " ".join(self._scopes) or "(default)",
+            held.expires_at - held.issued_at,
         )
+        return held
 
     # -- requests -------------------------------------------------------------------------
 
@@ -395,10 +394,12 @@ class ClientCredentials(requests.auth.AuthBase):
 
         The retry invalidates the token that was refused and sends the request again with a
         new one, once, and only when the body can be sent again (none, ``str`` or ``bytes``;
-        not a generator or a file). When no token can be had, the request is not sent (or not
-        sent again) and the typed error of :meth:`access_token` is raised. A 401 answering a
-        redirect (whose Authorization requests strips when the host changes) is returned as
-        it is: the token is neither dropped nor sent to that host.
+        not a generator or a file). A 401 replaces the token at most once per ``cooldown``
+        per cache key: within it, a 401 for the held token is returned as it is (a 401 for a
+        token already replaced is retried with the new one). When no token can be had, the
+        request is not sent (or not sent again) and the typed error of :meth:`access_token`
+        is raised. A 401 answering a redirect (whose Authorization requests strips when the
+        host changes) is returned as it is: the token is neither dropped nor sent to that host.
         """
         r.headers["Authorization"] = "Bearer " + self.access_token()
         # The hook answers for this request only: requests copies hooks onto each redirect,
@@ -422,9 +423,10 @@ class ClientCredentials(requests.auth.AuthBase):
         refused = _bearer_sent(request)
         if refused is None or not (body is None or isinstance(body, (bytes, str))):
             return response
+        if not self._retry_after_401(refused):
+            return response  # a 401 replaced the token within the cool-down already
         response.content  # noqa: B018 - read it, so that the connection can be reused
         response.close()
-        self.invalidate(refused)
         token = self.access_token()  # no new token: its typed error, not the 401, is raised
         retry = request.copy()
         retry.headers["Authorization"] = "Bearer " + token

@@ -41,8 +41,10 @@ Guarantees:
   itself (the service keeps working with each process's own cache) until Redis answers again.
   A token already fetched is never fetched again because storing it failed.
 
-A stored value that is not :meth:`HeldToken.to_json`'s form is treated as absent (Redis is not
-trusted), and replaced by the next fetch.
+A stored value that is not :meth:`HeldToken.to_json`'s form, or a token key of another Redis
+type (a hash, a list), is treated as absent (Redis is not trusted), and replaced by the next
+fetch. A stored token's lifetime is not trusted either: :class:`ClientCredentials` believes
+none longer than a fetched token's (one day).
 """
 
 from __future__ import annotations
@@ -83,10 +85,6 @@ class RedisClient(Protocol):
 
     def mget(self, keys: Sequence[str]) -> Any:
         """``MGET``: the values of ``keys``, ``None`` for absent ones."""
-        ...
-
-    def get(self, name: str) -> Any:
-        """``GET``: the value of ``name`` or ``None``."""
         ...
 
     def set(self, name: str, value: str, *, px: int = ..., nx: bool = ...) -> Any:
@@ -134,7 +132,7 @@ class RedisTokenStore:
             or lock_timeout <= 0
         ):
             raise ValueError("lock_timeout must be a positive number of seconds")
-        methods = [getattr(client, name, None) for name in ("mget", "get", "set", "eval")]
+        methods = [getattr(client, name, None) for name in ("mget", "set", "eval")]
         if not all(callable(method) for method in methods):
             raise TypeError("client must be a Redis client (redis.Redis or RedisCluster)")
         # redis.asyncio's commands are plain functions returning awaitables; its
@@ -249,7 +247,9 @@ class RedisTokenStore:
         try:
             # The previous holder may have stored its token and released the lock between our
             # read and our SET: use that token rather than fetch a second one.
-            held = self._decode(self._call(self._client.get, token_key))
+            # MGET, not GET: a token key of another type (a hash) reads as absent, and the
+            # SET below overwrites it, where GET fails with WRONGTYPE.
+            held, _ = self._read(token_key, lock_key)
             if held is not None and usable(held):
                 return held
             held = fetch()

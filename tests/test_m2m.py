@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import hashlib
 import json
 import linecache
@@ -16,6 +17,7 @@ import logging
 import sys
 import threading
 import time
+import types
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
@@ -24,12 +26,14 @@ import pytest
 import requests
 
 from cognito_helper import (
+    CognitoConfig,
     CognitoConnectionError,
     ConfigError,
     TokenExchangeError,
     decode_unverified,
     decode_verify_jwt,
 )
+from cognito_helper._m2m_slots import MAX_KEPT, holds, slot_of
 from cognito_helper._token_store import HeldToken
 from cognito_helper.m2m import ClientCredentials
 from cognito_helper.testing import LocalCognito
@@ -1024,3 +1028,186 @@ def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() ->
         "ClientCredentials('api/read', config=config).httpx_auth()"
     )
     assert imports(asked, "httpx")
+
+
+# -- issue 19 ---------------------------------------------------------------------------------
+
+
+def call_api(client: str, api: Api, cc: ClientCredentials, times: int) -> List[int]:
+    """The status of ``times`` GETs of the API through ``client``, with ``cc`` as auth."""
+    if client == "requests":
+        with requests.Session() as session:
+            return [session.get(api.url, auth=cc, timeout=10).status_code for _ in range(times)]
+    if client == "httpx":
+        with httpx.Client(auth=cc.httpx_auth(), timeout=10) as sync_client:
+            return [sync_client.get(api.url).status_code for _ in range(times)]
+
+    async def calls() -> List[int]:
+        async with httpx.AsyncClient(auth=cc.httpx_auth(), timeout=10) as async_client:
+            return [(await async_client.get(api.url)).status_code for _ in range(times)]
+
+    return asyncio.run(calls())
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async"])
+def test_an_api_that_always_answers_401_costs_one_new_token_per_cooldown(
+    m2m: LocalCognito, clock: Clock, api: Api, client: str
+) -> None:
+    api.refuse = lambda token: True
+    cc = credentials(m2m, clock)
+    assert call_api(client, api, cc, 50) == [401] * 50
+    assert requested(m2m) <= 5
+    assert requested(m2m) == 2  # the first token, and the one a 401 replaced it with
+    assert len(api.tokens) == 51  # the first call was retried; the others' 401s returned as is
+    clock.advance(5)  # the cool-down is over: a 401 may replace the token once more
+    assert call_api(client, api, cc, 50) == [401] * 50
+    assert requested(m2m) == 3 and len(api.tokens) == 102
+
+
+@pytest.mark.timeout(60)
+def test_401s_for_a_token_already_replaced_are_retried_with_the_new_one(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    refuse_first_token(api)
+    cc = credentials(m2m, clock)
+    cc.access_token()  # every thread starts with the token the API refuses
+    outcomes = each_caller(8, lambda: requests.get(api.url, auth=cc, timeout=10).status_code)
+    assert outcomes == [200] * 8
+    assert requested(m2m) == 2
+
+
+def test_a_new_instance_for_each_call_makes_one_token_request(
+    m2m: LocalCognito, clock: Clock, api: Api
+) -> None:
+    tokens = []
+    for i in range(100):
+        tokens.append(credentials(m2m, clock).access_token())
+        if i % 25 == 0:
+            gc.collect()
+    for _ in range(10):
+        assert requests.get(api.url, auth=credentials(m2m, clock), timeout=10).status_code == 200
+    assert requested(m2m) == 1
+    assert len(set(tokens) | set(api.tokens)) == 1
+
+
+def test_the_cooldown_holds_across_instances_made_per_call(m2m: LocalCognito, clock: Clock) -> None:
+    with m2m.fail_token_endpoint(500):
+        for i in range(10):
+            with pytest.raises(CognitoConnectionError):
+                credentials(m2m, clock).access_token()
+            if i % 5 == 0:
+                gc.collect()
+    assert requested(m2m) == 1
+
+
+def numbered_clients(server: ScriptedServer, secret: str, clock: Clock) -> Callable[[int], Any]:
+    """``instance(i)``: a new ClientCredentials of app client ``i`` (a cache key of its own)
+    of a token endpoint on ``server`` that answers every request with a new one-hour token."""
+    server.routes["/oauth2/token"] = dynamic(
+        lambda: {"access_token": uuid.uuid4().hex, "expires_in": 3600, "token_type": "Bearer"}
+    )
+    base = scripted_config(server, secret)
+
+    def instance(i: int) -> Any:
+        config = dataclasses.replace(base, client_id=f"client{i:05d}")
+        return ClientCredentials(config=config, clock=clock)
+
+    return instance
+
+
+def test_the_tokens_kept_without_an_instance_are_bounded_least_recently_used_first(
+    clock: Clock, secret: str
+) -> None:
+    with ScriptedServer() as server:
+        instance = numbered_clients(server, secret, clock)
+        keys = []
+        for i in range(MAX_KEPT + 1):
+            cc = instance(i)
+            cc.access_token()
+            keys.append(cc.cache_key)
+        del cc
+        gc.collect()
+        assert server.count("/oauth2/token") == MAX_KEPT + 1
+        assert not holds(keys[0]) and all(holds(key) for key in keys[1:])
+        for i in (MAX_KEPT, 1):
+            instance(i).access_token()  # still kept: among the MAX_KEPT most recently used
+        assert server.count("/oauth2/token") == MAX_KEPT + 1
+        instance(0).access_token()  # the least recently used one was dropped
+        assert server.count("/oauth2/token") == MAX_KEPT + 2
+
+
+def test_a_token_kept_without_an_instance_is_dropped_once_expired(
+    clock: Clock, secret: str
+) -> None:
+    with ScriptedServer() as server:
+        instance = numbered_clients(server, secret, clock)
+        key = instance(0).cache_key
+        instance(0).access_token()
+        gc.collect()
+        assert holds(key)
+        clock.advance(3600)
+        instance(1)  # any new cache key: the registry drops what has expired
+        gc.collect()
+        assert not holds(key)
+
+
+def reachable(root: object) -> Iterator[object]:
+    """Every object reachable from ``root`` through references, classes and modules aside."""
+    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
+    seen, todo = {id(root)}, [root]
+    while todo:
+        obj = todo.pop()
+        yield obj
+        for ref in gc.get_referents(obj):
+            if id(ref) not in seen and not isinstance(ref, skip):
+                seen.add(id(ref))
+                todo.append(ref)
+
+
+def test_what_is_kept_without_an_instance_holds_no_secret(
+    m2m: LocalCognito, clock: Clock, secret: str
+) -> None:
+    refused = credentials(m2m, clock, WRITE)
+    with m2m.fail_token_endpoint(400, error="invalid_client"):
+        with pytest.raises(TokenExchangeError):
+            refused.access_token()  # a remembered failure is kept too
+    cc = credentials(m2m, clock)
+    cc.access_token()
+    keys = [cc.cache_key, refused.cache_key]
+    del cc, refused
+    gc.collect()
+    for key in keys:
+        assert holds(key)
+        for obj in reachable(slot_of(key)):
+            assert not isinstance(obj, (ClientCredentials, CognitoConfig))
+            assert not (isinstance(obj, str) and secret in obj)
+
+
+def test_the_remembered_failure_says_so_and_when_the_next_attempt_is_made(
+    m2m: LocalCognito, clock: Clock, secret: str
+) -> None:
+    cc = credentials(m2m, clock)
+    with m2m.fail_token_endpoint(500):
+        with pytest.raises(CognitoConnectionError) as first:
+            cc.access_token()
+        clock.advance(1.5)
+        with pytest.raises(CognitoConnectionError) as remembered:
+            cc.access_token()
+    assert requested(m2m) == 1
+    assert "remembered" not in str(first.value)
+    text = str(remembered.value)
+    assert text.startswith(str(first.value))
+    assert "remembered failure" in text and "next attempt in 3.5 s" in text
+    assert secret not in text
+
+
+def test_a_remembered_refusal_keeps_its_type_and_details(m2m: LocalCognito, clock: Clock) -> None:
+    cc = credentials(m2m, clock, scopes="localapi/admin", cooldown=30)
+    with pytest.raises(TokenExchangeError) as first:
+        cc.access_token()
+    clock.advance(10)
+    with pytest.raises(TokenExchangeError) as remembered:
+        cc.access_token()
+    assert (remembered.value.error, remembered.value.status_code) == ("invalid_scope", 400)
+    assert remembered.value.description == first.value.description
+    assert "next attempt in 20.0 s" in str(remembered.value)

@@ -618,3 +618,47 @@ def test_a_lock_key_that_is_not_a_string_is_waited_out_not_spun_on(redis: Any) -
     assert not stuck
     assert fetch.calls == 1 and [held.access_token for held in results] == ["access-token-1"]
     assert reads < 200, reads  # polled every few ms for 0.4 s at most, not in a busy loop
+
+
+# -- issue 19 ---------------------------------------------------------------------------------
+
+TEN_YEARS = 10 * 365 * 86400
+
+
+@pytest.mark.parametrize("issued_ago", [0, 86400])
+def test_a_stored_token_is_not_believed_to_live_longer_than_a_fetched_one(
+    store: RedisTokenStore, redis: Any, make_lc: MakeLocalCognito, issued_ago: int
+) -> None:
+    # Redis is not trusted: a token claiming a ten-year life lives a day at most, as a
+    # fetched token whose expires_in says ten years does; one issued a day ago is over.
+    lc = make_lc(client_secret=f"{SECRET}-{issued_ago}")
+    now = [time.time()]
+    cc = ClientCredentials(config=lc.config, store=store, clock=lambda: now[0])
+    issued = now[0] - issued_ago
+    planted = HeldToken("planted.ten.years", "Bearer", issued, issued + TEN_YEARS)
+    redis.set(f"{PREFIX}{{{cc.cache_key}}}:token", planted.to_json())
+    if issued_ago:
+        assert cc.access_token() != planted.access_token
+        assert token_requests(lc) == 1
+        return
+    assert cc.token().access_token == planted.access_token  # served ...
+    assert cc.token().expires_at <= now[0] + 86400  # ... but for a day at most
+    now[0] += 86400
+    fetched = cc.token()
+    assert fetched.access_token != planted.access_token and token_requests(lc) == 1
+    assert redis.get(f"{PREFIX}{{{cc.cache_key}}}:token") == fetched.to_json().encode()
+
+
+def test_a_token_key_of_another_redis_type_counts_as_absent_and_is_overwritten(
+    store: RedisTokenStore, redis: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_key = f"{PREFIX}{{{KEY}}}:token"
+    redis.hset(token_key, "foreign", "value")  # GET on it fails with WRONGTYPE
+    fetch = Fetches()
+    with caplog.at_level(logging.WARNING, logger="cognito_helper"):
+        first = store.obtain(KEY, fetch, fresh)
+        again = store.obtain(KEY, fetch, fresh)  # another process: the stored token
+    assert fetch.calls == 1 and again == first
+    assert redis.type(token_key) == b"string"
+    assert redis.get(token_key) == first.to_json().encode()
+    assert caplog.records == []  # Redis works: no "cannot use Redis" warning
