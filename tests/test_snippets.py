@@ -4,11 +4,13 @@ Every Python snippet of README.md, SECURITY.md and docs/*.md runs: as printed he
 test its marker names, which completes it when it is a fragment (``tests/snippets.py`` reads
 them all and explains the markers). The README's fragments that belong to no module's own tests
 are completed here, offline, against LocalCognito, a loopback API and a real ``redis-server``.
+Every ``pip install`` the project prints installs this checkout, never a name on a package index.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import types
 import uuid
@@ -273,3 +275,37 @@ def test_behind_an_alb(monkeypatch: pytest.MonkeyPatch) -> None:
     app_module.__dict__.update(app_snippet.run(module="app"))
     monkeypatch.setitem(sys.modules, "app", app_module)
     test_snippet.run(module="test_app")["test_profile_behind_the_alb"]()
+
+
+# -- what the README tells a new user to install --------------------------------------------
+
+
+def _text_files() -> Iterator[Path]:
+    """Every file the project ships or runs that may print an install command."""
+    yield from documents()
+    for pattern in ("*.md", "*.py", ".ci/*", "*.toml"):
+        yield from ROOT.glob(pattern)
+    for folder in ("cognito_helper", "tests", "examples", "benchmarks", "fuzz"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".md") and "__pycache__" not in path.parts:
+                yield path
+
+
+def test_every_pip_install_installs_this_checkout() -> None:
+    """The package is installed from source and its name is not registered on the package
+    index: a ``pip install 'cognito-helper[x]'`` would install whatever someone publishes
+    under that name one day. Every install command names this checkout: ``.`` or ``".[x]"``."""
+    commands = 0
+    for path in set(_text_files()):
+        if path == Path(__file__) or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        where = path.relative_to(ROOT)
+        assert not re.search(r"cognito[-_]helper\[", text), f"{where} installs by name"
+        for match in re.finditer(r"pip install((?:\s+-[-\w]+)*)\s+(\S+)", text):
+            commands += 1
+            target = match.group(2).lstrip("`")  # what follows may close a string or `...`
+            assert re.match(r"""(["']?)\.(\[[\w,-]+\])?\1(?![\w./\[-])""", target), (
+                f"{where}: {match.group(0)!r} installs from a package index, not this checkout"
+            )
+    assert commands >= 10, "the search for install commands found almost none: broken"
