@@ -309,3 +309,14 @@ def test_every_pip_install_installs_this_checkout() -> None:
                 f"{where}: {match.group(0)!r} installs from a package index, not this checkout"
             )
     assert commands >= 10, "the search for install commands found almost none: broken"
+
+
+def test_flask_async_is_named_once_as_part_of_the_flask_extra() -> None:
+    """The ``flask`` extra is ``flask[async]``: the README says so once, beside the install
+    line; nothing tells a user to install it on its own."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if "flask[async]" in line]
+    assert len(lines) == 1, lines
+    assert 'pip install ".[flask]"' in lines[0] and "includes" in lines[0], lines[0]
+    for path in sorted((ROOT / "cognito_helper").rglob("*.py")):
+        assert "flask[async]" not in path.read_text(encoding="utf-8"), path
