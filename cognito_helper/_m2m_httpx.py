@@ -1,5 +1,5 @@
 """The ``httpx.Auth`` of :meth:`ClientCredentials.httpx_auth` (imported only by that method:
-httpx is an optional dependency, ``pip install 'cognito-helper[httpx]'``)."""
+httpx is an optional dependency, ``pip install ".[httpx]"`` from the checkout)."""
 
 from __future__ import annotations
 

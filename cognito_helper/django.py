@@ -1,6 +1,6 @@
 """Django REST framework guard: the :class:`CognitoAuthentication` class and permissions.
 
-Install the extra (``pip install "cognito-helper[django]"``), then::
+Install the extra from the checkout (``pip install ".[django]"``), then::
 
     REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["cognito_helper.django.CognitoAuthentication"],

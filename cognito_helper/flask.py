@@ -15,8 +15,8 @@
 The verified claims are in ``flask.g.cognito_claims``. A refused request never reaches the view:
 it is answered with the status, ``WWW-Authenticate`` (or ``Retry-After``) header and JSON body
 of :mod:`cognito_helper.bearer`'s mapping (401, 400, 403 or 503). Works on sync views and on
-Flask's async views (``pip install "flask[async]"``). Needs the ``flask`` extra; ``import
-cognito_helper`` alone never imports Flask.
+Flask's async views. Needs the ``flask`` extra (``pip install ".[flask]"`` from the checkout,
+async support included); ``import cognito_helper`` alone never imports Flask.
 """
 
 from __future__ import annotations

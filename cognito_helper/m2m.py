@@ -447,13 +447,13 @@ class ClientCredentials(requests.auth.AuthBase):
         It adds the bearer token and retries once on a 401 when the body can be sent again
         (``content`` of bytes or str, ``data``, ``json``; not a generator or ``files``). With
         ``httpx.AsyncClient`` a token request runs in a worker thread. Raises ``ImportError``
-        when httpx is not installed (``pip install 'cognito-helper[httpx]'``).
+        when httpx is not installed (``pip install ".[httpx]"`` from the checkout).
         """
         try:
             from ._m2m_httpx import BearerAuth  # imports httpx, an optional dependency
         except ImportError:
             raise ImportError(
-                "httpx_auth() needs httpx: pip install 'cognito-helper[httpx]'"
+                "httpx_auth() needs httpx: pip install '.[httpx]' in the cognito-helper checkout"
             ) from None
         return BearerAuth(self)
 

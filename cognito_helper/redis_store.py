@@ -112,8 +112,8 @@ class RedisTokenStore:
 
     Raises ``ValueError`` for an empty prefix or a lock timeout that is not a positive
     number, ``TypeError`` for an asyncio client or an object that is not a Redis client,
-    and ``ImportError`` when the ``redis`` package (``pip install 'cognito-helper[redis]'``)
-    is missing.
+    and ``ImportError`` when the ``redis`` package (``pip install ".[redis]"`` from the
+    checkout) is missing.
     """
 
     def __init__(
@@ -144,7 +144,8 @@ class RedisTokenStore:
             from redis import exceptions  # the optional extra, needed only from here on
         except ImportError as exc:  # pragma: no cover - a Redis client implies the package
             raise ImportError(
-                "RedisTokenStore needs the redis package: pip install 'cognito-helper[redis]'"
+                "RedisTokenStore needs the redis package: "
+                "pip install '.[redis]' in the cognito-helper checkout"
             ) from exc
         self._client = client
         self._prefix = prefix

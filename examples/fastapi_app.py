@@ -123,7 +123,7 @@ def main() -> int:
     try:
         import uvicorn
     except ImportError:
-        print("error: the example runs on uvicorn: pip install uvicorn", file=sys.stderr)
+        print("error: the example runs on uvicorn: pip install '.[fastapi]'", file=sys.stderr)
         return 2
     try:
         port = read_port(os.environ.get("PORT", "8000"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from cognito_helper import CognitoConfig
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito, sign_in
+from .snippets import snippets_for
 
 pytest.importorskip("flask")
 
@@ -48,15 +48,6 @@ def cognito_env(config: CognitoConfig) -> Dict[str, str]:
 # -- the README's sign-in snippet ---------------------------------------------------------
 
 
-def readme_snippet() -> str:
-    """The Python block of the README section "The sign-in flow (state, nonce, PKCE)"."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## The sign-in flow (state, nonce, PKCE)", 1)[1].split("\n## ", 1)[0]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "the sign-in flow section has no python block"
-    return match.group(1)
-
-
 class Snippet:
     """The README snippet running against a LocalCognito, seen through Flask's test client."""
 
@@ -65,8 +56,8 @@ class Snippet:
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("FLASK_SECRET_KEY", "a-test-only-secret-key-0123456789")
         self.lc = lc
-        self.namespace: Dict[str, Any] = {"__name__": "readme_snippet"}
-        exec(compile(readme_snippet(), "README.md (sign-in flow)", "exec"), self.namespace)
+        (flow,) = snippets_for(Snippet)  # "The sign-in flow (state, nonce, PKCE)"
+        self.namespace: Dict[str, Any] = flow.run()
         self.app: Any = self.namespace["app"]
         self.client = self.app.test_client()
         self.set_cookies: List[str] = []  # every Set-Cookie header the browser was sent

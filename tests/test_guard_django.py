@@ -7,11 +7,9 @@ Tokens come from LocalCognito; nothing in the verifier is mocked.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import types
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
@@ -64,6 +62,7 @@ from cognito_helper.django import (  # noqa: E402
 from cognito_helper.testing import LocalCognito  # noqa: E402
 
 from .helpers import GROUPS, USER, MakeLocalCognito, sign_in  # noqa: E402
+from .snippets import snippets_for  # noqa: E402
 from .tokens import KeyPair  # noqa: E402
 
 # -- the views --------------------------------------------------------------------------------
@@ -516,21 +515,42 @@ def test_the_cognito_authentication_setting_sets_the_options(lc: LocalCognito) -
 # -- the README ---------------------------------------------------------------------------
 
 
-def readme_snippets() -> List[str]:
-    """The Python blocks of the README subsection "### Django REST framework"."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    guards = readme.split("\n## Guards for web frameworks\n", 1)[1].split("\n## ", 1)[0]
-    section = guards.split("\n### Django REST framework\n", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    assert len(blocks) == 2, "the settings and views block, then the subclass block"
-    return blocks
+#: What ``django-admin startproject`` writes: the README's settings go below it.
+STARTPROJECT_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+STARTPROJECT_TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 
 
 def test_the_readme_snippets(lc: LocalCognito, database: None) -> None:
-    namespace: Dict[str, Any] = {"__name__": "readme_django_snippet"}
-    for number, block in enumerate(readme_snippets()):
-        exec(compile(block, f"README.md (DRF guard, block {number})", "exec"), namespace)
-    assert namespace["REST_FRAMEWORK"] == settings.REST_FRAMEWORK  # what this module runs
+    # "### Django REST framework": settings.py (added below what startproject wrote), views.py,
+    # and the subclass that maps tokens onto the project's own users
+    settings_block, views_block, subclass_block = snippets_for(test_the_readme_snippets)
+    readme_settings = settings_block.run(INSTALLED_APPS=list(STARTPROJECT_APPS))
+    assert readme_settings["REST_FRAMEWORK"] == settings.REST_FRAMEWORK  # what this module runs
+    assert cognito_helper.CognitoConfig(**readme_settings["COGNITO"])
+    namespace = {
+        **views_block.run(module="readme_django_views"),
+        **subclass_block.run(module="readme_django_authentication"),
+    }
     with_own_users = type("Own", (namespace["Orders"],), {})
     with_own_users.authentication_classes = (namespace["ProjectAuthentication"],)
     snippet_urls = types.ModuleType("tests_guard_django_readme_urls")
@@ -561,6 +581,15 @@ def test_the_readme_snippets(lc: LocalCognito, database: None) -> None:
         assert User.objects.filter(username=own["sub"]).exists()
         assert get("own", "not-a-jwt")["WWW-Authenticate"].startswith('Bearer realm="orders", ')
     User.objects.all().delete()
+    with override_settings(
+        ROOT_URLCONF=snippet_urls.__name__,
+        INSTALLED_APPS=readme_settings["INSTALLED_APPS"],
+        TEMPLATES=STARTPROJECT_TEMPLATES,
+        STATIC_URL="static/",  # startproject's too
+    ):  # a browser asks for HTML: DRF's browsable API renders its templates
+        browser = client.get("/orders", HTTP_ACCEPT="text/html")
+        assert browser.status_code == 401
+        assert browser["Content-Type"].startswith("text/html")
 
 
 def test_import_cognito_helper_does_not_import_django() -> None:

@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import importlib.util
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from cognito_helper.testing.keys import SigningKey  # noqa: E402
 
 from .helpers import MakeLocalCognito  # noqa: E402
 from .servers import ScriptedServer, respond, send  # noqa: E402
+from .snippets import snippets_for  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "fastapi_app.py"
@@ -730,19 +730,10 @@ def test_import_cognito_helper_imports_no_web_framework() -> None:
 # -- the README's snippet ---------------------------------------------------------------------
 
 
-def readme_snippet() -> str:
-    """The Python block of the README subsection "FastAPI"."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n### FastAPI\n", 1)[1].split("\n### ", 1)[0]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "the FastAPI subsection has no python block"
-    return match.group(1)
-
-
 def test_readme_snippet_runs_as_written(lc: LocalCognito) -> None:
     cognito_helper.configure(lc.config)
-    namespace: Dict[str, Any] = {"__name__": "readme_fastapi"}
-    exec(compile(readme_snippet(), "README.md (FastAPI)", "exec"), namespace)
+    (snippet,) = snippets_for(test_readme_snippet_runs_as_written)  # "### FastAPI"
+    namespace = snippet.run(module="readme_fastapi")
     client = TestClient(namespace["app"])
     token = lc.mint("access")
     sub = cognito_helper.decode_unverified(token)[1]["sub"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-import re
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito
 from .servers import closed_port
+from .snippets import snippets_for
 from .tokens import KeyPair
 
 ROOT = Path(__file__).parents[1]
@@ -466,16 +466,6 @@ def test_importing_cognito_helper_does_not_import_flask() -> None:
 # -- the README ---------------------------------------------------------------------------
 
 
-def readme_snippet() -> str:
-    """The Python block of the README subsection "### Flask" (of the web framework guards)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    guards = readme.split("\n## Guards for web frameworks\n", 1)[1].split("\n## ", 1)[0]
-    section = guards.split("\n### Flask\n", 1)[1].split("\n### ", 1)[0]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "the Flask section has no python block"
-    return match.group(1)
-
-
 def test_the_readme_snippet(
     lc: LocalCognito, make_lc: MakeLocalCognito, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -486,8 +476,8 @@ def test_the_readme_snippet(
         "COGNITO_JWKS_URL": lc.config.jwks_url or "",
     }.items():
         monkeypatch.setenv(name, value)
-    namespace: Dict[str, Any] = {"__name__": "readme_flask_snippet"}
-    exec(compile(readme_snippet(), "README.md (Flask guard)", "exec"), namespace)
+    (snippet,) = snippets_for(test_the_readme_snippet)  # "### Flask" of the guards
+    namespace = snippet.run(module="readme_flask_snippet")
     client = namespace["app"].test_client()
 
     reader = lc.mint("access", scope="orders/read")

@@ -15,7 +15,6 @@ Every test runs with the verification memo on and off, and every table row autho
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.request
 from dataclasses import replace
@@ -37,6 +36,7 @@ from cognito_helper.aws_lambda import authorize
 from cognito_helper.testing import LocalCognito
 
 from .servers import ScriptedServer, closed_port, respond
+from .snippets import snippets_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lambda"
 PLACEHOLDER = "{caller-supplied-token}"
@@ -484,24 +484,13 @@ def test_preloaded_keys_outlive_a_failed_refresh(
 # -- the README ---------------------------------------------------------------------------------
 
 
-def readme_snippets() -> List[str]:
-    """The Python blocks of the README subsection "### API Gateway Lambda authorizers"."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    guards = readme.split("\n## Guards for web frameworks\n", 1)[1].split("\n## ", 1)[0]
-    section = guards.split("\n### API Gateway Lambda authorizers\n", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    assert len(blocks) == 2, "the handler and the keys kept for the life of the function"
-    return blocks
-
-
 def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) -> None:
-    handler_block, keep_keys_block = readme_snippets()
+    # "### API Gateway Lambda authorizers": the handler, the keys kept for the function's life
+    handler_block, keep_keys_block = snippets_for(test_the_readme_snippets)
     _env_for(lc, monkeypatch, f"http://127.0.0.1:{closed_port()}/jwks.json")  # no way out
     monkeypatch.setenv("COGNITO_JWKS", _jwks_of(lc))
-    namespace: Dict[str, Any] = {}
-    exec(compile(keep_keys_block, "README.md (Lambda keys)", "exec"), namespace)
-    exec(compile(handler_block, "README.md (Lambda authorizer)", "exec"), namespace)
-    handler = namespace["handler"]
+    keep_keys_block.run()
+    handler = handler_block.run()["handler"]
     cache = cognito_helper.jwks_cache(cognito_helper.get_config().jwks_url)
     assert cache.ttl == float("inf")
 
