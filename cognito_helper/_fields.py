@@ -29,9 +29,19 @@ __all__ = [
     "user_pool_id",
 ]
 
-_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
-#: An AWS region name such as ``us-east-1`` or ``us-gov-west-1`` (match it with ``fullmatch``).
-AWS_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# The pool id's shape; the region part is then held to AWS_REGION, for a message naming it.
+_POOL_ID = re.compile(r"([a-z0-9-]+)_([0-9A-Za-z]+)")
+#: An AWS region name such as ``us-east-1`` or ``us-gov-west-1`` (match it with ``fullmatch``):
+#: a known geography (``us``, ``eu``, ``ap``, ... or the European Sovereign Cloud's
+#: ``eusc-de``), optionally a partition (``-gov``, ``-iso``, ``-isob``, ...), one of the nine
+#: direction words and a number from 1. It refuses a misspelled direction (``us-eest-1``),
+#: geography (``su-east-1``) or partition (``us-gvo-west-1``), not a wrong but well-formed
+#: region (``us-west-9``) nor a mix of real parts (``eu-gov-east-1``): a key fetch finds those.
+AWS_REGION = re.compile(
+    r"(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?|eusc-[a-z]{2})"
+    r"-(?:central|east|west|(?:north|south)(?:east|west)?)-[1-9][0-9]*"
+)
+_REGION_EXAMPLES = "'us-east-1', 'eu-central-2', 'ap-southeast-5' or 'us-gov-west-1'"
 # RFC 6749 section 3.3: a scope token is printable ASCII except space, '"' and '\'.
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
@@ -68,6 +78,11 @@ def user_pool_id(value: object) -> Tuple[str, str]:
             f"user_pool_id {pool!r} does not look like a Cognito pool id "
             "('{region}_{id}', e.g. 'us-east-1_AbC123')"
         )
+    if not AWS_REGION.fullmatch(match.group(1)):
+        raise ConfigError(
+            f"user_pool_id {pool!r}: {match.group(1)!r} is not an AWS region (such as "
+            f"{_REGION_EXAMPLES}): copy the pool id from the Cognito console"
+        )
     return pool, match.group(1)
 
 
@@ -85,7 +100,7 @@ def region(value: object, pool: str, pool_region: str) -> str:
     """The region: the pool id's own, which a given one must agree with."""
     given = _opt_str("region", value) or pool_region
     if not AWS_REGION.fullmatch(given):
-        raise ConfigError(f"region {given!r} is not an AWS region such as 'us-east-1'")
+        raise ConfigError(f"region {given!r} is not an AWS region (such as {_REGION_EXAMPLES})")
     if given != pool_region:
         raise ConfigError(
             f"region {given!r} contradicts user_pool_id {pool!r}, whose region is "
