@@ -7,8 +7,9 @@ CLI and ``CognitoConfig.from_env`` rely on that to name the setting to fix).
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
+from typing import Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
 
 from ._urls import check_names_this_pool, check_url, domain_url
 from .errors import ConfigError
@@ -19,12 +20,14 @@ __all__ = [
     "checked_scopes",
     "client_id",
     "client_secret",
+    "closest",
     "domain",
     "issuer",
     "jwks_url",
     "region",
     "scopes",
     "timeout",
+    "unknown_keys",
     "url",
     "user_pool_id",
 ]
@@ -58,6 +61,32 @@ def _opt_str(name: str, value: object) -> Optional[str]:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, got {_type_name(value)}")
     return value.strip() or None
+
+
+def closest(name: str, known: Iterable[str]) -> Optional[str]:
+    """The one of ``known`` that ``name`` most likely misspells, or ``None`` if none is close.
+
+    The one rule for suggesting a setting's name (difflib's similarity ratio, at least 0.6),
+    used for unknown config keys and unknown ``COGNITO_*`` variables alike.
+    """
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_keys(given: Iterable[object], known: Collection[str]) -> Optional[str]:
+    """The message for the keys of ``given`` not in ``known``; ``None`` when there are none.
+
+    Each unknown key is followed by the known key it most likely misspells (see
+    :func:`closest`), and the message lists the known keys.
+    """
+    unknown = sorted(str(key) for key in given if key not in known)
+    if not unknown:
+        return None
+    named = []
+    for key in unknown:
+        meant = closest(key, known)
+        named.append(key if meant is None else f"{key} (did you mean {meant!r}?)")
+    return f"unknown config key(s) {', '.join(named)}; known keys: {', '.join(sorted(known))}"
 
 
 def url(name: str, value: object, *, custom_scheme: bool) -> str:

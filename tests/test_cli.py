@@ -224,6 +224,29 @@ def test_a_missing_redirect_uri_names_the_variable_and_the_option(env: Dict[str,
     assert error_lines(result)[-1] == "hint: set COGNITO_REDIRECT_URI or pass --redirect-uri"
 
 
+def test_a_misspelled_variable_is_a_warning_line_naming_the_one_meant(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    env["COGNITO_DOMAN"] = env.pop("COGNITO_DOMAIN")
+    result = run("login-url", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "warning: COGNITO_DOMAN is set, but cognito_helper reads no such variable (it is "
+        "ignored): did you mean COGNITO_DOMAIN?"
+    )
+    assert lines[1].startswith("error: ConfigError: domain is not set")
+    env["COGNITO_DOMAIN"] = env.pop("COGNITO_DOMAN")
+    env["COGNITO_SCOPE"] = "openid"
+    result = run("login-url", env=env)
+    assert result.returncode == 0
+    assert result.stderr == (
+        "warning: COGNITO_SCOPE is set, but cognito_helper reads no such variable (it is "
+        "ignored): did you mean COGNITO_SCOPES?\n"
+    )
+    assert result.stdout.startswith(lc.url + "/oauth2/authorize?")
+
+
 def test_an_invalid_redirect_uri_option_hint_is_about_the_option(env: Dict[str, str]) -> None:
     result = run("login-url", "--redirect-uri", "http://example.com/cb", env=env)
     assert result.returncode == 2

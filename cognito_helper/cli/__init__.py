@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Optional, Sequence
+import warnings
+from typing import Any, Callable, Optional, Sequence, TextIO, Type
 
+from ..config import UnknownVariableWarning
 from ..errors import CognitoError
 from .context import EXIT_OK, Context, DemoStepError, UsageError
 from .diagnose import diagnose
@@ -43,7 +45,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     args = build_parser().parse_args(argv)
     ctx = Context(args, sys.stdout, sys.stderr, sys.stdin)
-    run: Callable[[Context], int] = args.run
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line(ctx.err, warnings.showwarning)
+        return _run(args.run, ctx)
+
+
+def _warning_line(err: TextIO, otherwise: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints the library's warnings as ``warning:`` lines."""
+
+    def show(message: Warning | str, category: Type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, UnknownVariableWarning):
+            err.write(f"warning: {message}\n")
+            err.flush()
+        else:
+            otherwise(message, category, *args, **kwargs)
+
+    return show
+
+
+def _run(run: Callable[[Context], int], ctx: Context) -> int:
+    """Run the command; turn what it raises into the exit code and the error lines."""
     try:
         return run(ctx)
     except BrokenPipeError:
