@@ -13,7 +13,8 @@ Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbeha
 ``error:`` line naming the exception and the reason, then a ``hint:`` saying what to fix.
 Secrets are printed only by the commands whose job is to print them (``exchange``,
 ``refresh`` and ``m2m-token`` print tokens, ``login-url --pkce`` the verifier,
-``demo --serve`` the demo user's password); never a client secret.
+``demo --serve`` the demo user's password and the throwaway secret of its local
+machine-to-machine client); never a client secret of yours.
 
 Where things are: :mod:`.parser` (the command line and its help), :mod:`.context` (one run:
 arguments, streams, config, exit codes), :mod:`.commands` (login-url, exchange, refresh,
