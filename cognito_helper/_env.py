@@ -9,16 +9,21 @@ them say the same when a variable is missing, and name the variable when one is 
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from types import MappingProxyType
-from typing import Any, Dict, FrozenSet, Mapping, Optional
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Set
 
+from ._fields import closest
 from .errors import ConfigError
 
 __all__ = [
     "CONFIGURE_IN_CODE",
     "ENV_LISTS",
     "ENV_NAMES",
+    "LIBRARY_VARIABLES",
     "NotConfiguredError",
+    "UnknownVariableWarning",
     "naming_the_variable",
     "settings",
     "values",
@@ -43,6 +48,16 @@ ENV_NAMES: Mapping[str, str] = MappingProxyType(
 #: The fields of :data:`ENV_NAMES` whose variable holds a space-separated list.
 ENV_LISTS: FrozenSet[str] = frozenset({"scopes", "issuer"})
 
+#: Every ``COGNITO_*`` environment variable the library reads: those of :data:`ENV_NAMES`, and
+#: ``COGNITO_JWKS`` (a JWKS to preload, read by :mod:`cognito_helper.jwks`).
+LIBRARY_VARIABLES: FrozenSet[str] = frozenset({*ENV_NAMES.values(), "COGNITO_JWKS"})
+
+# COGNITO_* names of the library's that are no variable it reads: the Django setting, and the
+# project's own test knobs (COGNITO_HELPER_FUZZ_EXAMPLES, ...). Never warned about.
+_NOT_VARIABLES = frozenset({"COGNITO_AUTHENTICATION"})
+_TOOL_PREFIX = "COGNITO_HELPER_"
+_PREFIX = "COGNITO_"
+
 _REQUIRED = ("user_pool_id", "client_id")
 
 #: What the library's messages offer instead of setting the variables (the CLI offers --config).
@@ -56,12 +71,61 @@ class NotConfiguredError(ConfigError):
     """No ``COGNITO_*`` variable is set at all; the message lists every way to configure."""
 
 
+class UnknownVariableWarning(UserWarning):
+    """A ``COGNITO_*`` variable the library does not read looks like a misspelling of one it does.
+
+    The message names both (never the value). It is given once per name per process.
+    """
+
+
+_warned: Set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _misspelled(env: Mapping[str, str]) -> Dict[str, str]:
+    """Each unknown ``COGNITO_*`` name of ``env`` that misspells an unset library variable.
+
+    A name is compared with the variables that are not set (one that is set was not missed),
+    without their common ``COGNITO_`` prefix; a name like none of them belongs to another tool.
+    """
+    cut = len(_PREFIX)
+    unset = [name[cut:] for name in LIBRARY_VARIABLES if not (env.get(name) or "").strip()]
+    found = {}
+    for name in env:
+        if not name.startswith(_PREFIX) or name.startswith(_TOOL_PREFIX):
+            continue
+        if name in LIBRARY_VARIABLES or name in _NOT_VARIABLES:
+            continue
+        meant = closest(name[cut:], unset)
+        if meant is not None:
+            found[name] = _PREFIX + meant
+    return found
+
+
+def _warn_misspelled(env: Mapping[str, str]) -> None:
+    """An :class:`UnknownVariableWarning` for each misspelled name not yet warned about."""
+    for name, meant in sorted(_misspelled(env).items()):
+        with _warned_lock:
+            if name in _warned:
+                continue
+            _warned.add(name)
+        warnings.warn(
+            f"{name} is set, but cognito_helper reads no such variable (it is ignored): "
+            f"did you mean {meant}?",
+            UnknownVariableWarning,
+            stacklevel=3,  # the caller of values()
+        )
+
+
 def values(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """The value of each variable that is set, stripped, keyed by field; blank ones left out.
 
-    ``environ`` defaults to ``os.environ``.
+    ``environ`` defaults to ``os.environ``. A ``COGNITO_*`` name the library does not read
+    but that looks like a misspelling of one it does gives an :class:`UnknownVariableWarning`
+    naming that one, once per name per process.
     """
     env = os.environ if environ is None else environ
+    _warn_misspelled(env)
     found = {}
     for field, name in ENV_NAMES.items():
         value = (env.get(name) or "").strip()

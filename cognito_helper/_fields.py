@@ -7,8 +7,9 @@ CLI and ``CognitoConfig.from_env`` rely on that to name the setting to fix).
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
+from typing import Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
 
 from ._urls import check_names_this_pool, check_url, domain_url
 from .errors import ConfigError
@@ -19,19 +20,31 @@ __all__ = [
     "checked_scopes",
     "client_id",
     "client_secret",
+    "closest",
     "domain",
     "issuer",
     "jwks_url",
     "region",
     "scopes",
     "timeout",
+    "unknown_keys",
     "url",
     "user_pool_id",
 ]
 
-_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
-#: An AWS region name such as ``us-east-1`` or ``us-gov-west-1`` (match it with ``fullmatch``).
-AWS_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# The pool id's shape; the region part is then held to AWS_REGION, for a message naming it.
+_POOL_ID = re.compile(r"([a-z0-9-]+)_([0-9A-Za-z]+)")
+#: An AWS region name such as ``us-east-1`` or ``us-gov-west-1`` (match it with ``fullmatch``):
+#: a known geography (``us``, ``eu``, ``ap``, ... or the European Sovereign Cloud's
+#: ``eusc-de``), optionally a partition (``-gov``, ``-iso``, ``-isob``, ...), one of the nine
+#: direction words and a number from 1. It refuses a misspelled direction (``us-eest-1``),
+#: geography (``su-east-1``) or partition (``us-gvo-west-1``), not a wrong but well-formed
+#: region (``us-west-9``) nor a mix of real parts (``eu-gov-east-1``): a key fetch finds those.
+AWS_REGION = re.compile(
+    r"(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?|eusc-[a-z]{2})"
+    r"-(?:central|east|west|(?:north|south)(?:east|west)?)-[1-9][0-9]*"
+)
+_REGION_EXAMPLES = "'us-east-1', 'eu-central-2', 'ap-southeast-5' or 'us-gov-west-1'"
 # RFC 6749 section 3.3: a scope token is printable ASCII except space, '"' and '\'.
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
@@ -48,6 +61,32 @@ def _opt_str(name: str, value: object) -> Optional[str]:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, got {_type_name(value)}")
     return value.strip() or None
+
+
+def closest(name: str, known: Iterable[str]) -> Optional[str]:
+    """The one of ``known`` that ``name`` most likely misspells, or ``None`` if none is close.
+
+    The one rule for suggesting a setting's name (difflib's similarity ratio, at least 0.6),
+    used for unknown config keys and unknown ``COGNITO_*`` variables alike.
+    """
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_keys(given: Iterable[object], known: Collection[str]) -> Optional[str]:
+    """The message for the keys of ``given`` not in ``known``; ``None`` when there are none.
+
+    Each unknown key is followed by the known key it most likely misspells (see
+    :func:`closest`), and the message lists the known keys.
+    """
+    unknown = sorted(str(key) for key in given if key not in known)
+    if not unknown:
+        return None
+    named = []
+    for key in unknown:
+        meant = closest(key, known)
+        named.append(key if meant is None else f"{key} (did you mean {meant!r}?)")
+    return f"unknown config key(s) {', '.join(named)}; known keys: {', '.join(sorted(known))}"
 
 
 def url(name: str, value: object, *, custom_scheme: bool) -> str:
@@ -68,6 +107,11 @@ def user_pool_id(value: object) -> Tuple[str, str]:
             f"user_pool_id {pool!r} does not look like a Cognito pool id "
             "('{region}_{id}', e.g. 'us-east-1_AbC123')"
         )
+    if not AWS_REGION.fullmatch(match.group(1)):
+        raise ConfigError(
+            f"user_pool_id {pool!r}: {match.group(1)!r} is not an AWS region (such as "
+            f"{_REGION_EXAMPLES}): copy the pool id from the Cognito console"
+        )
     return pool, match.group(1)
 
 
@@ -85,7 +129,7 @@ def region(value: object, pool: str, pool_region: str) -> str:
     """The region: the pool id's own, which a given one must agree with."""
     given = _opt_str("region", value) or pool_region
     if not AWS_REGION.fullmatch(given):
-        raise ConfigError(f"region {given!r} is not an AWS region such as 'us-east-1'")
+        raise ConfigError(f"region {given!r} is not an AWS region (such as {_REGION_EXAMPLES})")
     if given != pool_region:
         raise ConfigError(
             f"region {given!r} contradicts user_pool_id {pool!r}, whose region is "

@@ -30,7 +30,7 @@ from typing import (
 from urllib.parse import quote, urlencode
 
 from . import _env, _fields
-from ._env import ENV_LISTS, ENV_NAMES
+from ._env import ENV_LISTS, ENV_NAMES, UnknownVariableWarning
 from ._pkce import new_verifier, pkce_challenge, random_text
 from ._urls import check_resource
 from .errors import ConfigError
@@ -43,6 +43,7 @@ __all__ = [
     "ENV_NAMES",
     "CognitoConfig",
     "LoginRequest",
+    "UnknownVariableWarning",
     "configure",
     "get_config",
     "pkce_challenge",
@@ -388,17 +389,14 @@ class CognitoConfig:
 
         Keys are the constructor's keywords (``region``, ``domain``, ``client_id``,
         ``client_secret``, ``user_pool_id``, ``redirect_uri``, ...). An unknown key is a
-        :class:`ConfigError`, so a typo cannot silently drop a setting.
+        :class:`ConfigError` naming the known key it most likely misspells, so a typo cannot
+        silently drop a setting.
         """
         if not isinstance(data, Mapping):
             raise ConfigError(f"expected a dict of settings, got {type(data).__name__}")
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(str(k) for k in data if k not in known)
-        if unknown:
-            raise ConfigError(
-                f"unknown config key(s) {', '.join(unknown)}; "
-                f"known keys: {', '.join(sorted(known))}"
-            )
+        problem = _fields.unknown_keys(data, cls.__dataclass_fields__)
+        if problem is not None:
+            raise ConfigError(problem)
         for required in ("user_pool_id", "client_id"):
             value = data.get(required)
             if value is None or (isinstance(value, str) and not value.strip()):

@@ -224,6 +224,29 @@ def test_a_missing_redirect_uri_names_the_variable_and_the_option(env: Dict[str,
     assert error_lines(result)[-1] == "hint: set COGNITO_REDIRECT_URI or pass --redirect-uri"
 
 
+def test_a_misspelled_variable_is_a_warning_line_naming_the_one_meant(
+    lc: LocalCognito, env: Dict[str, str]
+) -> None:
+    env["COGNITO_DOMAN"] = env.pop("COGNITO_DOMAIN")
+    result = run("login-url", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "warning: COGNITO_DOMAN is set, but cognito_helper reads no such variable (it is "
+        "ignored): did you mean COGNITO_DOMAIN?"
+    )
+    assert lines[1].startswith("error: ConfigError: domain is not set")
+    env["COGNITO_DOMAIN"] = env.pop("COGNITO_DOMAN")
+    env["COGNITO_SCOPE"] = "openid"
+    result = run("login-url", env=env)
+    assert result.returncode == 0
+    assert result.stderr == (
+        "warning: COGNITO_SCOPE is set, but cognito_helper reads no such variable (it is "
+        "ignored): did you mean COGNITO_SCOPES?\n"
+    )
+    assert result.stdout.startswith(lc.url + "/oauth2/authorize?")
+
+
 def test_an_invalid_redirect_uri_option_hint_is_about_the_option(env: Dict[str, str]) -> None:
     result = run("login-url", "--redirect-uri", "http://example.com/cb", env=env)
     assert result.returncode == 2
@@ -1200,13 +1223,30 @@ def test_demo_walks_all_eight_steps_and_exits_0() -> None:
 
 class ServedDemo:
     """``cognito-helper demo --serve`` running: what it printed up to its Ctrl+C line, the
-    variables it exported, and (once stopped) the rest of its output."""
+    variables it exported (``exports``: the first block of ``export`` lines, for the app;
+    ``m2m_exports``: the second, for the machine-to-machine client), and (once stopped) the
+    rest of its output."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process = process
         self.lines: List[str] = []
         self.exports: Dict[str, str] = {}
+        self.m2m_exports: Dict[str, str] = {}
         self.out = self.err = ""
+
+    def read_exports(self) -> None:
+        """Each block of consecutive ``export NAME=VALUE`` lines, as the shell reads them."""
+        blocks: List[Dict[str, str]] = []
+        in_block = False
+        for line in self.lines:
+            if line.startswith("export "):
+                if not in_block:
+                    blocks.append({})
+                [assignment] = shlex.split(line[len("export ") :])
+                name, value = assignment.split("=", 1)
+                blocks[-1][name] = value
+            in_block = line.startswith("export ")
+        self.exports, self.m2m_exports = [*blocks, {}, {}][:2]
 
 
 @contextlib.contextmanager
@@ -1226,11 +1266,7 @@ def demo_serve(*args: str) -> Iterator[ServedDemo]:
             served.lines.append(line)
             if line.startswith("Press Ctrl+C"):
                 break
-        served.exports = dict(
-            line[len("export ") :].strip().split("=", 1)
-            for line in served.lines
-            if line.startswith("export ")
-        )
+        served.read_exports()
         yield served
     finally:
         process.send_signal(signal.SIGTERM)
@@ -1266,6 +1302,28 @@ def test_demo_serve_prints_an_exchange_command_that_works_for_a_dash_verifier(
         result = follow(printed, redirect, env)
         assert result.returncode == 0, result.stderr
         assert "access_token" in json.loads(result.stdout)
+
+
+def test_demo_serve_offers_a_confidential_client_for_m2m_token() -> None:
+    with demo_serve() as served:
+        printed = "".join(served.lines)
+        app, m2m = served.exports, served.m2m_exports
+        assert "COGNITO_CLIENT_SECRET" not in app
+        assert m2m["COGNITO_CLIENT_ID"] != app["COGNITO_CLIENT_ID"]
+        assert m2m["COGNITO_USER_POOL_ID"] == app["COGNITO_USER_POOL_ID"]
+        assert "throwaway" in printed and "localapi/read" in printed
+        env = {**base_env(), **m2m}
+        result = run("m2m-token", "--scope", "localapi/read", env=env)
+        assert result.returncode == 0, result.stderr
+        token = json.loads(result.stdout)["access_token"]
+        checked = run("verify", token, "--scope", "localapi/read", env=env)
+        assert checked.returncode == 0, checked.stderr
+        claims = json.loads(checked.stdout)
+        assert (claims["client_id"], claims["scope"]) == (m2m["COGNITO_CLIENT_ID"], "localapi/read")
+        public = run("m2m-token", env={**base_env(), **app})
+        assert public.returncode == 2
+        assert "client_secret" in public.stderr
+    assert served.process.returncode == 0, served.err
 
 
 def test_demo_with_an_app_url_that_cannot_be_registered_is_about_app_url() -> None:

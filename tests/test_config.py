@@ -55,6 +55,25 @@ ENV_VARS = (
     "COGNITO_JWKS_URL",
 )
 
+# Every AWS region (commercial, GovCloud, China, ISO, European Sovereign Cloud) as of 2026.
+AWS_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
+    "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
+    "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
+    "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+    "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1", "us-iso-east-1",
+    "us-iso-west-1", "us-isob-east-1", "us-isof-south-1", "us-isof-east-1", "eu-isoe-west-1",
+    "eusc-de-east-1",
+)  # fmt: skip
+# Typos of a direction word, a geography or a partition, and numbers no region has.
+MISSPELLED_REGIONS = (
+    "us-eest-1", "us-esat-1", "us-est-1", "eu-wset-1", "eu-centrl-1", "ap-southest-1",
+    "ap-sotheast-2", "ap-north-east-1", "su-east-1", "ue-west-1", "uss-east-1", "us-gvo-west-1",
+    "us-gov-wst-1", "us-east-0", "us-east-01", "eu-west",
+)  # fmt: skip
+
 PKCE_VERIFIER_ALPHABET = re.compile(r"[A-Za-z0-9\-._~]+")
 
 
@@ -138,6 +157,43 @@ class TestUserPoolIdAndRegion:
     def test_invalid_region_raises_config_error_naming_region(self):
         with pytest.raises(ConfigError, match="region"):
             CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, region="Europe (Ireland)")
+
+    @pytest.mark.parametrize("region", AWS_REGIONS)
+    def test_every_aws_region_is_accepted_in_a_pool_id_and_as_region(self, region):
+        config = CognitoConfig(user_pool_id=f"{region}_AbC123", client_id=CLIENT_ID, region=region)
+        assert config.region == region
+
+    @pytest.mark.parametrize("region", MISSPELLED_REGIONS)
+    def test_a_misspelled_region_in_the_pool_id_is_refused_when_the_config_is_built(self, region):
+        # Used to be accepted until the first key fetch (a DNS error for cognito-idp.{region}).
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig(user_pool_id=f"{region}_AbC123", client_id=CLIENT_ID)
+        message = str(excinfo.value)
+        assert message.startswith(f"user_pool_id '{region}_AbC123'")
+        assert f"{region!r} is not an AWS region" in message
+
+    @pytest.mark.parametrize("region", MISSPELLED_REGIONS)
+    def test_a_misspelled_region_given_as_region_is_refused_naming_region(self, region):
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig(user_pool_id=POOL, client_id=CLIENT_ID, region=region)
+        assert str(excinfo.value).startswith(f"region {region!r} is not an AWS region")
+
+    def test_a_misspelled_region_in_cognito_user_pool_id_names_the_variable(self):
+        environ = {"COGNITO_USER_POOL_ID": "us-eest-1_AbC123", "COGNITO_CLIENT_ID": CLIENT_ID}
+        with pytest.raises(ConfigError) as excinfo:
+            CognitoConfig.from_env(environ)
+        assert str(excinfo.value).startswith("COGNITO_USER_POOL_ID: user_pool_id 'us-eest-1_")
+
+    @pytest.mark.parametrize("region", ["us-eest-1", "eu-wset-1"])
+    def test_the_alb_verifier_refuses_a_misspelled_region_by_the_same_rule(self, region):
+        from cognito_helper.alb import verify_alb_jwt
+
+        arn = f"arn:aws:elasticloadbalancing:{region}:123456789012:loadbalancer/app/a/0123abcd"
+        with pytest.raises(ConfigError, match=f"^alb_arn 'arn:aws:elasticloadbalancing:{region}:"):
+            verify_alb_jwt("a.b.c", alb_arn=arn)
+        good = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/a/0123abcd"
+        with pytest.raises(ConfigError, match=re.escape(repr(region))):
+            verify_alb_jwt("a.b.c", alb_arn=good, region=region)
 
     @pytest.mark.parametrize(
         "pool_id",

@@ -160,10 +160,31 @@ def test_wrong_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
         get_cognito_tokens(got.code, config=lc.config, code_verifier="x" * 60)
 
 
-def test_missing_pkce_verifier_is_invalid_grant(lc: LocalCognito) -> None:
+def test_missing_pkce_verifier_is_invalid_grant_saying_it_is_missing(lc: LocalCognito) -> None:
     got = sign_in(lc)
-    with pytest.raises(InvalidGrantError):
+    with pytest.raises(InvalidGrantError) as info:
         get_cognito_tokens(got.code, config=lc.config)
+    assert info.value.description is not None
+    assert "code_verifier is missing" in info.value.description
+    assert "does not match" not in info.value.description
+
+
+def test_pkce_verifier_errors_on_the_wire_tell_missing_from_wrong(lc: LocalCognito) -> None:
+    form = {"grant_type": "authorization_code", "client_id": lc.client_id}
+    form["redirect_uri"] = lc.config.redirect_uri or ""
+    answers = []
+    for verifier in (None, "", "x" * 60):
+        extra = {} if verifier is None else {"code_verifier": verifier}
+        response = requests.post(
+            lc.config.token_url, data={**form, "code": sign_in(lc).code, **extra}, timeout=5
+        )
+        answers.append((response.status_code, response.json()))
+    missing = "code_verifier is missing: this code was issued for a PKCE code_challenge"
+    assert answers == [
+        (400, {"error": "invalid_grant", "error_description": missing}),
+        (400, {"error": "invalid_grant", "error_description": missing}),
+        (400, {"error": "invalid_grant", "error_description": "code_verifier does not match"}),
+    ]
 
 
 def test_code_expires_after_five_minutes(lc: LocalCognito) -> None:

@@ -13,7 +13,8 @@ Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbeha
 ``error:`` line naming the exception and the reason, then a ``hint:`` saying what to fix.
 Secrets are printed only by the commands whose job is to print them (``exchange``,
 ``refresh`` and ``m2m-token`` print tokens, ``login-url --pkce`` the verifier,
-``demo --serve`` the demo user's password); never a client secret.
+``demo --serve`` the demo user's password and the throwaway secret of its local
+machine-to-machine client); never a client secret of yours.
 
 Where things are: :mod:`.parser` (the command line and its help), :mod:`.context` (one run:
 arguments, streams, config, exit codes), :mod:`.commands` (login-url, exchange, refresh,
@@ -24,8 +25,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Optional, Sequence
+import warnings
+from typing import Any, Callable, Optional, Sequence, TextIO, Type
 
+from ..config import UnknownVariableWarning
 from ..errors import CognitoError
 from .context import EXIT_OK, Context, DemoStepError, UsageError
 from .diagnose import diagnose
@@ -43,7 +46,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     args = build_parser().parse_args(argv)
     ctx = Context(args, sys.stdout, sys.stderr, sys.stdin)
-    run: Callable[[Context], int] = args.run
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line(ctx.err, warnings.showwarning)
+        return _run(args.run, ctx)
+
+
+def _warning_line(err: TextIO, otherwise: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints the library's warnings as ``warning:`` lines."""
+
+    def show(message: Warning | str, category: Type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, UnknownVariableWarning):
+            err.write(f"warning: {message}\n")
+            err.flush()
+        else:
+            otherwise(message, category, *args, **kwargs)
+
+    return show
+
+
+def _run(run: Callable[[Context], int], ctx: Context) -> int:
+    """Run the command; turn what it raises into the exit code and the error lines."""
     try:
         return run(ctx)
     except BrokenPipeError:

@@ -8,6 +8,7 @@ and prints the ``COGNITO_*`` variables that point an app (or the other commands)
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 import signal
 import threading
@@ -32,6 +33,10 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "Demo-Passw0rd!"  # a LocalCognito test user: not a secret
 DEMO_EMAIL = "demo@example.com"
 DEFAULT_APP_URL = "http://localhost:5000"  # Flask's default port, as in config.example.py
+# The confidential app client `demo --serve` offers for m2m-token, and its resource server's
+# scopes (the only ones the client_credentials grant gives).
+M2M_CLIENT_ID = "localm2mclient1234567890ab"
+M2M_SCOPES = ("localapi/read", "localapi/write")
 
 
 def run_demo(ctx: Context) -> int:
@@ -74,6 +79,7 @@ def _local_cognito(ctx: Context) -> LocalCognito:
             redirect_uri=app_url + "/cognito_redirect",
             logout_uri=app_url + "/",
             port=ctx.args.port,
+            custom_scopes=M2M_SCOPES,
             token_lifetime=3600,
             refresh_token_rotation=False,
         )
@@ -90,23 +96,10 @@ def _local_cognito(ctx: Context) -> LocalCognito:
 
 
 def _serve(lc: LocalCognito, out: TextIO) -> int:
-    config: CognitoConfig = lc.config
-    out.write(f"LocalCognito, a local stand-in for a Cognito user pool, is running at {lc.url}\n")
-    out.write(f"  user pool  {config.user_pool_id}\n")
-    out.write(f"  app client {config.client_id} (public: no client secret)\n")
-    out.write(f"  callback   {config.redirect_uri}\n")
-    out.write(f"  sign-out   {config.logout_uri}\n")
-    out.write(f"  demo user  {DEMO_USERNAME} / {DEMO_PASSWORD} ({DEMO_EMAIL})\n\n")
-    out.write("Point an app (or this command) at it:\n\n")
-    for name, value in _variables(lc).items():
-        out.write(f"export {name}={shlex.quote(value)}\n")
-    out.write(
-        "\nThen sign in by hand: `cognito-helper login-url --pkce` prints a url to open and a\n"
-        f"code_verifier; sign in as {DEMO_USERNAME} and run\n"
-        f"  {EXCHANGE_COMMAND}\n"
-        "Or run an app against it: `python examples/flask_app.py`.\n"
-        "Press Ctrl+C to stop.\n"
-    )
+    """Print what points an app and ``m2m-token`` at ``lc``; serve until interrupted."""
+    _print_app_client(lc, out)
+    _print_m2m_client(lc, out)
+    out.write("Press Ctrl+C to stop.\n")
     out.flush()
     if threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) stops it as cleanly as Ctrl+C does.
@@ -119,6 +112,55 @@ def _serve(lc: LocalCognito, out: TextIO) -> int:
         return EXIT_OK
 
 
+def _print_app_client(lc: LocalCognito, out: TextIO) -> None:
+    """The pool, its public app client and demo user, and the variables of that client."""
+    config: CognitoConfig = lc.config
+    out.write(f"LocalCognito, a local stand-in for a Cognito user pool, is running at {lc.url}\n")
+    out.write(f"  user pool  {config.user_pool_id}\n")
+    out.write(f"  app client {config.client_id} (public: no client secret)\n")
+    out.write(f"  callback   {config.redirect_uri}\n")
+    out.write(f"  sign-out   {config.logout_uri}\n")
+    out.write(f"  demo user  {DEMO_USERNAME} / {DEMO_PASSWORD} ({DEMO_EMAIL})\n\n")
+    out.write("Point an app (or this command) at it:\n\n")
+    _write_exports(out, _variables(lc))
+    out.write(
+        "\nThen sign in by hand: `cognito-helper login-url --pkce` prints a url to open and a\n"
+        f"code_verifier; sign in as {DEMO_USERNAME} and run\n"
+        f"  {EXCHANGE_COMMAND}\n"
+        "Or run an app against it: `python examples/flask_app.py`.\n\n"
+    )
+
+
+def _print_m2m_client(lc: LocalCognito, out: TextIO) -> None:
+    """Register a confidential app client for ``client_credentials``; print its variables.
+
+    Its secret is made for this run and printed: it opens nothing but this local provider.
+    """
+    secret = secrets.token_hex(26)  # 52 characters, as Cognito's app client secrets
+    lc.add_client(
+        M2M_CLIENT_ID, client_secret=secret, redirect_uris=(), logout_uris=(), scopes=M2M_SCOPES
+    )
+    scopes = " and ".join(M2M_SCOPES)
+    out.write(
+        f"Machine to machine: app client {M2M_CLIENT_ID} is confidential and may use the\n"
+        f"client_credentials grant for the resource server scopes {scopes}.\n"
+        "Its client secret below is a throwaway, made for this run of LocalCognito and printed\n"
+        "because it opens nothing but this local provider (never print a real one).\n"
+        "In another shell:\n\n"
+    )
+    _write_exports(out, _m2m_variables(lc, secret))
+    out.write(
+        f"\nThen `cognito-helper m2m-token --scope {M2M_SCOPES[0]}` prints an access token, and\n"
+        f"`cognito-helper verify TOKEN --scope {M2M_SCOPES[0]}` checks it.\n"
+    )
+
+
+def _write_exports(out: TextIO, variables: Dict[str, str]) -> None:
+    """One ``export NAME=VALUE`` line per variable, quoted for a POSIX shell."""
+    for name, value in variables.items():
+        out.write(f"export {name}={shlex.quote(value)}\n")
+
+
 def _variables(lc: LocalCognito) -> Dict[str, str]:
     """The ``COGNITO_*`` variables that configure an app for ``lc``."""
     config = lc.config
@@ -128,6 +170,20 @@ def _variables(lc: LocalCognito) -> Dict[str, str]:
         "domain": lc.url,
         "redirect_uri": config.redirect_uri or "",
         "logout_uri": config.logout_uri or "",
+        "issuer": config.issuers[0],
+        "jwks_url": config.jwks_url or "",
+    }
+    return {ENV_NAMES[field]: value for field, value in settings.items()}
+
+
+def _m2m_variables(lc: LocalCognito, secret: str) -> Dict[str, str]:
+    """The ``COGNITO_*`` variables of the confidential client: ``m2m-token`` and ``verify``."""
+    config = lc.config
+    settings = {
+        "user_pool_id": config.user_pool_id,
+        "client_id": M2M_CLIENT_ID,
+        "client_secret": secret,
+        "domain": lc.url,
         "issuer": config.issuers[0],
         "jwks_url": config.jwks_url or "",
     }

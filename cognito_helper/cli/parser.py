@@ -171,7 +171,8 @@ def _add_demo(commands: _Commands) -> None:
         "library: sign-in URL, sign-in, code exchange with PKCE, verification, refresh,\n"
         "userInfo, revocation. Exits 0 only if every step behaved as expected.\n"
         "With --serve, keep LocalCognito running and print the COGNITO_* variables that\n"
-        "point an app (or the other commands) at it. Takes no --config.",
+        "point an app (or the other commands) at it, and those of a confidential app client\n"
+        "for m2m-token (its throwaway secret included). Takes no --config.",
         run_demo,
         configured=False,
     )

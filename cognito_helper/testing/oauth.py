@@ -44,6 +44,25 @@ def _same_resource(form: Mapping[str, str], grant: Grant) -> None:
         )
 
 
+def _check_verifier(verifier: Optional[str], challenge: str) -> None:
+    """``invalid_grant`` unless ``verifier`` is the PKCE verifier of ``challenge``.
+
+    Like Cognito, both a missing and a wrong verifier are ``invalid_grant``; the
+    ``error_description`` says which, so a client that forgot to send it learns that.
+    """
+    if not verifier:
+        raise oauth_error(
+            "invalid_grant",
+            "code_verifier is missing: this code was issued for a PKCE code_challenge",
+        )
+    try:
+        matches = hmac.compare_digest(pkce_challenge(verifier), challenge)
+    except ValueError:  # not ASCII
+        matches = False
+    if not matches:
+        raise oauth_error("invalid_grant", "code_verifier does not match")
+
+
 class TokenEndpointFault:
     """An outage of the token endpoint, made by :meth:`LocalCognito.fail_token_endpoint`.
 
@@ -202,15 +221,7 @@ class OAuthEndpoints:
         if redirect_uri != record.redirect_uri:
             raise oauth_error("unauthorized_client", "invalid_redirect")
         if record.code_challenge is not None:
-            verifier = form.get("code_verifier")
-            try:
-                matches = verifier is not None and hmac.compare_digest(
-                    pkce_challenge(verifier), record.code_challenge
-                )
-            except ValueError:  # not ASCII
-                matches = False
-            if not matches:
-                raise oauth_error("invalid_grant", "code_verifier does not match")
+            _check_verifier(form.get("code_verifier"), record.code_challenge)
         _same_resource(form, record.grant)
         return self._issue_tokens(record.grant, nonce=record.nonce, with_refresh=True)
 
