@@ -63,11 +63,12 @@ from ._claims import (
     compare,
     option_set,
     typed_core,
+    untrusted,
 )
 from ._jws import MAX_TOKEN_CHARS, decode_unverified, parse
 from ._typed import AccessTokenClaims, IdTokenClaims
 from .config import CognitoConfig, get_config
-from .errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
+from .errors import InvalidSignatureError, TokenVerificationError
 from .jwks import JwksCache, jwks_cache
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
@@ -363,16 +364,13 @@ def _choose(
     pool = [cfg for cfg in configs if iss in cfg.issuers]
     if not pool:
         trusted = sorted({i for cfg in configs for i in cfg.issuers})
-        raise InvalidClaimsError(
-            f"'iss' {iss!r} is none of the trusted issuers {trusted}", claim="iss"
-        )
+        raise untrusted(f"'iss' {iss!r} is none of the trusted issuers {trusted}", "iss")
     if type(client) is not str:
         return pool[0]
     for cfg in pool:
         if cfg.client_id == client:
             return cfg
     clients = sorted(cfg.client_id for cfg in pool)
-    raise InvalidClaimsError(
-        f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}",
-        claim=audience,
+    raise untrusted(
+        f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}", audience
     )
