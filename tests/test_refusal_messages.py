@@ -4,10 +4,15 @@ Issue 19, S4: a token naming an untrusted issuer, or a trusted pool with an untr
 client, is refused before any key is fetched; what the client may read names no trusted pool
 id, region, issuer URL or app-client id, while ``str(exc)`` keeps them for the server's log.
 The same for one config, where the checks run after the signature.
+
+Issue 19, T6: a malformed token's message never shows Python internals (a codec's complaint,
+a JSON decoder's position, an exception's class name), only a sentence naming what was wrong.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 from typing import Any, Callable, Dict, Iterator, List
 
@@ -16,10 +21,17 @@ import pytest
 from cognito_helper import (
     CognitoConfig,
     InvalidClaimsError,
+    MalformedTokenError,
     TokenVerificationError,
+    UnknownKeyError,
+    decode_unverified,
     decode_verify_jwt,
+    verify_alb_jwt,
 )
 from cognito_helper.testing import LocalCognito
+from cognito_helper.testing.alb import DEFAULT_ALB_ARN
+
+from .tokens import b64, b64json
 
 # Two trusted pools in regions no other pool of these tests uses, and an internal M2M client.
 POOL_A = "eu-west-3_TrustedPoolA"
@@ -212,3 +224,78 @@ def test_a_several_config_flask_guard_answers_without_the_trust_configuration(
     _shows_none(answer.get_data(as_text=True), p["secret"])
     _shows_none(answer.headers["WWW-Authenticate"], p["secret"])
     assert "not trusted" in answer.get_json()["error_description"]
+
+
+# -- T6: no Python internals in a malformed token's message ------------------------------
+
+INTERNALS = re.compile(
+    r"codec|byte 0x|position \d|Expecting|line \d+ column|char \d|Traceback|Error\b|"
+    r"JSONDecode|UnicodeDecode|binascii|NoneType|\bdict\b|\blist\b|\bint\b|\bfloat\b|"
+    r"\bstr\b|\bbool\b|set_int_max_str_digits|Exceeds the limit|0x[0-9a-f]{2}",
+)
+CLAIMS = {"sub": "x", "token_use": "access", "exp": 4_000_000_000, "iat": 1}
+HEADER = {"alg": "RS256", "kid": "k"}
+DEEP = b"[" * 9000 + b"]" * 9000  # nested beyond what the JSON decoder's recursion allows
+
+
+# (what is malformed, the token's header segment, its payload segment, what the message names)
+MALFORMED = {
+    "header-bad-utf8": (b64(b'{"alg": "RS256", "kid": "\xb7"}'), b64json(CLAIMS), "header"),
+    "payload-bad-utf8": (b64json(HEADER), b64(b'{"sub": "\xff\xfe"}'), "payload"),
+    "header-utf16": (b64(json.dumps(HEADER).encode("utf-16")), b64json(CLAIMS), "header"),
+    "payload-truncated-utf8": (b64json(HEADER), b64(b'{"sub": "\xc3"}'), "payload"),
+    "header-invalid-json": (b64(b'{"alg": '), b64json(CLAIMS), "header"),
+    "payload-invalid-json": (b64json(HEADER), b64(b"{'sub': 'x'}"), "payload"),
+    "payload-trailing-data": (b64json(HEADER), b64(b'{"sub": "x"} {}'), "payload"),
+    "payload-empty-json": (b64json(HEADER), b64(b" "), "payload"),
+    "header-array": (b64(b"[1, 2]"), b64json(CLAIMS), "header"),
+    "payload-null": (b64json(HEADER), b64(b"null"), "payload"),
+    "payload-string": (b64json(HEADER), b64(b'"{}"'), "payload"),
+    "payload-number": (b64json(HEADER), b64(b"1.5"), "payload"),
+    "payload-true": (b64json(HEADER), b64(b"true"), "payload"),
+    "header-nan": (b64(b'{"alg": NaN}'), b64json(CLAIMS), "header"),
+    "payload-huge-int": (b64json(HEADER), b64(b'{"exp": ' + b"9" * 5000 + b"}"), "payload"),
+    "header-huge-int": (b64(b'{"kid": ' + b"9" * 5000 + b"}"), b64json(CLAIMS), "header"),
+    "payload-deep": (b64json(HEADER), b64(b'{"a": ' + DEEP + b"}"), "payload"),
+    "header-duplicate": (b64(b'{"alg": "RS256", "alg": "none"}'), b64json(CLAIMS), "header"),
+    "header-bad-base64-length": ("eyJhbGciOiJSUzI1NiJ9a", b64json(CLAIMS), "header"),
+    "payload-non-canonical-base64": (b64json(HEADER), "eyJzdWIiOiJ4In1", "payload"),
+}
+
+
+def _check_neutral(exc: BaseException, names: str) -> None:
+    for text in (str(exc), getattr(exc, "client_message", str(exc))):
+        assert not INTERNALS.search(text), f"Python internals in {text!r}"
+        assert names in text
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_token_is_refused_in_a_neutral_sentence(
+    pools: Dict[str, Any], case: str
+) -> None:
+    head, payload, names = MALFORMED[case]
+    token = f"{head}.{payload}.{b64(b'signature')}"
+    for config in (pools["trusted"][0], pools["trusted"]):
+        with pytest.raises(MalformedTokenError) as info:
+            decode_verify_jwt(token, config=config)
+        _check_neutral(info.value, names)
+    with pytest.raises(MalformedTokenError) as info:
+        decode_unverified(token)
+    _check_neutral(info.value, names)
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_alb_header_is_refused_in_a_neutral_sentence(case: str) -> None:
+    head, payload, names = MALFORMED[case]
+    with pytest.raises(MalformedTokenError) as info:
+        verify_alb_jwt(f"{head}.{payload}.{b64(b'signature')}", alb_arn=DEFAULT_ALB_ARN)
+    _check_neutral(info.value, names)
+
+
+def test_a_kid_of_unusable_key_material_is_refused_in_a_neutral_sentence(issuer: Any) -> None:
+    issuer.jwks.append({"kty": "RSA", "kid": "broken", "n": "AA", "e": "AQAB"})
+    token = issuer.token("id", header={"kid": "broken"})
+    with pytest.raises(UnknownKeyError) as info:
+        decode_verify_jwt(token, config=issuer.config)
+    assert "broken" in str(info.value) and "key material" in str(info.value)
+    assert not INTERNALS.search(str(info.value)), str(info.value)
