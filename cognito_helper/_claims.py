@@ -24,6 +24,7 @@ import hmac
 from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
 from ._encoding import at_hash, octets
+from ._fields import ANY_APP_CLIENT
 from .config import CognitoConfig
 from .errors import InvalidClaimsError, TokenExpiredError
 
@@ -144,7 +145,7 @@ def compare(
         raise _foreign_issuer(iss, config)
     if token_use is not None and use != token_use:
         raise _wrong_use(use, token_use)
-    if client != config.client_id:
+    if client != config.client_id and config.client_id is not ANY_APP_CLIENT:
         raise _other_client(use, client, config)
 
 
