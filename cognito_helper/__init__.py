@@ -17,6 +17,7 @@ demos; it is imported only on demand.
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from . import errors as _errors
+from ._fields import ANY_APP_CLIENT
 from ._jws import decode_unverified
 from ._typed import AccessTokenClaims, IdTokenClaims
 from ._version import __version__
@@ -87,6 +88,7 @@ def __dir__() -> List[str]:
 
 __all__ = [
     "__version__",
+    "ANY_APP_CLIENT",
     "CognitoConfig",
     "LoginRequest",
     "configure",

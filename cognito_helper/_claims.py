@@ -24,10 +24,13 @@ import hmac
 from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
 from ._encoding import at_hash, octets
+from ._fields import ANY_APP_CLIENT
 from .config import CognitoConfig
 from .errors import InvalidClaimsError, TokenExpiredError
 
 __all__ = [
+    "CLIENT_NOT_TRUSTED",
+    "ISSUER_NOT_TRUSTED",
     "MAX_IAT_SKEW",
     "MAX_NUMERIC_DATE",
     "Asked",
@@ -40,6 +43,7 @@ __all__ = [
     "string_claim",
     "time_claim",
     "typed_core",
+    "untrusted",
 ]
 
 #: How far in the future ``iat`` may lie (clock skew between this host and Cognito).
@@ -141,7 +145,7 @@ def compare(
         raise _foreign_issuer(iss, config)
     if token_use is not None and use != token_use:
         raise _wrong_use(use, token_use)
-    if client != config.client_id:
+    if client != config.client_id and config.client_id is not ANY_APP_CLIENT:
         raise _other_client(use, client, config)
 
 
@@ -215,6 +219,7 @@ def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
         raise InvalidClaimsError(
             f"the access token is bound to {sorted(held)}, none of {sorted(audience)}",
             claim="aud",
+            public="the access token is not bound to this resource server",
         )
 
 
@@ -235,9 +240,27 @@ def _issued_in_future(iat: float, now: float) -> InvalidClaimsError:
     )
 
 
+#: What a refused token's client learns when its issuer is not trusted (see :func:`untrusted`).
+ISSUER_NOT_TRUSTED = "the token's issuer is not trusted"
+#: ... when its app client is not trusted (its ``aud`` or ``client_id``).
+CLIENT_NOT_TRUSTED = "the token's app client is not trusted"
+
+
+def untrusted(message: str, claim: str) -> InvalidClaimsError:
+    """The refusal of a token whose ``claim`` (``iss``, ``aud`` or ``client_id``) the
+    configuration does not trust.
+
+    ``message`` may name the trusted issuers and app clients, for the server's log; the
+    client reads only :data:`ISSUER_NOT_TRUSTED` or :data:`CLIENT_NOT_TRUSTED` (the error's
+    ``public``), so a forged token cannot learn the trust configuration.
+    """
+    public = ISSUER_NOT_TRUSTED if claim == "iss" else CLIENT_NOT_TRUSTED
+    return InvalidClaimsError(message, claim=claim, public=public)
+
+
 def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
     expected = " or ".join(repr(i) for i in config.issuers)
-    return InvalidClaimsError(f"'iss' must be {expected}, found {iss!r}", claim="iss")
+    return untrusted(f"'iss' must be {expected}, found {iss!r}", "iss")
 
 
 def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
@@ -247,9 +270,8 @@ def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
 
 def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaimsError:
     audience = "aud" if use == "id" else "client_id"
-    return InvalidClaimsError(
-        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}",
-        claim=audience,
+    return untrusted(
+        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}", audience
     )
 
 

@@ -4,6 +4,10 @@ The JSON rule, for a JWT's header and payload alike: strict UTF-8 (no BOM, no UT
 UTF-32), standard JSON only (no ``NaN``, ``Infinity`` or a number too large to be finite),
 white space allowed around the value. The header also refuses duplicate member names; the
 payload is covered by the signature, so only the pool itself could send duplicates there.
+
+Every refusal is a :class:`DecodeError`, a ``ValueError`` whose message is this module's own
+sentence naming what was wrong, never a codec's or the JSON decoder's text: it may reach the
+client that sent the token.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Dict, List, Tuple
 __all__ = [
     "COMPACT_JWS",
     "COMPACT_JWS_PADDED",
+    "DecodeError",
     "at_hash",
     "b64url_decode",
     "b64url_decode_padded",
@@ -36,13 +41,20 @@ COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 COMPACT_JWS_PADDED = re.compile(r"[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}")
 
 
+class DecodeError(ValueError):
+    """Text that is not base64url, or bytes that are not a JSON object, by this module's rules.
+
+    The message is a neutral sentence (no Python internals), fit to show whoever sent it.
+    """
+
+
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _VALUE = {c: i for i, c in enumerate(_ALPHABET)}
 _UNUSED_BITS = {2: 0b1111, 3: 0b11}  # low bits of the last character that encode nothing
 
 
 def b64url_decode(segment: str) -> bytes:
-    """Decode unpadded base64url text; raise ``ValueError`` on anything else.
+    """Decode unpadded base64url text; raise :class:`DecodeError` on anything else.
 
     The caller has already checked the alphabet (``[A-Za-z0-9_-]``); a length of 1 mod 4
     cannot be base64 and is refused rather than silently truncated, and so is a last
@@ -50,19 +62,19 @@ def b64url_decode(segment: str) -> bytes:
     """
     rem = len(segment) % 4
     if rem == 1:
-        raise ValueError("base64url segment has an impossible length")
+        raise DecodeError("base64url segment has an impossible length")
     if rem and _VALUE.get(segment[-1], 0) & _UNUSED_BITS[rem]:
         # Only one spelling of given bytes is accepted, so no two token strings carry the
         # same signature (RFC 4648 section 3.5: the pad bits must be zero).
-        raise ValueError("non-canonical base64url (unused bits set)")
+        raise DecodeError("non-canonical base64url (unused bits set)")
     try:
         return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except binascii.Error as exc:  # pragma: no cover - alphabet is checked before
-        raise ValueError("invalid base64url") from exc
+        raise DecodeError("invalid base64url") from exc
 
 
 def b64url_decode_padded(segment: str) -> bytes:
-    """Decode base64url text that may end in ``=`` padding; raise ``ValueError`` otherwise.
+    """Decode base64url text that may end in ``=`` padding; :class:`DecodeError` otherwise.
 
     The rule of :func:`b64url_decode` with one variant: padding, when present, must be
     exactly the length that completes the last group (``-len % 4`` of the text before it);
@@ -72,7 +84,7 @@ def b64url_decode_padded(segment: str) -> bytes:
     text = segment.rstrip("=")
     padding = len(segment) - len(text)
     if padding and padding != -len(text) % 4:
-        raise ValueError("base64url padding of the wrong length")
+        raise DecodeError("base64url padding of the wrong length")
     return b64url_decode(text)
 
 
@@ -100,18 +112,18 @@ def at_hash(access_token: str) -> str:
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        raise ValueError("duplicate member name in JSON object")
+        raise DecodeError("duplicate member name in JSON object")
     return obj
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise DecodeError(f"{name} is not JSON")
 
 
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {text[:20]} is too large")
+        raise DecodeError(f"the number {text[:20]} is too large")
     return value
 
 
@@ -119,6 +131,10 @@ _STRICT = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 _STRICT_NO_DUPLICATES = json.JSONDecoder(
     object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite
 )
+
+
+# What a JSON value that is not an object is called, in JSON's words (not Python's).
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number"}
 
 
 def _loads_object(decoder: json.JSONDecoder, data: bytes) -> Dict[str, Any]:
@@ -130,18 +146,27 @@ def _loads_object(decoder: json.JSONDecoder, data: bytes) -> Dict[str, Any]:
             end = -1
         if end != len(text):
             value = decoder.decode(text)  # white space around it, or the precise error
+    except DecodeError:
+        raise  # one of this module's hooks, already in its own words
+    except UnicodeDecodeError as exc:
+        raise DecodeError("the bytes are not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise DecodeError("the text is not JSON") from exc
     except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
+        raise DecodeError("JSON nested too deeply") from exc
+    except ValueError as exc:  # Python's limit on the digits of an int (3.11+)
+        raise DecodeError("a JSON number has too many digits") from exc
     if type(value) is not dict:
-        raise ValueError(f"JSON {type(value).__name__} where an object was expected")
+        kind = _JSON_KINDS.get(type(value)) or json.dumps(value)  # true, false or null
+        raise DecodeError(f"the JSON is {kind} where an object was expected")
     return value
 
 
 def json_object(data: bytes) -> Dict[str, Any]:
     """Parse JSON that must be an object, by the module's rule; refuse duplicate names too.
 
-    Raises ``ValueError`` (``UnicodeDecodeError`` and ``json.JSONDecodeError`` included, and
-    for JSON nested too deeply).
+    Raises :class:`DecodeError` (a ``ValueError``) for bytes that are not UTF-8, text that
+    is not JSON, JSON nested too deeply, and JSON that breaks the module's rule.
     """
     return _loads_object(_STRICT_NO_DUPLICATES, data)
 
@@ -149,6 +174,6 @@ def json_object(data: bytes) -> Dict[str, Any]:
 def json_claims(data: bytes) -> Dict[str, Any]:
     """Parse a JWT payload: JSON that must be an object, by the module's rule.
 
-    Raises ``ValueError`` as :func:`json_object` does.
+    Raises :class:`DecodeError` as :func:`json_object` does.
     """
     return _loads_object(_STRICT, data)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
+from typing import Any, Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
 
 from ._urls import check_names_this_pool, check_url, domain_url
 from .errors import ConfigError
 
 __all__ = [
+    "ANY_APP_CLIENT",
     "AWS_REGION",
+    "AnyAppClient",
+    "app_client_id",
     "callback_url",
     "checked_scopes",
     "client_id",
@@ -115,14 +118,64 @@ def user_pool_id(value: object) -> Tuple[str, str]:
     return pool, match.group(1)
 
 
-def client_id(value: object) -> str:
-    """The app client id, stripped: required, without spaces."""
+class AnyAppClient:
+    """The type of :data:`ANY_APP_CLIENT`, which is its only instance."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> AnyAppClient:
+        """The one instance (made once, below), so that ``is`` finds it everywhere."""
+        return _ANY
+
+    def __repr__(self) -> str:
+        return "ANY_APP_CLIENT"
+
+    def __reduce__(self) -> str:
+        return "ANY_APP_CLIENT"  # copy, deepcopy and pickle give back the one instance
+
+
+_ANY: AnyAppClient = object.__new__(AnyAppClient)
+#: ``CognitoConfig(client_id=ANY_APP_CLIENT, ...)``: a token of ANY app client of the pool
+#: passes the ``aud``/``client_id`` check; every other check still runs. The explicit opt-in
+#: of a resource server that authorizes by scopes (see README, "Several clients and pools").
+ANY_APP_CLIENT: AnyAppClient = _ANY
+
+
+def client_id(value: object) -> Union[str, AnyAppClient]:
+    """The app client id, stripped: required, without spaces or ``*``; or ``ANY_APP_CLIENT``.
+
+    Trusting any client of the pool is never the result of a missing, empty or wildcard
+    value: only the :data:`ANY_APP_CLIENT` object itself gives it (not reachable from
+    ``COGNITO_CLIENT_ID``, whose value is always a string).
+    """
+    if value is _ANY:
+        return _ANY
     client = _opt_str("client_id", value)
     if client is None:
         raise ConfigError("client_id is required")
     if any(c.isspace() for c in client):
         raise ConfigError("client_id must not contain spaces")
+    if "*" in client:
+        raise ConfigError(
+            f"client_id {client!r} is not an app client id: no wildcard is read here. To "
+            "trust every app client of the pool, give client_id=cognito_helper.ANY_APP_CLIENT "
+            "in code (see the README, 'Several clients and pools')"
+        )
     return client
+
+
+def app_client_id(value: Union[str, AnyAppClient], needed_by: str) -> str:
+    """A config's ``client_id`` for ``needed_by``, which needs one real app client id.
+
+    Raises :class:`ConfigError` when the config was built with :data:`ANY_APP_CLIENT`,
+    which only verifying tokens can use.
+    """
+    if type(value) is str:
+        return value
+    raise ConfigError(
+        f"client_id is ANY_APP_CLIENT, which only verifies tokens: {needed_by} needs the id "
+        "of one app client (build a CognitoConfig with it)"
+    )
 
 
 def region(value: object, pool: str, pool_region: str) -> str:
@@ -142,9 +195,13 @@ def region(value: object, pool: str, pool_region: str) -> str:
     return given
 
 
-def client_secret(value: object) -> Optional[str]:
-    """The app client secret, stripped; ``None`` for a public client."""
-    return _opt_str("client_secret", value)
+def client_secret(value: object, client: Any) -> Optional[str]:
+    """The app client secret, stripped; ``None`` for a public client. A secret belongs to
+    one app client, so a config for ``ANY_APP_CLIENT`` has none."""
+    secret = _opt_str("client_secret", value)
+    if secret is not None and client is _ANY:
+        raise ConfigError("client_secret belongs to one app client, not to ANY_APP_CLIENT")
+    return secret
 
 
 def domain(value: object, region: str) -> Optional[str]:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Tuple, cast
 from ._encoding import (
     COMPACT_JWS,
     COMPACT_JWS_PADDED,
+    DecodeError,
     b64url_decode,
     b64url_decode_padded,
     json_claims,
@@ -41,6 +42,12 @@ _header_kids: Dict[str, str] = {}
 _MAX_HEADER_KIDS = 64
 
 
+def _why(exc: ValueError) -> str:
+    """Why a segment was refused, in words fit for the client: a :class:`DecodeError`'s own
+    sentence, never another exception's text (a codec's or a JSON decoder's)."""
+    return str(exc) if isinstance(exc, DecodeError) else "it cannot be decoded"
+
+
 def _decode_payload(segment: str, decode: Decoder = b64url_decode) -> Claims:
     return _decode_payload_flat(segment, decode)[0]
 
@@ -55,7 +62,7 @@ def _decode_payload_flat(segment: str, decode: Decoder = b64url_decode) -> Tuple
         data = decode(segment)
         payload = json_claims(data)
     except ValueError as exc:
-        raise MalformedTokenError(f"the JWT payload is not a JSON object: {exc}") from None
+        raise MalformedTokenError(f"the JWT payload is not a JSON object: {_why(exc)}") from None
     return payload, b"[" not in data and data.find(b"{", 1) < 0
 
 
@@ -99,7 +106,7 @@ def decompose(
     try:
         header = json_object(decode(head_b64))
     except ValueError as exc:
-        raise MalformedTokenError(f"the JWT header is not a JSON object: {exc}") from None
+        raise MalformedTokenError(f"the JWT header is not a JSON object: {_why(exc)}") from None
     payload = _decode_payload(payload_b64, decode)
     signature = _decode_signature(sig_b64, decode)
     return header, payload, (head_b64 + "." + payload_b64).encode("ascii"), signature

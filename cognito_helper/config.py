@@ -126,11 +126,12 @@ class CognitoConfig:
     issuer (or a tuple of them) and ``jwks_url`` the URL keys are fetched from. ``repr()`` and
     ``str()`` never show the client secret. ``timeout`` bounds each HTTP call to Cognito, in
     seconds, from connect to the last byte. It is a frozen dataclass: ``dataclasses.replace``
-    builds a validated copy.
+    builds a validated copy. ``client_id=ANY_APP_CLIENT`` trusts every app client of the pool
+    when verifying tokens; such a config has no secret and builds no URL or token request.
     """
 
     user_pool_id: str
-    client_id: str
+    client_id: Union[str, _fields.AnyAppClient]
     region: Optional[str] = None
     client_secret: Optional[str] = field(default=None, repr=False)
     domain: Optional[str] = None
@@ -159,7 +160,7 @@ class CognitoConfig:
         self,
         *,
         user_pool_id: str,
-        client_id: str,
+        client_id: Union[str, _fields.AnyAppClient],
         region: Optional[str] = None,
         client_secret: Optional[str] = None,
         domain: Optional[str] = None,
@@ -202,7 +203,7 @@ class CognitoConfig:
             "user_pool_id": pool,
             "client_id": client_id,
             "region": region,
-            "client_secret": _fields.client_secret(self.client_secret),
+            "client_secret": _fields.client_secret(self.client_secret, client_id),
             "domain": _fields.domain(self.domain, region),
             "redirect_uri": _fields.callback_url("redirect_uri", self.redirect_uri),
             "logout_uri": _fields.callback_url("logout_uri", self.logout_uri),
@@ -299,7 +300,7 @@ class CognitoConfig:
         scope_list = self.scopes if scopes is None else scope_tuple(scopes)
         params: Dict[str, str] = {
             "response_type": "code",
-            "client_id": self.client_id,
+            "client_id": _fields.app_client_id(self.client_id, "login_url"),
             "redirect_uri": self._redirect_uri(redirect_uri),
         }
         if scope_list:
@@ -359,7 +360,7 @@ class CognitoConfig:
         registered sign-out URL. With ``login_redirect_uri`` instead, Cognito signs the user out
         and shows sign-in again, returning to that (registered callback) URL.
         """
-        params: Dict[str, str] = {"client_id": self.client_id}
+        params: Dict[str, str] = {"client_id": _fields.app_client_id(self.client_id, "logout_url")}
         if login_redirect_uri is not None:
             if logout_uri is not None:
                 raise ValueError("give logout_uri or login_redirect_uri, not both")
@@ -378,8 +379,6 @@ class CognitoConfig:
         if state is not None:
             params["state"] = state
         return self.base_url + "/logout?" + urlencode(params, quote_via=quote)
-
-    # -- other constructors ---------------------------------------------------------------
 
     # -- other constructors ---------------------------------------------------------------
 

@@ -87,6 +87,11 @@ class TokenVerificationError(CognitoError):
     #: such as the trusted issuers or app clients.
     public: Optional[str] = None
 
+    def __init__(self, *args: object, public: Optional[str] = None) -> None:
+        super().__init__(*args)
+        if public is not None:
+            self.public = public
+
     @property
     def client_message(self) -> str:
         """What a guard sends as ``error_description``: :attr:`public`, else the message."""
@@ -112,8 +117,10 @@ class InvalidClaimsError(TokenVerificationError):
     ``claim`` names the claim that failed.
     """
 
-    def __init__(self, message: str, *, claim: Optional[str] = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, claim: Optional[str] = None, public: Optional[str] = None
+    ) -> None:
+        super().__init__(message, public=public)
         self.claim = claim
 
 

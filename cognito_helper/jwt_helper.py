@@ -63,11 +63,13 @@ from ._claims import (
     compare,
     option_set,
     typed_core,
+    untrusted,
 )
+from ._fields import ANY_APP_CLIENT
 from ._jws import MAX_TOKEN_CHARS, decode_unverified, parse
 from ._typed import AccessTokenClaims, IdTokenClaims
 from .config import CognitoConfig, get_config
-from .errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
+from .errors import InvalidSignatureError, TokenVerificationError
 from .jwks import JwksCache, jwks_cache
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
@@ -144,7 +146,8 @@ def decode_verify_jwt(
 
     ``config`` is one :class:`CognitoConfig`, or a list or tuple of them (several app clients
     or pools): the token is checked against the one whose issuer holds its ``iss`` and whose
-    ``client_id`` is its ``aud`` (ID token) or ``client_id`` (access token).
+    ``client_id`` is its ``aud`` (ID token) or ``client_id`` (access token), else one of that
+    pool built with ``client_id=ANY_APP_CLIENT``, which trusts any app client of the pool.
     ``token_use`` ``"id"`` or ``"access"`` requires that kind; ``None`` accepts either (and
     nothing else). ``audience``: the access token's ``aud`` (a resource it is bound to) must
     hold one of these. ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when
@@ -353,26 +356,27 @@ def _choose(
 ) -> CognitoConfig:
     """The config for a token's (still unverified) ``iss`` and client claim.
 
-    No config for the ``iss`` is an :class:`InvalidClaimsError` (``claim="iss"``), and so is
-    no config of that pool for the client (naming the client claim): no key is fetched for
-    either. A claim of the wrong type picks the first config of the pool (or of the list), so
-    the full checks report it with their usual error.
+    The pool's config for that client, else its config for ``ANY_APP_CLIENT``. No config for
+    the ``iss`` is an :class:`InvalidClaimsError` (``claim="iss"``), and so is no config of
+    that pool for the client (naming the client claim): no key is fetched for either. A claim
+    of the wrong type picks the first config of the pool (or of the list), so the full checks
+    report it with their usual error.
     """
     if type(iss) is not str:
         return configs[0]
     pool = [cfg for cfg in configs if iss in cfg.issuers]
     if not pool:
         trusted = sorted({i for cfg in configs for i in cfg.issuers})
-        raise InvalidClaimsError(
-            f"'iss' {iss!r} is none of the trusted issuers {trusted}", claim="iss"
-        )
+        raise untrusted(f"'iss' {iss!r} is none of the trusted issuers {trusted}", "iss")
     if type(client) is not str:
         return pool[0]
     for cfg in pool:
         if cfg.client_id == client:
             return cfg
-    clients = sorted(cfg.client_id for cfg in pool)
-    raise InvalidClaimsError(
-        f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}",
-        claim=audience,
+    for cfg in pool:  # an exact match first, then a config that trusts any client
+        if cfg.client_id is ANY_APP_CLIENT:
+            return cfg
+    clients = sorted(c for c in (cfg.client_id for cfg in pool) if isinstance(c, str))
+    raise untrusted(
+        f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}", audience
     )

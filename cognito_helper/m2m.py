@@ -41,6 +41,7 @@ from typing import (
 import requests
 import requests.auth
 
+from ._fields import app_client_id
 from ._m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
 from ._token_store import HeldToken, TokenStore
 from ._urls import check_resource
@@ -155,6 +156,7 @@ class ClientCredentials(requests.auth.AuthBase):
         if resource is not None:
             check_resource("resource", resource)
         cfg = get_config(config)
+        app_client_id(cfg.client_id, "the client_credentials grant")
         if not cfg.client_secret:
             raise ConfigError("the client_credentials grant needs client_secret in the config")
         cfg.token_url  # noqa: B018 - raises ConfigError when no domain is set
@@ -184,7 +186,7 @@ class ClientCredentials(requests.auth.AuthBase):
     @property
     def client_id(self) -> str:
         """The app client's id."""
-        return self._config.client_id
+        return app_client_id(self._config.client_id, "ClientCredentials")
 
     @property
     def scopes(self) -> Tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from . import _http
 from ._encoding import COMPACT_JWS, json_object
+from ._fields import app_client_id
 from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
 from .errors import (
@@ -160,11 +161,12 @@ def client_authentication(config: CognitoConfig) -> ClientAuthentication:
     the secret in the body (``client_secret_basic``). A public client: ``client_id`` in the
     form (``none``).
     """
+    client_id = app_client_id(config.client_id, "a request to Cognito's OAuth endpoints")
     if config.client_secret:
-        pair = f"{config.client_id}:{config.client_secret}"
+        pair = f"{client_id}:{config.client_secret}"
         basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         return ClientAuthentication({"Authorization": basic}, {})
-    return ClientAuthentication({}, {"client_id": config.client_id})
+    return ClientAuthentication({}, {"client_id": client_id})
 
 
 def _post_form(
@@ -327,6 +329,7 @@ def get_client_credentials_token(
     if resource is not None:
         check_resource("resource", resource)
     cfg = get_config(config)
+    app_client_id(cfg.client_id, "the client_credentials grant")
     if not cfg.client_secret:
         raise ConfigError("the client_credentials grant needs client_secret in the config")
     form = {"grant_type": "client_credentials"}

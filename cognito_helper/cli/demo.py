@@ -166,7 +166,7 @@ def _variables(lc: LocalCognito) -> Dict[str, str]:
     config = lc.config
     settings = {
         "user_pool_id": config.user_pool_id,
-        "client_id": config.client_id,
+        "client_id": lc.client_id,
         "domain": lc.url,
         "redirect_uri": config.redirect_uri or "",
         "logout_uri": config.logout_uri or "",

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .._fields import app_client_id
 from .._urls import check_resource
 from ..config import CognitoConfig
 from .browser import sign_in
@@ -101,7 +102,7 @@ class LocalCognito:
             scopes=tuple(scopes),
         )
         self.user_pool_id: str = self._base_config.user_pool_id
-        self.client_id: str = self._base_config.client_id
+        self.client_id: str = app_client_id(self._base_config.client_id, "LocalCognito")
         self.token_lifetime = token_lifetime
         self.refresh_token_lifetime = refresh_token_lifetime
         self.refresh_token_rotation = refresh_token_rotation
