@@ -94,12 +94,13 @@ def authorize(
         cause = refused.cause
         if isinstance(cause, CognitoConnectionError):
             raise cause from None  # 500: Cognito's keys could not be had; not the caller's fault
-        description = refused.refusal.body.get("error_description", "")
+        # The log is the server's: the whole reason, not only what a client may be told.
+        reason = str(cause) if cause is not None else refused.refusal.body["error_description"]
         if refused.refusal.status == 403 and isinstance(cause, TokenVerificationError):
-            log.info("authorizer: access denied (403): %s", description)
+            log.info("authorizer: access denied (403): %s", reason)
             known = cause.claims or {}
             return _simple(False, known) if simple else _policy("Deny", arn, known)
-        log.info("authorizer: unauthorized (401): %s", description)
+        log.info("authorizer: unauthorized (401): %s", reason)
         if simple:
             return _simple(False, {})
         raise Exception(UNAUTHORIZED) from cause

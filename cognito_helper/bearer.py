@@ -13,8 +13,10 @@ verified, but none of the required scopes (or groups)       403     ``error="ins
 no usable JWKS (:class:`CognitoConnectionError`)            503     none; ``Retry-After`` set
 ==========================================================  ======  =============================
 
-The body is JSON ``{"error": ..., "error_description": ...}``; the description says which check
-failed and never contains the token. The scheme name is matched case-insensitively; the token
+The body is JSON ``{"error": ..., "error_description": ...}``; the description is the error's
+:attr:`~cognito_helper.TokenVerificationError.client_message` (what a client may be told: never
+the token, nor the trusted issuers or app clients the exception keeps for the server's log),
+and a fixed sentence for a 503. The scheme name is matched case-insensitively; the token
 itself is not altered. A :class:`ConfigError` or ``ValueError`` (the app's configuration or
 options are wrong) is not a refusal: it propagates, and the framework answers 500.
 """
@@ -40,6 +42,9 @@ __all__ = [
 MAX_HEADER_CHARS = 64 * 1024
 #: Seconds a client is asked to wait after a 503 (the JWKS cool-down).
 RETRY_AFTER = 10
+
+#: The ``error_description`` of a 503: the cause (a URL, a connection error) is the server's.
+UNAVAILABLE = "the token's signing keys could not be had; try again later"
 
 _FORBIDDEN_CLAIMS = frozenset({"scope", "cognito:groups"})
 # RFC 6750 section 3: error_description and scope values hold %x20-21 / %x23-5B / %x5D-7E.
@@ -134,22 +139,25 @@ def refusal(
     :class:`InvalidClaimsError` for ``scope`` or ``cognito:groups`` is a 403
     ``insufficient_scope``; any other :class:`TokenVerificationError` a 401 ``invalid_token``;
     :class:`CognitoConnectionError` a 503 with ``Retry-After``. Anything else is re-raised.
+    The description is the error's ``client_message``.
     """
     if isinstance(exc, BearerRefusal):
         return exc.refusal
     if isinstance(exc, InvalidClaimsError) and exc.claim in _FORBIDDEN_CLAIMS:
+        text = exc.client_message
         required = " ".join(sorted(scopes or ()))
-        more = {"error_description": str(exc)}
+        more = {"error_description": text}
         if required:
             more["scope"] = required
-        return _answer(403, "insufficient_scope", str(exc), realm, **more)
+        return _answer(403, "insufficient_scope", text, realm, **more)
     if isinstance(exc, TokenVerificationError):
-        return _answer(401, "invalid_token", str(exc), realm, error_description=str(exc))
+        text = exc.client_message
+        return _answer(401, "invalid_token", text, realm, error_description=text)
     if isinstance(exc, CognitoConnectionError):
         return Refusal(
             503,
             {"Retry-After": str(RETRY_AFTER)},
-            {"error": "temporarily_unavailable", "error_description": str(exc)},
+            {"error": "temporarily_unavailable", "error_description": UNAVAILABLE},
         )
     raise exc
 

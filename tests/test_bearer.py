@@ -122,3 +122,45 @@ def test_options_reach_the_verifier(issuer: Issuer) -> None:
     assert verify_bearer("Bearer t", config=config, audience="https://api", verify=verify)
     assert seen["token"] == "t" and seen["audience"] == "https://api"
     assert seen["token_use"] == "access" and seen["config"] is config
+
+
+# -- issue 19 -------------------------------------------------------------------------------
+
+
+def _trusting(message: str, public: str, claim: str = "iss") -> InvalidClaimsError:
+    """An error whose message holds what only the server's log may see."""
+    exc = InvalidClaimsError(message, claim=claim)
+    exc.public = public
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"), [("iss", 401), ("scope", 403)], ids=["invalid_token", "insufficient"]
+)
+def test_a_refusal_sends_the_public_sentence_never_the_detail(claim: str, status: int) -> None:
+    exc = _trusting("'iss' is none of ['https://idp/us-east-1_Secret9']", "not trusted", claim)
+    answer = refusal(exc, scopes=["orders/read"])
+    assert answer.status == status
+    assert answer.body["error_description"] == "not trusted"
+    assert 'error_description="not trusted"' in answer.headers["WWW-Authenticate"]
+    assert "Secret9" not in answer.json() and "Secret9" not in str(answer.headers)
+    assert "Secret9" in str(exc)  # the exception keeps the detail for the server's log
+
+
+def test_a_check_refusing_with_a_public_sentence_sends_only_it(issuer: Issuer) -> None:
+    def check(claims: Dict[str, Any]) -> None:
+        raise _trusting("tenant 'acme-internal-7' is blocked", "this tenant is blocked", "t")
+
+    answer = refused(f"Bearer {issuer.token('access')}", issuer, check=check)
+    assert (answer.status, answer.body["error_description"]) == (401, "this tenant is blocked")
+    assert "acme-internal-7" not in answer.json() + str(answer.headers)
+
+
+def test_a_503_sends_a_neutral_sentence_not_the_connection_failure(issuer: Issuer) -> None:
+    issuer.server.routes[issuer.jwks_path] = respond(500, {"error": "down"})
+    answer = refused(f"Bearer {issuer.token('access')}", issuer)
+    assert answer.status == 503
+    description = answer.body["error_description"]
+    assert "HTTP 500" not in description and "JWKS" not in description
+    assert "try again" in description
+

@@ -566,3 +566,31 @@ def test_the_readme_snippets(lc: LocalCognito, database: None) -> None:
 def test_import_cognito_helper_does_not_import_django() -> None:
     code = "import sys, cognito_helper; assert 'django' not in sys.modules, 'django imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+
+
+class BlockedTenant(CognitoAuthentication):
+    """A check whose refusal holds a detail for the log and a sentence for the client."""
+
+    def check_claims(self, claims: Dict[str, Any]) -> None:
+        exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+        exc.public = "this tenant is blocked"
+        raise exc
+
+
+class BlockedTenantView(AnyToken):
+    authentication_classes = (BlockedTenant,)
+
+
+urls.urlpatterns += [path("blocked", BlockedTenantView.as_view())]  # type: ignore[attr-defined]
+
+
+def test_a_refusal_sends_the_public_sentence(api: APIClient, lc: LocalCognito) -> None:
+    refused = call(api, "blocked", bearer(lc.mint("access")))
+    assert refused.status_code == 401
+    assert refused.json()["error_description"] == "this tenant is blocked"
+    assert refused["WWW-Authenticate"].endswith('error_description="this tenant is blocked"')
+    assert "acme-internal-7" not in refused.content.decode() + refused["WWW-Authenticate"]
+

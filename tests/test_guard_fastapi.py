@@ -875,3 +875,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+
+
+def blocked_tenant(claims: Claims) -> None:
+    """A check whose refusal holds a detail for the log and a sentence for the client."""
+    exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+    exc.public = "this tenant is blocked"
+    raise exc
+
+
+def test_a_refusal_sends_the_public_sentence(lc: LocalCognito) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config, check=blocked_tenant)))
+    refused = client.get("/any", headers=bearer_header(lc.mint("access")))
+    assert refused.status_code == 401
+    assert refused.json()["error_description"] == "this tenant is blocked"
+    challenge = refused.headers["WWW-Authenticate"]
+    assert challenge.endswith('error_description="this tenant is blocked"')
+    assert "acme-internal-7" not in refused.text + str(refused.headers)
+

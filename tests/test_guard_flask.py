@@ -517,3 +517,25 @@ def test_config_objects_work_as_keyword_config(lc: LocalCognito) -> None:
     app = Guarded(False)
     app.route("/c", config=config)
     assert app.get("/c", bearer(lc.mint("access"))).status_code == 200
+
+
+# -- issue 19: what is sent, what is named, nothing configured -----------------------------
+
+
+def blocked_tenant(claims: Dict[str, Any]) -> None:
+    """A check whose refusal holds a detail for the log and a sentence for the client."""
+    exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+    exc.public = "this tenant is blocked"
+    raise exc
+
+
+def test_a_refusal_sends_the_public_sentence(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/t", config=lc.config, check=blocked_tenant)
+    refused = app.get("/t", bearer(lc.mint("access")))
+    assert refused.status_code == 401
+    assert refused.get_json()["error_description"] == "this tenant is blocked"
+    challenge = refused.headers["WWW-Authenticate"]
+    assert challenge.endswith('error_description="this tenant is blocked"')
+    assert "acme-internal-7" not in refused.get_data(as_text=True) + str(refused.headers)
+

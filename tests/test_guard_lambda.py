@@ -516,3 +516,22 @@ def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) 
     assert handler(event("http_v2_request", reader), None)["isAuthorized"] is True
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         handler(event("rest_token", None), None)
+
+
+# -- issue 19: what is logged, repeated headers, nothing configured ------------------------------
+
+
+def test_the_log_keeps_the_detail_the_client_never_sees(
+    lc: LocalCognito, caplog: pytest.LogCaptureFixture
+) -> None:
+    def blocked(claims: Dict[str, Any]) -> None:
+        exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+        exc.public = "this tenant is blocked"
+        raise exc
+
+    caplog.set_level("INFO", logger="cognito_helper")
+    assert decide_once(event("rest_token", lc.mint("access")), config=lc.config, check=blocked) == (
+        UNAUTHORIZED
+    )
+    assert "acme-internal-7" in caplog.text  # the server's log has the detail
+
