@@ -46,7 +46,7 @@ Needs the ``fastapi`` extra; ``import cognito_helper`` alone never imports FastA
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import fastapi  # the real FastAPI: absolute imports never resolve to this module
 from fastapi.responses import JSONResponse
@@ -97,13 +97,10 @@ class _MissingScopesError(InvalidClaimsError):
         self.required = required
 
 
-def _authorization(request: Request) -> Optional[str]:
-    """The ``Authorization`` header; several are read as one (``a, b``), as HTTP combines them,
-    so two tokens sent in two headers are refused like two in one (400)."""
-    values = request.headers.getlist("authorization")
-    if len(values) == 1:
-        return values[0]
-    return ", ".join(values) or None
+def _authorization(request: Request) -> List[str]:
+    """Every ``Authorization`` header of ``request``: :mod:`~cognito_helper.bearer` reads
+    several as HTTP joins them, so a second credential is refused (400), never one picked."""
+    return request.headers.getlist("authorization")
 
 
 class CognitoBearer(HTTPBearer):
@@ -171,11 +168,11 @@ class CognitoBearer(HTTPBearer):
             return self._verify(authorization, required)
         except BearerRefusal as refused:
             answer, cause = refused.refusal, refused.cause
-            if isinstance(cause, _MissingScopesError):  # name the scopes of Security(...)
+            if isinstance(cause, _MissingScopesError):  # name the ones of Security(...) it lacks
                 answer = refusal(cause, realm=self.realm, scopes=cause.required)
             raise BearerHTTPException(answer, cause) from None
 
-    def _verify(self, authorization: Optional[str], required: Tuple[str, ...]) -> Claims:
+    def _verify(self, authorization: List[str], required: Tuple[str, ...]) -> Claims:
         return self.guard.verify(authorization, check=self._check(required))
 
     def _check(self, required: Tuple[str, ...]) -> Optional[Check]:
@@ -198,7 +195,7 @@ class CognitoBearer(HTTPBearer):
 
         return check
 
-    def _may_fetch(self, authorization: Optional[str]) -> bool:
+    def _may_fetch(self, authorization: List[str]) -> bool:
         """Whether verifying may wait for the network: the token's ``kid`` is not a current
         key of the JWKS cache of every configured pool. Never fetches; ``False`` when the
         verification fails before keys are looked up (header, token shape, configuration)."""

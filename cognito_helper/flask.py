@@ -74,7 +74,7 @@ def require_token(
     def verify() -> Optional[flask.Response]:
         """Set ``g.cognito_claims`` and return ``None``, or return the refusal to send."""
         try:
-            claims = guard.verify(flask.request.headers.get("Authorization"))
+            claims = guard.verify(flask.request.headers.getlist("Authorization"))
         except BearerRefusal as refused:
             return _response(refused.refusal)
         flask.g.cognito_claims = claims

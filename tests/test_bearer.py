@@ -164,3 +164,62 @@ def test_a_503_sends_a_neutral_sentence_not_the_connection_failure(issuer: Issue
     assert "HTTP 500" not in description and "JWKS" not in description
     assert "try again" in description
 
+
+def test_a_missing_group_names_no_scope(issuer: Issuer) -> None:
+    token = issuer.token("access", **{"cognito:groups": ["readers"]})
+    answer = refused(f"Bearer {token}", issuer, groups="admins", scopes=None)
+    assert answer.status == 403
+    assert "scope=" not in answer.headers["WWW-Authenticate"]
+    both = refused(f"Bearer {token}", issuer, groups="admins", scopes="openid")
+    assert "scope=" not in both.headers["WWW-Authenticate"]  # the group failed, not a scope
+
+
+def test_the_challenge_names_only_the_scopes_the_token_lacks() -> None:
+    exc = InvalidClaimsError("lacks orders/write", claim="scope")
+    exc.claims = {"scope": "openid orders/read"}
+    answer = refusal(exc, scopes=["orders/read", "orders/write"])
+    assert answer.headers["WWW-Authenticate"].endswith(', scope="orders/write"')
+    exc.claims = {"scope": "orders/read orders/write"}  # a check's own reason: none missing
+    assert "scope=" not in refusal(exc, scopes=["orders/read"]).headers["WWW-Authenticate"]
+
+
+def test_a_check_refusing_for_a_scope_does_not_name_the_held_ones(issuer: Issuer) -> None:
+    def check(claims: Dict[str, Any]) -> None:
+        raise InvalidClaimsError("this route needs more", claim="scope")
+
+    token = issuer.token("access", scope="orders/read")
+    answer = refused(f"Bearer {token}", issuer, scopes=["orders/read"], check=check)
+    assert answer.status == 403
+    assert "scope=" not in answer.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwdw==, Bearer a.b.c",
+        "Basic dXNlcjpwdw==,Bearer a.b.c",
+        "Bearer a.b.c,Basic dXNlcjpwdw==",
+        ["Basic dXNlcjpwdw==", "Bearer a.b.c"],
+        ["Bearer a.b.c", "Token x"],
+        ["Bearer a.b.c", "Bearer a.b.c"],
+    ],
+)
+def test_a_bearer_credential_beside_another_is_400(header: Any) -> None:
+    with pytest.raises(BearerRefusal) as info:
+        bearer_token(header)
+    assert info.value.refusal.status == 400
+    assert info.value.refusal.body["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "header", ['Digest username="a", realm="b"', ["Basic x", "Basic y"], [], ["  "]]
+)
+def test_headers_without_a_bearer_credential_stay_401(header: Any) -> None:
+    with pytest.raises(BearerRefusal) as info:
+        bearer_token(header)
+    assert info.value.refusal.status == 401
+
+
+def test_one_header_given_as_a_list_is_read_as_it_is() -> None:
+    assert bearer_token(["Bearer a.b.c"]) == "a.b.c"
+

@@ -409,9 +409,10 @@ def test_nested_security_scopes_are_all_required(
     client = TestClient(api(CognitoBearer(config=lc.config)))
     answer = client.get("/admin", headers=bearer_header(lc.mint("access", scope=granted)))
     assert answer.status_code == status
-    if status == 403:
+    if status == 403:  # scope= names the ones the token lacks
         challenge = answer.headers["WWW-Authenticate"]
-        assert challenge.endswith('scope="orders/admin orders/read"'), challenge
+        missing = " ".join(s for s in ["orders/admin", "orders/read"] if s not in granted)
+        assert challenge.endswith(f'scope="{missing}"'), challenge
         assert "it needs all of ['orders/admin', 'orders/read']" in challenge
 
 
@@ -895,4 +896,42 @@ def test_a_refusal_sends_the_public_sentence(lc: LocalCognito) -> None:
     challenge = refused.headers["WWW-Authenticate"]
     assert challenge.endswith('error_description="this tenant is blocked"')
     assert "acme-internal-7" not in refused.text + str(refused.headers)
+
+
+@pytest.mark.parametrize(
+    ("granted", "named"),
+    [
+        ("openid", "orders/admin orders/read"),
+        ("orders/read", "orders/admin"),
+        ("orders/admin", "orders/read"),
+    ],
+)
+def test_security_scopes_name_only_the_missing_ones(
+    lc: LocalCognito, granted: str, named: str
+) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config)))
+    refused = client.get("/admin", headers=bearer_header(lc.mint("access", scope=granted)))
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"].endswith(f', scope="{named}"')
+
+
+def test_a_missing_group_names_no_scope(lc: LocalCognito) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config, groups="admins")))
+    token = lc.mint("access", scope="orders/read", **{"cognito:groups": ["readers"]})
+    for path in ["/any", "/orders"]:
+        refused = client.get(path, headers=bearer_header(token))
+        assert refused.status_code == 403
+        assert "scope=" not in refused.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["Basic dXNlcjpwdw==", "Bearer {}"], ["Bearer {}", "Basic dXNlcjpwdw=="]],
+    ids=["basic-first", "bearer-first"],
+)
+def test_a_bearer_header_beside_another_scheme_is_400(lc: LocalCognito, values: List[str]) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config)))
+    token = lc.mint("access")
+    refused = client.get("/any", headers=[("Authorization", v.format(token)) for v in values])
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")
 

@@ -535,3 +535,14 @@ def test_the_log_keeps_the_detail_the_client_never_sees(
     )
     assert "acme-internal-7" in caplog.text  # the server's log has the detail
 
+
+@pytest.mark.parametrize("first", [True, False], ids=["basic-first", "bearer-first"])
+def test_a_bearer_header_beside_another_scheme_is_refused(lc: LocalCognito, first: bool) -> None:
+    good, basic = f"Bearer {lc.mint('access')}", "Basic dXNlcjpwdw=="
+    values = [basic, good] if first else [good, basic]
+    repeated = event("rest_request", good)
+    repeated["multiValueHeaders"] = {"Authorization": values}  # the header sent twice
+    assert decide_once(repeated, config=lc.config) == UNAUTHORIZED
+    joined = event("http_v2_request", ",".join(values))  # HTTP APIs join repeats with ","
+    assert decide_once(joined, config=lc.config)[0] == REFUSED
+
