@@ -21,8 +21,11 @@ and a fixed sentence for a 503. A 403's challenge names in ``scope=`` only the r
 the token lacks, and no ``scope=`` at all when a group is missing. The scheme name is matched
 case-insensitively; the token itself is not altered. A repeated ``Authorization`` header is
 read as HTTP joins it (``a, b``), whether the server hands over one joined value or a list.
-A :class:`ConfigError` or ``ValueError`` (the app's configuration or options are wrong) is not
-a refusal: it propagates, and the framework answers 500.
+
+Nothing configured is a :class:`ConfigError` for every request, with a token or without one
+(the configuration is resolved before the header is read). It and ``ValueError`` (the app's
+configuration or options are wrong) are not refusals: they propagate, and the framework
+answers 500.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import (
     Union,
 )
 
+from .config import get_config
 from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 
 __all__ = [
@@ -270,11 +274,13 @@ class Guard(NamedTuple):
         """Read the bearer token of ``authorization`` and verify it; return its claims.
 
         ``authorization`` is the header's value, or every value when it was sent more than
-        once. ``check`` replaces the guard's own for this call. Raises :class:`BearerRefusal`
-        with the answer to send for every refusal in the module's table; a ``ConfigError`` or
-        ``ValueError`` propagates. ``verify`` replaces ``decode_verify_jwt`` (for a test, or a
-        guard that moves it off an event loop).
+        once. ``check`` replaces the guard's own for this call. The configuration is resolved
+        first: nothing configured is a ``ConfigError`` whatever the header holds. Raises
+        :class:`BearerRefusal` with the answer to send for every refusal in the module's
+        table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
+        ``decode_verify_jwt`` (for a test, or a guard that moves it off an event loop).
         """
+        config = self.config if self.config is not None else get_config()
         token = bearer_token(authorization, realm=self.realm)
         if verify is None:
             from .jwt_helper import decode_verify_jwt
@@ -284,7 +290,7 @@ class Guard(NamedTuple):
         try:
             return verify(
                 token,
-                config=self.config,
+                config=config,
                 token_use=self.token_use,
                 scopes=self.scopes,
                 groups=self.groups,

@@ -223,3 +223,8 @@ def test_headers_without_a_bearer_credential_stay_401(header: Any) -> None:
 def test_one_header_given_as_a_list_is_read_as_it_is() -> None:
     assert bearer_token(["Bearer a.b.c"]) == "a.b.c"
 
+
+@pytest.mark.parametrize("header", [None, "", "Basic dXNlcjpwdw==", "Bearer", "Bearer a.b.c"])
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(header: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_bearer(header)

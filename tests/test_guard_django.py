@@ -407,12 +407,13 @@ def test_the_check_hook_refuses_with_401(api: APIClient, lc: LocalCognito) -> No
     assert call(api, "checked", bearer(lc.mint("access"))).status_code == 200
 
 
-def test_the_exception_carries_the_refusal() -> None:
+def test_the_exception_carries_the_refusal(lc: LocalCognito) -> None:
     from django.test import RequestFactory
 
     request = Request(RequestFactory().get("/", HTTP_AUTHORIZATION="Bearer a b"))
-    with pytest.raises(BearerAuthenticationFailed) as info:
-        CognitoAuthentication().authenticate(request)
+    with override_settings(COGNITO=settings_dict(lc)):
+        with pytest.raises(BearerAuthenticationFailed) as info:
+            CognitoAuthentication().authenticate(request)
     assert info.value.refusal.status == 400
     info.value.status_code = 403  # what APIView.handle_exception may do: ignored
     info.value.auth_header = None
@@ -612,3 +613,10 @@ def test_a_bearer_header_beside_another_scheme_is_400(
     refused = call(api, "any", joined.format(lc.mint("access")))
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")
 
+
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(lc: LocalCognito) -> None:
+    client = APIClient()
+    for authorization in [None, "Basic dXNlcjpwdw==", bearer(lc.mint("access"))]:
+        headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+        with pytest.raises(ConfigError):
+            client.get("/any", **headers)

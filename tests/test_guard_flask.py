@@ -565,3 +565,15 @@ def test_a_bearer_header_beside_another_scheme_is_400(
     assert (refused.status_code, refused.get_json()["error"]) == (400, "invalid_request")
     assert app.calls == 0
 
+
+def test_nothing_configured_is_a_500_with_or_without_a_token(
+    lc: LocalCognito, asynchronous: bool
+) -> None:
+    app = Guarded(asynchronous)
+    app.route("/d")
+    for headers in [[], [("Authorization", "Basic dXNlcjpwdw==")], bearer(lc.mint("access"))]:
+        assert app.get("/d", headers).status_code == 500
+    app.app.testing = True
+    for headers in [[], bearer(lc.mint("access"))]:
+        with pytest.raises(ConfigError):
+            app.get("/d", headers)

@@ -546,3 +546,11 @@ def test_a_bearer_header_beside_another_scheme_is_refused(lc: LocalCognito, firs
     joined = event("http_v2_request", ",".join(values))  # HTTP APIs join repeats with ","
     assert decide_once(joined, config=lc.config)[0] == REFUSED
 
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(
+    lc: LocalCognito, kind: str
+) -> None:
+    for credentials in [None, "Basic dXNlcjpwdw==", f"Bearer {lc.mint('access')}"]:
+        with pytest.raises(ConfigError):
+            authorize(event(kind, credentials))
