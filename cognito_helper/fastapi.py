@@ -103,6 +103,27 @@ def _authorization(request: Request) -> List[str]:
     return request.headers.getlist("authorization")
 
 
+class _InstancesOnly:
+    """The guard class's ``__signature__``: ``None`` for an instance (its ``__call__``'s is
+    read as usual), a ``TypeError`` for the class itself.
+
+    FastAPI reads a dependency's signature when the route is made, so ``Depends(CognitoBearer)``
+    (the class, not an instance) fails there, at start-up. Left alone, FastAPI would build a
+    guard per request from query parameters and pass it to the route as the "claims": the
+    route would answer 200 without a token.
+    """
+
+    def __get__(self, instance: Any, owner: type) -> None:
+        if instance is not None:
+            return None
+        name = owner.__name__
+        raise TypeError(
+            f"Depends({name}) or Security({name}) names the class, which guards nothing: "
+            f"use an instance, e.g. bearer = {name}(scopes=[...]) made once, then "
+            "Depends(bearer) or Security(bearer, scopes=[...])"
+        )
+
+
 class CognitoBearer(HTTPBearer):
     """A FastAPI dependency: the verified claims of the request's ``Authorization: Bearer`` token.
 
@@ -117,8 +138,11 @@ class CognitoBearer(HTTPBearer):
 
     A refusal raises :class:`BearerHTTPException` (see :func:`add_exception_handler`). Invalid
     options raise ``ValueError`` here; a request with nothing configured raises
-    ``ConfigError`` (the app answers 500).
+    ``ConfigError`` (the app answers 500). The class itself as a dependency
+    (``Depends(CognitoBearer)``) is a ``TypeError`` when the route is made.
     """
+
+    __signature__ = _InstancesOnly()
 
     def __init__(
         self,

@@ -943,3 +943,49 @@ def test_nothing_configured_is_the_same_error_with_or_without_a_token(lc: LocalC
             client.get("/any", headers=headers)
     quiet = TestClient(api(CognitoBearer()), raise_server_exceptions=False)
     assert quiet.get("/any").status_code == quiet.get("/sync").status_code == 500
+
+
+# -- issue 19: the class instead of an instance -------------------------------------------------
+
+
+class StaffBearer(CognitoBearer):
+    """A subclass, as an app may make one."""
+
+
+@pytest.mark.parametrize("guard_class", [CognitoBearer, StaffBearer])
+@pytest.mark.parametrize("form", ["Depends", "Security", "default"])
+def test_the_class_instead_of_an_instance_fails_when_the_route_is_made(
+    guard_class: Any, form: str
+) -> None:
+    app = FastAPI()
+    with pytest.raises(TypeError, match=rf"Depends\({guard_class.__name__}\).*an instance"):
+        if form == "Depends":
+
+            @app.get("/me")
+            async def me(claims: Annotated[Claims, Depends(guard_class)]) -> Claims:
+                return claims
+
+        elif form == "Security":
+
+            @app.get("/me")
+            async def me(
+                claims: Annotated[Claims, Security(guard_class, scopes=["orders/read"])],
+            ) -> Claims:
+                return claims
+
+        else:
+
+            @app.get("/me")
+            def me(claims: Claims = Depends(guard_class)) -> Claims:
+                return claims
+
+    assert TestClient(app).get("/me").status_code == 404  # no route was left behind
+    assert TestClient(app).get("/openapi.json").status_code == 200
+
+
+def test_an_instance_of_either_class_still_guards(lc: LocalCognito) -> None:
+    for bearer in [CognitoBearer(config=lc.config), StaffBearer(config=lc.config)]:
+        client = TestClient(api(bearer))
+        assert client.get("/any").status_code == 401
+        assert client.get("/any", headers=bearer_header(lc.mint("access"))).status_code == 200
+        assert client.get("/openapi.json").status_code == 200
