@@ -15,6 +15,7 @@ Every test runs with the verification memo on and off, and every table row autho
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import urllib.request
@@ -494,7 +495,34 @@ def readme_snippets() -> List[str]:
     return blocks
 
 
-def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def lambda_root_logger() -> Iterator[logging.Handler]:
+    """Logging as Lambda's Python runtime sets it up: a handler on the root logger, whose level
+    stays WARNING; the ``cognito_helper`` logger's level is restored afterwards."""
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: List[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    root, ours = logging.getLogger(), logging.getLogger("cognito_helper")
+    handler, levels = Kept(), (root.level, ours.level)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])
+
+
+def test_the_readme_snippets(
+    lc: LocalCognito, monkeypatch: pytest.MonkeyPatch, lambda_root_logger: Any
+) -> None:
     handler_block, keep_keys_block = readme_snippets()
     _env_for(lc, monkeypatch, f"http://127.0.0.1:{closed_port()}/jwks.json")  # no way out
     monkeypatch.setenv("COGNITO_JWKS", _jwks_of(lc))
@@ -502,6 +530,9 @@ def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) 
     exec(compile(keep_keys_block, "README.md (Lambda keys)", "exec"), namespace)
     exec(compile(handler_block, "README.md (Lambda authorizer)", "exec"), namespace)
     handler = namespace["handler"]
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # the reason reaches the log
+        handler(event("rest_token", f"Bearer {_expired(lc)}"), None)
+    assert any("unauthorized (401): the token expired" in line for line in lambda_root_logger.lines)
     cache = cognito_helper.jwks_cache(cognito_helper.get_config().jwks_url)
     assert cache.ttl == float("inf")
 
