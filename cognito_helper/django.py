@@ -29,7 +29,7 @@ Every refusal is :mod:`cognito_helper.bearer`'s (the table there): its status, i
   stay the table's whatever the order of the authentication classes (DRF would otherwise
   put the first class's header on it, or turn it into a 403 when that class has none);
 * none of the required scopes or groups: :class:`BearerPermissionDenied` (403
-  ``insufficient_scope`` with ``scope="..."``);
+  ``insufficient_scope``, with ``scope="..."`` naming the scopes when a scope is missing);
 * no usable JWKS: :class:`BearerUnavailable` (503 with ``Retry-After``).
 
 A project with its own ``EXCEPTION_HANDLER`` keeps these answers if it starts from DRF's

@@ -30,7 +30,7 @@ Scopes: the ``scopes=`` of :class:`CognitoBearer` are the library's (the token m
 one of them); the scopes of ``Security(bearer, scopes=[...])``, with those of any enclosing
 ``Security`` dependencies (FastAPI's ``SecurityScopes``), are FastAPI's convention: the token must
 grant every one of them, on top of the former. A route refused for them is a 403
-``insufficient_scope`` whose ``scope`` names them.
+``insufficient_scope`` whose ``scope`` names the ones the token lacks.
 
 The event loop is never blocked by the network: when verifying may fetch the JWKS (the token's
 ``kid`` is not a current key of its pool's JWKS cache, or several pools are configured) it runs
