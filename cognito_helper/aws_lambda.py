@@ -39,7 +39,7 @@ event that is not an authorizer event, propagate: API Gateway answers 500.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from .bearer import BearerRefusal, Strings, verify_bearer
 from .errors import CognitoConnectionError, TokenVerificationError
@@ -88,37 +88,23 @@ def authorize(
             groups=groups,
             audience=audience,
             config=config,
-            check=None if check is None else _naming_claims(check),
+            check=check,
         )
     except BearerRefusal as refused:
         cause = refused.cause
         if isinstance(cause, CognitoConnectionError):
             raise cause from None  # 500: Cognito's keys could not be had; not the caller's fault
-        description = refused.refusal.body.get("error_description", "")
+        # The log is the server's: the whole reason, not only what a client may be told.
+        reason = str(cause) if cause is not None else refused.refusal.body["error_description"]
         if refused.refusal.status == 403 and isinstance(cause, TokenVerificationError):
-            log.info("authorizer: access denied (403): %s", description)
+            log.info("authorizer: access denied (403): %s", reason)
             known = cause.claims or {}
             return _simple(False, known) if simple else _policy("Deny", arn, known)
-        log.info("authorizer: unauthorized (401): %s", description)
+        log.info("authorizer: unauthorized (401): %s", reason)
         if simple:
             return _simple(False, {})
         raise Exception(UNAUTHORIZED) from cause
     return _simple(True, claims) if simple else _policy("Allow", arn, claims)
-
-
-def _naming_claims(check: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
-    """``check``, whose refusals carry the claims (so a ``Deny`` names the caller)."""
-
-    def checked(claims: Dict[str, Any]) -> Any:
-        known = dict(claims)  # before ``check`` can change its copy
-        try:
-            return check(claims)
-        except TokenVerificationError as exc:
-            if exc.claims is None:
-                exc.claims = known
-            raise
-
-    return checked
 
 
 # -- reading the event --------------------------------------------------------------------
@@ -140,16 +126,19 @@ def _method_arn(event: Mapping[str, Any]) -> str:
     return arn
 
 
-def _credentials(event: Mapping[str, Any], simple: bool) -> Optional[str]:
-    """The credentials as sent, in ``Bearer <token>`` form when they are a bare token."""
+def _credentials(event: Mapping[str, Any], simple: bool) -> Union[str, List[str], None]:
+    """The credentials as sent, in ``Bearer <token>`` form when they are a bare token; every
+    value when the header came more than once."""
     if not simple and event.get("type") == "TOKEN":
-        value = event.get("authorizationToken")
+        value: Any = event.get("authorizationToken")
     else:
         value = _authorization_header(event)
         if value is None and simple:
             sources = event.get("identitySource")
             if isinstance(sources, list) and len(sources) == 1:
                 value = sources[0]
+    if isinstance(value, list):
+        return value
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -158,18 +147,21 @@ def _credentials(event: Mapping[str, Any], simple: bool) -> Optional[str]:
     return value
 
 
-def _authorization_header(event: Mapping[str, Any]) -> Optional[str]:
+def _authorization_header(event: Mapping[str, Any]) -> Union[str, List[str], None]:
     """The ``Authorization`` header of a ``REQUEST`` event, found in any letter case.
 
     Several values (two spellings in ``headers``, or a repeated header in a REST event's
-    ``multiValueHeaders``) come back joined with ``", "``, as HTTP joins repeated fields, so
-    they are refused as more than one credential rather than one of them picked.
+    ``multiValueHeaders``) come back as a list, which :mod:`~cognito_helper.bearer` reads as
+    HTTP joins repeated fields: they are refused as more than one credential rather than one
+    of them picked.
     """
     values = [v for v in _named(event.get("headers"), "authorization") if isinstance(v, str)]
     for listed in _named(event.get("multiValueHeaders"), "authorization"):
         if isinstance(listed, list) and len(listed) > 1:
             values = [v for v in listed if isinstance(v, str)]
-    return ", ".join(values) if values else None
+    if len(values) > 1:
+        return values
+    return values[0] if values else None
 
 
 def _named(fields: Any, name: str) -> List[Any]:

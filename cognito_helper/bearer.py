@@ -8,22 +8,43 @@ situation                                                   status  ``WWW-Authen
 ==========================================================  ======  =============================
 no ``Authorization`` header, or another scheme              401     ``Bearer``
 ``Bearer`` with no token, two tokens, a header over 64 KiB  400     ``error="invalid_request"``
+a Bearer credential beside another (a repeated header)      400     ``error="invalid_request"``
 the token fails verification                                401     ``error="invalid_token"``
 verified, but none of the required scopes (or groups)       403     ``error="insufficient_scope"``
 no usable JWKS (:class:`CognitoConnectionError`)            503     none; ``Retry-After`` set
 ==========================================================  ======  =============================
 
-The body is JSON ``{"error": ..., "error_description": ...}``; the description says which check
-failed and never contains the token. The scheme name is matched case-insensitively; the token
-itself is not altered. A :class:`ConfigError` or ``ValueError`` (the app's configuration or
-options are wrong) is not a refusal: it propagates, and the framework answers 500.
+The body is JSON ``{"error": ..., "error_description": ...}``; the description is the error's
+:attr:`~cognito_helper.TokenVerificationError.client_message` (what a client may be told: never
+the token, nor the trusted issuers or app clients the exception keeps for the server's log),
+and a fixed sentence for a 503. A 403's challenge names in ``scope=`` only the required scopes
+the token lacks, and no ``scope=`` at all when a group is missing. The scheme name is matched
+case-insensitively; the token itself is not altered. A repeated ``Authorization`` header is
+read as HTTP joins it (``a, b``), whether the server hands over one joined value or a list.
+
+Nothing configured is a :class:`ConfigError` for every request, with a token or without one
+(the configuration is resolved before the header is read). It and ``ValueError`` (the app's
+configuration or options are wrong) are not refusals: they propagate, and the framework
+answers 500.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
+from .config import get_config
 from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 
 __all__ = [
@@ -32,6 +53,7 @@ __all__ = [
     "BearerRefusal",
     "Refusal",
     "bearer_token",
+    "naming_claims",
     "refusal",
     "verify_bearer",
 ]
@@ -40,6 +62,9 @@ __all__ = [
 MAX_HEADER_CHARS = 64 * 1024
 #: Seconds a client is asked to wait after a 503 (the JWKS cool-down).
 RETRY_AFTER = 10
+
+#: The ``error_description`` of a 503: the cause (a URL, a connection error) is the server's.
+UNAVAILABLE = "the token's signing keys could not be had; try again later"
 
 _FORBIDDEN_CLAIMS = frozenset({"scope", "cognito:groups"})
 # RFC 6750 section 3: error_description and scope values hold %x20-21 / %x23-5B / %x5D-7E.
@@ -87,13 +112,21 @@ def _answer(status: int, code: str, description: str, realm: Optional[str], **mo
     )
 
 
-def bearer_token(authorization: Optional[str], *, realm: Optional[str] = None) -> str:
+#: An ``Authorization`` header as a framework gives it: one value, every value sent, or none.
+Authorization = Union[str, Sequence[str], None]
+
+
+def bearer_token(authorization: Authorization, *, realm: Optional[str] = None) -> str:
     """The token of an ``Authorization: Bearer <token>`` header value, exactly as sent.
 
-    Raises :class:`BearerRefusal`: 401 (no error code) for no header or another scheme, 400
-    ``invalid_request`` for ``Bearer`` with no token or two, or a header over
-    :data:`MAX_HEADER_CHARS`.
+    ``authorization`` is the header's value, or the list of its values when it was sent more
+    than once (read as HTTP joins them, ``a, b``). Raises :class:`BearerRefusal`: 401 (no error
+    code) for no header or another scheme, 400 ``invalid_request`` for ``Bearer`` with no token
+    or two, a Bearer credential beside another one (a comma never occurs in a Bearer token),
+    or a header over :data:`MAX_HEADER_CHARS`.
     """
+    if authorization is not None and not isinstance(authorization, str):
+        authorization = ", ".join(authorization)
     if not authorization or not authorization.strip():
         raise BearerRefusal(
             _unauthorized("no bearer token: send 'Authorization: Bearer <access token>'", realm)
@@ -101,6 +134,10 @@ def bearer_token(authorization: Optional[str], *, realm: Optional[str] = None) -
     if len(authorization) > MAX_HEADER_CHARS:
         raise BearerRefusal(
             _answer(400, "invalid_request", "the Authorization header is too long", realm)
+        )
+    if "," in authorization and any(_is_bearer(part) for part in authorization.split(",")):
+        raise BearerRefusal(
+            _answer(400, "invalid_request", "the Authorization header holds two credentials", realm)
         )
     scheme, _, rest = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
@@ -112,6 +149,11 @@ def bearer_token(authorization: Optional[str], *, realm: Optional[str] = None) -
             _answer(400, "invalid_request", f"the Bearer header holds {what}", realm)
         )
     return parts[0]
+
+
+def _is_bearer(credential: str) -> bool:
+    words = credential.split(None, 1)
+    return bool(words) and words[0].lower() == "bearer"
 
 
 def _unauthorized(description: str, realm: Optional[str]) -> Refusal:
@@ -134,24 +176,36 @@ def refusal(
     :class:`InvalidClaimsError` for ``scope`` or ``cognito:groups`` is a 403
     ``insufficient_scope``; any other :class:`TokenVerificationError` a 401 ``invalid_token``;
     :class:`CognitoConnectionError` a 503 with ``Retry-After``. Anything else is re-raised.
+    The description is the error's ``client_message``. A refusal for ``scope`` names in
+    ``scope=`` the ones of ``scopes`` the token does not grant (its ``claims``, when known).
     """
     if isinstance(exc, BearerRefusal):
         return exc.refusal
     if isinstance(exc, InvalidClaimsError) and exc.claim in _FORBIDDEN_CLAIMS:
-        required = " ".join(sorted(scopes or ()))
-        more = {"error_description": str(exc)}
-        if required:
-            more["scope"] = required
-        return _answer(403, "insufficient_scope", str(exc), realm, **more)
+        text = exc.client_message
+        more = {"error_description": text}
+        if exc.claim == "scope":
+            missing = " ".join(_lacking(scopes or (), exc.claims))
+            if missing:
+                more["scope"] = missing
+        return _answer(403, "insufficient_scope", text, realm, **more)
     if isinstance(exc, TokenVerificationError):
-        return _answer(401, "invalid_token", str(exc), realm, error_description=str(exc))
+        text = exc.client_message
+        return _answer(401, "invalid_token", text, realm, error_description=text)
     if isinstance(exc, CognitoConnectionError):
         return Refusal(
             503,
             {"Retry-After": str(RETRY_AFTER)},
-            {"error": "temporarily_unavailable", "error_description": str(exc)},
+            {"error": "temporarily_unavailable", "error_description": UNAVAILABLE},
         )
     raise exc
+
+
+def _lacking(scopes: Iterable[str], claims: Optional[Dict[str, Any]]) -> List[str]:
+    """The scopes of ``scopes`` that ``claims`` do not grant (all of them, claims unknown)."""
+    granted = claims.get("scope") if claims is not None else None
+    held = set(granted.split()) if isinstance(granted, str) else set()
+    return sorted(set(scopes) - held)
 
 
 Strings = Union[str, Sequence[str], None]
@@ -212,41 +266,61 @@ class Guard(NamedTuple):
 
     def verify(
         self,
-        authorization: Optional[str],
+        authorization: Authorization,
         *,
         check: Optional[Check] = None,
         verify: Optional[Callable[..., Dict[str, Any]]] = None,
     ) -> Dict[str, Any]:
         """Read the bearer token of ``authorization`` and verify it; return its claims.
 
-        ``check`` replaces the guard's own for this call. Raises :class:`BearerRefusal` with the
-        answer to send for every refusal in the module's table; a ``ConfigError`` or
-        ``ValueError`` propagates. ``verify`` replaces ``decode_verify_jwt`` (for a test, or a
-        guard that moves it off an event loop).
+        ``authorization`` is the header's value, or every value when it was sent more than
+        once. ``check`` replaces the guard's own for this call. The configuration is resolved
+        first: nothing configured is a ``ConfigError`` whatever the header holds. Raises
+        :class:`BearerRefusal` with the answer to send for every refusal in the module's
+        table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
+        ``decode_verify_jwt`` (for a test, or a guard that moves it off an event loop).
         """
+        config = self.config if self.config is not None else get_config()
         token = bearer_token(authorization, realm=self.realm)
         if verify is None:
             from .jwt_helper import decode_verify_jwt
 
             verify = decode_verify_jwt
+        own = self.check if check is None else check
         try:
             return verify(
                 token,
-                config=self.config,
+                config=config,
                 token_use=self.token_use,
                 scopes=self.scopes,
                 groups=self.groups,
                 audience=self.audience,
-                check=self.check if check is None else check,
+                check=None if own is None else naming_claims(own),
             )
         except (TokenVerificationError, CognitoConnectionError) as exc:
-            wanted = self.scopes if self.scopes is not None else self.groups
+            wanted = self.scopes
             names = [wanted] if isinstance(wanted, str) else list(wanted or ())
             raise BearerRefusal(refusal(exc, realm=self.realm, scopes=names), exc) from None
 
 
+def naming_claims(check: Check) -> Check:
+    """``check``, whose refusals carry the claims it was given (``claims``, when unset): a
+    guard's answer can then name the caller, and the scopes the token lacks."""
+
+    def checked(claims: Dict[str, Any]) -> Any:
+        known = dict(claims)  # before ``check`` can change its copy
+        try:
+            return check(claims)
+        except TokenVerificationError as exc:
+            if exc.claims is None:
+                exc.claims = known
+            raise
+
+    return checked
+
+
 def verify_bearer(
-    authorization: Optional[str],
+    authorization: Authorization,
     *,
     verify: Optional[Callable[..., Dict[str, Any]]] = None,
     **options: Any,

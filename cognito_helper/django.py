@@ -29,7 +29,7 @@ Every refusal is :mod:`cognito_helper.bearer`'s (the table there): its status, i
   stay the table's whatever the order of the authentication classes (DRF would otherwise
   put the first class's header on it, or turn it into a 403 when that class has none);
 * none of the required scopes or groups: :class:`BearerPermissionDenied` (403
-  ``insufficient_scope`` with ``scope="..."``);
+  ``insufficient_scope``, with ``scope="..."`` naming the scopes when a scope is missing);
 * no usable JWKS: :class:`BearerUnavailable` (503 with ``Retry-After``).
 
 A project with its own ``EXCEPTION_HANDLER`` keeps these answers if it starts from DRF's
@@ -310,6 +310,8 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
         overridden = type(self).check_claims is not CognitoAuthentication.check_claims
         try:
             claims = verify_bearer(
+                # One value: WSGI servers and Django's ASGI handler join a repeated header
+                # with ",", which bearer reads as two credentials.
                 request.META.get("HTTP_AUTHORIZATION"),
                 token_use=self.option("token_use"),
                 audience=self.option("audience"),
@@ -430,7 +432,6 @@ class HasScopes(IsCognitoAuthenticated):
         try:
             check_asked(claims, str(claims.get("token_use")), asked)
         except InvalidClaimsError as exc:
-            wanted = scopes if scopes is not None else groups
-            names = [wanted] if isinstance(wanted, str) else list(wanted or ())
+            names = [scopes] if isinstance(scopes, str) else list(scopes or ())
             raise refused(refusal(exc, realm=self.realm(request), scopes=names)) from exc
         return True

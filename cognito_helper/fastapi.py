@@ -30,7 +30,7 @@ Scopes: the ``scopes=`` of :class:`CognitoBearer` are the library's (the token m
 one of them); the scopes of ``Security(bearer, scopes=[...])``, with those of any enclosing
 ``Security`` dependencies (FastAPI's ``SecurityScopes``), are FastAPI's convention: the token must
 grant every one of them, on top of the former. A route refused for them is a 403
-``insufficient_scope`` whose ``scope`` names them.
+``insufficient_scope`` whose ``scope`` names the ones the token lacks.
 
 The event loop is never blocked by the network: when verifying may fetch the JWKS (the token's
 ``kid`` is not a current key of its pool's JWKS cache, or several pools are configured) it runs
@@ -46,7 +46,7 @@ Needs the ``fastapi`` extra; ``import cognito_helper`` alone never imports FastA
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import fastapi  # the real FastAPI: absolute imports never resolve to this module
 from fastapi.responses import JSONResponse
@@ -97,13 +97,31 @@ class _MissingScopesError(InvalidClaimsError):
         self.required = required
 
 
-def _authorization(request: Request) -> Optional[str]:
-    """The ``Authorization`` header; several are read as one (``a, b``), as HTTP combines them,
-    so two tokens sent in two headers are refused like two in one (400)."""
-    values = request.headers.getlist("authorization")
-    if len(values) == 1:
-        return values[0]
-    return ", ".join(values) or None
+def _authorization(request: Request) -> List[str]:
+    """Every ``Authorization`` header of ``request``: :mod:`~cognito_helper.bearer` reads
+    several as HTTP joins them, so a second credential is refused (400), never one picked."""
+    return request.headers.getlist("authorization")
+
+
+class _InstancesOnly:
+    """The guard class's ``__signature__``: ``None`` for an instance (its ``__call__``'s is
+    read as usual), a ``TypeError`` for the class itself.
+
+    FastAPI reads a dependency's signature when the route is made, so ``Depends(CognitoBearer)``
+    (the class, not an instance) fails there, at start-up. Left alone, FastAPI would build a
+    guard per request from query parameters and pass it to the route as the "claims": the
+    route would answer 200 without a token.
+    """
+
+    def __get__(self, instance: Any, owner: type) -> None:
+        if instance is not None:
+            return None
+        name = owner.__name__
+        raise TypeError(
+            f"Depends({name}) or Security({name}) names the class, which guards nothing: "
+            f"use an instance, e.g. bearer = {name}(scopes=[...]) made once, then "
+            "Depends(bearer) or Security(bearer, scopes=[...])"
+        )
 
 
 class CognitoBearer(HTTPBearer):
@@ -120,8 +138,11 @@ class CognitoBearer(HTTPBearer):
 
     A refusal raises :class:`BearerHTTPException` (see :func:`add_exception_handler`). Invalid
     options raise ``ValueError`` here; a request with nothing configured raises
-    ``ConfigError`` (the app answers 500).
+    ``ConfigError`` (the app answers 500). The class itself as a dependency
+    (``Depends(CognitoBearer)``) is a ``TypeError`` when the route is made.
     """
+
+    __signature__ = _InstancesOnly()
 
     def __init__(
         self,
@@ -171,11 +192,11 @@ class CognitoBearer(HTTPBearer):
             return self._verify(authorization, required)
         except BearerRefusal as refused:
             answer, cause = refused.refusal, refused.cause
-            if isinstance(cause, _MissingScopesError):  # name the scopes of Security(...)
+            if isinstance(cause, _MissingScopesError):  # name the ones of Security(...) it lacks
                 answer = refusal(cause, realm=self.realm, scopes=cause.required)
             raise BearerHTTPException(answer, cause) from None
 
-    def _verify(self, authorization: Optional[str], required: Tuple[str, ...]) -> Claims:
+    def _verify(self, authorization: List[str], required: Tuple[str, ...]) -> Claims:
         return self.guard.verify(authorization, check=self._check(required))
 
     def _check(self, required: Tuple[str, ...]) -> Optional[Check]:
@@ -198,7 +219,7 @@ class CognitoBearer(HTTPBearer):
 
         return check
 
-    def _may_fetch(self, authorization: Optional[str]) -> bool:
+    def _may_fetch(self, authorization: List[str]) -> bool:
         """Whether verifying may wait for the network: the token's ``kid`` is not a current
         key of the JWKS cache of every configured pool. Never fetches; ``False`` when the
         verification fails before keys are looked up (header, token shape, configuration)."""

@@ -122,3 +122,109 @@ def test_options_reach_the_verifier(issuer: Issuer) -> None:
     assert verify_bearer("Bearer t", config=config, audience="https://api", verify=verify)
     assert seen["token"] == "t" and seen["audience"] == "https://api"
     assert seen["token_use"] == "access" and seen["config"] is config
+
+
+# -- issue 19 -------------------------------------------------------------------------------
+
+
+def _trusting(message: str, public: str, claim: str = "iss") -> InvalidClaimsError:
+    """An error whose message holds what only the server's log may see."""
+    exc = InvalidClaimsError(message, claim=claim)
+    exc.public = public
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"), [("iss", 401), ("scope", 403)], ids=["invalid_token", "insufficient"]
+)
+def test_a_refusal_sends_the_public_sentence_never_the_detail(claim: str, status: int) -> None:
+    exc = _trusting("'iss' is none of ['https://idp/us-east-1_Secret9']", "not trusted", claim)
+    answer = refusal(exc, scopes=["orders/read"])
+    assert answer.status == status
+    assert answer.body["error_description"] == "not trusted"
+    assert 'error_description="not trusted"' in answer.headers["WWW-Authenticate"]
+    assert "Secret9" not in answer.json() and "Secret9" not in str(answer.headers)
+    assert "Secret9" in str(exc)  # the exception keeps the detail for the server's log
+
+
+def test_a_check_refusing_with_a_public_sentence_sends_only_it(issuer: Issuer) -> None:
+    def check(claims: Dict[str, Any]) -> None:
+        raise _trusting("tenant 'acme-internal-7' is blocked", "this tenant is blocked", "t")
+
+    answer = refused(f"Bearer {issuer.token('access')}", issuer, check=check)
+    assert (answer.status, answer.body["error_description"]) == (401, "this tenant is blocked")
+    assert "acme-internal-7" not in answer.json() + str(answer.headers)
+
+
+def test_a_503_sends_a_neutral_sentence_not_the_connection_failure(issuer: Issuer) -> None:
+    issuer.server.routes[issuer.jwks_path] = respond(500, {"error": "down"})
+    answer = refused(f"Bearer {issuer.token('access')}", issuer)
+    assert answer.status == 503
+    description = answer.body["error_description"]
+    assert "HTTP 500" not in description and "JWKS" not in description
+    assert "try again" in description
+
+
+def test_a_missing_group_names_no_scope(issuer: Issuer) -> None:
+    token = issuer.token("access", **{"cognito:groups": ["readers"]})
+    answer = refused(f"Bearer {token}", issuer, groups="admins", scopes=None)
+    assert answer.status == 403
+    assert "scope=" not in answer.headers["WWW-Authenticate"]
+    both = refused(f"Bearer {token}", issuer, groups="admins", scopes="openid")
+    assert "scope=" not in both.headers["WWW-Authenticate"]  # the group failed, not a scope
+
+
+def test_the_challenge_names_only_the_scopes_the_token_lacks() -> None:
+    exc = InvalidClaimsError("lacks orders/write", claim="scope")
+    exc.claims = {"scope": "openid orders/read"}
+    answer = refusal(exc, scopes=["orders/read", "orders/write"])
+    assert answer.headers["WWW-Authenticate"].endswith(', scope="orders/write"')
+    exc.claims = {"scope": "orders/read orders/write"}  # a check's own reason: none missing
+    assert "scope=" not in refusal(exc, scopes=["orders/read"]).headers["WWW-Authenticate"]
+
+
+def test_a_check_refusing_for_a_scope_does_not_name_the_held_ones(issuer: Issuer) -> None:
+    def check(claims: Dict[str, Any]) -> None:
+        raise InvalidClaimsError("this route needs more", claim="scope")
+
+    token = issuer.token("access", scope="orders/read")
+    answer = refused(f"Bearer {token}", issuer, scopes=["orders/read"], check=check)
+    assert answer.status == 403
+    assert "scope=" not in answer.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwdw==, Bearer a.b.c",
+        "Basic dXNlcjpwdw==,Bearer a.b.c",
+        "Bearer a.b.c,Basic dXNlcjpwdw==",
+        ["Basic dXNlcjpwdw==", "Bearer a.b.c"],
+        ["Bearer a.b.c", "Token x"],
+        ["Bearer a.b.c", "Bearer a.b.c"],
+    ],
+)
+def test_a_bearer_credential_beside_another_is_400(header: Any) -> None:
+    with pytest.raises(BearerRefusal) as info:
+        bearer_token(header)
+    assert info.value.refusal.status == 400
+    assert info.value.refusal.body["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "header", ['Digest username="a", realm="b"', ["Basic x", "Basic y"], [], ["  "]]
+)
+def test_headers_without_a_bearer_credential_stay_401(header: Any) -> None:
+    with pytest.raises(BearerRefusal) as info:
+        bearer_token(header)
+    assert info.value.refusal.status == 401
+
+
+def test_one_header_given_as_a_list_is_read_as_it_is() -> None:
+    assert bearer_token(["Bearer a.b.c"]) == "a.b.c"
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic dXNlcjpwdw==", "Bearer", "Bearer a.b.c"])
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(header: Any) -> None:
+    with pytest.raises(ConfigError):
+        verify_bearer(header)

@@ -409,9 +409,10 @@ def test_nested_security_scopes_are_all_required(
     client = TestClient(api(CognitoBearer(config=lc.config)))
     answer = client.get("/admin", headers=bearer_header(lc.mint("access", scope=granted)))
     assert answer.status_code == status
-    if status == 403:
+    if status == 403:  # scope= names the ones the token lacks
         challenge = answer.headers["WWW-Authenticate"]
-        assert challenge.endswith('scope="orders/admin orders/read"'), challenge
+        missing = " ".join(s for s in ["orders/admin", "orders/read"] if s not in granted)
+        assert challenge.endswith(f'scope="{missing}"'), challenge
         assert "it needs all of ['orders/admin', 'orders/read']" in challenge
 
 
@@ -495,7 +496,6 @@ def test_nothing_configured_is_a_server_error_not_a_refusal(lc: LocalCognito) ->
     client = TestClient(api(CognitoBearer()))
     with pytest.raises(ConfigError):
         client.get("/any", headers=bearer_header(lc.mint("access")))
-    assert client.get("/any").status_code == 401  # no token: refused before any config is read
 
 
 def test_the_configured_default_is_read_per_request(make_lc: MakeLocalCognito) -> None:
@@ -866,3 +866,117 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+
+
+def blocked_tenant(claims: Claims) -> None:
+    """A check whose refusal holds a detail for the log and a sentence for the client."""
+    exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+    exc.public = "this tenant is blocked"
+    raise exc
+
+
+def test_a_refusal_sends_the_public_sentence(lc: LocalCognito) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config, check=blocked_tenant)))
+    refused = client.get("/any", headers=bearer_header(lc.mint("access")))
+    assert refused.status_code == 401
+    assert refused.json()["error_description"] == "this tenant is blocked"
+    challenge = refused.headers["WWW-Authenticate"]
+    assert challenge.endswith('error_description="this tenant is blocked"')
+    assert "acme-internal-7" not in refused.text + str(refused.headers)
+
+
+@pytest.mark.parametrize(
+    ("granted", "named"),
+    [
+        ("openid", "orders/admin orders/read"),
+        ("orders/read", "orders/admin"),
+        ("orders/admin", "orders/read"),
+    ],
+)
+def test_security_scopes_name_only_the_missing_ones(
+    lc: LocalCognito, granted: str, named: str
+) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config)))
+    refused = client.get("/admin", headers=bearer_header(lc.mint("access", scope=granted)))
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"].endswith(f', scope="{named}"')
+
+
+def test_a_missing_group_names_no_scope(lc: LocalCognito) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config, groups="admins")))
+    token = lc.mint("access", scope="orders/read", **{"cognito:groups": ["readers"]})
+    for path in ["/any", "/orders"]:
+        refused = client.get(path, headers=bearer_header(token))
+        assert refused.status_code == 403
+        assert "scope=" not in refused.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["Basic dXNlcjpwdw==", "Bearer {}"], ["Bearer {}", "Basic dXNlcjpwdw=="]],
+    ids=["basic-first", "bearer-first"],
+)
+def test_a_bearer_header_beside_another_scheme_is_400(lc: LocalCognito, values: List[str]) -> None:
+    client = TestClient(api(CognitoBearer(config=lc.config)))
+    token = lc.mint("access")
+    refused = client.get("/any", headers=[("Authorization", v.format(token)) for v in values])
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")
+
+
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(lc: LocalCognito) -> None:
+    client = TestClient(api(CognitoBearer()))
+    basic = [("Authorization", "Basic dXNlcjpwdw==")]
+    for headers in [[], basic, bearer_header(lc.mint("access"))]:
+        with pytest.raises(ConfigError):
+            client.get("/any", headers=headers)
+    quiet = TestClient(api(CognitoBearer()), raise_server_exceptions=False)
+    assert quiet.get("/any").status_code == quiet.get("/sync").status_code == 500
+
+
+# -- issue 19: the class instead of an instance -------------------------------------------------
+
+
+class StaffBearer(CognitoBearer):
+    """A subclass, as an app may make one."""
+
+
+@pytest.mark.parametrize("guard_class", [CognitoBearer, StaffBearer])
+@pytest.mark.parametrize("form", ["Depends", "Security", "default"])
+def test_the_class_instead_of_an_instance_fails_when_the_route_is_made(
+    guard_class: Any, form: str
+) -> None:
+    app = FastAPI()
+    with pytest.raises(TypeError, match=rf"Depends\({guard_class.__name__}\).*an instance"):
+        if form == "Depends":
+
+            @app.get("/me")
+            async def me(claims: Annotated[Claims, Depends(guard_class)]) -> Claims:
+                return claims
+
+        elif form == "Security":
+
+            @app.get("/me")
+            async def me(
+                claims: Annotated[Claims, Security(guard_class, scopes=["orders/read"])],
+            ) -> Claims:
+                return claims
+
+        else:
+
+            @app.get("/me")
+            def me(claims: Claims = Depends(guard_class)) -> Claims:
+                return claims
+
+    assert TestClient(app).get("/me").status_code == 404  # no route was left behind
+    assert TestClient(app).get("/openapi.json").status_code == 200
+
+
+def test_an_instance_of_either_class_still_guards(lc: LocalCognito) -> None:
+    for bearer in [CognitoBearer(config=lc.config), StaffBearer(config=lc.config)]:
+        client = TestClient(api(bearer))
+        assert client.get("/any").status_code == 401
+        assert client.get("/any", headers=bearer_header(lc.mint("access"))).status_code == 200
+        assert client.get("/openapi.json").status_code == 200

@@ -22,7 +22,9 @@ import pytest
 pytest.importorskip("flask")
 pytest.importorskip("asgiref")  # Flask's async views: flask[async]
 
-from flask import Flask, g, request
+import flask
+from flask import Blueprint, Flask, g, request
+from flask.views import MethodView
 
 import cognito_helper
 from cognito_helper import (
@@ -33,7 +35,7 @@ from cognito_helper import (
     verification_memo_info,
 )
 from cognito_helper.bearer import BearerRefusal, verify_bearer
-from cognito_helper.flask import require_token
+from cognito_helper.flask import TokenGuard, require_token
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito
@@ -192,8 +194,10 @@ def check_challenge(name: str, row: Row, headers: Any) -> None:
         assert challenge.startswith('Bearer error="invalid_token", error_description="')
     else:
         assert challenge.startswith('Bearer error="insufficient_scope", error_description="')
-        wanted = "orders/admin orders/write" if row.route == "/write" else "admins"
-        assert challenge.endswith(f', scope="{wanted}"')
+        if row.route == "/write":  # the scopes the token lacks; a missing group names none
+            assert challenge.endswith(', scope="orders/admin orders/write"')
+        else:
+            assert "scope=" not in challenge
 
 
 @pytest.mark.parametrize("name", list(ROWS))
@@ -448,8 +452,8 @@ def test_invalid_options_fail_when_the_view_is_decorated(options: Dict[str, Any]
 
 
 def test_options_are_keyword_only() -> None:
-    with pytest.raises(TypeError):
-        cast(Any, require_token)(lambda: "a view")  # not @require_token: @require_token()
+    with pytest.raises(TypeError, match=r"keywords.*require_token\(scopes="):
+        cast(Any, require_token)("orders/read")
 
 
 def test_importing_cognito_helper_does_not_import_flask() -> None:
@@ -507,3 +511,310 @@ def test_config_objects_work_as_keyword_config(lc: LocalCognito) -> None:
     app = Guarded(False)
     app.route("/c", config=config)
     assert app.get("/c", bearer(lc.mint("access"))).status_code == 200
+
+
+# -- issue 19: what is sent, what is named, nothing configured -----------------------------
+
+
+def blocked_tenant(claims: Dict[str, Any]) -> None:
+    """A check whose refusal holds a detail for the log and a sentence for the client."""
+    exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+    exc.public = "this tenant is blocked"
+    raise exc
+
+
+def test_a_refusal_sends_the_public_sentence(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/t", config=lc.config, check=blocked_tenant)
+    refused = app.get("/t", bearer(lc.mint("access")))
+    assert refused.status_code == 401
+    assert refused.get_json()["error_description"] == "this tenant is blocked"
+    challenge = refused.headers["WWW-Authenticate"]
+    assert challenge.endswith('error_description="this tenant is blocked"')
+    assert "acme-internal-7" not in refused.get_data(as_text=True) + str(refused.headers)
+
+
+def test_a_missing_group_names_no_scope(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Guarded(asynchronous)
+    app.route("/admins", config=lc.config, groups="admins", scopes="openid")
+    refused = app.get("/admins", bearer(lc.mint("access", **{"cognito:groups": ["readers"]})))
+    assert refused.status_code == 403
+    assert "scope=" not in refused.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["Basic dXNlcjpwdw==", "Bearer {}"], ["Bearer {}", "Basic dXNlcjpwdw=="]],
+    ids=["basic-first", "bearer-first"],
+)
+def test_a_bearer_header_beside_another_scheme_is_400(
+    lc: LocalCognito, asynchronous: bool, values: List[str]
+) -> None:
+    app = Guarded(asynchronous)
+    app.route("/any", config=lc.config)
+    token = lc.mint("access")
+    refused = app.get("/any", [("Authorization", v.format(token)) for v in values])
+    assert (refused.status_code, refused.get_json()["error"]) == (400, "invalid_request")
+    assert app.calls == 0
+
+
+def test_nothing_configured_is_a_500_with_or_without_a_token(
+    lc: LocalCognito, asynchronous: bool
+) -> None:
+    app = Guarded(asynchronous)
+    app.route("/d")
+    for headers in [[], [("Authorization", "Basic dXNlcjpwdw==")], bearer(lc.mint("access"))]:
+        assert app.get("/d", headers).status_code == 500
+    app.app.testing = True
+    for headers in [[], bearer(lc.mint("access"))]:
+        with pytest.raises(ConfigError):
+            app.get("/d", headers)
+
+
+# -- issue 19: @require_token bare, and routes that cannot be left open -------------------------
+
+
+def test_require_token_without_parentheses(lc: LocalCognito, asynchronous: bool) -> None:
+    app = Flask(__name__)
+    if asynchronous:
+
+        @app.get("/me")
+        @require_token
+        async def me() -> Dict[str, Any]:
+            return {"sub": g.cognito_claims["sub"]}
+
+        assert inspect.iscoroutinefunction(me)
+    else:
+
+        @app.get("/me")
+        @require_token
+        def me() -> Dict[str, Any]:
+            return {"sub": g.cognito_claims["sub"]}
+
+    assert me.__name__ == "me"
+    cognito_helper.configure(lc.config)  # the defaults: access tokens of the configured pool
+    client = app.test_client()
+    assert client.get("/me").status_code == 401
+    assert client.get("/me", headers=bearer(lc.mint("id"))).status_code == 401
+    token = lc.mint("access")
+    assert client.get("/me", headers=bearer(token)).get_json() == {
+        "sub": decode_unverified(token)[1]["sub"]
+    }
+
+
+def test_require_token_above_the_route_is_a_type_error(lc: LocalCognito) -> None:
+    app = Flask(__name__)
+    with pytest.raises(TypeError, match=r"'orders'.*/orders.*below"):
+
+        @require_token(config=lc.config)
+        @app.get("/orders")
+        def orders() -> str:
+            return "open"
+
+    with pytest.raises(TypeError, match="below"):
+
+        @require_token
+        @app.route("/report", methods=["GET", "POST"])
+        def report() -> str:
+            return "open"
+
+
+BLUEPRINT_MODULE = """
+from flask import Blueprint
+from cognito_helper.flask import require_token
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+@require_token(scopes=["orders/read"])
+@api.get("/orders")
+def orders():
+    return "open"
+"""
+
+
+def test_require_token_above_a_blueprint_route_is_a_type_error() -> None:
+    namespace: Dict[str, Any] = {"__name__": "orders_api"}
+    with pytest.raises(TypeError, match=r"'orders'.*/orders of the blueprint 'api'"):
+        exec(compile(BLUEPRINT_MODULE, "orders_api.py", "exec"), namespace)
+
+
+def test_require_token_above_a_route_of_the_current_app_is_a_type_error() -> None:
+    def add_routes() -> None:
+        @require_token
+        @flask.current_app.get("/orders")
+        def orders() -> str:
+            return "open"
+
+    app = Flask(__name__)
+    with app.app_context(), pytest.raises(TypeError, match="below"):
+        add_routes()
+
+
+def test_a_guard_object_above_a_route_is_a_type_error(lc: LocalCognito) -> None:
+    app = Flask(__name__)
+    guard = TokenGuard(app, config=lc.config)
+    with pytest.raises(TypeError, match="below"):
+
+        @guard.get("/guarded")
+        @app.get("/open")
+        def orders() -> str:
+            return "open"
+
+
+def test_the_right_order_and_the_guard_object_are_left_alone(lc: LocalCognito) -> None:
+    app = Flask(__name__)
+    guard = TokenGuard(app, config=lc.config)
+
+    @app.get("/a")
+    @require_token(config=lc.config)
+    def a() -> str:
+        return "a"
+
+    @guard.get("/b")
+    @guard.post("/c")
+    def b() -> str:
+        return "b"
+
+    @app.get("/public")
+    def public() -> str:
+        return "public"
+
+    client = app.test_client()
+    assert client.get("/public").status_code == 200  # the first request: the check passes
+    for method, path in [("GET", "/a"), ("GET", "/b"), ("POST", "/c")]:
+        assert client.open(path, method=method).status_code == 401
+        ok = client.open(path, method=method, headers=bearer(lc.mint("access")))
+        assert ok.status_code == 200
+
+
+class Holder:
+    """An app reached through an attribute: no decorator can see it."""
+
+    def __init__(self) -> None:
+        self.app = Flask(__name__)
+
+
+def test_a_guard_object_refuses_every_request_while_a_guarded_view_is_served_open(
+    lc: LocalCognito,
+) -> None:
+    holder = Holder()
+    TokenGuard(holder.app, config=lc.config)
+
+    @require_token(config=lc.config)  # above the route, where nothing can see the app
+    @holder.app.get("/orders")
+    def orders() -> str:
+        return "open"
+
+    @holder.app.get("/health")
+    def health() -> str:
+        return "ok"
+
+    client = holder.app.test_client()
+    for path in ["/orders", "/health", "/orders"]:  # every request, not only the first
+        assert client.get(path).status_code == 500
+    holder.app.testing = True
+    with pytest.raises(TypeError, match=r"/orders.*'orders'.*below"):
+        client.get("/health")
+
+
+def test_a_guard_object_on_a_blueprint_watches_the_app(lc: LocalCognito) -> None:
+    api = Blueprint("api", __name__)
+    TokenGuard(api, config=lc.config)
+    holder = Holder()
+
+    @require_token(config=lc.config)
+    @holder.app.get("/orders")
+    def orders() -> str:
+        return "open"
+
+    holder.app.register_blueprint(api)
+    assert holder.app.test_client().get("/orders").status_code == 500
+
+
+def reader_and_writer(lc: LocalCognito) -> Tuple[Headers, Headers, Headers]:
+    return (
+        bearer(lc.mint("access", scope="openid")),
+        bearer(lc.mint("access", scope="orders/read")),
+        bearer(lc.mint("access", scope="orders/read orders/write")),
+    )
+
+
+def test_a_guard_object_registers_and_guards_in_one_step(
+    lc: LocalCognito, asynchronous: bool
+) -> None:
+    app = Flask(__name__)
+    guard = TokenGuard(app, config=lc.config, realm="orders", scopes=["orders/read"])
+
+    @guard.get("/orders/<int:number>")
+    def read(number: int) -> Dict[str, Any]:
+        return {"number": number, "sub": g.cognito_claims["sub"]}
+
+    if asynchronous:
+
+        @guard.route("/orders", methods=["POST"], scopes=["orders/write"], endpoint="write")
+        async def write() -> Dict[str, Any]:
+            return {"written": True}
+
+    else:
+
+        @guard.route("/orders", methods=["POST"], scopes=["orders/write"], endpoint="write")
+        def write() -> Dict[str, Any]:
+            return {"written": True}
+
+    # The decorator returns the function as Flask's own do; the app serves its guarded form.
+    assert app.view_functions["read"].__wrapped__ is read  # type: ignore[attr-defined]
+    client = app.test_client()
+    nobody, reader, writer = reader_and_writer(lc)
+    assert client.get("/orders/7").headers["WWW-Authenticate"] == 'Bearer realm="orders"'
+    assert client.get("/orders/7", headers=nobody).status_code == 403
+    assert client.get("/orders/7", headers=reader).get_json()["number"] == 7
+    refused = client.post("/orders", headers=reader)
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"].endswith('scope="orders/write"')
+    assert client.post("/orders", headers=writer).get_json() == {"written": True}
+    assert {r.rule for r in app.url_map.iter_rules() if r.endpoint == "write"} == {"/orders"}
+
+
+def test_a_guard_object_on_a_blueprint_and_a_method_view(lc: LocalCognito) -> None:
+    api = Blueprint("api", __name__, url_prefix="/api")
+    guard = TokenGuard(api, config=lc.config)
+
+    class Orders(MethodView):
+        def get(self) -> Dict[str, Any]:
+            return {"orders": []}
+
+        def post(self) -> Dict[str, Any]:
+            return {"written": True}
+
+    guard.add_url_rule("/orders", view_func=Orders.as_view("orders"), scopes="orders/write")
+
+    @guard.delete("/orders/<int:number>", groups=["admins"])
+    def delete(number: int) -> Dict[str, Any]:
+        return {"deleted": number}
+
+    app = Flask(__name__)
+    app.register_blueprint(api)
+    client = app.test_client()
+    _, reader, writer = reader_and_writer(lc)
+    assert client.get("/api/orders").status_code == 401
+    assert client.post("/api/orders", headers=reader).status_code == 403
+    assert client.post("/api/orders", headers=writer).get_json() == {"written": True}
+    admin = bearer(lc.mint("access", **{"cognito:groups": ["admins"]}))
+    assert client.delete("/api/orders/3", headers=writer).status_code == 403
+    assert client.delete("/api/orders/3", headers=admin).get_json() == {"deleted": 3}
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        (lambda: TokenGuard(cast(Any, "app")), TypeError),
+        (lambda: TokenGuard(Flask(__name__), scopes=""), ValueError),
+        (lambda: TokenGuard(Flask(__name__), config=[]), ValueError),
+        (lambda: TokenGuard(Flask(__name__)).route("/x", scopes=[""]), ValueError),
+        (lambda: TokenGuard(Flask(__name__)).get("/x", methods=["POST"]), TypeError),
+        (lambda: TokenGuard(Flask(__name__)).add_url_rule("/x"), TypeError),
+    ],
+)
+def test_a_guard_object_checks_its_options_when_made(make: Any, error: type) -> None:
+    with pytest.raises(error):
+        make()

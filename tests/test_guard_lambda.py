@@ -15,6 +15,7 @@ Every test runs with the verification memo on and off, and every table row autho
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.request
 from dataclasses import replace
@@ -484,13 +485,43 @@ def test_preloaded_keys_outlive_a_failed_refresh(
 # -- the README ---------------------------------------------------------------------------------
 
 
-def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def lambda_root_logger() -> Iterator[logging.Handler]:
+    """Logging as Lambda's Python runtime sets it up: a handler on the root logger, whose level
+    stays WARNING; the ``cognito_helper`` logger's level is restored afterwards."""
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: List[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    root, ours = logging.getLogger(), logging.getLogger("cognito_helper")
+    handler, levels = Kept(), (root.level, ours.level)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])
+
+
+def test_the_readme_snippets(
+    lc: LocalCognito, monkeypatch: pytest.MonkeyPatch, lambda_root_logger: Any
+) -> None:
     # "### API Gateway Lambda authorizers": the handler, the keys kept for the function's life
     handler_block, keep_keys_block = snippets_for(test_the_readme_snippets)
     _env_for(lc, monkeypatch, f"http://127.0.0.1:{closed_port()}/jwks.json")  # no way out
     monkeypatch.setenv("COGNITO_JWKS", _jwks_of(lc))
     keep_keys_block.run()
     handler = handler_block.run()["handler"]
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # the reason reaches the log
+        handler(event("rest_token", f"Bearer {_expired(lc)}"), None)
+    assert any("unauthorized (401): the token expired" in line for line in lambda_root_logger.lines)
     cache = cognito_helper.jwks_cache(cognito_helper.get_config().jwks_url)
     assert cache.ttl == float("inf")
 
@@ -505,3 +536,41 @@ def test_the_readme_snippets(lc: LocalCognito, monkeypatch: pytest.MonkeyPatch) 
     assert handler(event("http_v2_request", reader), None)["isAuthorized"] is True
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         handler(event("rest_token", None), None)
+
+
+# -- issue 19: what is logged, repeated headers, nothing configured ------------------------------
+
+
+def test_the_log_keeps_the_detail_the_client_never_sees(
+    lc: LocalCognito, caplog: pytest.LogCaptureFixture
+) -> None:
+    def blocked(claims: Dict[str, Any]) -> None:
+        exc = InvalidClaimsError("tenant 'acme-internal-7' is blocked", claim="custom:tenant")
+        exc.public = "this tenant is blocked"
+        raise exc
+
+    caplog.set_level("INFO", logger="cognito_helper")
+    assert decide_once(event("rest_token", lc.mint("access")), config=lc.config, check=blocked) == (
+        UNAUTHORIZED
+    )
+    assert "acme-internal-7" in caplog.text  # the server's log has the detail
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["basic-first", "bearer-first"])
+def test_a_bearer_header_beside_another_scheme_is_refused(lc: LocalCognito, first: bool) -> None:
+    good, basic = f"Bearer {lc.mint('access')}", "Basic dXNlcjpwdw=="
+    values = [basic, good] if first else [good, basic]
+    repeated = event("rest_request", good)
+    repeated["multiValueHeaders"] = {"Authorization": values}  # the header sent twice
+    assert decide_once(repeated, config=lc.config) == UNAUTHORIZED
+    joined = event("http_v2_request", ",".join(values))  # HTTP APIs join repeats with ","
+    assert decide_once(joined, config=lc.config)[0] == REFUSED
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nothing_configured_is_the_same_error_with_or_without_a_token(
+    lc: LocalCognito, kind: str
+) -> None:
+    for credentials in [None, "Basic dXNlcjpwdw==", f"Bearer {lc.mint('access')}"]:
+        with pytest.raises(ConfigError):
+            authorize(event(kind, credentials))
