@@ -583,6 +583,7 @@ def test_the_readme_snippets(lc: LocalCognito, database: None) -> None:
     User.objects.all().delete()
     with override_settings(
         ROOT_URLCONF=snippet_urls.__name__,
+        COGNITO=settings_dict(lc),
         INSTALLED_APPS=readme_settings["INSTALLED_APPS"],
         TEMPLATES=STARTPROJECT_TEMPLATES,
         STATIC_URL="static/",  # startproject's too
