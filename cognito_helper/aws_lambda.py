@@ -41,6 +41,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
+from ._claims import check_hook
 from .bearer import BearerRefusal, Strings, verify_bearer
 from .errors import CognitoConnectionError, TokenVerificationError
 
@@ -74,6 +75,9 @@ def authorize(
     ``{"isAuthorized": bool, "context": {...}}`` (turn on simple responses for the authorizer).
 
     The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default).
+    ``check`` is a plain function (an ``async def`` one is a ``ValueError``): ``None`` or
+    ``True`` accepts, ``False`` (or raising) refuses the token (401, or a simple response's
+    ``isAuthorized`` false).
     :class:`~cognito_helper.CognitoConnectionError` (no usable JWKS) propagates, so API Gateway
     answers 500, not 401: set ``COGNITO_JWKS`` to verify without reaching Cognito at all.
     Raises ``TypeError``/``ValueError`` for an event that is not an authorizer event.
@@ -107,7 +111,10 @@ def authorize(
 
 
 def _naming_claims(check: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
-    """``check``, whose refusals carry the claims (so a ``Deny`` names the caller)."""
+    """``check``, whose refusals carry the claims (so a ``Deny`` names the caller).
+
+    ``ValueError`` for an ``async def`` check, here, before this wrapper hides it."""
+    check_hook(check)
 
     def checked(claims: Dict[str, Any]) -> Any:
         known = dict(claims)  # before ``check`` can change its copy
