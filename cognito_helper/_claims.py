@@ -30,6 +30,7 @@ from types import FunctionType
 from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
 from ._encoding import at_hash, octets
+from ._fields import names
 from .config import CognitoConfig
 from .errors import InvalidClaimsError, TokenExpiredError
 
@@ -45,6 +46,7 @@ __all__ = [
     "expired_error",
     "not_yet_valid_error",
     "is_async_callable",
+    "option_names",
     "option_set",
     "refused_by_check",
     "string_claim",
@@ -267,16 +269,16 @@ def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaims
     )
 
 
-def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
-    if value is None:
-        return None
-    try:
-        items = (value,) if isinstance(value, str) else tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a string or a list of strings") from None
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise ValueError(f"{name} must be a non-empty string or list of non-empty strings")
-    return frozenset(items)
+def option_names(name: str, value: Union[str, Iterable[str], None]) -> Optional[Tuple[str, ...]]:
+    """A ``scopes``, ``groups`` or ``audience`` option read by the library's one rule
+    (:func:`cognito_helper._fields.names`: a string is split on whitespace; naming none is a
+    ``ValueError``), as a tuple; ``None`` (not asked) stays ``None``."""
+    return None if value is None else names(name, value, ValueError)
+
+
+def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[FrozenSet[str]]:
+    """:func:`option_names` as a set, as the checks compare it."""
+    return None if value is None else frozenset(names(name, value, ValueError))
 
 
 # -- the app's check ----------------------------------------------------------------------------

@@ -151,7 +151,9 @@ def decode_verify_jwt(
     nothing else). ``audience``: the access token's ``aud`` (a resource it is bound to) must
     hold one of these. ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when
     given and the ID token carries ``at_hash``, must match it. ``groups``/``scopes``: the
-    token must hold at least one of them. ``leeway`` is seconds of grace on ``exp`` and
+    token must hold at least one of them. ``audience``, ``groups`` and ``scopes`` are each a
+    list of names or one string of space-separated names (``"a b"`` is two), never empty.
+    ``leeway`` is seconds of grace on ``exp`` and
     ``nbf`` (and on ``iat``'s 300 s allowance). ``check``, called last with the caller's copy
     of the claims, is the app's own rule: it accepts the token by returning ``None`` or
     ``True`` and refuses it by returning ``False`` (an :class:`InvalidClaimsError` with

@@ -38,6 +38,7 @@ from typing import (
 import requests
 import requests.auth
 
+from ._claims import option_names
 from ._token_store import HeldToken, TokenStore
 from ._urls import check_resource
 from .config import CognitoConfig, get_config, scope_tuple
@@ -143,7 +144,7 @@ def _bearer_sent(request: requests.PreparedRequest) -> Optional[str]:
 class ClientCredentials(requests.auth.AuthBase):
     """Access tokens of the client-credentials grant for one app client, scopes and resource.
 
-    ``scopes`` (a space-separated string or a sequence; ``None``: every custom scope the app
+    ``scopes`` (one or more, space-separated or a sequence; ``None``: every custom scope the app
     client may ask for) and ``resource`` (RFC 8707, an absolute URI) are what each token
     request asks for. ``config`` is read now (default: :func:`get_config`) and needs a
     ``client_secret`` and a ``domain``. ``store`` (a
@@ -180,7 +181,8 @@ class ClientCredentials(requests.auth.AuthBase):
         refresh_margin: float = 60.0,
     ) -> None:
         """Check everything and compute the cache key; no request is made (see the class)."""
-        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(scopes)))) if scopes else ()
+        asked = option_names("scopes", scopes)  # the library's one rule for scopes options
+        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(asked or ()))))
         if resource is not None:
             check_resource("resource", resource)
         cfg = get_config(config)
