@@ -45,7 +45,6 @@ __all__ = [
     "compare",
     "expired_error",
     "not_yet_valid_error",
-    "is_async_callable",
     "option_names",
     "option_set",
     "refused_by_check",
@@ -284,15 +283,32 @@ def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[Fr
 # -- the app's check ----------------------------------------------------------------------------
 
 
-def is_async_callable(obj: object) -> bool:
+def check_hook(check: object) -> None:
+    """The rule for a ``check=``: a callable that runs when called. ``ValueError`` for anything
+    that is not callable, and for an ``async def`` (see :func:`_is_async_callable`):
+    verification never awaits, so its coroutine would be dropped and the token pass unchecked.
+    """
+    if type(check) is FunctionType and not check.__dict__:
+        # The usual check, a plain function, read at its code flags (it is asked on every call
+        # that passes a check); one with attributes (a wrapper, or one marked with
+        # inspect.markcoroutinefunction) is asked the long way.
+        if not check.__code__.co_flags & _ASYNC_CODE:
+            return
+    elif not callable(check):
+        raise ValueError("check must be a callable taking the claims")
+    elif not _is_async_callable(check):
+        return
+    name = getattr(check, "__qualname__", type(check).__qualname__)  # no repr: no arguments
+    raise ValueError(
+        f"check must be a plain function, not async: {name} would never run (its coroutine "
+        "is never awaited); write it as a def (verification never awaits)"
+    )
+
+
+def _is_async_callable(obj: object) -> bool:
     """Whether calling ``obj`` only makes a coroutine (or an async generator) and runs nothing:
     an ``async def`` function or method, an object whose ``__call__`` is one, or a
     ``functools.partial`` of any of them."""
-    if type(obj) is FunctionType and not obj.__dict__:
-        # The usual check, a plain function, read at its code flags (about 0.1 us, as it is
-        # asked on every call that passes a check); one with attributes (a wrapper, or marked
-        # with inspect.markcoroutinefunction) is asked the long way.
-        return bool(obj.__code__.co_flags & _ASYNC_CODE)
     while isinstance(obj, functools.partial):
         obj = obj.func
     if _async_function(obj):
@@ -304,20 +320,6 @@ def is_async_callable(obj: object) -> bool:
 
 def _async_function(obj: object) -> bool:
     return inspect.iscoroutinefunction(obj) or inspect.isasyncgenfunction(obj)
-
-
-def check_hook(check: object) -> None:
-    """The rule for a ``check=``: a callable that runs when called. ``ValueError`` for anything
-    that is not callable, and for an ``async def`` (see :func:`is_async_callable`): verification
-    never awaits, so its coroutine would be dropped and the token pass unchecked."""
-    if not callable(check):
-        raise ValueError("check must be a callable taking the claims")
-    if is_async_callable(check):
-        name = getattr(check, "__qualname__", type(check).__qualname__)  # no repr: no arguments
-        raise ValueError(
-            f"check must be a plain function, not async: {name} would never run (its "
-            "coroutine is never awaited); write it as a def (verification never awaits)"
-        )
 
 
 def refused_by_check(verdict: object, claims: Claims) -> Exception:
