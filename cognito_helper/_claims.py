@@ -16,15 +16,21 @@ Two steps, each a function that both the full path and the memo-hit path of
 
 Every failure is an :class:`InvalidClaimsError` naming the claim, or a
 :class:`TokenExpiredError`.
+
+The app's own ``check=`` runs after both: :func:`check_hook` says whether a callable may be one
+(never an ``async def``, which would never run), :func:`refused_by_check` what its answer means.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
+import inspect
+from types import FunctionType
 from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
 from ._encoding import at_hash, octets
-from ._fields import ANY_APP_CLIENT
+from ._fields import ANY_APP_CLIENT, names
 from .config import CognitoConfig
 from .errors import InvalidClaimsError, TokenExpiredError
 
@@ -33,13 +39,17 @@ __all__ = [
     "ISSUER_NOT_TRUSTED",
     "MAX_IAT_SKEW",
     "MAX_NUMERIC_DATE",
+    "REFUSED_BY_CHECK",
     "Asked",
     "Core",
     "check_asked",
+    "check_hook",
     "compare",
     "expired_error",
     "not_yet_valid_error",
+    "option_names",
     "option_set",
+    "refused_by_check",
     "string_claim",
     "time_claim",
     "typed_core",
@@ -52,6 +62,10 @@ MAX_IAT_SKEW = 300
 MAX_NUMERIC_DATE = 253402300799
 
 _TOKEN_USES = ("id", "access")
+# The code flags of an ``async def`` function: one that makes a coroutine or an async generator.
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+#: What a refusal by the app's ``check`` says (a guard sends it to the client: it names no rule).
+REFUSED_BY_CHECK = "the app's check refused the token"
 
 Claims = Dict[str, Any]
 
@@ -275,13 +289,74 @@ def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaims
     )
 
 
-def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[frozenset[str]]:
-    if value is None:
-        return None
-    try:
-        items = (value,) if isinstance(value, str) else tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a string or a list of strings") from None
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise ValueError(f"{name} must be a non-empty string or list of non-empty strings")
-    return frozenset(items)
+def option_names(name: str, value: Union[str, Iterable[str], None]) -> Optional[Tuple[str, ...]]:
+    """A ``scopes``, ``groups`` or ``audience`` option read by the library's one rule
+    (:func:`cognito_helper._fields.names`: a string is split on whitespace; naming none is a
+    ``ValueError``), as a tuple; ``None`` (not asked) stays ``None``."""
+    return None if value is None else names(name, value, ValueError)
+
+
+def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[FrozenSet[str]]:
+    """:func:`option_names` as a set, as the checks compare it."""
+    return None if value is None else frozenset(names(name, value, ValueError))
+
+
+# -- the app's check ----------------------------------------------------------------------------
+
+
+def check_hook(check: object) -> None:
+    """The rule for a ``check=``: a callable that runs when called. ``ValueError`` for anything
+    that is not callable, and for an ``async def`` (see :func:`_is_async_callable`):
+    verification never awaits, so its coroutine would be dropped and the token pass unchecked.
+    """
+    if type(check) is FunctionType and not check.__dict__:
+        # The usual check, a plain function, read at its code flags (it is asked on every call
+        # that passes a check); one with attributes (a wrapper, or one marked with
+        # inspect.markcoroutinefunction) is asked the long way.
+        if not check.__code__.co_flags & _ASYNC_CODE:
+            return
+    elif not callable(check):
+        raise ValueError("check must be a callable taking the claims")
+    elif not _is_async_callable(check):
+        return
+    name = getattr(check, "__qualname__", type(check).__qualname__)  # no repr: no arguments
+    raise ValueError(
+        f"check must be a plain function, not async: {name} would never run (its coroutine "
+        "is never awaited); write it as a def (verification never awaits)"
+    )
+
+
+def _is_async_callable(obj: object) -> bool:
+    """Whether calling ``obj`` only makes a coroutine (or an async generator) and runs nothing:
+    an ``async def`` function or method, an object whose ``__call__`` is one, or a
+    ``functools.partial`` of any of them."""
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    if _async_function(obj):
+        return True
+    # An object whose class defines (or inherits) ``async def __call__``.
+    call = getattr(type(obj), "__call__", None)  # noqa: B004 - the method itself is wanted
+    return not inspect.isroutine(obj) and _async_function(call)
+
+
+def _async_function(obj: object) -> bool:
+    return inspect.iscoroutinefunction(obj) or inspect.isasyncgenfunction(obj)
+
+
+def refused_by_check(verdict: object, claims: Claims) -> Exception:
+    """The error to raise for what a check returned, when that is not ``None`` or ``True``
+    (which accept the token).
+
+    ``False`` refuses the token: an :class:`InvalidClaimsError` with ``claim="check"``, a
+    neutral message and ``claims`` as its ``.claims``. So does an awaitable (a check that hides
+    an ``async def``), which is closed first, so nothing warns that it was never awaited.
+    Anything else is the app's bug, not a verdict: a ``TypeError`` (a 500, never a pass).
+    """
+    if verdict is False or inspect.isawaitable(verdict):
+        close = getattr(verdict, "close", None)
+        if callable(close):
+            close()  # a coroutine never started: no "never awaited" warning
+        refusal = InvalidClaimsError(REFUSED_BY_CHECK, claim="check")
+        refusal.claims = claims
+        return refusal
+    return TypeError("check must return None, True or False, not " + type(verdict).__name__)

@@ -27,6 +27,7 @@ __all__ = [
     "domain",
     "issuer",
     "jwks_url",
+    "names",
     "region",
     "scopes",
     "timeout",
@@ -216,15 +217,8 @@ def callback_url(name: str, value: object) -> Optional[str]:
     return None if given is None else url(name, given, custom_scheme=True)
 
 
-def _scope_problem(scope: object) -> Optional[str]:
-    """Why ``scope`` is not one scope name, or ``None`` when it is fine."""
-    if not isinstance(scope, str):
-        return (
-            "scopes must be a space-separated string or a list of strings; found "
-            f"{_type_name(scope)} {scope!r} in the list"
-        )
-    if not scope or any(c.isspace() for c in scope):
-        return f"scopes must be non-empty strings without spaces: {scope!r}"
+def _scope_problem(scope: str) -> Optional[str]:
+    """Why ``scope``, a name :func:`names` read, is not one scope name, or ``None``."""
     if "," in scope:
         # Legal in RFC 6749 and in Cognito's ScopeName pattern, but in practice always a
         # comma-separated list, which Cognito refuses (invalid_scope).
@@ -245,26 +239,56 @@ def _is_list(value: object) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
 
 
+def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False) -> Tuple[str, ...]:
+    """The one rule for every ``scopes``, ``groups`` and ``audience`` option of the library.
+
+    A string is a space-separated list of names: it is split on whitespace (OAuth 2.0 scope
+    strings are space-separated, and no Cognito scope, group or resource-server name holds a
+    space). Any other iterable (not bytes or a mapping) lists the names one by one, each a
+    non-empty string without whitespace. Naming none (``""``, ``"  "``, ``[]``) is allowed
+    only with ``empty`` (a config's or a sign-in URL's scopes, where it means "no ``scope``
+    parameter"): a requirement of one of no names could never be met, and asking Cognito for
+    its default scopes is said with ``None``. Anything else is ``error``, naming ``name``.
+    """
+    if isinstance(value, str):
+        found: Tuple[str, ...] = tuple(value.split())
+    else:
+        kind = type(value)
+        # A list or tuple without the abstract-class tests (a guard's options are read per call).
+        if kind is not tuple and kind is not list and not _is_list(value):
+            raise error(
+                f"{name} must be a space-separated string or a list of strings, "
+                f"got {_type_name(value)}"
+            )
+        found = tuple(value)
+        for item in found:
+            if type(item) is not str and not isinstance(item, str):
+                raise error(
+                    f"{name} must be a space-separated string or a list of strings; found "
+                    f"{_type_name(item)} {item!r} in the list"
+                )
+            if item.split() != [item]:
+                raise error(
+                    f"{name} must list non-empty names without spaces, found {item!r} (give "
+                    "one space-separated string, or a list with one name per entry)"
+                )
+    if not found and not empty:
+        raise error(f"{name} names nothing: give one or more names, or None")
+    return found
+
+
 def checked_scopes(value: object, error: Type[Exception]) -> Tuple[str, ...]:
-    """Scopes given as a space-separated string or an iterable of strings, as a tuple.
+    """Scopes given as a space-separated string or an iterable of strings (:func:`names`), as
+    a tuple.
 
     Raises ``error`` for any other type, and for an entry :func:`_scope_problem` refuses.
     """
-    if isinstance(value, str):
-        items: Tuple[object, ...] = tuple(value.split())
-    elif _is_list(value):
-        items = tuple(cast(Iterable[object], value))
-    else:
-        raise error(
-            f"scopes must be a space-separated string or a list of strings, got {_type_name(value)}"
-        )
-    checked = []
-    for item in items:
+    checked = names("scopes", value, error, empty=True)
+    for item in checked:
         problem = _scope_problem(item)
-        if problem is not None or not isinstance(item, str):
+        if problem is not None:
             raise error(problem)
-        checked.append(item)
-    return tuple(checked)
+    return checked
 
 
 def scopes(value: object, default: Tuple[str, ...]) -> Tuple[str, ...]:

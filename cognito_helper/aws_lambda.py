@@ -74,6 +74,9 @@ def authorize(
     ``{"isAuthorized": bool, "context": {...}}`` (turn on simple responses for the authorizer).
 
     The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default).
+    ``check`` is a plain function (an ``async def`` one is a ``ValueError``): ``None`` or
+    ``True`` accepts, ``False`` (or raising) refuses the token (401, or a simple response's
+    ``isAuthorized`` false).
     :class:`~cognito_helper.CognitoConnectionError` (no usable JWKS) propagates, so API Gateway
     answers 500, not 401: set ``COGNITO_JWKS`` to verify without reaching Cognito at all.
     Raises ``TypeError``/``ValueError`` for an event that is not an authorizer event.

@@ -44,6 +44,7 @@ from typing import (
     Union,
 )
 
+from ._claims import option_names
 from .config import get_config
 from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 
@@ -212,16 +213,6 @@ Strings = Union[str, Sequence[str], None]
 Check = Callable[[Dict[str, Any]], Any]
 
 
-def _frozen(name: str, value: Strings) -> Union[str, Tuple[str, ...], None]:
-    """A string or ``None`` as it is, any other iterable as a tuple (read once, not per call)."""
-    if value is None or isinstance(value, str):
-        return value
-    try:
-        return tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a string or a list of strings") from None
-
-
 class Guard(NamedTuple):
     """A guard's options, checked and frozen once, when the guard is made (:meth:`of`)."""
 
@@ -238,17 +229,18 @@ class Guard(NamedTuple):
         """The options as :func:`~cognito_helper.decode_verify_jwt` takes them (``token_use``
         ``"access"`` by default), plus ``realm``; ``ValueError`` now for an invalid one.
 
-        Lists become tuples and a list of configs a tuple of them, so a caller changing its
-        own list later changes nothing.
+        ``scopes``, ``groups`` and ``audience`` become tuples of names (a string is split on
+        whitespace, as everywhere in the library) and a list of configs a tuple of them, so a
+        caller changing its own list later changes nothing.
         """
         from .config import CognitoConfig
         from .jwt_helper import _config_list, _options  # the library's own option rules
 
         guard = cls(**options)
         frozen = guard._replace(
-            scopes=_frozen("scopes", guard.scopes),
-            groups=_frozen("groups", guard.groups),
-            audience=_frozen("audience", guard.audience),
+            scopes=option_names("scopes", guard.scopes),
+            groups=option_names("groups", guard.groups),
+            audience=option_names("audience", guard.audience),
         )
         _options(
             frozen.token_use,

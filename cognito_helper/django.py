@@ -336,8 +336,9 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
         return _no_credentials(self.option("realm")).headers["WWW-Authenticate"]
 
     def check_claims(self, claims: Dict[str, Any]) -> None:
-        """Your own rule, called last with a copy of the verified claims: raise
-        :class:`~cognito_helper.InvalidClaimsError` to refuse the token (401 ``invalid_token``).
+        """Your own rule, called last with a copy of the verified claims: return ``False`` or
+        raise :class:`~cognito_helper.InvalidClaimsError` to refuse the token (401
+        ``invalid_token``); ``None`` or ``True`` accepts. A plain method, never ``async def``.
         Does nothing unless overridden (the ``check=`` of the other guards)."""
 
     def get_user(self, claims: Dict[str, Any]) -> Any:

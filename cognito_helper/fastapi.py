@@ -132,14 +132,16 @@ class CognitoBearer(HTTPBearer):
     ``"id"`` or ``None`` for either), ``scopes`` and ``groups`` (at least one of each),
     ``audience``, ``check``; ``config`` is a :class:`~cognito_helper.CognitoConfig`, a list of
     them, or ``None`` for the :func:`~cognito_helper.configure` default, read on each request.
-    ``realm`` goes into every ``WWW-Authenticate`` challenge. ``scheme_name`` and
+    ``realm`` goes into every ``WWW-Authenticate`` challenge. ``check`` is a plain function
+    (never ``async def``): ``None`` or ``True`` accepts, ``False`` (or raising) refuses (a
+    401). ``scheme_name`` and
     ``description`` name the HTTP bearer security scheme in the OpenAPI schema (``/docs``
     offers "Authorize" for it).
 
     A refusal raises :class:`BearerHTTPException` (see :func:`add_exception_handler`). Invalid
-    options raise ``ValueError`` here; a request with nothing configured raises
-    ``ConfigError`` (the app answers 500). The class itself as a dependency
-    (``Depends(CognitoBearer)``) is a ``TypeError`` when the route is made.
+    options (an ``async def`` check included) raise ``ValueError`` here; a request with
+    nothing configured raises ``ConfigError`` (the app answers 500). The class itself as a
+    dependency (``Depends(CognitoBearer)``) is a ``TypeError`` when the route is made.
     """
 
     __signature__ = _InstancesOnly()
@@ -205,7 +207,7 @@ class CognitoBearer(HTTPBearer):
             return self.check
         own = self.check
 
-        def check(claims: Claims) -> None:
+        def check(claims: Claims) -> Any:
             try:
                 granted = set(string_claim(claims, "scope").split())
             except InvalidClaimsError:
@@ -214,8 +216,7 @@ class CognitoBearer(HTTPBearer):
             if missing:
                 every = f" (it needs all of {sorted(required)})" if len(required) > 1 else ""
                 raise _MissingScopesError(f"the token lacks the scopes {missing}{every}", required)
-            if own is not None:
-                own(claims)
+            return None if own is None else own(claims)  # its verdict, for the verifier
 
         return check
 

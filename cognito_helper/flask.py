@@ -107,13 +107,15 @@ def require_token(
     by default; ``"id"`` or ``None`` for either), ``scopes`` and ``groups`` (at least one of
     them), ``audience``, ``check``; ``config`` is a :class:`~cognito_helper.CognitoConfig`, a
     list of them, or ``None`` for the :func:`~cognito_helper.configure` default, read on each
-    request. ``realm`` goes into every ``WWW-Authenticate`` challenge.
+    request. ``realm`` goes into every ``WWW-Authenticate`` challenge. ``check`` is a plain
+    function: ``None`` or ``True`` accepts, ``False`` (or raising) refuses (a 401).
 
     A refusal is answered with :mod:`cognito_helper.bearer`'s status, headers and JSON body
-    (``application/json``). Invalid options raise ``ValueError`` here, when the view is
-    decorated; a request with nothing configured raises ``ConfigError`` (Flask answers 500).
-    Put ``@app.route`` (or ``@app.get``...) above this decorator: a function Flask already
-    serves is a ``TypeError`` (see the module), or use :class:`TokenGuard`.
+    (``application/json``). Invalid options (an ``async def`` check included) raise
+    ``ValueError`` here, when the view is decorated; a request with nothing configured raises
+    ``ConfigError`` (Flask answers 500). Put ``@app.route`` (or ``@app.get``...) above this
+    decorator: a function Flask already serves is a ``TypeError`` (see the module), or use
+    :class:`TokenGuard`.
     """
     if view is not None and not callable(view):
         raise TypeError(

@@ -60,8 +60,10 @@ from ._claims import (
     MAX_NUMERIC_DATE,
     Asked,
     check_asked,
+    check_hook,
     compare,
     option_set,
+    refused_by_check,
     typed_core,
     untrusted,
 )
@@ -152,10 +154,17 @@ def decode_verify_jwt(
     nothing else). ``audience``: the access token's ``aud`` (a resource it is bound to) must
     hold one of these. ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when
     given and the ID token carries ``at_hash``, must match it. ``groups``/``scopes``: the
-    token must hold at least one of them. ``leeway`` is seconds of grace on ``exp`` and
+    token must hold at least one of them. ``audience``, ``groups`` and ``scopes`` are each a
+    list of names or one string of space-separated names (``"a b"`` is two), never empty.
+    ``leeway`` is seconds of grace on ``exp`` and
     ``nbf`` (and on ``iat``'s 300 s allowance). ``check``, called last with the caller's copy
-    of the claims, rejects the token by raising (a :class:`TokenVerificationError` it raises
-    propagates as it is, and so does any other exception: that is the app's bug, not a 401).
+    of the claims, is the app's own rule: it accepts the token by returning ``None`` or
+    ``True`` and refuses it by returning ``False`` (an :class:`InvalidClaimsError` with
+    ``claim="check"``) or by raising (a :class:`TokenVerificationError` it raises propagates
+    as it is, and so does any other exception: that is the app's bug, not a 401). Any other
+    return value is a ``TypeError``; a check returning an awaitable refuses the token. An
+    ``async def`` check (or an object whose ``__call__`` is one) is a ``ValueError``:
+    verification never awaits, so it would never run.
 
     The returned dict is the caller's own: changing it affects nothing else.
 
@@ -230,8 +239,8 @@ def _options(
         isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9
     ):
         raise ValueError("leeway must be a non-negative number of seconds")
-    if check is not None and not callable(check):
-        raise ValueError("check must be a callable taking the claims")
+    if check is not None:
+        check_hook(check)  # a callable, and not an async def (which would never run)
     if nonce is not None and not isinstance(nonce, str):
         raise ValueError("nonce must be a string")
     if access_token is not None and not isinstance(access_token, str):
@@ -297,9 +306,13 @@ def _checked(
 
 
 def _custom(result: Claims, options: _Options) -> Claims:
-    """The caller's ``check``, last, on the caller's own copy of the claims."""
-    if options.check is not None:
-        options.check(result)
+    """The caller's ``check``, last, on the caller's own copy of the claims: ``None`` or
+    ``True`` accepts, anything else is refused (see :func:`refused_by_check`)."""
+    check = options.check
+    if check is not None:
+        verdict = check(result)
+        if verdict is not None and verdict is not True:
+            raise refused_by_check(verdict, result)
     return result
 
 

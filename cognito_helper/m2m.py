@@ -41,6 +41,7 @@ from typing import (
 import requests
 import requests.auth
 
+from ._claims import option_names
 from ._fields import app_client_id
 from ._m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
 from ._token_store import HeldToken, TokenStore
@@ -112,7 +113,7 @@ def _bearer_sent(request: requests.PreparedRequest) -> Optional[str]:
 class ClientCredentials(requests.auth.AuthBase):
     """Access tokens of the client-credentials grant for one app client, scopes and resource.
 
-    ``scopes`` (a space-separated string or a sequence; ``None``: every custom scope the app
+    ``scopes`` (one or more, space-separated or a sequence; ``None``: every custom scope the app
     client may ask for) and ``resource`` (RFC 8707, an absolute URI) are what each token
     request asks for. ``config`` is read now (default: :func:`get_config`) and needs a
     ``client_secret`` and a ``domain``. ``store`` (a
@@ -152,7 +153,8 @@ class ClientCredentials(requests.auth.AuthBase):
         refresh_margin: float = 60.0,
     ) -> None:
         """Check everything and compute the cache key; no request is made (see the class)."""
-        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(scopes)))) if scopes else ()
+        asked = option_names("scopes", scopes)  # the library's one rule for scopes options
+        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(asked or ()))))
         if resource is not None:
             check_resource("resource", resource)
         cfg = get_config(config)

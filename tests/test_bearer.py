@@ -120,7 +120,7 @@ def test_options_reach_the_verifier(issuer: Issuer) -> None:
 
     config = CognitoConfig(user_pool_id="us-east-1_Abc", client_id="c")
     assert verify_bearer("Bearer t", config=config, audience="https://api", verify=verify)
-    assert seen["token"] == "t" and seen["audience"] == "https://api"
+    assert seen["token"] == "t" and seen["audience"] == ("https://api",)  # names, read once
     assert seen["token_use"] == "access" and seen["config"] is config
 
 
