@@ -40,6 +40,7 @@ __all__ = [
     "MAX_IAT_SKEW",
     "MAX_NUMERIC_DATE",
     "REFUSED_BY_CHECK",
+    "SIGNER_NOT_TRUSTED",
     "Asked",
     "Core",
     "check_asked",
@@ -256,19 +257,23 @@ def _issued_in_future(iat: float, now: float) -> InvalidClaimsError:
 
 #: What a refused token's client learns when its issuer is not trusted (see :func:`untrusted`).
 ISSUER_NOT_TRUSTED = "the token's issuer is not trusted"
-#: ... when its app client is not trusted (its ``aud`` or ``client_id``).
+#: ... when its app client is not trusted (its ``aud`` or ``client_id``, an ALB's ``client``).
 CLIENT_NOT_TRUSTED = "the token's app client is not trusted"
+#: ... when the load balancer that signed it is not trusted (an ALB data token's ``signer``).
+SIGNER_NOT_TRUSTED = "the token's signer is not trusted"
+_NOT_TRUSTED = {"iss": ISSUER_NOT_TRUSTED, "signer": SIGNER_NOT_TRUSTED}
 
 
 def untrusted(message: str, claim: str) -> InvalidClaimsError:
-    """The refusal of a token whose ``claim`` (``iss``, ``aud`` or ``client_id``) the
-    configuration does not trust.
+    """The refusal of a token whose ``claim`` (``iss``, ``aud`` or ``client_id``; an ALB
+    data token's ``signer`` or ``client``) the configuration does not trust.
 
-    ``message`` may name the trusted issuers and app clients, for the server's log; the
-    client reads only :data:`ISSUER_NOT_TRUSTED` or :data:`CLIENT_NOT_TRUSTED` (the error's
-    ``public``), so a forged token cannot learn the trust configuration.
+    ``message`` may name the trusted issuers, app clients and load balancers, for the
+    server's log; the client reads only :data:`ISSUER_NOT_TRUSTED`,
+    :data:`SIGNER_NOT_TRUSTED` or :data:`CLIENT_NOT_TRUSTED` (the error's ``public``), so a
+    forged token cannot learn the trust configuration.
     """
-    public = ISSUER_NOT_TRUSTED if claim == "iss" else CLIENT_NOT_TRUSTED
+    public = _NOT_TRUSTED.get(claim, CLIENT_NOT_TRUSTED)
     return InvalidClaimsError(message, claim=claim, public=public)
 
 

@@ -15,8 +15,10 @@ before anything in it is trusted. The checks run in this order and stop at the f
    as an ALB's are (it goes into the key URL: no ``/``, ``.``, ``%`` or white space)
    (:class:`MalformedTokenError`); ``signer`` one of the configured ALB ARNs,
    ``client`` the configured app client and ``iss`` the configured issuer when they are
-   given (:class:`InvalidClaimsError` naming ``signer``, ``client`` or ``iss``); so a token of
-   another load balancer causes no request;
+   given (:class:`InvalidClaimsError` naming ``signer``, ``client`` or ``iss``; its
+   ``client_message``, as that of stage 6's ``iss``, names none of the configuration, which
+   stays in the message for the server's log); so a token of another load balancer causes no
+   request;
 3. signature shape (:class:`InvalidSignatureError`): exactly 64 bytes, the JOSE ``r || s``
    form (a DER signature is refused, before any key is fetched);
 4. key (:class:`UnknownKeyError`, or :class:`CognitoConnectionError` when the key endpoint
@@ -66,7 +68,7 @@ from ._alb_keys import (
     forget_alb_key_caches,
 )
 from ._alb_settings import AlbSettings, alb_settings, checked_leeway, checked_timeout
-from ._claims import expired_error, not_yet_valid_error, string_claim, time_claim
+from ._claims import expired_error, not_yet_valid_error, string_claim, time_claim, untrusted
 from ._jws import MAX_TOKEN_CHARS, check_alg, decompose, shown
 from ._memo import TAIL, MemoEntry, VerificationMemo, json_copy
 from .config import CognitoConfig
@@ -157,19 +159,19 @@ def _compare_header(signer: Any, client: Any, iss: Any, settings: AlbSettings) -
             claim="signer",
         )
     if signer not in settings.arns:
-        raise InvalidClaimsError(
+        raise untrusted(
             f"'signer' must be {_one_of(settings.arns)}, found {shown(signer)}: another "
             "load balancer signed this token",
-            claim="signer",
+            "signer",
         )
     if settings.clients is not None and (type(client) is not str or client not in settings.clients):
-        raise InvalidClaimsError(
+        raise untrusted(
             f"the header's 'client' must be {_one_of(settings.clients)}, found {shown(client)}",
-            claim="client",
+            "client",
         )
     if settings.issuer is not None and iss != settings.issuer:
-        raise InvalidClaimsError(
-            f"the header's 'iss' must be {settings.issuer!r}, found {shown(iss)}", claim="iss"
+        raise untrusted(
+            f"the header's 'iss' must be {settings.issuer!r}, found {shown(iss)}", "iss"
         )
 
 
@@ -235,9 +237,7 @@ def _compare_claims(core: AlbCore, claims: Claims, settings: AlbSettings, leeway
         # alone and refuses one that is missing, the ALB writes it in the payload, and the
         # payload's claims are what the caller reads.
         if settings.issuer is not None and core.iss != settings.issuer:
-            raise InvalidClaimsError(
-                f"'iss' must be {settings.issuer!r}, found {shown(core.iss)}", claim="iss"
-            )
+            raise untrusted(f"'iss' must be {settings.issuer!r}, found {shown(core.iss)}", "iss")
     except TokenVerificationError as exc:
         exc.claims = json_copy(claims)
         raise

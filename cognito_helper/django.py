@@ -58,6 +58,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from cognito_helper._claims import Asked, check_asked, option_set
+from cognito_helper._fields import unknown_keys
 from cognito_helper.bearer import BearerRefusal, Refusal, bearer_token, refusal, verify_bearer
 from cognito_helper.config import CognitoConfig
 from cognito_helper.errors import ConfigError, InvalidClaimsError, TokenVerificationError
@@ -191,12 +192,9 @@ def _setting_options() -> Dict[str, Any]:
     options = getattr(settings, "COGNITO_AUTHENTICATION", None) or {}
     if not isinstance(options, dict):
         raise ConfigError("the COGNITO_AUTHENTICATION setting must be a dict")
-    unknown = sorted(str(name) for name in options if name not in OPTION_NAMES)
-    if unknown:
-        raise ConfigError(
-            f"unknown COGNITO_AUTHENTICATION key(s) {', '.join(unknown)}; "
-            f"known keys: {', '.join(OPTION_NAMES)}"
-        )
+    problem = unknown_keys(options, OPTION_NAMES)
+    if problem is not None:
+        raise ConfigError(f"the COGNITO_AUTHENTICATION setting: {problem}")
     return options
 
 

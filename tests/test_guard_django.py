@@ -512,6 +512,19 @@ def test_the_cognito_authentication_setting_sets_the_options(lc: LocalCognito) -
             APIClient().get("/any", HTTP_AUTHORIZATION=bearer(lc.mint("access")))
 
 
+def test_a_misspelt_cognito_authentication_key_names_the_closest_known_key(
+    lc: LocalCognito,
+) -> None:
+    """Issue 19 (with T8): the one suggestion rule of configure() and COGNITO_* variables."""
+    options = {"token_uses": "id", "realm": "api"}
+    with override_settings(COGNITO=settings_dict(lc), COGNITO_AUTHENTICATION=options):
+        with pytest.raises(ConfigError) as info:
+            APIClient().get("/any", HTTP_AUTHORIZATION=bearer(lc.mint("access")))
+    message = str(info.value)
+    assert "COGNITO_AUTHENTICATION" in message and "token_uses" in message
+    assert "did you mean 'token_use'?" in message
+
+
 # -- the README ---------------------------------------------------------------------------
 
 
