@@ -47,9 +47,9 @@ from bench_verify import cpu_line
 
 import cognito_helper
 from cognito_helper import CognitoConfig, get_client_credentials_token
-from cognito_helper._token_store import HeldToken
-from cognito_helper.m2m import ClientCredentials
-from cognito_helper.redis_store import RedisTokenStore
+from cognito_helper.oauth.m2m import ClientCredentials
+from cognito_helper.oauth.redis_store import RedisTokenStore
+from cognito_helper.oauth.token_store import HeldToken
 from cognito_helper.testing import LocalCognito
 
 _redis = test_helper("redis_server")  # the tests' throwaway redis-server

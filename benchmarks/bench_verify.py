@@ -80,8 +80,8 @@ from _results import publish
 
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
-from cognito_helper import _memo as memo_module
 from cognito_helper.testing import LocalCognito
+from cognito_helper.verification import memo as memo_module
 
 _node = test_helper("aws_jwt_verify")  # the one npm installer of aws-jwt-verify
 NodeUnavailable, install_aws_jwt_verify = _node.NodeUnavailable, _node.install_aws_jwt_verify

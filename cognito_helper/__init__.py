@@ -16,58 +16,58 @@ demos; it is imported only on demand.
 
 from typing import TYPE_CHECKING, Any, Dict, List
 
-from . import errors as _errors
-from ._fields import ANY_APP_CLIENT
-from ._jws import decode_unverified
-from ._typed import AccessTokenClaims, IdTokenClaims
 from ._version import __version__
-from .config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
-from .errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
+from .core import errors as _errors
+from .core.claim_types import AccessTokenClaims, IdTokenClaims
+from .core.errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
+from .settings.config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
+from .settings.fields import ANY_APP_CLIENT
+from .verification.jws import decode_unverified
 
 if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks cost ~200 ms
-    from ._memo import (
-        MemoInfo,
-        clear_verification_memo,
-        set_verification_memo_size,
-        verification_memo_info,
-    )
-    from ._token_store import HeldToken, TokenStore
-    from .alb import AlbIdentity, verify_alb_jwt, verify_alb_request
-    from .jwks import JwksCache, forget_jwks_caches, jwks_cache
-    from .jwt_helper import decode_verify_jwt
-    from .m2m import ClientCredentials
-    from .redis_store import RedisTokenStore
-    from .token_helper import (
+    from .oauth.endpoints import (
         Tokens,
         get_client_credentials_token,
         get_cognito_tokens,
         get_user_info,
         revoke_token,
     )
+    from .oauth.m2m import ClientCredentials
+    from .oauth.redis_store import RedisTokenStore
+    from .oauth.token_store import HeldToken, TokenStore
+    from .verification.alb import AlbIdentity, verify_alb_jwt, verify_alb_request
+    from .verification.cognito import decode_verify_jwt
+    from .verification.jwks import JwksCache, forget_jwks_caches, jwks_cache
+    from .verification.memo import (
+        MemoInfo,
+        clear_verification_memo,
+        set_verification_memo_size,
+        verification_memo_info,
+    )
 
 # Public name -> the module that defines it, for names imported on first use (PEP 562), so
 # that `import cognito_helper` (and `cognito-helper --help` or `decode`) stays cheap.
 _LAZY: Dict[str, str] = {
-    "MemoInfo": "_memo",
-    "clear_verification_memo": "_memo",
-    "set_verification_memo_size": "_memo",
-    "verification_memo_info": "_memo",
-    "JwksCache": "jwks",
-    "forget_jwks_caches": "jwks",
-    "jwks_cache": "jwks",
-    "decode_verify_jwt": "jwt_helper",
-    "AlbIdentity": "alb",
-    "verify_alb_jwt": "alb",
-    "verify_alb_request": "alb",
-    "ClientCredentials": "m2m",
-    "HeldToken": "_token_store",
-    "TokenStore": "_token_store",
-    "RedisTokenStore": "redis_store",
-    "Tokens": "token_helper",
-    "get_client_credentials_token": "token_helper",
-    "get_cognito_tokens": "token_helper",
-    "get_user_info": "token_helper",
-    "revoke_token": "token_helper",
+    "MemoInfo": "verification.memo",
+    "clear_verification_memo": "verification.memo",
+    "set_verification_memo_size": "verification.memo",
+    "verification_memo_info": "verification.memo",
+    "JwksCache": "verification.jwks",
+    "forget_jwks_caches": "verification.jwks",
+    "jwks_cache": "verification.jwks",
+    "decode_verify_jwt": "verification.cognito",
+    "AlbIdentity": "verification.alb",
+    "verify_alb_jwt": "verification.alb",
+    "verify_alb_request": "verification.alb",
+    "ClientCredentials": "oauth.m2m",
+    "HeldToken": "oauth.token_store",
+    "TokenStore": "oauth.token_store",
+    "RedisTokenStore": "oauth.redis_store",
+    "Tokens": "oauth.endpoints",
+    "get_client_credentials_token": "oauth.endpoints",
+    "get_cognito_tokens": "oauth.endpoints",
+    "get_user_info": "oauth.endpoints",
+    "revoke_token": "oauth.endpoints",
 }
 
 

@@ -1,21 +1,21 @@
 """The exception hierarchy: catch :class:`CognitoError` for everything, or a subclass for one cause.
 
-=========================  ===========================================================
-``ConfigError``            the library is misconfigured; fix the configuration
-``CognitoConnectionError`` Cognito or its JWKS could not be used: answer 503, retry later
-``TokenExchangeError``     ``/oauth2/*`` refused a request (``error``, ``description``,
-                           ``status_code``)
-``InvalidGrantError``      the code or refresh token is dead: the user must sign in again
-``TokenVerificationError`` the JWT must not be trusted: answer 401
-=========================  ===========================================================
-
-Messages name what was expected and what was found; they never contain a token, code,
-verifier, client secret or refresh token.
+The public path of :mod:`cognito_helper.core.errors`, where it is implemented.
 """
 
-from __future__ import annotations
-
-from typing import Any, Dict, Optional
+from .core.errors import (
+    CognitoConnectionError,
+    CognitoError,
+    ConfigError,
+    InvalidClaimsError,
+    InvalidGrantError,
+    InvalidSignatureError,
+    MalformedTokenError,
+    TokenExchangeError,
+    TokenExpiredError,
+    TokenVerificationError,
+    UnknownKeyError,
+)
 
 __all__ = [
     "CognitoError",
@@ -30,99 +30,3 @@ __all__ = [
     "InvalidClaimsError",
     "UnknownKeyError",
 ]
-
-
-class CognitoError(Exception):
-    """Base class of every error this library raises on purpose."""
-
-
-class ConfigError(CognitoError):
-    """The configuration is missing or invalid; the message names the field and how to fix it."""
-
-
-class CognitoConnectionError(CognitoError):
-    """Cognito could not be reached or answered unusably (network failure, timeout, 3xx, 5xx,
-    or no usable JWKS). Not the caller's fault: answer 503, not 401."""
-
-
-class TokenExchangeError(CognitoError):
-    """An ``/oauth2/*`` endpoint refused the request.
-
-    ``error`` is Cognito's OAuth error code (``invalid_request``, ``invalid_client``,
-    ``invalid_grant``, ``unauthorized_client``, ``unsupported_grant_type``, ``invalid_token`` ...)
-    or ``None`` when the response carried none; ``description`` its ``error_description``
-    (scrubbed of anything secret); ``status_code`` the HTTP status.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        error: Optional[str] = None,
-        description: Optional[str] = None,
-        status_code: Optional[int] = None,
-    ) -> None:
-        super().__init__(message)
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-
-
-class InvalidGrantError(TokenExchangeError):
-    """The authorization code or refresh token was used, expired, revoked or never existed.
-    Retrying cannot help: send the user through sign-in again."""
-
-
-class TokenVerificationError(CognitoError):
-    """The JWT failed verification and must not be trusted: answer 401.
-
-    ``claims``: once the signature has verified, the token's decoded claims (a copy of its
-    own), so an app can log *who* was refused; ``None`` before that. Never the raw token, and
-    neither ``str()`` nor ``repr()`` shows the claims.
-    """
-
-    claims: Optional[Dict[str, Any]] = None
-    #: A sentence that may be sent to the client instead of the message (``None``: the message
-    #: itself is safe to send). Set where the message holds what only the server's log may see,
-    #: such as the trusted issuers or app clients.
-    public: Optional[str] = None
-
-    def __init__(self, *args: object, public: Optional[str] = None) -> None:
-        super().__init__(*args)
-        if public is not None:
-            self.public = public
-
-    @property
-    def client_message(self) -> str:
-        """What a guard sends as ``error_description``: :attr:`public`, else the message."""
-        return self.public if self.public is not None else str(self)
-
-
-class MalformedTokenError(TokenVerificationError):
-    """The input is not a well-formed RS256 JWS (wrong type, too large, bad segments, bad
-    base64url or JSON, a disallowed header such as ``alg`` other than RS256 or ``crit``)."""
-
-
-class InvalidSignatureError(TokenVerificationError):
-    """The RS256 signature does not verify with the key named by ``kid``."""
-
-
-class TokenExpiredError(TokenVerificationError):
-    """``exp`` has passed (beyond ``leeway``). Refresh the tokens or sign in again."""
-
-
-class InvalidClaimsError(TokenVerificationError):
-    """A claim is missing, has the wrong type, or does not have the required value.
-
-    ``claim`` names the claim that failed.
-    """
-
-    def __init__(
-        self, message: str, *, claim: Optional[str] = None, public: Optional[str] = None
-    ) -> None:
-        super().__init__(message, public=public)
-        self.claim = claim
-
-
-class UnknownKeyError(TokenVerificationError):
-    """No usable signing key in the pool's JWKS has the token's ``kid``, even after a refetch."""

@@ -31,7 +31,7 @@ with atheris.instrument_imports(include=["cognito_helper", "urllib3", "requests"
         UnknownKeyError,
         get_cognito_tokens,
     )
-    from cognito_helper.token_helper import client_authentication
+    from cognito_helper.oauth.endpoints import client_authentication
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common

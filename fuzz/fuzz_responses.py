@@ -33,10 +33,10 @@ with atheris.instrument_imports(include=["cognito_helper"]):
         CognitoConnectionError,
         TokenExchangeError,
         Tokens,
-        _http,
         token_helper,
     )
-    from cognito_helper.jwks import _parse_jwks
+    from cognito_helper.core import http as _http
+    from cognito_helper.verification.jwks import _parse_jwks
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common

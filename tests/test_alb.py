@@ -35,14 +35,9 @@ from cognito_helper import (
     TokenExpiredError,
     UnknownKeyError,
 )
-from cognito_helper._alb_keys import (
-    ALB_KID,
-    DEFAULT_FETCH_BURST,
-    DEFAULT_FETCH_RATE,
-    MAX_FAILED_KIDS,
-)
-from cognito_helper._encoding import b64url_decode_padded
-from cognito_helper.alb import (
+from cognito_helper.core.encoding import b64url_decode_padded
+from cognito_helper.testing import LocalALB, LocalCognito
+from cognito_helper.verification.alb import (
     AlbIdentity,
     AlbKeyCache,
     alb_key_cache,
@@ -51,7 +46,12 @@ from cognito_helper.alb import (
     verify_alb_jwt,
     verify_alb_request,
 )
-from cognito_helper.testing import LocalALB, LocalCognito
+from cognito_helper.verification.alb_keys import (
+    ALB_KID,
+    DEFAULT_FETCH_BURST,
+    DEFAULT_FETCH_RATE,
+    MAX_FAILED_KIDS,
+)
 
 from .helpers import (
     USER,
@@ -787,8 +787,8 @@ def test_a_verified_token_is_checked_in_full_once_its_key_is_forgotten(ctx: Ctx)
 
 
 def test_a_verified_token_is_answered_from_the_albs_own_memo(ctx: Ctx) -> None:
-    from cognito_helper import alb as alb_module
     from cognito_helper import verification_memo_info
+    from cognito_helper.verification import alb as alb_module
 
     alb_module.memo.clear()
     cognito_before = verification_memo_info()
@@ -800,7 +800,7 @@ def test_a_verified_token_is_answered_from_the_albs_own_memo(ctx: Ctx) -> None:
 
 
 def test_forgetting_the_key_caches_empties_the_memo(ctx: Ctx) -> None:
-    from cognito_helper import alb as alb_module
+    from cognito_helper.verification import alb as alb_module
 
     assert verify_alb_jwt(ctx.signed(), **ctx.options)
     assert alb_module.memo.info().currsize == 1
@@ -809,7 +809,7 @@ def test_forgetting_the_key_caches_empties_the_memo(ctx: Ctx) -> None:
 
 
 def test_a_key_the_cache_drops_takes_its_tokens_out_of_the_memo(ctx: Ctx) -> None:
-    from cognito_helper import alb as alb_module
+    from cognito_helper.verification import alb as alb_module
 
     alb_key_cache(ctx.alb.key_url).max_keys = 1
     old = ctx.signed()
@@ -1397,7 +1397,7 @@ def test_a_malformed_key_url_is_a_config_error(ctx: Ctx, key_url: Any) -> None:
 def test_the_default_key_url_is_aws_endpoint_for_the_region(
     arn: str, region: Optional[str], expected: str
 ) -> None:
-    from cognito_helper._alb_settings import alb_settings
+    from cognito_helper.verification.alb_settings import alb_settings
 
     assert alb_settings(arn, region, None, None, None).key_url == expected
 
@@ -1665,5 +1665,5 @@ def test_importing_the_package_does_not_import_the_alb_module() -> None:
     import subprocess
     import sys
 
-    code = "import sys, cognito_helper; sys.exit('cognito_helper.alb' in sys.modules)"
+    code = "import sys, cognito_helper; sys.exit('cognito_helper.verification.alb' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -24,8 +24,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cognito_helper import TokenVerificationError
-from cognito_helper.alb import forget_alb_key_caches, verify_alb_jwt
 from cognito_helper.testing import LocalALB
+from cognito_helper.verification.alb import forget_alb_key_caches, verify_alb_jwt
 
 from .aws_jwt_verify import NodeUnavailable, install_aws_jwt_verify
 from .servers import ScriptedServer, respond

@@ -18,9 +18,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cognito_helper import InvalidClaimsError, TokenVerificationError
-from cognito_helper import alb as alb_module
-from cognito_helper.alb import forget_alb_key_caches, verify_alb_jwt, verify_alb_request
 from cognito_helper.testing import LocalALB
+from cognito_helper.verification import alb as alb_module
+from cognito_helper.verification.alb import (
+    forget_alb_key_caches,
+    verify_alb_jwt,
+    verify_alb_request,
+)
 
 from .helpers import Case
 from .servers import ScriptedServer

@@ -31,7 +31,7 @@ from cognito_helper import (
     get_cognito_tokens,
     revoke_token,
 )
-from cognito_helper._fields import AnyAppClient
+from cognito_helper.settings.fields import AnyAppClient
 from cognito_helper.testing import LocalCognito
 
 from .tokens import KeyPair

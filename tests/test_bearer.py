@@ -1,4 +1,4 @@
-"""cognito_helper.bearer: the RFC 6750 mapping every framework guard answers with."""
+"""cognito_helper.integrations.bearer: the RFC 6750 mapping every framework guard answers with."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Any, Dict
 import pytest
 
 from cognito_helper import CognitoConfig, ConfigError, InvalidClaimsError
-from cognito_helper.bearer import BearerRefusal, Refusal, bearer_token, refusal, verify_bearer
+from cognito_helper.integrations.bearer import (
+    BearerRefusal,
+    Refusal,
+    bearer_token,
+    refusal,
+    verify_bearer,
+)
 
 from .conftest import Issuer
 from .servers import respond

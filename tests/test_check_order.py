@@ -233,7 +233,7 @@ def test_a_remembered_token_fails_first_where_a_new_one_does(
     token = issuer.token("id", nonce="n-1")
     decode_verify_jwt(token, config=issuer.config)  # remembered
     later = time.time() + case.clock
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: later)
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: later)
     config = replace(issuer.config, **case.config)
     hits = verification_memo_info().hits
     warm = _error(token, config, case.options)

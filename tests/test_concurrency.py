@@ -24,13 +24,13 @@ from cognito_helper import (
     CognitoConnectionError,
     InvalidClaimsError,
     TokenVerificationError,
-    _http,
     configure,
     decode_verify_jwt,
     get_cognito_tokens,
     get_config,
     jwks_cache,
 )
+from cognito_helper.core import http as _http
 from cognito_helper.testing import LocalCognito
 
 from .conftest import Issuer

@@ -24,10 +24,10 @@ from urllib3.util import parse_url
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError, LoginRequest, get_config, pkce_challenge
-from cognito_helper._urls import connecting_host
-from cognito_helper.config import scope_tuple
+from cognito_helper.settings.config import scope_tuple
+from cognito_helper.settings.urls import connecting_host
 
-config_module = sys.modules["cognito_helper.config"]
+config_module = sys.modules["cognito_helper.settings.config"]
 
 POOL = "us-east-1_AbC123"
 REGION = "us-east-1"
@@ -186,7 +186,7 @@ class TestUserPoolIdAndRegion:
 
     @pytest.mark.parametrize("region", ["us-eest-1", "eu-wset-1"])
     def test_the_alb_verifier_refuses_a_misspelled_region_by_the_same_rule(self, region):
-        from cognito_helper.alb import verify_alb_jwt
+        from cognito_helper.verification.alb import verify_alb_jwt
 
         arn = f"arn:aws:elasticloadbalancing:{region}:123456789012:loadbalancer/app/a/0123abcd"
         with pytest.raises(ConfigError, match=f"^alb_arn 'arn:aws:elasticloadbalancing:{region}:"):

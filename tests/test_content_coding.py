@@ -16,7 +16,8 @@ from typing import Iterator
 
 import pytest
 
-from cognito_helper import CognitoConnectionError, _http
+from cognito_helper import CognitoConnectionError
+from cognito_helper.core import http as _http
 
 from .servers import ScriptedServer, respond
 

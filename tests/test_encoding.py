@@ -1,4 +1,4 @@
-"""The one base64url and JSON decoding (``cognito_helper._encoding``), alone and as the verifier
+"""The one base64url and JSON decoding (``cognito_helper.core.encoding``), alone and as the verifier
 uses it on each of a token's three segments."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import pytest
 
 from cognito_helper import (
     MalformedTokenError,
-    _jws,
     decode_unverified,
     decode_verify_jwt,
     jwt_helper,
 )
-from cognito_helper._encoding import b64url_decode, b64url_encode, json_claims, json_object
+from cognito_helper.core.encoding import b64url_decode, b64url_encode, json_claims, json_object
+from cognito_helper.verification import jws as _jws
 
 from .conftest import Issuer
 from .tokens import b64

@@ -15,8 +15,8 @@ import pytest
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError
-from cognito_helper._env import ENV_NAMES, values
 from cognito_helper.config import UnknownVariableWarning
+from cognito_helper.settings.env import ENV_NAMES, values
 
 POOL = "us-east-1_AbC123"
 CLIENT_ID = "1example23456789abcdefghij"

@@ -18,11 +18,11 @@ from cognito_helper import (
     CognitoConfig,
     CognitoConnectionError,
     TokenExchangeError,
-    _http,
     decode_verify_jwt,
     get_cognito_tokens,
     jwks_cache,
 )
+from cognito_helper.core import http as _http
 
 from .conftest import Issuer
 from .servers import (

@@ -2,7 +2,8 @@
 transport where requests must run concurrently), against tokens from LocalCognito.
 
 The verifier is never mocked: a refusal here is the library's own, mapped by
-cognito_helper.bearer. Every row of the mapping's table runs with the verification memo on and
+cognito_helper.integrations.bearer. Every row of the mapping's table runs with the verification memo
+on and
 off.
 """
 
@@ -29,7 +30,7 @@ from fastapi import Depends, FastAPI, Security  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 import cognito_helper  # noqa: E402
-import cognito_helper.fastapi as guard  # noqa: E402
+import cognito_helper.integrations.fastapi as guard  # noqa: E402
 from cognito_helper import CognitoConfig, ConfigError, InvalidClaimsError  # noqa: E402
 from cognito_helper.fastapi import (  # noqa: E402
     BearerHTTPException,
@@ -718,7 +719,7 @@ def test_the_ticker_does_see_a_verification_that_blocks_the_loop(lc: LocalCognit
 
 def test_import_cognito_helper_imports_no_web_framework() -> None:
     code = (
-        "import sys, cognito_helper, cognito_helper.bearer\n"
+        "import sys, cognito_helper, cognito_helper.integrations.bearer\n"
         "cognito_helper.decode_verify_jwt\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')]\n"
         "assert not bad, bad\n"

@@ -1,6 +1,6 @@
 """cognito_helper.flask: ``require_token`` through Flask's test client, against LocalCognito.
 
-Every row of cognito_helper.bearer's table, on a sync and an async view, with the verification
+Every row of the bearer mapping's table, on a sync and an async view, with the verification
 memo on and off; then the claims reaching the view, ``realm``, ``audience``, ``check``,
 ``config`` (one, a list, the configured default) and the README's snippet. No mocking of the
 verifier: the tokens are LocalCognito's and the keys come from its JWKS endpoint.
@@ -34,8 +34,8 @@ from cognito_helper import (
     decode_unverified,
     verification_memo_info,
 )
-from cognito_helper.bearer import BearerRefusal, verify_bearer
 from cognito_helper.flask import TokenGuard, require_token
+from cognito_helper.integrations.bearer import BearerRefusal, verify_bearer
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito
@@ -458,11 +458,11 @@ def test_options_are_keyword_only() -> None:
 
 def test_importing_cognito_helper_does_not_import_flask() -> None:
     code = (
-        "import sys, cognito_helper, cognito_helper.bearer\n"
+        "import sys, cognito_helper, cognito_helper.integrations.bearer\n"
         "cognito_helper.decode_verify_jwt\n"
         "assert 'flask' not in sys.modules, 'flask was imported'\n"
         "import cognito_helper.flask, flask\n"
-        "assert cognito_helper.flask.flask is flask\n"
+        "assert cognito_helper.integrations.flask.flask is flask\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

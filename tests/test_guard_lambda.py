@@ -32,9 +32,9 @@ from cognito_helper import (
     TokenExpiredError,
     verification_memo_info,
 )
-from cognito_helper._memo import DEFAULT_MAXSIZE
 from cognito_helper.aws_lambda import authorize
 from cognito_helper.testing import LocalCognito
+from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 
 from .servers import ScriptedServer, closed_port, respond
 from .snippets import snippets_for

@@ -1,4 +1,4 @@
-"""The one HTTP helper, ``cognito_helper._http.request``, and the public calls made through it.
+"""The one HTTP helper, ``cognito_helper.core.http.request``, and the public calls made through it.
 
 No cookies kept; one deadline for the whole call, also over ``https://``, also through a
 proxy, and fired on time; ``REQUESTS_CA_BUNDLE`` honoured; the body cap exact; a failed call's
@@ -28,11 +28,11 @@ from requests.cookies import extract_cookies_to_jar
 from cognito_helper import (
     CognitoConfig,
     CognitoConnectionError,
-    _http,
     decode_verify_jwt,
     get_cognito_tokens,
     get_user_info,
 )
+from cognito_helper.core import http as _http
 
 from .servers import (
     Behaviour,

@@ -410,7 +410,7 @@ def test_preload_refuses_a_jwks_without_a_usable_key(issuer: Issuer) -> None:
 
 
 def test_a_cache_fetches_through_the_fetcher_it_is_given(issuer: Issuer) -> None:
-    from cognito_helper.jwks import JwksCache
+    from cognito_helper.verification.jwks import JwksCache
 
     calls: List[Any] = []
 
@@ -427,7 +427,7 @@ def test_a_cache_fetches_through_the_fetcher_it_is_given(issuer: Issuer) -> None
 
 
 def test_a_cache_obeys_the_penalty_box_it_is_given(issuer: Issuer) -> None:
-    from cognito_helper.jwks import JwksCache, PenaltyBox
+    from cognito_helper.verification.jwks import JwksCache, PenaltyBox
 
     box = PenaltyBox(seconds=1000.0)
     fetched: List[float] = []
@@ -451,7 +451,7 @@ def test_a_cache_obeys_the_penalty_box_it_is_given(issuer: Issuer) -> None:
 
 
 def test_a_fetcher_failure_is_a_connection_error_and_the_keys_stay(issuer: Issuer) -> None:
-    from cognito_helper.jwks import JwksCache
+    from cognito_helper.verification.jwks import JwksCache
 
     answers = [json.dumps({"keys": issuer.jwks}).encode()]
 

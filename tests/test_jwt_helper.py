@@ -301,7 +301,7 @@ def test_token_at_its_exp_second_is_expired(
 ) -> None:
     exp = int(time.time()) + 100
     token = issuer.token("id", exp=exp)
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: float(exp))
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: float(exp))
     with pytest.raises(TokenExpiredError):
         verify(issuer, token)
 

@@ -26,15 +26,15 @@ from cognito_helper import (
     jwks_cache,
     revoke_token,
 )
-from cognito_helper.config import DEFAULT_TIMEOUT
-from cognito_helper.jwks import DEFAULT_COOLDOWN, DEFAULT_TTL, MAX_JWKS_BYTES
 from cognito_helper.jwt_helper import MAX_TOKEN_CHARS
+from cognito_helper.settings.config import DEFAULT_TIMEOUT
+from cognito_helper.verification.jwks import DEFAULT_COOLDOWN, DEFAULT_TTL, MAX_JWKS_BYTES
 
 from .conftest import Issuer
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64
 
-jwks_module = importlib.import_module("cognito_helper.jwks")
+jwks_module = importlib.import_module("cognito_helper.verification.jwks")
 
 SIXTY_FOUR_KIB = 64 * 1024  # the documented limits, written out: not read from the code
 ONE_MIB = 1 << 20

@@ -25,7 +25,7 @@ from cognito_helper import (
     get_user_info,
     revoke_token,
 )
-from cognito_helper._encoding import b64url_decode, b64url_encode
+from cognito_helper.core.encoding import b64url_decode, b64url_encode
 from cognito_helper.testing import ClientAuthentication, KeyPool, LocalCognito, SignInError
 
 from .helpers import EMAIL, PASSWORD, USER, MakeLocalCognito, sign_in

@@ -33,9 +33,9 @@ from cognito_helper import (
     decode_unverified,
     decode_verify_jwt,
 )
-from cognito_helper._m2m_slots import MAX_KEPT, holds, slot_of
-from cognito_helper._token_store import HeldToken
-from cognito_helper.m2m import ClientCredentials
+from cognito_helper.oauth.m2m import ClientCredentials
+from cognito_helper.oauth.m2m_slots import MAX_KEPT, holds, slot_of
+from cognito_helper.oauth.token_store import HeldToken
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito, imports

@@ -24,7 +24,7 @@ from cognito_helper import (
     set_verification_memo_size,
     verification_memo_info,
 )
-from cognito_helper._memo import DEFAULT_MAXSIZE
+from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 
 from .conftest import Issuer
 from .helpers import at_hash
@@ -136,7 +136,7 @@ def test_expiry_is_checked_on_every_memo_hit(
     exp = int(time.time()) + 100
     token = issuer.token("id", exp=exp)
     verify(issuer, token)
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: float(exp))
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: float(exp))
     with pytest.raises(TokenExpiredError):
         verify(issuer, token)
     assert verify(issuer, token, leeway=5)["exp"] == exp
@@ -147,7 +147,7 @@ def test_nbf_is_checked_on_every_memo_hit(issuer: Issuer, monkeypatch: pytest.Mo
     now = int(time.time())
     token = issuer.token("id", nbf=now - 10, iat=now - 10)
     verify(issuer, token)
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: float(now - 60))
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: float(now - 60))
     with pytest.raises(InvalidClaimsError, match="not valid yet"):
         verify(issuer, token)
     assert hits() == 1
@@ -157,7 +157,7 @@ def test_iat_is_checked_on_every_memo_hit(issuer: Issuer, monkeypatch: pytest.Mo
     now = int(time.time())
     token = issuer.token("id", iat=now)
     verify(issuer, token)
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: float(now - 3600))
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: float(now - 3600))
     with pytest.raises(InvalidClaimsError, match="iat"):
         verify(issuer, token)
     assert hits() == 1
@@ -214,7 +214,7 @@ def test_a_memo_hit_raises_what_the_full_path_raises(
     exp = int(time.time()) + 100
     token = issuer.token("id", exp=exp)
     verify(issuer, token)
-    monkeypatch.setattr("cognito_helper.jwt_helper.time.time", lambda: float(exp + 30))
+    monkeypatch.setattr("cognito_helper.verification.cognito.time.time", lambda: float(exp + 30))
     with pytest.raises(TokenExpiredError) as from_memo:
         verify(issuer, token, token_use="access")  # expired and the wrong kind: expiry first
     set_verification_memo_size(0)
@@ -365,7 +365,7 @@ def test_size_zero_turns_the_memo_off(issuer: Issuer) -> None:
 
 
 def test_a_memo_of_size_zero_keeps_nothing_even_when_asked(issuer: Issuer) -> None:
-    from cognito_helper._memo import VerificationMemo
+    from cognito_helper.verification.memo import VerificationMemo
 
     verify(issuer, issuer.token("id"))  # a cache holding the key
     cache = jwks_cache(issuer.config.jwks_url)
@@ -425,7 +425,7 @@ def _error_of(issuer: Issuer, token: str) -> str:
 
 
 def test_a_remembered_header_changes_no_verdict(issuer: Issuer) -> None:
-    from cognito_helper import _jws
+    from cognito_helper.verification import jws as _jws
 
     good = issuer.token("id")
     head, body, sig = good.split(".")
@@ -500,7 +500,7 @@ def test_a_payload_outside_the_json_rule_is_malformed_with_a_warm_header(
 def test_a_second_memo_forgets_its_own_entries_when_their_key_is_withdrawn(
     issuer: Issuer,
 ) -> None:
-    from cognito_helper._memo import VerificationMemo
+    from cognito_helper.verification.memo import VerificationMemo
 
     token = issuer.token("id")
     verify(issuer, token)  # the process-wide memo holds it; the cache holds its key

@@ -15,8 +15,8 @@ from typing import Any, Callable, Dict
 import pytest
 
 from cognito_helper import InvalidClaimsError, decode_unverified, decode_verify_jwt
-from cognito_helper.bearer import BearerRefusal, Guard
-from cognito_helper.m2m import ClientCredentials
+from cognito_helper.integrations.bearer import BearerRefusal, Guard
+from cognito_helper.oauth.m2m import ClientCredentials
 from cognito_helper.testing import LocalCognito
 
 from .conftest import Issuer

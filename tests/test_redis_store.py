@@ -20,9 +20,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 
 from cognito_helper import CognitoConfig
-from cognito_helper._token_store import HeldToken
-from cognito_helper.m2m import ClientCredentials
-from cognito_helper.redis_store import RedisTokenStore
+from cognito_helper.oauth.m2m import ClientCredentials
+from cognito_helper.oauth.redis_store import RedisTokenStore
+from cognito_helper.oauth.token_store import HeldToken
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito, imports
@@ -400,7 +400,7 @@ def imports_redis(code: str) -> bool:
 
 
 def test_importing_the_package_and_the_store_module_does_not_import_redis() -> None:
-    assert not imports_redis("import cognito_helper, cognito_helper.redis_store")
+    assert not imports_redis("import cognito_helper, cognito_helper.oauth.redis_store")
 
 
 def test_the_store_is_importable_from_the_package_root_without_importing_redis() -> None:

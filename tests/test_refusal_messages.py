@@ -210,9 +210,7 @@ def flask_guard(pools: Dict[str, Any]) -> Iterator[Any]:
 def test_a_several_config_flask_guard_answers_without_the_trust_configuration(
     pools: Dict[str, Any], flask_guard: Any, forged: str
 ) -> None:
-    # Passes once cognito_helper.bearer sends exc.client_message as error_description and in
-    # WWW-Authenticate (issue 19, S4: the coordinator merges that branch and this one); on
-    # this branch alone it is expected to fail.
+    # The guards send exc.client_message as error_description and in WWW-Authenticate.
     p = pools
     if forged == "untrusted-pool":
         token = _mint(p["c"], "access", p["c"].client_id)

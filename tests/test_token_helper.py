@@ -474,7 +474,7 @@ def test_a_five_segment_refresh_token_is_sent(server: ScriptedServer) -> None:
 def test_client_authentication_of_a_confidential_client_is_basic_only(
     server: ScriptedServer,
 ) -> None:
-    from cognito_helper.token_helper import client_authentication
+    from cognito_helper.oauth.endpoints import client_authentication
 
     config = make_config(server, SECRET)
     auth = client_authentication(config)
@@ -487,7 +487,7 @@ def test_client_authentication_of_a_confidential_client_is_basic_only(
 def test_client_authentication_of_a_public_client_is_its_id_in_the_form(
     server: ScriptedServer,
 ) -> None:
-    from cognito_helper.token_helper import client_authentication
+    from cognito_helper.oauth.endpoints import client_authentication
 
     auth = client_authentication(make_config(server))
     assert auth.headers == {}

@@ -28,8 +28,8 @@ import sys
 import warnings
 from typing import Any, Callable, Optional, Sequence, TextIO, Type
 
-from ..config import UnknownVariableWarning
-from ..errors import CognitoError
+from ..core.errors import CognitoError
+from ..settings.config import UnknownVariableWarning
 from .context import EXIT_OK, Context, DemoStepError, UsageError
 from .diagnose import diagnose
 from .parser import build_parser

@@ -13,11 +13,11 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, Optional, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from .._jws import decode_unverified
+from ..verification.jws import decode_unverified
 from .context import EXCHANGE_COMMAND, EXIT_OK, Context, RefreshTokenGivenError, UsageError
 
 if TYPE_CHECKING:
-    from ..token_helper import Tokens
+    from ..oauth.endpoints import Tokens
 
 __all__ = [
     "describe_time",
@@ -149,7 +149,7 @@ def run_login_url(ctx: Context) -> int:
 
 def run_exchange(ctx: Context) -> int:
     """Exchange the code (or the redirect URL's code) for tokens; print them as JSON."""
-    from ..token_helper import get_cognito_tokens  # imported here: it needs requests
+    from ..oauth.endpoints import get_cognito_tokens  # imported here: it needs requests
 
     args = ctx.args
     code = ctx.grant = _code_from(_read_value(args.code, ctx, "code"))
@@ -162,7 +162,7 @@ def run_exchange(ctx: Context) -> int:
 
 def run_refresh(ctx: Context) -> int:
     """Use the refresh token (argument or stdin) for new tokens; print them as JSON."""
-    from ..token_helper import get_cognito_tokens  # imported here: it needs requests
+    from ..oauth.endpoints import get_cognito_tokens  # imported here: it needs requests
 
     refresh_token = ctx.grant = _read_value(ctx.args.refresh_token, ctx, "refresh token")
     tokens = get_cognito_tokens(refresh_token=refresh_token, config=ctx.config)
@@ -175,7 +175,7 @@ def run_m2m_token(ctx: Context) -> int:
 
     One request, no cache: each run is one billed token request.
     """
-    from ..token_helper import get_client_credentials_token  # imported here: it needs requests
+    from ..oauth.endpoints import get_client_credentials_token  # imported here: it needs requests
 
     args = ctx.args
     tokens = get_client_credentials_token(args.scope, config=ctx.config, resource=args.resource)
@@ -192,7 +192,7 @@ def run_verify(ctx: Context) -> int:
     """Verify the token against the configured pool(s) and what the options ask; print its
     claims as JSON. Several configs (``--config`` files, ``COGNITO_CLIENT_ID`` ids) are
     handed to the library as a list, which checks the token against the one it names."""
-    from ..jwt_helper import decode_verify_jwt  # imported here: it needs crypto and HTTP
+    from ..verification.cognito import decode_verify_jwt  # imported here: it needs crypto and HTTP
 
     args = ctx.args
     token = ctx.token = _read_jwt(args.token, ctx)

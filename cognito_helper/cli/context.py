@@ -2,7 +2,7 @@
 
 The config is loaded on first use, through the library's own loaders
 (:meth:`CognitoConfig.from_env <cognito_helper.config.CognitoConfig.from_env>` and
-:class:`~cognito_helper._config_file.ConfigFile`), so the command and the library say the same
+:class:`~cognito_helper.settings.file.ConfigFile`), so the command and the library say the same
 about a missing or wrong setting; what the user gave is kept for the hints.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 from typing import Any, List, Mapping, Optional, TextIO, Tuple
 
-from .. import _env
-from .._config_file import ConfigFile
-from ..config import ENV_NAMES, CognitoConfig
-from ..errors import ConfigError, MalformedTokenError
+from ..core.errors import ConfigError, MalformedTokenError
+from ..settings import env as _env
+from ..settings.config import ENV_NAMES, CognitoConfig
+from ..settings.file import ConfigFile
 
 __all__ = [
     "EXIT_OK",

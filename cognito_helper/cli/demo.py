@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, TextIO, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from .._version import __version__
-from ..config import ENV_NAMES, CognitoConfig, LoginRequest
-from ..errors import ConfigError, InvalidGrantError
+from ..core.errors import ConfigError, InvalidGrantError
+from ..settings.config import ENV_NAMES, CognitoConfig, LoginRequest
 from .commands import describe_time
 from .context import EXCHANGE_COMMAND, EXIT_OK, Context, DemoStepError, UsageError
 
 if TYPE_CHECKING:
+    from ..oauth.endpoints import Tokens
     from ..testing import LocalCognito
-    from ..token_helper import Tokens
 
 __all__ = ["DEFAULT_APP_URL", "run_demo"]
 
@@ -248,7 +248,7 @@ def _sign_in(lc: LocalCognito, out: TextIO) -> Tuple[LoginRequest, str]:
 
 def _exchange(config: CognitoConfig, out: TextIO, code: str, login: LoginRequest) -> Tokens:
     """Step 3: the code and the PKCE verifier for tokens."""
-    from ..token_helper import get_cognito_tokens
+    from ..oauth.endpoints import get_cognito_tokens
 
     with _demo_step(out, 3, "get_cognito_tokens(code, code_verifier=...): exchange the code"):
         tokens = get_cognito_tokens(code, config=config, code_verifier=login.code_verifier)
@@ -260,7 +260,7 @@ def _exchange(config: CognitoConfig, out: TextIO, code: str, login: LoginRequest
 
 def _verify(config: CognitoConfig, out: TextIO, tokens: Tokens, login: LoginRequest) -> Any:
     """Step 4: both tokens verified; the user's ``sub``."""
-    from ..jwt_helper import decode_verify_jwt
+    from ..verification.cognito import decode_verify_jwt
 
     with _demo_step(out, 4, "decode_verify_jwt(): verify both (signature, iss, client, nonce)"):
         id_claims = decode_verify_jwt(
@@ -282,8 +282,8 @@ def _verify(config: CognitoConfig, out: TextIO, tokens: Tokens, login: LoginRequ
 
 def _refresh(config: CognitoConfig, out: TextIO, refresh_token: str, sub: Any) -> str:
     """Step 5: new tokens for the same user, without signing in; the new access token."""
-    from ..jwt_helper import decode_verify_jwt
-    from ..token_helper import get_cognito_tokens
+    from ..oauth.endpoints import get_cognito_tokens
+    from ..verification.cognito import decode_verify_jwt
 
     with _demo_step(out, 5, "get_cognito_tokens(refresh_token=...): new tokens, no sign-in"):
         refreshed = get_cognito_tokens(refresh_token=refresh_token, config=config)
@@ -296,7 +296,7 @@ def _refresh(config: CognitoConfig, out: TextIO, refresh_token: str, sub: Any) -
 
 def _user_info(config: CognitoConfig, out: TextIO, access_token: str) -> None:
     """Step 6: the user's attributes from ``/oauth2/userInfo``."""
-    from ..token_helper import get_user_info
+    from ..oauth.endpoints import get_user_info
 
     with _demo_step(out, 6, "get_user_info(access_token): the user's attributes from userInfo"):
         info = get_user_info(access_token, config=config)
@@ -307,7 +307,7 @@ def _user_info(config: CognitoConfig, out: TextIO, access_token: str) -> None:
 
 def _revoke(config: CognitoConfig, out: TextIO, refresh_token: str) -> None:
     """Steps 7 and 8: revoke the refresh token, and see it refused afterwards."""
-    from ..token_helper import get_cognito_tokens, revoke_token
+    from ..oauth.endpoints import get_cognito_tokens, revoke_token
 
     with _demo_step(out, 7, "revoke_token(refresh_token): sign the user out everywhere"):
         revoke_token(refresh_token, config=config)

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from .. import errors
-from .._env import NotConfiguredError
-from .._jws import decode_unverified
-from ..config import ENV_NAMES, CognitoConfig
+from ..core import errors
+from ..settings.config import ENV_NAMES, CognitoConfig
+from ..settings.env import NotConfiguredError
+from ..verification.jws import decode_unverified
 from .context import (
     EXIT_REJECTED,
     EXIT_UNREACHABLE,
@@ -354,7 +354,7 @@ def diagnose(exc: BaseException, ctx: Context) -> Tuple[int, List[str]]:
     if isinstance(exc, NotConfiguredError):
         return EXIT_USAGE, [f"error: ConfigError: {exc}"]
     # The library's exception, not one of the CLI's refinements of it.
-    name = next(k.__name__ for k in type(exc).__mro__ if k.__module__ == "cognito_helper.errors")
+    name = next(k.__name__ for k in type(exc).__mro__ if k.__module__ == errors.__name__)
     lines = [f"error: {name}: {exc}"]
     if isinstance(exc, errors.ConfigError):
         return _with_hint(EXIT_USAGE, lines, _config_hint(exc, ctx))

@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._encoding import b64url_encode
+from ..core.encoding import b64url_encode
 
 #: What :meth:`LocalCognito.mint` accepts as ``key``.
 KeyArg = Union[str, bytes, rsa.RSAPrivateKey]

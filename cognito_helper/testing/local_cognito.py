@@ -14,9 +14,9 @@ import uuid
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .._fields import app_client_id
-from .._urls import check_resource
-from ..config import CognitoConfig
+from ..settings.config import CognitoConfig
+from ..settings.fields import app_client_id
+from ..settings.urls import check_resource
 from .browser import sign_in
 from .client_auth import ClientAuthentication
 from .discovery import Discovery

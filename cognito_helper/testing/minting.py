@@ -11,7 +11,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .._encoding import at_hash, b64url_encode
+from ..core.encoding import at_hash, b64url_encode
 from .keys import KeyArg, KeyRing
 from .settings import PoolSettings, now
 from .store import Grant, User

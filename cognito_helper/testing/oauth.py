@@ -12,8 +12,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from .._encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
-from ..config import pkce_challenge
+from ..core.encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
+from ..settings.config import pkce_challenge
 from .client_auth import ClientAuthentication, authenticate_client
 from .keys import KeyRing
 from .minting import Minter, new_refresh_token

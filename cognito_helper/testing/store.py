@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
-from .._urls import check_resource
+from ..settings.urls import check_resource
 
 _T = TypeVar("_T")
 

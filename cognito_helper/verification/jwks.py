@@ -44,9 +44,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from jose.backends.cryptography_backend import CryptographyRSAKey
 
-from . import _http
-from ._encoding import b64url_decode, json_object
-from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from ..core import http as _http
+from ..core.encoding import b64url_decode, json_object
+from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
 
 __all__ = [
     "JwksCache",
@@ -422,7 +422,7 @@ def _env_preload(url: str) -> Optional[Mapping[str, Any]]:
     text = os.environ.get("COGNITO_JWKS", "").strip()
     if not text:
         return None
-    from .config import CognitoConfig  # imported here: config is not needed otherwise
+    from ..settings.config import CognitoConfig  # imported here: config is not needed otherwise
 
     # The JWKS URL as the config read from the same variables has it (the client id plays no
     # part in it, so a process that configures its client in code needs none in the env).

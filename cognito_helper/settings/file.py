@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
+from ..core.errors import ConfigError
 from .config import CognitoConfig
-from .errors import ConfigError
 
 __all__ = ["ConfigFile"]
 

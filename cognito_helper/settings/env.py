@@ -14,8 +14,8 @@ import warnings
 from types import MappingProxyType
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Set
 
-from ._fields import closest
-from .errors import ConfigError
+from ..core.errors import ConfigError
+from .fields import closest
 
 __all__ = [
     "CONFIGURE_IN_CODE",
@@ -49,7 +49,7 @@ ENV_NAMES: Mapping[str, str] = MappingProxyType(
 ENV_LISTS: FrozenSet[str] = frozenset({"scopes", "issuer"})
 
 #: Every ``COGNITO_*`` environment variable the library reads: those of :data:`ENV_NAMES`, and
-#: ``COGNITO_JWKS`` (a JWKS to preload, read by :mod:`cognito_helper.jwks`).
+#: ``COGNITO_JWKS`` (a JWKS to preload, read by :mod:`cognito_helper.verification.jwks`).
 LIBRARY_VARIABLES: FrozenSet[str] = frozenset({*ENV_NAMES.values(), "COGNITO_JWKS"})
 
 # COGNITO_* names of the library's that are no variable it reads: the Django setting, and the
@@ -167,7 +167,7 @@ def settings(
 def naming_the_variable(exc: ConfigError) -> ConfigError:
     """``exc`` from checking :func:`settings`, led by the variable to fix instead of the field.
 
-    Every message of :mod:`cognito_helper._fields` starts with the field it is about.
+    Every message of :mod:`cognito_helper.settings.fields` starts with the field it is about.
     """
     message = str(exc)
     variable = ENV_NAMES.get(message.split(" ", 1)[0])

@@ -6,7 +6,7 @@ An ALB signs ``x-amzn-oidc-data`` with ES256 and publishes each key's PEM at
 This module turns the configured ARNs, region and ``key_url`` into one key-URL template
 (:func:`alb_key_url`), fetches a kid's key through the package's one HTTP path
 (:func:`fetch_alb_key`) and keeps it (:class:`AlbKeyCache`). The verification itself is in
-:mod:`cognito_helper.alb`, which re-exports the public names here.
+:mod:`cognito_helper.verification.alb`, which re-exports the public names here.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jose.backends.cryptography_backend import CryptographyECKey
 
-from . import _http
-from ._fields import AWS_REGION
-from ._urls import check_url
-from .errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from ..core import http as _http
+from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from ..settings.fields import AWS_REGION
+from ..settings.urls import check_url
 from .jwks import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
@@ -261,7 +261,8 @@ class AlbKeyCache:
       seconds: every kid not held is then refused with that error, without a request (the
       endpoint is down for every kid; no kid an attacker names makes it fail);
     * ``on_withdraw`` callbacks receive each key the cache stops holding (dropped for
-      ``max_keys``, or by :meth:`forget_keys`), as a :class:`~cognito_helper.jwks.JwksCache`'s
+      ``max_keys``, or by :meth:`forget_keys`), as a
+      :class:`~cognito_helper.verification.jwks.JwksCache`'s
       do: the verification memo forgets the tokens that key verified.
 
     ``fetch`` (default :func:`fetch_alb_key`), ``penalty_box`` and ``clock`` (the monotonic

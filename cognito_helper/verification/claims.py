@@ -29,10 +29,10 @@ import inspect
 from types import FunctionType
 from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
 
-from ._encoding import at_hash, octets
-from ._fields import ANY_APP_CLIENT, names
-from .config import CognitoConfig
-from .errors import InvalidClaimsError, TokenExpiredError
+from ..core.encoding import at_hash, octets
+from ..core.errors import InvalidClaimsError, TokenExpiredError
+from ..settings.config import CognitoConfig
+from ..settings.fields import ANY_APP_CLIENT, names
 
 __all__ = [
     "CLIENT_NOT_TRUSTED",
@@ -296,7 +296,7 @@ def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaims
 
 def option_names(name: str, value: Union[str, Iterable[str], None]) -> Optional[Tuple[str, ...]]:
     """A ``scopes``, ``groups`` or ``audience`` option read by the library's one rule
-    (:func:`cognito_helper._fields.names`: a string is split on whitespace; naming none is a
+    (:func:`cognito_helper.settings.fields.names`: a string is split on whitespace; naming none is a
     ``ValueError``), as a tuple; ``None`` (not asked) stays ``None``."""
     return None if value is None else names(name, value, ValueError)
 

@@ -12,7 +12,7 @@ import re
 from typing import Sequence
 from urllib.parse import SplitResult, urlsplit
 
-from .errors import ConfigError
+from ..core.errors import ConfigError
 
 __all__ = ["check_names_this_pool", "check_resource", "check_url", "connecting_host"]
 __all__ += ["domain_url", "is_loopback"]

@@ -40,7 +40,8 @@ before anything in it is trusted. The checks run in this order and stop at the f
 Once the signature has verified, a rejection carries the payload as ``.claims``. Messages
 never contain the token.
 
-A data JWT seen again is answered from a :class:`~cognito_helper._memo.VerificationMemo` of
+A data JWT seen again is answered from a
+:class:`~cognito_helper.verification.memo.VerificationMemo` of
 its own (the class of ``decode_verify_jwt``'s memo: see :data:`memo`) while the key that
 verified it is still the one cached for its kid under the same key URL.
 It skips what the signed token fixes (stages 1, 3 to 5, the forms of stage 2 and the types of
@@ -54,7 +55,14 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Union, cast
 
-from ._alb_keys import (
+from ..core.errors import (
+    InvalidClaimsError,
+    InvalidSignatureError,
+    MalformedTokenError,
+    TokenVerificationError,
+)
+from ..settings.config import CognitoConfig
+from .alb_keys import (
     ALB_KID,
     DEFAULT_KEY_URL,
     DEFAULT_TIMEOUT,
@@ -67,17 +75,10 @@ from ._alb_keys import (
     fetch_alb_key,
     forget_alb_key_caches,
 )
-from ._alb_settings import AlbSettings, alb_settings, checked_leeway, checked_timeout
-from ._claims import expired_error, not_yet_valid_error, string_claim, time_claim, untrusted
-from ._jws import MAX_TOKEN_CHARS, check_alg, decompose, shown
-from ._memo import TAIL, MemoEntry, VerificationMemo, json_copy
-from .config import CognitoConfig
-from .errors import (
-    InvalidClaimsError,
-    InvalidSignatureError,
-    MalformedTokenError,
-    TokenVerificationError,
-)
+from .alb_settings import AlbSettings, alb_settings, checked_leeway, checked_timeout
+from .claims import expired_error, not_yet_valid_error, string_claim, time_claim, untrusted
+from .jws import MAX_TOKEN_CHARS, check_alg, decompose, shown
+from .memo import TAIL, MemoEntry, VerificationMemo, json_copy
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
@@ -422,7 +423,7 @@ def _access_claims(token: Optional[str], config: Any, leeway: float, claims: Cla
     """The access token's verified claims, which must be the data ``claims``' user's."""
     if token is None:
         raise MalformedTokenError(f"the request has no {ACCESS_TOKEN_HEADER} header")
-    from .jwt_helper import decode_verify_jwt
+    from .cognito import decode_verify_jwt
 
     access = decode_verify_jwt(token, config=config, token_use="access", leeway=leeway)
     if access.get("sub") != claims["sub"]:

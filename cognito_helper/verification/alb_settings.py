@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, FrozenSet, NamedTuple, Optional
 
-from ._alb_keys import alb_key_url, parse_arns
-from .errors import ConfigError
+from ..core.errors import ConfigError
+from .alb_keys import alb_key_url, parse_arns
 
 __all__ = ["AlbSettings", "alb_settings", "checked_leeway", "checked_timeout"]
 

@@ -1,7 +1,7 @@
 """What a process holds per :class:`~cognito_helper.ClientCredentials` cache key: the slots.
 
 Every instance with one cache key shares one :class:`Slot` (its token, its single-flight lock,
-its cool-downs). This module keeps the registry of slots; :mod:`cognito_helper.m2m` owns the
+its cool-downs). This module keeps the registry of slots; :mod:`cognito_helper.oauth.m2m` owns the
 rules that read and write them.
 
 A slot outlives its instances, so that ``ClientCredentials(...).access_token()`` made anew in
@@ -27,8 +27,8 @@ import weakref
 from collections import OrderedDict
 from typing import Optional
 
-from ._token_store import HeldToken
-from .errors import CognitoError
+from ..core.errors import CognitoError
+from .token_store import HeldToken
 
 __all__ = ["MAX_KEPT", "Fresh", "NOTHING", "Slot", "slot_for", "keep", "holds", "slot_of"]
 

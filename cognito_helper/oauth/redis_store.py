@@ -57,7 +57,7 @@ import threading
 import time
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, Union
 
-from ._token_store import HeldToken
+from .token_store import HeldToken
 
 try:
     from typing import Protocol
@@ -101,7 +101,7 @@ class _RedisUnavailableError(Exception):
 
 
 class RedisTokenStore:
-    """A :class:`~cognito_helper._token_store.TokenStore` in Redis, shared by a fleet.
+    """A :class:`~cognito_helper.oauth.token_store.TokenStore` in Redis, shared by a fleet.
 
     ``client`` is a synchronous Redis client (``redis.Redis``, ``RedisCluster``), ideally
     with short socket timeouts. ``prefix`` starts every key written (default

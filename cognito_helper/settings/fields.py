@@ -11,8 +11,8 @@ import difflib
 import re
 from typing import Any, Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
 
-from ._urls import check_names_this_pool, check_url, domain_url
-from .errors import ConfigError
+from ..core.errors import ConfigError
+from .urls import check_names_this_pool, check_url, domain_url
 
 __all__ = [
     "ANY_APP_CLIENT",

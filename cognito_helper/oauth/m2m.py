@@ -9,7 +9,7 @@ for all the threads that need one. Guarantees:
 - one request at a time per cache key in a process (single flight); the threads that need a
   token meanwhile wait for its answer, or keep using the held token while it is still valid;
 - instances with one cache key share its token, cool-downs and single flight, also when each
-  is made for one call (:mod:`cognito_helper._m2m_slots` says what is kept, and how long);
+  is made for one call (:mod:`cognito_helper.oauth.m2m_slots` says what is kept, and how long);
 - after a failed request, no new one for ``cooldown`` seconds: callers get the held token while
   it is valid, else the same typed error, without a request;
 - a 401 from the API replaces the token at most once per ``cooldown``: an API that refuses
@@ -41,14 +41,14 @@ from typing import (
 import requests
 import requests.auth
 
-from ._claims import option_names
-from ._fields import app_client_id
-from ._m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
-from ._token_store import HeldToken, TokenStore
-from ._urls import check_resource
-from .config import CognitoConfig, get_config, scope_tuple
-from .errors import CognitoError, ConfigError, TokenExchangeError
-from .token_helper import get_client_credentials_token
+from ..core.errors import CognitoError, ConfigError, TokenExchangeError
+from ..settings.config import CognitoConfig, get_config, scope_tuple
+from ..settings.fields import app_client_id
+from ..settings.urls import check_resource
+from ..verification.claims import option_names
+from .endpoints import get_client_credentials_token
+from .m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
+from .token_store import HeldToken, TokenStore
 
 if TYPE_CHECKING:
     import httpx
@@ -117,7 +117,7 @@ class ClientCredentials(requests.auth.AuthBase):
     client may ask for) and ``resource`` (RFC 8707, an absolute URI) are what each token
     request asks for. ``config`` is read now (default: :func:`get_config`) and needs a
     ``client_secret`` and a ``domain``. ``store`` (a
-    :class:`~cognito_helper._token_store.TokenStore` such as :class:`RedisTokenStore`)
+    :class:`~cognito_helper.oauth.token_store.TokenStore` such as :class:`RedisTokenStore`)
     shares tokens between processes; the in-process cache is always in front of it.
 
     A held token is used until less than ``refresh_fraction`` of its lifetime or
@@ -454,7 +454,7 @@ class ClientCredentials(requests.auth.AuthBase):
         when httpx is not installed (``pip install ".[httpx]"`` from the checkout).
         """
         try:
-            from ._m2m_httpx import BearerAuth  # imports httpx, an optional dependency
+            from .m2m_httpx import BearerAuth  # imports httpx, an optional dependency
         except ImportError:
             raise ImportError(
                 "httpx_auth() needs httpx: pip install '.[httpx]' in the cognito-helper checkout"

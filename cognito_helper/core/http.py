@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ._version import __version__
+from .._version import __version__
 from .errors import CognitoConnectionError
 
 __all__ = ["HttpResponse", "request", "session"]

@@ -2,7 +2,7 @@
 
 1. input: a ``str`` of at most ``MAX_TOKEN_CHARS`` characters (checked before any decoding),
    three non-empty base64url segments (canonical: unused pad bits zero), a header and a
-   payload that are JSON objects by :mod:`cognito_helper._encoding`'s one rule;
+   payload that are JSON objects by :mod:`cognito_helper.core.encoding`'s one rule;
 2. header: ``alg`` exactly ``RS256``, no ``crit``, ``kid`` a non-empty string; ``jku``,
    ``x5u``, ``jwk`` and ``x5c`` are ignored: keys come only from the configured JWKS URL.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, Tuple, cast
 
-from ._encoding import (
+from ..core.encoding import (
     COMPACT_JWS,
     COMPACT_JWS_PADDED,
     DecodeError,
@@ -24,7 +24,7 @@ from ._encoding import (
     json_claims,
     json_object,
 )
-from .errors import MalformedTokenError
+from ..core.errors import MalformedTokenError
 
 __all__ = ["MAX_TOKEN_CHARS", "check_alg", "decode_unverified", "decompose", "parse", "shown"]
 
@@ -82,7 +82,7 @@ def decompose(
     but a ``str`` of at most ``max_chars`` characters in the shape and encoding above.
 
     ``padded``: segments may end in ``=`` padding of the right length (the ALB's form, see
-    :func:`~cognito_helper._encoding.b64url_decode_padded`); the signing input is the header
+    :func:`~cognito_helper.core.encoding.b64url_decode_padded`); the signing input is the header
     and payload segments exactly as received, padding included.
     """
     shape = COMPACT_JWS_PADDED if padded else _SHAPE

@@ -44,9 +44,9 @@ from typing import (
     Union,
 )
 
-from ._claims import option_names
-from .config import get_config
-from .errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
+from ..core.errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
+from ..settings.config import get_config
+from ..verification.claims import option_names
 
 __all__ = [
     "Guard",
@@ -233,8 +233,8 @@ class Guard(NamedTuple):
         whitespace, as everywhere in the library) and a list of configs a tuple of them, so a
         caller changing its own list later changes nothing.
         """
-        from .config import CognitoConfig
-        from .jwt_helper import _config_list, _options  # the library's own option rules
+        from ..settings.config import CognitoConfig
+        from ..verification.cognito import _config_list, _options  # the library's own option rules
 
         guard = cls(**options)
         frozen = guard._replace(
@@ -275,7 +275,7 @@ class Guard(NamedTuple):
         config = self.config if self.config is not None else get_config()
         token = bearer_token(authorization, realm=self.realm)
         if verify is None:
-            from .jwt_helper import decode_verify_jwt
+            from ..verification.cognito import decode_verify_jwt
 
             verify = decode_verify_jwt
         own = self.check if check is None else check

@@ -17,7 +17,7 @@ Guarantees:
   check that never fetches): a refetch that withdraws or replaces the key drops its entries
   at once, and once the cache is due for its refresh the token goes through the full path,
   which refreshes; any key cache with the same two members (:class:`KeySource`) serves
-  alike, as the ALB's :class:`~cognito_helper.alb.AlbKeyCache` does for its own memo;
+  alike, as the ALB's :class:`~cognito_helper.verification.alb.AlbKeyCache` does for its own memo;
 * bounded: at most ``maxsize`` entries (default :data:`DEFAULT_MAXSIZE`), least recently used
   evicted first (second-chance LRU); :func:`set_verification_memo_size` changes the bound,
   and 0 turns the memo off;
@@ -67,8 +67,9 @@ Claims = Dict[str, Any]
 
 
 class KeySource(Protocol):
-    """What the memo asks of a key cache (a :class:`~cognito_helper.jwks.JwksCache`, an
-    :class:`~cognito_helper.alb.AlbKeyCache`): the key it would verify ``kid`` with now,
+    """What the memo asks of a key cache (a :class:`~cognito_helper.verification.jwks.JwksCache`, an
+    :class:`~cognito_helper.verification.alb.AlbKeyCache`): the key it would verify ``kid`` with
+    now,
     without fetching, and the callbacks it calls with each key it withdraws."""
 
     on_withdraw: List[Callable[[Any], None]]
@@ -289,7 +290,7 @@ class VerificationMemo:
 
 
 #: The process-wide memo used by :func:`~cognito_helper.decode_verify_jwt` (the ALB's data
-#: tokens have one of their own: see :mod:`cognito_helper.alb`).
+#: tokens have one of their own: see :mod:`cognito_helper.verification.alb`).
 memo = VerificationMemo()
 
 

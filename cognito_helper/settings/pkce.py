@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import string
 
-from ._encoding import b64url_encode
+from ..core.encoding import b64url_encode
 
 __all__ = ["new_verifier", "pkce_challenge", "random_text"]
 

@@ -1,0 +1,381 @@
+"""Talking to the hosted UI's ``/oauth2/token``, ``/oauth2/revoke`` and ``/oauth2/userInfo``.
+
+Guarantees: form-encoded POSTs; a confidential client authenticates with HTTP Basic only
+(its secret never also in the body), a public client sends ``client_id`` in the body; no
+POST is retried; redirects are not followed. Every error Cognito can return is mapped in one
+place, :func:`_raise_for_error`. No code, refresh token, verifier, secret or Authorization
+header ever appears in an exception, a ``repr`` or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
+
+from ..core import http as _http
+from ..core.encoding import COMPACT_JWS, json_object
+from ..core.errors import (
+    CognitoConnectionError,
+    ConfigError,
+    InvalidGrantError,
+    MalformedTokenError,
+    TokenExchangeError,
+)
+from ..settings.config import CognitoConfig, get_config, scope_tuple
+from ..settings.fields import app_client_id
+from ..settings.urls import check_resource
+
+__all__ = [
+    "Tokens",
+    "get_cognito_tokens",
+    "get_client_credentials_token",
+    "revoke_token",
+    "get_user_info",
+]
+
+log = logging.getLogger("cognito_helper")
+
+_MAX_RESPONSE = 256 * 1024
+_PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_WWW_AUTH_ERROR = re.compile(r'error="([^"]*)"')
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# What a code, refresh token or access token can hold: printable ASCII, no space. Anything
+# else is refused before a request is made (it could not be valid, and in a header a CR or LF
+# would be an injection).
+_TOKEN_TEXT = re.compile(r"[!-~]+")
+
+
+class Tokens:
+    """The tokens from one grant.
+
+    Unpacks to exactly ``(id_token, access_token, refresh_token)``; also has ``expires_in``
+    (seconds) and ``token_type``. After a refresh, ``refresh_token`` is the rotated one when
+    Cognito returned one, else the one that was used. ``repr()`` shows no token.
+    """
+
+    __slots__ = ("id_token", "access_token", "refresh_token", "expires_in", "token_type")
+
+    def __init__(
+        self,
+        id_token: Optional[str],
+        access_token: str,
+        refresh_token: Optional[str],
+        expires_in: int,
+        token_type: str = "Bearer",
+    ) -> None:
+        self.id_token = id_token
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.expires_in = expires_in
+        self.token_type = token_type
+
+    def __iter__(self) -> Iterator[Optional[str]]:
+        return iter((self.id_token, self.access_token, self.refresh_token))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tokens):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        def shown(value: Optional[str]) -> str:
+            return "None" if value is None else "'***'"
+
+        return (
+            f"Tokens(id_token={shown(self.id_token)}, access_token={shown(self.access_token)}, "
+            f"refresh_token={shown(self.refresh_token)}, expires_in={self.expires_in!r}, "
+            f"token_type={self.token_type!r})"
+        )
+
+
+def _scrub(text: str, secrets: Sequence[Optional[str]]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    # Printable, one line, bounded: the description is shown to people and logs.
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text[:200]
+
+
+def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Optional[str]]) -> None:
+    """Map a non-2xx answer to the library's exception; return quietly on 2xx.
+
+    ``secrets`` are what was sent (an Authorization header value also hides its credentials
+    part alone): none of them is repeated in the exception, whatever the server echoes.
+    """
+    status = resp.status
+    if 200 <= status < 300:
+        return
+    hidden = [s for s in secrets if s]
+    hidden += [s.split(" ", 1)[1] for s in hidden if s.startswith(("Basic ", "Bearer "))]
+    if status >= 500 or status == 429:  # server trouble or throttling: retry later, not 401
+        raise CognitoConnectionError(f"the Cognito {what} answered HTTP {status}; try again later")
+    if 300 <= status < 400:
+        raise CognitoConnectionError(
+            f"the Cognito {what} answered HTTP {status} (a redirect, not followed): check the "
+            "configured domain"
+        )
+    error: Optional[str] = None
+    description: Optional[str] = None
+    try:
+        body = json_object(resp.body) if resp.body else None
+    except ValueError:
+        body = None
+    if body is not None:
+        if isinstance(body.get("error"), str):
+            error = body["error"]
+        if isinstance(body.get("error_description"), str):
+            description = body["error_description"]
+    if error is None:
+        match = _WWW_AUTH_ERROR.search(resp.headers.get("WWW-Authenticate", ""))
+        if match:
+            error = match.group(1)
+    if error is not None and (not _ERROR_CODE.fullmatch(error) or any(s in error for s in hidden)):
+        # Not an OAuth code, or a server echoing what we sent: never repeat arbitrary text.
+        error = "unrecognised_error"
+    if description is not None:
+        description = _scrub(description, hidden)
+    message = f"the Cognito {what} refused the request: {error or 'no error code'}"
+    if description:
+        message += f" ({description})"
+    message += f" [HTTP {status}]"
+    kind = InvalidGrantError if error == "invalid_grant" else TokenExchangeError
+    raise kind(message, error=error, description=description, status_code=status)
+
+
+class ClientAuthentication(NamedTuple):
+    """What authenticates the app client on a request: extra ``headers`` and ``form`` fields."""
+
+    headers: Dict[str, str]
+    form: Dict[str, str]
+
+
+def client_authentication(config: CognitoConfig) -> ClientAuthentication:
+    """How ``config``'s app client authenticates, as Cognito documents it; a pure function.
+
+    A confidential client (with a secret): HTTP Basic ``client_id:client_secret`` only, never
+    the secret in the body (``client_secret_basic``). A public client: ``client_id`` in the
+    form (``none``).
+    """
+    client_id = app_client_id(config.client_id, "a request to Cognito's OAuth endpoints")
+    if config.client_secret:
+        pair = f"{client_id}:{config.client_secret}"
+        basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+        return ClientAuthentication({"Authorization": basic}, {})
+    return ClientAuthentication({}, {"client_id": client_id})
+
+
+def _post_form(
+    config: CognitoConfig,
+    url: str,
+    what: str,
+    fields: Dict[str, str],
+    secrets: Sequence[Optional[str]],
+) -> _http.HttpResponse:
+    auth = client_authentication(config)
+    form = {**fields, **auth.form}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **auth.headers}
+    resp = _http.request(
+        "POST",
+        url,
+        what=what,
+        timeout=config.timeout,
+        max_bytes=_MAX_RESPONSE,
+        data=form,
+        headers=headers,
+    )
+    _raise_for_error(resp, what, [*secrets, config.client_secret, headers.get("Authorization")])
+    return resp
+
+
+def _json_body(resp: _http.HttpResponse, what: str) -> Dict[str, Any]:
+    try:
+        body: Optional[Dict[str, Any]] = json_object(resp.body)
+    except ValueError:
+        body = None
+    if body is None:
+        raise TokenExchangeError(
+            f"the Cognito {what} answered HTTP {resp.status} with something other than a JSON "
+            "object",
+            status_code=resp.status,
+        )
+    return body
+
+
+def _tokens_from(resp: _http.HttpResponse, *, refresh_token: Optional[str]) -> Tokens:
+    body = _json_body(resp, "token endpoint")
+
+    def field(name: str, kind: type, required: bool) -> Any:
+        value = body.get(name)
+        if value is None and not required:
+            return None
+        if type(value) is not kind:
+            raise TokenExchangeError(
+                f"the Cognito token endpoint's answer has no valid {name!r}",
+                status_code=resp.status,
+            )
+        return value
+
+    access = field("access_token", str, True)
+    id_token = field("id_token", str, False)
+    new_refresh = field("refresh_token", str, False)
+    expires_in = field("expires_in", int, True)
+    token_type = field("token_type", str, True)
+    return Tokens(id_token, access, new_refresh or refresh_token, expires_in, token_type)
+
+
+def _nonempty(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def _credential(name: str, value: object) -> str:
+    """A code or refresh token: non-empty printable ASCII, and not an ID or access token.
+
+    Raises ``ValueError`` without repeating the value.
+    """
+    text = _nonempty(name, value)
+    if not _TOKEN_TEXT.fullmatch(text):
+        raise ValueError(f"{name} must be printable ASCII without spaces")
+    if COMPACT_JWS.fullmatch(text):
+        # An ID or access token (three segments) where a code (a UUID) or a refresh token
+        # (an encrypted JWT of five segments) belongs: the usual mix-up, named as such.
+        raise ValueError(
+            f"{name} looks like a JWT (an ID or access token), not a {name.replace('_', ' ')}: "
+            f"pass the {_WHERE_FROM[name]}"
+        )
+    return text
+
+
+_WHERE_FROM = {
+    "code": "'code' query parameter of the redirect to your callback",
+    "refresh_token": "'refresh_token' of an earlier token response",
+}
+
+
+def get_cognito_tokens(
+    code: Optional[str] = None,
+    refresh_token: Optional[str] = None,
+    *,
+    config: Optional[CognitoConfig] = None,
+    code_verifier: Optional[str] = None,
+    redirect_uri: Optional[str] = None,
+) -> Tokens:
+    """Exchange an authorization ``code`` or a ``refresh_token`` for tokens (give exactly one).
+
+    For a code, ``redirect_uri`` defaults to the config's and must be the one used to sign
+    in; ``code_verifier`` is the PKCE verifier from :meth:`CognitoConfig.start_login`. A
+    refresh returns new ID and access tokens; ``Tokens.refresh_token`` is the rotated one
+    when the app client rotates refresh tokens, else the one given.
+
+    Raises :class:`InvalidGrantError` when the code or refresh token is dead (sign in again),
+    :class:`TokenExchangeError` for other refusals, :class:`CognitoConnectionError` for
+    network trouble or 5xx (never retried: a code is single-use), :class:`ConfigError`, and
+    ``ValueError`` for invalid arguments.
+    """
+    if (code is None) == (refresh_token is None):
+        raise ValueError("give exactly one of code= or refresh_token=")
+    cfg = get_config(config)
+    if code is not None:
+        _credential("code", code)
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": cfg._redirect_uri(redirect_uri),
+        }
+        if code_verifier is not None:
+            if not isinstance(code_verifier, str) or not _PKCE_VERIFIER.fullmatch(code_verifier):
+                raise ValueError("code_verifier must be 43-128 characters of [A-Za-z0-9-._~]")
+            form["code_verifier"] = code_verifier
+        resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [code, code_verifier])
+        tokens = _tokens_from(resp, refresh_token=None)
+        log.debug("authorization code exchanged for tokens")
+        return tokens
+    assert refresh_token is not None
+    _credential("refresh_token", refresh_token)
+    if code_verifier is not None or redirect_uri is not None:
+        raise ValueError("code_verifier and redirect_uri apply to a code exchange only")
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [refresh_token])
+    tokens = _tokens_from(resp, refresh_token=refresh_token)
+    log.debug(
+        "tokens refreshed (refresh token %s)",
+        "rotated" if tokens.refresh_token != refresh_token else "kept",
+    )
+    return tokens
+
+
+def get_client_credentials_token(
+    scopes: Union[str, Sequence[str], None] = None,
+    *,
+    config: Optional[CognitoConfig] = None,
+    resource: Optional[str] = None,
+) -> Tokens:
+    """Machine-to-machine: an access token for this (confidential) app client.
+
+    ``Tokens.id_token`` and ``Tokens.refresh_token`` are ``None``. ``resource`` asks for a
+    token bound to one API (RFC 8707): the identifier of one of the pool's resource servers,
+    an absolute URI (see :meth:`CognitoConfig.login_url`), which Cognito puts in the access
+    token's ``aud``. Raises as :func:`get_cognito_tokens` (Cognito refuses a resource it does
+    not know with a :class:`TokenExchangeError`); :class:`ConfigError` when the config has no
+    client secret; ``ValueError``, before any request, for invalid scopes or a ``resource``
+    that is not an absolute URI.
+    """
+    if resource is not None:
+        check_resource("resource", resource)
+    cfg = get_config(config)
+    app_client_id(cfg.client_id, "the client_credentials grant")
+    if not cfg.client_secret:
+        raise ConfigError("the client_credentials grant needs client_secret in the config")
+    form = {"grant_type": "client_credentials"}
+    if scopes:
+        form["scope"] = " ".join(scope_tuple(scopes))
+    if resource is not None:
+        form["resource"] = resource
+    resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [])
+    return _tokens_from(resp, refresh_token=None)
+
+
+def revoke_token(refresh_token: str, *, config: Optional[CognitoConfig] = None) -> None:
+    """Revoke a refresh token (and, for userInfo, the access tokens issued from it).
+
+    Succeeds also for a token already revoked. Access tokens already issued stay valid for
+    offline verification until their ``exp``. Raises :class:`TokenExchangeError`
+    (``invalid_client``, ``invalid_request``, ``unsupported_token_type``) and
+    :class:`CognitoConnectionError`; ``ValueError`` for a token that cannot be a refresh
+    token (empty, not printable ASCII, an ID or access token), before any request.
+    """
+    _credential("refresh_token", refresh_token)
+    cfg = get_config(config)
+    _post_form(cfg, cfg.revoke_url, "revoke endpoint", {"token": refresh_token}, [refresh_token])
+    log.debug("refresh token revoked")
+
+
+def get_user_info(access_token: str, *, config: Optional[CognitoConfig] = None) -> Dict[str, Any]:
+    """Return the signed-in user's attributes from ``/oauth2/userInfo``.
+
+    Needs an access token with the ``openid`` scope. Raises :class:`TokenExchangeError` with
+    ``error="invalid_token"`` and ``status_code=401`` when Cognito rejects the token (expired,
+    revoked, signed out), and :class:`CognitoConnectionError` for network trouble. Before any
+    request: ``ValueError`` when ``access_token`` is not a non-empty string, and
+    :class:`MalformedTokenError` when it is not printable ASCII without spaces.
+    """
+    _nonempty("access_token", access_token)
+    if not _TOKEN_TEXT.fullmatch(access_token):
+        raise MalformedTokenError("the access token must be printable ASCII without spaces")
+    cfg = get_config(config)
+    resp = _http.request(
+        "GET",
+        cfg.userinfo_url,
+        what="userInfo endpoint",
+        timeout=cfg.timeout,
+        max_bytes=_MAX_RESPONSE,
+        headers={"Authorization": "Bearer " + access_token},
+    )
+    _raise_for_error(resp, "userInfo endpoint", [access_token])
+    return _json_body(resp, "userInfo endpoint")
