@@ -1008,6 +1008,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             every += found
             problems += bad
         points[mod] = len(every)
+        if not every:  # a thin module re-exporting code that moved (issue 20's layout)
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(plugin_dir, ignore_errors=True)
+            p.error(f"{', '.join(module_files[mod])} holds no mutation point (the code moved?); "
+                    f"map {mod} to its file(s) with --module-file {mod}=PATH[,PATH...]")
         quota = max(1, round(QUOTAS[mod] * args.scale))
         mutants += sample(every, quota, args.seed, mod, args.limit)
     files_for: Dict[str, List[str]] = {}
