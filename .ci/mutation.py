@@ -5,6 +5,7 @@
     python .ci/mutation.py --tree . --out /tmp/mut_after.json   # working tree, uncommitted too
     python .ci/mutation.py --rev HEAD --out /tmp/x.json --modules _http _memo --limit 5
     python .ci/mutation.py --rev HEAD --out /tmp/x.json --dry-run   # list the sampled mutants
+    python .ci/mutation.py --rev HEAD --out /tmp/x.json --modules issue19   # the issue-19 set
 
 What it does (see .ci/mutation.md for the rules in full):
 
@@ -14,9 +15,11 @@ What it does (see .ci/mutation.md for the rules in full):
    number, negated if/while/ternary condition, and<->or, ``not x`` -> ``x``, ``return True`` <->
    ``return False``), skipping docstrings, logging calls, ``__repr__``, annotations, ``assert``
    and ``if TYPE_CHECKING``; then samples, with a fixed seed, as many per module as the outside
-   review sampled (35/35/55/40/125/20), or all of them if there are fewer.
-3. Runs the module's mapped test files once unmutated (they must pass; this also gives their
-   times) and once under a line tracer, which records which test executes which line.
+   review sampled (35/35/55/40/125/20) or issue 19 asked for (about 200 over the guards, bearer,
+   m2m, the token stores and alb; ``--modules issue19``), or all of them if there are fewer.
+3. Runs the module's mapped test files once unmutated (they must pass, and none may be skipped:
+   a skipped test kills nothing; this also gives their times) and once under a line tracer,
+   which records which test executes which line.
 4. For each mutant: writes the mutated module into the copy and runs, with
    ``python -m pytest -x -q -p no:cacheprovider -p no:randomly`` (cwd = the copy, niced), the
    mapped tests that execute the mutated line, in the mapped file order. Mutants at module
@@ -49,11 +52,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-TOOL_VERSION = 3
+TOOL_VERSION = 4
 DEFAULT_SEED = 20261127
 PACKAGE = "cognito_helper"
 
-#: Mutants per module: the outside review's sample (310 in all).
+#: Mutants per module: the outside review's sample (310 in all), then issue 19's (210 in all,
+#: weighed by each module's mutation points with about 20 for a score that means something; a
+#: module with fewer points gives all of them). Each module's sample depends only on the seed
+#: and its own name, so adding modules never changes another module's sample.
 QUOTAS: Dict[str, int] = {
     "_http": 35,
     "_memo": 35,
@@ -61,6 +67,29 @@ QUOTAS: Dict[str, int] = {
     "token_helper": 40,
     "jwt_helper": 125,
     "_encoding": 20,
+    # issue 19
+    "bearer": 25,
+    "flask": 15,
+    "fastapi": 20,
+    "django": 25,
+    "aws_lambda": 20,
+    "m2m": 35,
+    "token_stores": 25,
+    "alb": 25,
+    "alb_keys": 20,
+}
+#: Named sets for --modules. "review" (the outside review's six) is the default, as before.
+MODULE_SETS: Dict[str, List[str]] = {
+    "review": ["_http", "_memo", "jwks_cache", "token_helper", "jwt_helper", "_encoding"],
+    "issue19": ["bearer", "flask", "fastapi", "django", "aws_lambda", "m2m", "token_stores",
+                "alb", "alb_keys"],
+}
+MODULE_SETS["all"] = MODULE_SETS["review"] + MODULE_SETS["issue19"]
+#: A module's files when they are not cognito_helper/<module>.py (--module-file overrides).
+MODULE_FILES: Dict[str, List[str]] = {
+    "m2m": [f"{PACKAGE}/m2m.py", f"{PACKAGE}/_m2m_httpx.py"],
+    "token_stores": [f"{PACKAGE}/_token_store.py", f"{PACKAGE}/redis_store.py"],
+    "alb_keys": [f"{PACKAGE}/_alb_keys.py"],
 }
 
 #: The test files each module's mutants run first (most specific and fastest first). Files that
@@ -99,6 +128,22 @@ TEST_MAP: Dict[str, List[str]] = {
         "test_fuzz",
         "test_adversarial",
     ],
+    # issue 19: each module's own test file first, then the files that use it through another
+    "bearer": [
+        "test_bearer",
+        "test_guard_lambda",
+        "test_guard_flask",
+        "test_guard_fastapi",
+        "test_guard_django",
+    ],
+    "flask": ["test_guard_flask", "test_flask_example", "test_bearer"],
+    "fastapi": ["test_guard_fastapi", "test_bearer"],
+    "django": ["test_guard_django", "test_bearer"],
+    "aws_lambda": ["test_guard_lambda", "test_bearer"],
+    "m2m": ["test_m2m", "test_redis_store", "test_resource", "test_secrets", "test_faults"],
+    "token_stores": ["test_redis_store", "test_m2m"],
+    "alb": ["test_alb", "test_alb_differential"],
+    "alb_keys": ["test_alb", "test_alb_differential"],
 }
 #: After a module's own files, every other test file runs too (the tracer keeps each mutant's
 #: run to the tests that reach it), in this order, then any file not listed, alphabetically.
@@ -224,6 +269,7 @@ def pytest_runtest_teardown(item, nextitem):
 
 _durations = {}
 _outcomes = {}
+_skips = {}
 
 
 def pytest_runtest_logreport(report):
@@ -232,6 +278,11 @@ def pytest_runtest_logreport(report):
         _outcomes[report.nodeid] = "failed" if report.when == "call" else "error"
     elif report.when == "call":
         _outcomes.setdefault(report.nodeid, report.outcome)
+    elif report.skipped:  # a skip in setup (pytest.skip in a fixture): the test never ran
+        _outcomes.setdefault(report.nodeid, "skipped")
+    if report.skipped:
+        why = report.longrepr
+        _skips[report.nodeid] = str(why[2] if isinstance(why, tuple) else why)[:300]
 
 
 def pytest_collectreport(report):
@@ -257,7 +308,7 @@ def _write(**extra):
         return
     pkg = sys.modules.get("cognito_helper")
     data = {"package_file": getattr(pkg, "__file__", None), "outcomes": _outcomes,
-            "durations": _durations}
+            "durations": _durations, "skips": _skips}
     if _TARGET and _EXPECT_ROOT:
         with open(os.path.join(_EXPECT_ROOT, _TARGET), "rb") as f:
             data["target_sha256"] = hashlib.sha256(f.read()).hexdigest()
@@ -876,14 +927,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     src.add_argument("--tree", help="directory to copy (uncommitted files included) and test")
     p.add_argument("--repo", default=str(here.parent), help="git repository (default: this one)")
     p.add_argument("--out", required=True, help="results JSON; the report goes to the .txt beside")
-    p.add_argument("--modules", nargs="+", choices=list(QUOTAS), help="modules (default: all six)")
+    p.add_argument("--modules", nargs="+", choices=[*QUOTAS, *MODULE_SETS],
+                   help="modules, or a set: review (the default: the outside review's six), "
+                        "issue19 (bearer, the four guards, m2m, token_stores, alb, alb_keys), "
+                        "all")
     p.add_argument("--module-file", action="append", metavar="MODULE=PATH[,PATH...]",
                    help="the file(s) that hold MODULE now, e.g. jwks_cache=cognito_helper/jwks.py "
-                        "(default cognito_helper/MODULE.py); the module's quota is drawn from "
-                        "the points of all its files")
+                        "(default cognito_helper/MODULE.py, or MODULE_FILES); the module's "
+                        "quota is drawn from the points of all its files")
     p.add_argument("--limit", type=int, help="at most N mutants per module (a quick smoke run)")
     p.add_argument("--scale", type=float, default=1.0,
-                   help="sample quota x SCALE per module (default 1.0 = 310 in all)")
+                   help="sample quota x SCALE per module (default 1.0: 310 for review, "
+                        "210 for issue19)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"default {DEFAULT_SEED}")
     p.add_argument("--workdir", help="where to put the copy (default /tmp/mut_<out-stem>_<rev>)")
     p.add_argument("--python", default=str(here.parent / ".venv" / "bin" / "python"),
@@ -898,6 +953,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="run every mapped test for every mutant (no line-coverage selection)")
     p.add_argument("--confirm-survivors", action="store_true",
                    help="re-run each survivor against all its mapped test files")
+    p.add_argument("--allow-skips", action="store_true",
+                   help="go on when a mapped test is skipped in the baseline (it kills nothing; "
+                        "by default the pass stops and names it, e.g. no redis-server or node)")
     p.add_argument("--dry-run", action="store_true", help="list the sampled mutants and stop")
     p.add_argument("--keep", action="store_true", help="keep the copy afterwards")
     args = p.parse_args(argv)
@@ -905,7 +963,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.rev = "HEAD"
 
     out = Path(args.out).resolve()
-    modules = args.modules or list(QUOTAS)
+    modules = list(dict.fromkeys(
+        name for m in (args.modules or ["review"]) for name in MODULE_SETS.get(m, [m])))
     t0 = time.monotonic()
     label = re.sub(r"[^A-Za-z0-9_.-]", "_", out.stem)
     label = label[4:] if label.startswith("mut_") else label
@@ -927,7 +986,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     points: Dict[str, int] = {}
     problems: List[str] = []
     hashes: Dict[str, str] = {}
-    module_files = {mod: [f"{PACKAGE}/{mod}.py"] for mod in modules}
+    module_files = {mod: list(MODULE_FILES.get(mod, [f"{PACKAGE}/{mod}.py"])) for mod in modules}
     for spec in args.module_file or ():
         key, _, paths = spec.partition("=")
         if key not in QUOTAS or not paths:
@@ -949,6 +1008,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             every += found
             problems += bad
         points[mod] = len(every)
+        if not every:  # a thin module re-exporting code that moved (issue 20's layout)
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(plugin_dir, ignore_errors=True)
+            p.error(f"{', '.join(module_files[mod])} holds no mutation point (the code moved?); "
+                    f"map {mod} to its file(s) with --module-file {mod}=PATH[,PATH...]")
         quota = max(1, round(QUOTAS[mod] * args.scale))
         mutants += sample(every, quota, args.seed, mod, args.limit)
     files_for: Dict[str, List[str]] = {}
@@ -964,7 +1028,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "limit": args.limit, "points": points, "problems": problems, "copy": copy_info,
         "module_files": module_files, "module_sha256": hashes, "test_files": files_for,
         "deselected": DESELECT,
-        "excluded_tests": sorted(skip),
+        "excluded_tests": sorted(skip), "allow_skips": args.allow_skips,
         "pytest": [*PYTEST_FLAGS, f"--hypothesis-seed={HYPOTHESIS_SEED}"], "env": ENV,
         "selection": "all mapped tests" if args.no_select else "line coverage",
         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "workdir": str(work),
@@ -1014,6 +1078,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         }
     log(f"baseline passed: {len(durations)} tests in {secs:.0f} s; per module "
         + ", ".join(f"{m}={v['test_seconds']}s" for m, v in meta["baseline"]["modules"].items()))
+    # A skipped test kills nothing: a pass where the Redis or node tests skip would report their
+    # mutants as survivors (or as reached by fewer tests). Stop and say which, unless allowed.
+    baseline_skips: Dict[str, str] = rep.get("skips", {})
+    meta["baseline"]["skipped"] = baseline_skips
+    if baseline_skips:
+        shown_skips = "\n".join(f"  {n}: {r}" for n, r in sorted(baseline_skips.items())[:20])
+        log(f"{len(baseline_skips)} mapped tests were skipped in the baseline:\n{shown_skips}")
+        if not args.allow_skips:
+            meta["error"] = (f"{len(baseline_skips)} mapped tests skipped in the baseline "
+                             "(install what they need, or --allow-skips)")
+            write_outputs(out, meta, mutants, modules)
+            return 2
 
     cov: Optional[Coverage] = None
     if not args.no_select:
@@ -1055,6 +1131,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ran = len(rep.get("durations", {}))  # tests reported on (passed or skipped)
             if ran < len(chosen):
                 return "error", None, rc, secs, f"only {ran} of {len(chosen)} selected tests ran"
+            skipped = [n for n in rep.get("skips", {}) if n not in baseline_skips]
+            if skipped:  # passed in the baseline, skipped under the mutant: not a judgement
+                return "error", None, rc, secs, (f"{len(skipped)} selected tests skipped, "
+                                                 f"e.g. {skipped[0]}")
             return "survived", None, rc, secs, ""
         if rc in (1, 2, 3):  # failed, interrupted (collection error), internal error
             return "killed", _first_failure(rep, text), rc, secs, ""
