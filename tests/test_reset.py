@@ -156,6 +156,18 @@ def test_reset_restores_the_default_sizes_and_the_next_calls_start_afresh(
     assert (lc.jwks_requests, alb.key_requests) == (jwks_fetches + 1, key_fetches + 1)
 
 
+def test_a_test_that_fills_every_part_leaves_it_filled(
+    pair: Tuple[LocalCognito, LocalALB], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For the next test: conftest's ``clean_state`` must empty what this one leaves."""
+    fill(*pair, monkeypatch)
+    assert [name for name, count in holdings().items() if count == 0] == []
+
+
+def test_the_next_test_starts_with_every_part_empty() -> None:
+    assert holdings() == {name: 0 for name in holdings()}
+
+
 def test_reset_imports_nothing() -> None:
     """A part whose module was never imported holds nothing: reset() leaves it unimported
     (so it never needs Django, Flask or FastAPI installed)."""
