@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
     from .oauth.token_store import HeldToken, TokenStore
     from .verification.alb import AlbIdentity, verify_alb_jwt, verify_alb_request
     from .verification.cognito import decode_verify_jwt
-    from .verification.jwks import JwksCache, forget_jwks_caches, jwks_cache
+    from .verification.jwks import JwksCache
+    from .verification.jwks_registry import forget_jwks_caches, jwks_cache
     from .verification.memo import (
         MemoInfo,
         clear_verification_memo,
@@ -53,8 +54,8 @@ _LAZY: Dict[str, str] = {
     "set_verification_memo_size": "verification.memo",
     "verification_memo_info": "verification.memo",
     "JwksCache": "verification.jwks",
-    "forget_jwks_caches": "verification.jwks",
-    "jwks_cache": "verification.jwks",
+    "forget_jwks_caches": "verification.jwks_registry",
+    "jwks_cache": "verification.jwks_registry",
     "decode_verify_jwt": "verification.cognito",
     "AlbIdentity": "verification.alb",
     "verify_alb_jwt": "verification.alb",

@@ -1,5 +1,6 @@
-"""Shared fixtures: a clean process state per test, a scriptable JWKS issuer on loopback, and
-LocalCognito providers that must end the test without an internal error.
+"""Shared fixtures: a clean process state per test, the verification memo on and off, a
+scriptable JWKS issuer on loopback, and LocalCognito providers that must end the test without
+an internal error.
 
 Plain helpers (``sign_in``, ``at_hash``, the standard user) are in ``helpers.py``.
 """
@@ -14,7 +15,8 @@ import pytest
 
 import cognito_helper
 from cognito_helper import CognitoConfig
-from cognito_helper.testing import KeyPool, LocalCognito
+from cognito_helper.testing import KeyPool, LocalCognito, reset
+from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 
 from .helpers import EMAIL, GROUPS, PASSWORD, USER
 from .servers import ScriptedServer, dynamic
@@ -23,14 +25,27 @@ from .tokens import CLIENT, POOL, KeyPair, claims_for
 
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts as a new process would: no ``COGNITO_*`` variable, and every cache,
+    memo, key cache, M2M slot and the default config as a fresh import has them
+    (``cognito_helper.testing.reset()``); and leaves nothing behind."""
     for name in list(os.environ):
         if name.startswith("COGNITO_"):
             monkeypatch.delenv(name)
-    cognito_helper.configure(None)
-    cognito_helper.forget_jwks_caches()
+    reset()
     yield
-    cognito_helper.configure(None)
-    cognito_helper.forget_jwks_caches()
+    reset()
+
+
+@pytest.fixture(params=[True, False], ids=["memo-on", "memo-off"])
+def memo(request: pytest.FixtureRequest) -> bool:
+    """The verification memo on (its default size) or off; ``clean_state`` restores it.
+
+    A test that takes it runs twice; a module runs all its tests both ways with
+    ``pytestmark = pytest.mark.usefixtures("memo")``.
+    """
+    on = bool(request.param)
+    cognito_helper.set_verification_memo_size(DEFAULT_MAXSIZE if on else 0)
+    return on
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from typing import Any, Callable, Coroutine, Dict, Iterator, List, Optional
 
 import pytest
 
-import cognito_helper
 from cognito_helper import InvalidClaimsError, decode_verify_jwt, verification_memo_info
 from cognito_helper.testing import LocalCognito
 
@@ -33,13 +32,7 @@ LAMBDA_FIXTURES = Path(__file__).parent / "fixtures" / "lambda"
 REFUSED_BY_CHECK = "the app's check refused the token"
 
 
-@pytest.fixture(autouse=True, params=[4096, 0], ids=["memo-on", "memo-off"])
-def memo(request: pytest.FixtureRequest) -> Iterator[int]:
-    cognito_helper.set_verification_memo_size(request.param)
-    cognito_helper.clear_verification_memo()
-    yield request.param
-    cognito_helper.set_verification_memo_size(4096)
-    cognito_helper.clear_verification_memo()
+pytestmark = pytest.mark.usefixtures("memo")  # every test with the memo on and off (conftest)
 
 
 # -- checks that cannot run: async ones --------------------------------------------------------
@@ -162,7 +155,7 @@ def test_a_check_that_returns_an_awaitable_refuses_the_token_and_closes_it(
 # -- what a check returns ----------------------------------------------------------------------
 
 
-def test_a_check_that_returns_false_refuses_the_token(issuer: Issuer, memo: int) -> None:
+def test_a_check_that_returns_false_refuses_the_token(issuer: Issuer, memo: bool) -> None:
     token = issuer.token("access", **{"custom:tenant": "globex"})
     decode_verify_jwt(token, config=issuer.config)
     hits = verification_memo_info().hits

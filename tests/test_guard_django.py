@@ -191,19 +191,8 @@ def settings_dict(lc: LocalCognito) -> Dict[str, Any]:
     }
 
 
-@pytest.fixture(params=["memo", "no-memo"])
-def memo(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every table test runs with the verification memo on and off."""
-    cognito_helper.clear_verification_memo()
-    if request.param == "no-memo":
-        cognito_helper.set_verification_memo_size(0)
-    yield str(request.param)
-    cognito_helper.set_verification_memo_size(4096)
-    cognito_helper.clear_verification_memo()
-
-
 @pytest.fixture
-def api(lc: LocalCognito, memo: str) -> Iterator[APIClient]:
+def api(lc: LocalCognito, memo: bool) -> Iterator[APIClient]:
     """An APIClient of the app, with ``COGNITO`` set to ``lc``'s settings dict."""
     with override_settings(COGNITO=settings_dict(lc)):
         yield APIClient()
@@ -243,7 +232,7 @@ def bearer(token: str) -> str:
 
 
 def test_a_valid_access_token_gives_the_user_and_claims(
-    api: APIClient, lc: LocalCognito, memo: str
+    api: APIClient, lc: LocalCognito, memo: bool
 ) -> None:
     token = lc.mint("access", **{"cognito:groups": ["staff"]})
     hits = cognito_helper.verification_memo_info().hits
@@ -252,7 +241,7 @@ def test_a_valid_access_token_gives_the_user_and_claims(
     body = answer.json()
     assert body["user"] == "CognitoUser" and body["token_use"] == "access"
     assert body["pk"] == body["sub"] and body["groups"] == ["staff"]
-    assert (cognito_helper.verification_memo_info().hits > hits) == (memo == "memo")
+    assert (cognito_helper.verification_memo_info().hits > hits) == memo
 
 
 @pytest.mark.parametrize("header", [None, "Basic dXNlcjpwdw==", "Token abc"])
@@ -348,7 +337,7 @@ def test_a_function_view_takes_its_scopes_from_the_factory(
 
 
 def test_no_usable_jwks_is_503_with_retry_after_and_no_challenge(
-    make_lc: MakeLocalCognito, memo: str
+    make_lc: MakeLocalCognito, memo: bool
 ) -> None:
     down = make_lc()
     token = down.mint("access")

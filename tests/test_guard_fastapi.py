@@ -51,14 +51,6 @@ Claims = Dict[str, Any]
 Headers = List[Tuple[str, str]]
 
 
-@pytest.fixture(params=[4096, 0], ids=["memo-on", "memo-off"])
-def memo(request: pytest.FixtureRequest) -> Iterator[int]:
-    cognito_helper.set_verification_memo_size(request.param)
-    cognito_helper.clear_verification_memo()
-    yield request.param
-    cognito_helper.set_verification_memo_size(4096)
-
-
 def api(bearer: CognitoBearer, *, handler: bool = True) -> FastAPI:
     """An app with a route per way of using ``bearer``; ``/open`` verifies with no options."""
     app = FastAPI()
@@ -347,7 +339,7 @@ def assert_answer(response: Any, row: Row, sent: Headers) -> None:
 
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
-def test_the_rfc6750_table(pools: Pools, memo: int, row: Row) -> None:
+def test_the_rfc6750_table(pools: Pools, memo: bool, row: Row) -> None:
     client = TestClient(api(CognitoBearer(**options_for(row, pools))))
     sent = row.headers(pools)
     if row.status in (200, 403):  # a valid token: let it pass once first (the memo keeps it)
@@ -356,7 +348,7 @@ def test_the_rfc6750_table(pools: Pools, memo: int, row: Row) -> None:
         assert_answer(client.get(row.path, headers=sent), row, sent)
 
 
-def test_the_memo_answers_repeats_through_the_guard(pools: Pools, memo: int) -> None:
+def test_the_memo_answers_repeats_through_the_guard(pools: Pools, memo: bool) -> None:
     client = TestClient(api(CognitoBearer(config=pools.lc.config)))
     token = bearer_header(pools.lc.mint("access"))
     before = cognito_helper.verification_memo_info().hits

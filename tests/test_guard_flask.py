@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, cast
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, cast
 
 import pytest
 
@@ -49,15 +49,6 @@ Headers = List[Tuple[str, str]]
 
 
 # -- an app with guarded views ------------------------------------------------------------
-
-
-@pytest.fixture(params=[True, False], ids=["memo", "no-memo"])
-def memo(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """The verification memo on (its default size) or off, restored afterwards."""
-    cognito_helper.set_verification_memo_size(4096 if request.param else 0)
-    cognito_helper.clear_verification_memo()
-    yield request.param
-    cognito_helper.set_verification_memo_size(4096)
 
 
 @pytest.fixture(params=[False, True], ids=["sync", "async"])

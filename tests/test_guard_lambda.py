@@ -34,7 +34,6 @@ from cognito_helper import (
 )
 from cognito_helper.aws_lambda import authorize
 from cognito_helper.testing import LocalCognito
-from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 
 from .servers import ScriptedServer, closed_port, respond
 from .snippets import snippets_for
@@ -50,13 +49,7 @@ ALLOWED = "allow"  # an Allow policy, or isAuthorized true
 REFUSED = "refused"  # isAuthorized false (an HTTP API answers 403)
 
 
-@pytest.fixture(autouse=True, params=[DEFAULT_MAXSIZE, 0], ids=["memo-on", "memo-off"])
-def memo(request: pytest.FixtureRequest) -> Iterator[int]:
-    cognito_helper.set_verification_memo_size(request.param)
-    cognito_helper.clear_verification_memo()
-    yield request.param
-    cognito_helper.set_verification_memo_size(DEFAULT_MAXSIZE)
-    cognito_helper.clear_verification_memo()
+pytestmark = pytest.mark.usefixtures("memo")  # every test with the memo on and off (conftest)
 
 
 def _fill(node: Any, credentials: Optional[str]) -> Any:
@@ -117,7 +110,7 @@ def refusal_for(kind: str, status: str) -> str:
 
 @pytest.mark.parametrize("kind", REST_KINDS)
 def test_a_valid_access_token_gets_an_allow_policy_on_the_method(
-    lc: LocalCognito, kind: str, memo: int
+    lc: LocalCognito, kind: str, memo: bool
 ) -> None:
     token = lc.mint("access")
     claims = cognito_helper.decode_verify_jwt(token, config=lc.config)

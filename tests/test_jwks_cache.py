@@ -427,7 +427,8 @@ def test_a_cache_fetches_through_the_fetcher_it_is_given(issuer: Issuer) -> None
 
 
 def test_a_cache_obeys_the_penalty_box_it_is_given(issuer: Issuer) -> None:
-    from cognito_helper.verification.jwks import JwksCache, PenaltyBox
+    from cognito_helper.verification.jwks import JwksCache
+    from cognito_helper.verification.keys import PenaltyBox
 
     box = PenaltyBox(seconds=1000.0)
     fetched: List[float] = []

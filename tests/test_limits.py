@@ -28,13 +28,15 @@ from cognito_helper import (
 )
 from cognito_helper.jwt_helper import MAX_TOKEN_CHARS
 from cognito_helper.settings.config import DEFAULT_TIMEOUT
-from cognito_helper.verification.jwks import DEFAULT_COOLDOWN, DEFAULT_TTL, MAX_JWKS_BYTES
+from cognito_helper.verification.jwks import DEFAULT_TTL, MAX_JWKS_BYTES
+from cognito_helper.verification.keys import DEFAULT_COOLDOWN
 
 from .conftest import Issuer
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64
 
 jwks_module = importlib.import_module("cognito_helper.verification.jwks")
+keys_module = importlib.import_module("cognito_helper.verification.keys")  # the penalty box
 
 SIXTY_FOUR_KIB = 64 * 1024  # the documented limits, written out: not read from the code
 ONE_MIB = 1 << 20
@@ -67,6 +69,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(jwks_module, "time", fake)
+    monkeypatch.setattr(keys_module, "time", fake)
     return fake
 
 

@@ -155,6 +155,16 @@ def session() -> requests.Session:
         return _session
 
 
+def close_session() -> None:
+    """Close the shared session's pooled connections and drop it; the next request makes a
+    new one (``cognito_helper.testing.reset()`` calls it)."""
+    global _session
+    with _session_lock:
+        old, _session = _session, None
+    if old is not None:
+        old.close()
+
+
 @dataclass(frozen=True)
 class HttpResponse:
     """A fully read response: status, headers and at most ``max_bytes`` of body."""

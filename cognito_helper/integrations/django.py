@@ -162,6 +162,11 @@ def _no_credentials(realm: Optional[str]) -> Refusal:
 _built: Dict[int, Tuple[Any, Configs]] = {}
 
 
+def forget_built_configs() -> None:
+    """Forget the configs built from settings (``cognito_helper.testing.reset()`` calls it)."""
+    _built.clear()
+
+
 def _as_config(raw: Any) -> Configs:
     """``raw`` (a settings dict, a CognitoConfig, a list of either, or None) as configs.
 

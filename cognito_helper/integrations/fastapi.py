@@ -59,7 +59,7 @@ from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationErro
 from ..settings.config import CognitoConfig, get_config
 from ..verification import jws as _jws
 from ..verification.claims import string_claim
-from ..verification.jwks import jwks_cache
+from ..verification.jwks_registry import jwks_cache
 from .bearer import BearerRefusal, Guard, Refusal, Strings, bearer_token, refusal
 
 __all__ = ["BearerHTTPException", "CognitoBearer", "add_exception_handler", "refusal_response"]

@@ -1,8 +1,8 @@
 """What a process holds per :class:`~cognito_helper.ClientCredentials` cache key: the slots.
 
 Every instance with one cache key shares one :class:`Slot` (its token, its single-flight lock,
-its cool-downs). This module keeps the registry of slots; :mod:`cognito_helper.oauth.m2m` owns the
-rules that read and write them.
+its cool-downs). This module keeps the registry of slots (:data:`slots`, a :class:`SlotRegistry`);
+:mod:`cognito_helper.oauth.m2m` owns the rules that read and write them.
 
 A slot outlives its instances, so that ``ClientCredentials(...).access_token()`` made anew in
 every request handler still makes one token request per token lifetime. The registry holds:
@@ -30,7 +30,18 @@ from typing import Optional
 from ..core.errors import CognitoError
 from .token_store import HeldToken
 
-__all__ = ["MAX_KEPT", "Fresh", "NOTHING", "Slot", "slot_for", "keep", "holds", "slot_of"]
+__all__ = [
+    "MAX_KEPT",
+    "Fresh",
+    "NOTHING",
+    "Slot",
+    "SlotRegistry",
+    "slots",
+    "slot_for",
+    "keep",
+    "holds",
+    "slot_of",
+]
 
 #: How many cache keys' slots are kept without an instance (see the module's docstring).
 MAX_KEPT = 128
@@ -93,42 +104,76 @@ class Slot:
         )
 
 
-_live: weakref.WeakValueDictionary[str, Slot] = weakref.WeakValueDictionary()
-_kept: OrderedDict[str, Slot] = OrderedDict()  # least recently used first
-_registry_lock = threading.Lock()
+class SlotRegistry:
+    """The slots of a process's cache keys: what the module's docstring says is kept.
+
+    ``len()`` counts the slots held (live or kept). :meth:`clear` forgets every slot.
+    """
+
+    def __init__(self) -> None:
+        self._live: weakref.WeakValueDictionary[str, Slot] = weakref.WeakValueDictionary()
+        self._kept: OrderedDict[str, Slot] = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(set(self._live.keys()) | set(self._kept))
+
+    def _keep(self, key: str, slot: Slot) -> None:
+        kept = self._kept
+        kept[key] = slot
+        kept.move_to_end(key)
+        if len(kept) > MAX_KEPT:
+            kept.popitem(last=False)
+
+    def slot_for(self, key: str, now: float) -> Slot:
+        """The slot of cache key ``key``, made if there is none, and kept; a new key first
+        drops the kept slots no longer worth keeping at ``now`` (wall-clock seconds)."""
+        with self._lock:
+            slot = self._live.get(key)
+            if slot is None:
+                for stale in [k for k, kept in self._kept.items() if not kept.worth_keeping(now)]:
+                    del self._kept[stale]
+                slot = self._live[key] = Slot()
+            self._keep(key, slot)
+            return slot
+
+    def keep(self, key: str, slot: Slot) -> None:
+        """Count ``slot`` (of cache key ``key``) as just used: it has a new token."""
+        with self._lock:
+            if self._live.get(key) is slot:
+                self._keep(key, slot)
+
+    def slot_of(self, key: str) -> Optional[Slot]:
+        """The slot of ``key`` if the registry holds one (for tests and diagnostics)."""
+        with self._lock:
+            return self._live.get(key)
+
+    def clear(self) -> None:
+        """Forget every slot. An instance made before keeps the slot it has, shared with no
+        instance made after; a new instance starts with no token."""
+        with self._lock:
+            self._live.clear()
+            self._kept.clear()
 
 
-def _keep(key: str, slot: Slot) -> None:
-    _kept[key] = slot
-    _kept.move_to_end(key)
-    if len(_kept) > MAX_KEPT:
-        _kept.popitem(last=False)
+#: The registry of the process (``cognito_helper.testing.reset()`` clears it).
+slots = SlotRegistry()
 
 
 def slot_for(key: str, now: float) -> Slot:
-    """The slot of cache key ``key``, made if there is none, and kept; a new key first drops
-    the kept slots no longer worth keeping at ``now`` (wall-clock seconds)."""
-    with _registry_lock:
-        slot = _live.get(key)
-        if slot is None:
-            for stale in [k for k, kept in _kept.items() if not kept.worth_keeping(now)]:
-                del _kept[stale]
-            slot = _live[key] = Slot()
-        _keep(key, slot)
-        return slot
+    """The slot of cache key ``key`` in :data:`slots` (see :meth:`SlotRegistry.slot_for`)."""
+    return slots.slot_for(key, now)
 
 
 def keep(key: str, slot: Slot) -> None:
     """Count ``slot`` (of cache key ``key``) as just used: it has a new token."""
-    with _registry_lock:
-        if _live.get(key) is slot:
-            _keep(key, slot)
+    slots.keep(key, slot)
 
 
 def slot_of(key: str) -> Optional[Slot]:
     """The slot of ``key`` if the process holds one (for tests and diagnostics)."""
-    with _registry_lock:
-        return _live.get(key)
+    return slots.slot_of(key)
 
 
 def holds(key: str) -> bool:

@@ -82,6 +82,13 @@ _warned: Set[str] = set()
 _warned_lock = threading.Lock()
 
 
+def forget_warnings() -> None:
+    """Forget which misspelt names were warned about: each is warned about again, once
+    (``cognito_helper.testing.reset()`` calls it)."""
+    with _warned_lock:
+        _warned.clear()
+
+
 def _misspelled(env: Mapping[str, str]) -> Dict[str, str]:
     """Each unknown ``COGNITO_*`` name of ``env`` that misspells an unset library variable.
 

@@ -24,7 +24,8 @@ revoke, userInfo), :mod:`.client_auth` (how a client authenticates), :mod:`.disc
 (requests and responses), :mod:`.browser` (the sign-in simulator), :mod:`.server` (the one
 loopback HTTP server, which the project's tests, fuzz targets and benchmark use too) and
 :mod:`.alb` (:class:`LocalALB`: the headers an Application Load Balancer adds, and its key
-endpoint).
+endpoint). :func:`reset` (:mod:`.state`) empties every cache, memo, key cache, M2M slot and
+the default config of the process, as between tests.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .client_auth import ClientAuthentication
 from .keys import KeyPool
 from .local_cognito import LocalCognito
 from .oauth import TokenEndpointFault
+from .state import reset
 
 __all__ = [
     "ClientAuthentication",
@@ -43,4 +45,5 @@ __all__ = [
     "LocalCognito",
     "SignInError",
     "TokenEndpointFault",
+    "reset",
 ]

@@ -25,7 +25,7 @@ from ..core import http as _http
 from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
 from ..settings.fields import AWS_REGION
 from ..settings.urls import check_url
-from .jwks import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
+from .keys import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
     "ALB_KID",

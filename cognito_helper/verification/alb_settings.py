@@ -26,6 +26,11 @@ _settings_cache: Dict[Any, AlbSettings] = {}
 _MAX_SETTINGS = 64
 
 
+def forget_alb_settings() -> None:
+    """Forget every remembered settings (``cognito_helper.testing.reset()`` calls it)."""
+    _settings_cache.clear()
+
+
 def alb_settings(
     alb_arn: Any, region: Any, client_id: Any, issuer: Any, key_url: Any
 ) -> AlbSettings:

@@ -74,7 +74,8 @@ from .claims import (
     typed_core,
     untrusted,
 )
-from .jwks import JwksCache, jwks_cache
+from .jwks import JwksCache
+from .jwks_registry import jwks_cache
 from .jws import MAX_TOKEN_CHARS, decode_unverified, parse
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it

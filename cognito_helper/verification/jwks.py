@@ -23,20 +23,21 @@ Guarantees:
   (retry later), not an :class:`UnknownKeyError`: it may be a key just rotated in;
 * a key that a refetch no longer lists stops verifying at once;
 * each key object is constructed once (python-jose's cryptography backend) and reused;
-* ``COGNITO_JWKS`` (a JWKS JSON string in the environment) preloads the keys of the pool that
-  the ``COGNITO_*`` variables configure (the cache of that config's ``jwks_url``, no other):
-  a process that has it makes no fetch for the kids it lists until the TTL has passed.
-  :meth:`JwksCache.preload` does the same for any pool, so a process with several pools
-  preloads each with ``jwks_cache(config.jwks_url).preload(jwks)``. Preloaded keys behave
-  like keys fetched at start-up: after ``ttl`` a refetch is tried; if it fails they keep
+* :meth:`JwksCache.preload` installs a JWKS as if fetched at start-up: no fetch is made for
+  the kids it lists until the TTL has passed; then a refetch is tried; if it fails they keep
   working, if it succeeds a key it no longer lists stops.
+
+This module is the cache alone. The process's caches, one per URL, are kept by
+:mod:`cognito_helper.verification.jwks_registry` (:func:`~cognito_helper.jwks_cache`), which
+preloads the ``COGNITO_*`` pool's cache from ``COGNITO_JWKS``
+(:mod:`cognito_helper.verification.jwks_preload`); the key types and the penalty box that the
+ALB key cache shares are in :mod:`cognito_helper.verification.keys`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -47,43 +48,24 @@ from jose.backends.cryptography_backend import CryptographyRSAKey
 from ..core import http as _http
 from ..core.encoding import b64url_decode, json_object
 from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from .keys import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
+    "DEFAULT_TTL",
+    "MAX_JWKS_BYTES",
     "JwksCache",
     "JwksFetcher",
-    "PenaltyBox",
     "SigningKey",
-    "VerifyingKey",
     "fetch_jwks",
-    "forget_jwks_caches",
-    "jwks_cache",
 ]
 
 log = logging.getLogger("cognito_helper")
 
+#: Seconds after a fetch that the keys are refreshed unless told otherwise.
 DEFAULT_TTL = 3600.0
-DEFAULT_COOLDOWN = 10.0
+#: The largest JWKS document accepted, in bytes.
 MAX_JWKS_BYTES = 1 << 20
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
-
-
-class VerifyingKey:
-    """A public key with its ``kid``, whose python-jose key object (its algorithm fixed when
-    it was built) is constructed once and reused: what a key cache hands a verifier, and what
-    the verification memo remembers a token by."""
-
-    __slots__ = ("kid", "jose_key", "__weakref__")
-
-    def __init__(self, kid: str, jose_key: Any) -> None:
-        self.kid = kid
-        self.jose_key = jose_key
-
-    def verify(self, signing_input: bytes, signature: bytes) -> bool:
-        """True when ``signature`` is a valid signature of ``signing_input`` by this key."""
-        return bool(self.jose_key.verify(signing_input, signature))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(kid={self.kid!r})"
 
 
 class SigningKey(VerifyingKey):
@@ -109,31 +91,6 @@ def fetch_jwks(url: str, timeout: float) -> bytes:
     if resp.status != 200:
         raise CognitoConnectionError(f"the JWKS URL answered HTTP {resp.status}")
     return resp.body
-
-
-class PenaltyBox:
-    """When a JWKS may be fetched again after a fetch that did not help.
-
-    After :meth:`penalize`, :meth:`waiting` is true for ``seconds``: unknown kids are then
-    answered from the cache instead of causing fetches, so a flood of random kids costs at
-    most one fetch per ``seconds``. A fetch that installs keys releases it (:meth:`release`).
-    """
-
-    def __init__(self, seconds: float = DEFAULT_COOLDOWN) -> None:
-        self.seconds = seconds
-        self._until = -math.inf
-
-    def waiting(self) -> bool:
-        """Whether the box still holds the next fetch back."""
-        return time.monotonic() < self._until
-
-    def penalize(self) -> None:
-        """Hold fetches back for ``seconds`` from now."""
-        self._until = time.monotonic() + self.seconds
-
-    def release(self) -> None:
-        """Let the next fetch through."""
-        self._until = -math.inf
 
 
 def _parse_jwks(
@@ -407,69 +364,3 @@ class JwksCache:
         for key in withdrawn:
             for callback in list(self.on_withdraw):
                 callback(key)
-
-
-_caches: Dict[str, JwksCache] = {}
-_caches_lock = threading.Lock()
-
-
-def _env_preload(url: str) -> Optional[Mapping[str, Any]]:
-    """The ``COGNITO_JWKS`` document if it belongs to ``url``, else ``None``.
-
-    It belongs to the JWKS URL of the pool the ``COGNITO_*`` variables configure (their
-    ``COGNITO_JWKS_URL``, or the one derived from ``COGNITO_USER_POOL_ID``), and to no other.
-    """
-    text = os.environ.get("COGNITO_JWKS", "").strip()
-    if not text:
-        return None
-    from ..settings.config import CognitoConfig  # imported here: config is not needed otherwise
-
-    # The JWKS URL as the config read from the same variables has it (the client id plays no
-    # part in it, so a process that configures its client in code needs none in the env).
-    env = dict(os.environ)
-    env["COGNITO_CLIENT_ID"] = env.get("COGNITO_CLIENT_ID", "").strip() or "unused"
-    try:
-        owner = CognitoConfig.from_env(env).jwks_url
-    except ConfigError as exc:
-        raise ConfigError(
-            f"COGNITO_JWKS is set, but the COGNITO_* variables name no pool it belongs to: {exc}"
-        ) from None
-    if url != owner:
-        return None
-    try:
-        return json_object(text.encode("utf-8", "surrogatepass"))
-    except ValueError as exc:
-        raise ConfigError(f"COGNITO_JWKS must be a JWKS, a JSON object: {exc}") from None
-
-
-def jwks_cache(url: str, *, timeout: float = 10.0) -> JwksCache:
-    """Return the process-wide cache for ``url``, creating it on first use.
-
-    ``timeout`` is the default for calls that give none; each verification passes its own
-    config's timeout. A new cache for the ``COGNITO_*`` pool's URL is preloaded from
-    ``COGNITO_JWKS`` when that is set.
-    """
-    cache = _caches.get(url)
-    if cache is not None:
-        return cache
-    with _caches_lock:
-        cache = _caches.get(url)
-        if cache is None:
-            preload = _env_preload(url)
-            cache = JwksCache(url, timeout=timeout)
-            if preload is not None:
-                try:
-                    cache.preload(preload)
-                except ConfigError as exc:
-                    raise ConfigError(f"COGNITO_JWKS: {exc}") from None
-            _caches[url] = cache
-        return cache
-
-
-def forget_jwks_caches(url: Optional[str] = None) -> None:
-    """Drop the cache for ``url`` (or every cache); the next verification fetches anew."""
-    with _caches_lock:
-        if url is None:
-            _caches.clear()
-        else:
-            _caches.pop(url, None)

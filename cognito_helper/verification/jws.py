@@ -42,6 +42,11 @@ _header_kids: Dict[str, str] = {}
 _MAX_HEADER_KIDS = 64
 
 
+def forget_header_kids() -> None:
+    """Forget every remembered header segment (``cognito_helper.testing.reset()`` calls it)."""
+    _header_kids.clear()
+
+
 def _why(exc: ValueError) -> str:
     """Why a segment was refused, in words fit for the client: a :class:`DecodeError`'s own
     sentence, never another exception's text (a codec's or a JSON decoder's)."""

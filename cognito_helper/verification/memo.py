@@ -44,7 +44,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Protocol, Tuple
 
-from .jwks import VerifyingKey
+from .keys import VerifyingKey
 
 __all__ = [
     "DEFAULT_MAXSIZE",
