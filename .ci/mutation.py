@@ -63,6 +63,28 @@ QUOTAS: Dict[str, int] = {
     "_encoding": 20,
 }
 
+#: Where each module's code is, newest layout first: the first candidate whose files are all in
+#: the copy is the default (``--module-file`` overrides it). Issue 20 moved the private modules
+#: into layer folders and the implementations of jwt_helper and token_helper behind them.
+MODULE_FILES: Dict[str, List[List[str]]] = {
+    "_http": [["core/http.py"], ["_http.py"]],
+    "_memo": [["verification/memo.py"], ["_memo.py"]],
+    "jwks_cache": [["verification/jwks.py"], ["jwks.py"], ["jwks_cache.py"]],
+    "token_helper": [["oauth/endpoints.py"], ["token_helper.py"]],
+    "jwt_helper": [["verification/cognito.py"], ["jwt_helper.py"]],
+    "_encoding": [["core/encoding.py"], ["_encoding.py"]],
+}
+
+
+def default_files(work: Path, module: str) -> List[str]:
+    """The files that hold ``module`` in the copy at ``work`` (see :data:`MODULE_FILES`)."""
+    candidates = [[f"{PACKAGE}/{name}" for name in files] for files in MODULE_FILES[module]]
+    for files in candidates:
+        if all((work / rel).is_file() for rel in files):
+            return files
+    return candidates[0]  # missing: the run stops with the --module-file hint
+
+
 #: The test files each module's mutants run first (most specific and fastest first). Files that
 #: do not exist in the copy are left out, so test files being written now are picked up.
 TEST_MAP: Dict[str, List[str]] = {
@@ -879,8 +901,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--modules", nargs="+", choices=list(QUOTAS), help="modules (default: all six)")
     p.add_argument("--module-file", action="append", metavar="MODULE=PATH[,PATH...]",
                    help="the file(s) that hold MODULE now, e.g. jwks_cache=cognito_helper/jwks.py "
-                        "(default cognito_helper/MODULE.py); the module's quota is drawn from "
-                        "the points of all its files")
+                        "(default: MODULE_FILES, the first layout found in the copy); the "
+                        "module's quota is drawn from the points of all its files")
     p.add_argument("--limit", type=int, help="at most N mutants per module (a quick smoke run)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="sample quota x SCALE per module (default 1.0 = 310 in all)")
@@ -927,7 +949,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     points: Dict[str, int] = {}
     problems: List[str] = []
     hashes: Dict[str, str] = {}
-    module_files = {mod: [f"{PACKAGE}/{mod}.py"] for mod in modules}
+    module_files = {mod: default_files(work, mod) for mod in modules}
     for spec in args.module_file or ():
         key, _, paths = spec.partition("=")
         if key not in QUOTAS or not paths:
