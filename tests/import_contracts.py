@@ -61,7 +61,7 @@ def module_files(root: str) -> Dict[str, str]:
     files: Dict[str, str] = {}
     for folder in spec.submodule_search_locations:
         for path, dirs, names in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d.isidentifier())
+            dirs[:] = sorted(d for d in dirs if d.isidentifier() and d != "__pycache__")
             relative = os.path.relpath(path, folder)
             parts = [root] + ([] if relative == "." else relative.split(os.sep))
             for name in names:
@@ -115,9 +115,9 @@ class _Reader:
                 self.from_import(node)
             else:
                 self.plain_import(node)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and is_private(node.attr):
-                self.attribute(node)
+        for found in ast.walk(tree):
+            if isinstance(found, ast.Attribute) and is_private(found.attr):
+                self.attribute(found)
         return sorted(set(self.reaches))
 
     def from_import(self, node: ast.ImportFrom) -> None:
@@ -184,7 +184,7 @@ class PrivateNamesContract(Contract):
     scope = fields.StringField(required=False)
 
     def check(self, graph: Any, verbose: bool) -> ContractCheck:
-        scope = self.scope or "module"  # type: ignore[attr-defined]
+        scope = str(self.scope or "module")  # the field's parsed value, once populated
         roots = self.session_options.get("root_packages") or [self.session_options["root_package"]]
         reaches: List[Reach] = []
         for root in roots:

@@ -16,6 +16,9 @@ from typing import Dict
 
 import pytest
 
+from .aws_jwt_verify import NODE_INSTALL
+from .helpers import unavailable
+
 pytestmark = pytest.mark.slow  # a pytest in a subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +57,7 @@ def without_node(tmp_path: Path, ci: bool) -> Dict[str, str]:
 
 def offline_npm(tmp_path: Path, ci: bool) -> Dict[str, str]:
     if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("needs node and npm, to see their install fail")
+        unavailable("the npm-install case", "node or npm not found", NODE_INSTALL)
     env = environment(tmp_path, ci)
     env["npm_config_registry"] = "http://127.0.0.1:9/"  # the discard port: refused at once
     env["npm_config_fetch_retries"] = "0"
