@@ -85,12 +85,48 @@ MODULE_SETS: Dict[str, List[str]] = {
                 "alb", "alb_keys"],
 }
 MODULE_SETS["all"] = MODULE_SETS["review"] + MODULE_SETS["issue19"]
-#: A module's files when they are not cognito_helper/<module>.py (--module-file overrides).
-MODULE_FILES: Dict[str, List[str]] = {
-    "m2m": [f"{PACKAGE}/m2m.py", f"{PACKAGE}/_m2m_httpx.py"],
-    "token_stores": [f"{PACKAGE}/_token_store.py", f"{PACKAGE}/redis_store.py"],
-    "alb_keys": [f"{PACKAGE}/_alb_keys.py"],
+#: Where each module's code is, newest layout first: the first candidate whose files are all in
+#: the copy is the default (``--module-file`` overrides it). Issue 20 moved the private modules
+#: into layer folders and the implementations of jwt_helper and token_helper behind them.
+MODULE_FILES: Dict[str, List[List[str]]] = {
+    "_http": [["core/http.py"], ["_http.py"]],
+    "_memo": [["verification/memo.py"], ["_memo.py"]],
+    "jwks_cache": [["verification/jwks.py"], ["jwks.py"], ["jwks_cache.py"]],
+    "token_helper": [["oauth/endpoints.py"], ["token_helper.py"]],
+    "jwt_helper": [["verification/cognito.py"], ["jwt_helper.py"]],
+    "_encoding": [["core/encoding.py"], ["_encoding.py"]],
+    # issue 19's modules: the layout of issue 20, then the flat one (f5c3ea6)
+    "bearer": [["integrations/bearer.py"], ["bearer.py"]],
+    "flask": [["integrations/flask.py"], ["flask.py"]],
+    "fastapi": [["integrations/fastapi.py"], ["fastapi.py"]],
+    "django": [["integrations/django.py"], ["django.py"]],
+    "aws_lambda": [["integrations/aws_lambda.py"], ["aws_lambda.py"]],
+    "m2m": [
+        ["oauth/m2m.py", "oauth/m2m_httpx.py", "oauth/m2m_slots.py"],
+        ["m2m.py", "_m2m_httpx.py", "_m2m_slots.py"],
+        ["m2m.py", "_m2m_httpx.py"],
+    ],
+    "token_stores": [
+        ["oauth/token_store.py", "oauth/redis_store.py"],
+        ["_token_store.py", "redis_store.py"],
+    ],
+    "alb": [
+        ["verification/alb.py", "verification/alb_settings.py"],
+        ["alb.py", "_alb_settings.py"],
+        ["alb.py"],
+    ],
+    "alb_keys": [["verification/alb_keys.py"], ["_alb_keys.py"]],
 }
+
+
+def default_files(work: Path, module: str) -> List[str]:
+    """The files that hold ``module`` in the copy at ``work`` (see :data:`MODULE_FILES`)."""
+    candidates = [[f"{PACKAGE}/{name}" for name in files] for files in MODULE_FILES[module]]
+    for files in candidates:
+        if all((work / rel).is_file() for rel in files):
+            return files
+    return candidates[0]  # missing: the run stops with the --module-file hint
+
 
 #: The test files each module's mutants run first (most specific and fastest first). Files that
 #: do not exist in the copy are left out, so test files being written now are picked up.
@@ -933,8 +969,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "all")
     p.add_argument("--module-file", action="append", metavar="MODULE=PATH[,PATH...]",
                    help="the file(s) that hold MODULE now, e.g. jwks_cache=cognito_helper/jwks.py "
-                        "(default cognito_helper/MODULE.py, or MODULE_FILES); the module's "
-                        "quota is drawn from the points of all its files")
+                        "(default: MODULE_FILES, the first layout found in the copy); the "
+                        "module's quota is drawn from the points of all its files")
     p.add_argument("--limit", type=int, help="at most N mutants per module (a quick smoke run)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="sample quota x SCALE per module (default 1.0: 310 for review, "
@@ -986,7 +1022,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     points: Dict[str, int] = {}
     problems: List[str] = []
     hashes: Dict[str, str] = {}
-    module_files = {mod: list(MODULE_FILES.get(mod, [f"{PACKAGE}/{mod}.py"])) for mod in modules}
+    module_files = {mod: default_files(work, mod) for mod in modules}
     for spec in args.module_file or ():
         key, _, paths = spec.partition("=")
         if key not in QUOTAS or not paths:

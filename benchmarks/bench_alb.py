@@ -44,8 +44,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 import cognito_helper
+from cognito_helper import verify_alb_jwt, verify_alb_request  # any tree's public path
 from cognito_helper.testing import LocalALB
-from cognito_helper.verification.alb import verify_alb_jwt, verify_alb_request
 
 ROUNDS = 60
 BATCH = 40  # fresh tokens per floor run and per distinct-token case, each round

@@ -46,10 +46,13 @@ from _results import publish
 from bench_verify import cpu_line
 
 import cognito_helper
-from cognito_helper import CognitoConfig, get_client_credentials_token
-from cognito_helper.oauth.m2m import ClientCredentials
-from cognito_helper.oauth.redis_store import RedisTokenStore
-from cognito_helper.oauth.token_store import HeldToken
+from cognito_helper import (  # the public paths, the same in any tree
+    ClientCredentials,
+    CognitoConfig,
+    HeldToken,
+    RedisTokenStore,
+    get_client_credentials_token,
+)
 from cognito_helper.testing import LocalCognito
 
 _redis = test_helper("redis_server")  # the tests' throwaway redis-server

@@ -81,7 +81,11 @@ from _results import publish
 import cognito_helper
 from cognito_helper import CognitoConfig, configure, decode_verify_jwt, get_cognito_tokens
 from cognito_helper.testing import LocalCognito
-from cognito_helper.verification import memo as memo_module
+
+try:
+    from cognito_helper.verification import memo as memo_module
+except ImportError:  # a tree from before issue 20's layout, measured for a before/after
+    from cognito_helper import _memo as memo_module  # type: ignore[no-redef]
 
 _node = test_helper("aws_jwt_verify")  # the one npm installer of aws-jwt-verify
 NodeUnavailable, install_aws_jwt_verify = _node.NodeUnavailable, _node.install_aws_jwt_verify
@@ -111,10 +115,12 @@ GROUPS = (  # what apps with roles name their groups; a federated user's group i
     f"{POOL}_Google",
 )
 
-DISTINCT_MAX_RATIO = 1.10
-LIST_MAX_RATIO = 1.15  # issue 10: distinct tokens, a list of three configs
-SAME_MIN_SPEEDUP = 20.0
-MIX_MIN_SPEEDUP = 10.0
+# Issue 20's bounds, which the one-pipeline design must stay inside (no longer goals).
+DISTINCT_MAX_RATIO = 1.25
+LIST_MAX_RATIO = 1.30  # distinct tokens, a list of three configs
+SAME_MIN_SPEEDUP = 15.0
+MIX_MIN_SPEEDUP = 10.0  # the mix against python-jose
+NODE_MIN_SPEEDUP = 8.0  # the mix against aws-jwt-verify
 
 #: One verification as a backend asks for it: (token, token_use, access token whose at_hash
 #: the ID token must carry, or None).
@@ -833,8 +839,8 @@ def run(rounds: int, seed: int) -> Tuple[List[str], bool]:
         speedup = node_case.times_slower_than(mix)
         row(
             node_case,
-            f"(c) >= {MIX_MIN_SPEEDUP:.0f}x its throughput: {speedup:.1f}x "
-            + verdict(speedup >= MIX_MIN_SPEEDUP),
+            f"(c) >= {NODE_MIN_SPEEDUP:.0f}x its throughput: {speedup:.1f}x "
+            + verdict(speedup >= NODE_MIN_SPEEDUP),
         )
     else:
         row(node_case)
@@ -894,7 +900,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f"runs between two floor runs on {BATCH} tokens never seen before (each (a) verifies "
         f"{BATCH} more); (b) cycles through {SAME_TOKENS} tokens seen once before; (c) and the "
         f"peers verify {MIX_TOKENS} new tokens x {MIX_REPEATS} in random order; 'x floor' is "
-        "the median of the per-round ratios to the floor; 'memo on / off' and '(c) >= 10x' "
+        "the median of the per-round ratios to the floor; 'memo on / off' and '(c) >= Nx' "
         "are medians of per-round ratios of the two cases' times. The memo starts full "
         "(steady state).",
         "",

@@ -34,6 +34,10 @@ class NodePackage(NamedTuple):
         return path
 
 
+#: How to get what :func:`install_aws_jwt_verify` needs, for the message of a test that cannot run.
+NODE_INSTALL = "apt-get install nodejs npm (or any Node.js with npm), and reach the npm registry"
+
+
 class NodeUnavailable(Exception):
     """node or npm is missing, or the install failed; the message says which."""
 

@@ -8,7 +8,8 @@ checks the header's ``exp`` and ``iss``, and reads base64url and JSON strictly).
 
 Needs ``node`` and ``npm``: aws-jwt-verify 5.x is installed once into a scratch folder outside
 the repository by ``tests/aws_jwt_verify.py`` (which ``benchmarks/bench_verify.py`` uses too).
-Skipped when either is missing or the install fails (npm may be offline), under CI too.
+When either is missing or the install fails (npm offline), skipped locally with the command that
+installs them, and failed under ``CI=true`` (``.ci/run`` installs Node.js and npm from Debian).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from cognito_helper import TokenVerificationError
 from cognito_helper.testing import LocalALB
 from cognito_helper.verification.alb import forget_alb_key_caches, verify_alb_jwt
 
-from .aws_jwt_verify import NodeUnavailable, install_aws_jwt_verify
+from .aws_jwt_verify import NODE_INSTALL, NodeUnavailable, install_aws_jwt_verify
+from .helpers import unavailable
 from .servers import ScriptedServer, respond
 from .test_alb import CASES, Ctx
 
@@ -82,11 +84,12 @@ function get(uri) {
 
 @pytest.fixture(scope="module")
 def node_verifier() -> Tuple[str, str]:
-    """``(node, script)``: the node script beside an installed aws-jwt-verify 5.x; or a skip."""
+    """``(node, script)``: the node script beside an installed aws-jwt-verify 5.x; or a skip
+    (a failure under ``CI=true``)."""
     try:
         peer = install_aws_jwt_verify()
     except NodeUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable("the differential tests against aws-jwt-verify", str(exc), NODE_INSTALL)
     return peer.node, peer.write_script("alb_differential.js", NODE_SCRIPT)
 
 

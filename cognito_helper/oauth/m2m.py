@@ -43,9 +43,8 @@ import requests.auth
 
 from ..core.errors import CognitoError, ConfigError, TokenExchangeError
 from ..settings.config import CognitoConfig, get_config, scope_tuple
-from ..settings.fields import app_client_id
+from ..settings.fields import app_client_id, names
 from ..settings.urls import check_resource
-from ..verification.claims import option_names
 from .endpoints import get_client_credentials_token
 from .m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
 from .token_store import HeldToken, TokenStore
@@ -153,8 +152,9 @@ class ClientCredentials(requests.auth.AuthBase):
         refresh_margin: float = 60.0,
     ) -> None:
         """Check everything and compute the cache key; no request is made (see the class)."""
-        asked = option_names("scopes", scopes)  # the library's one rule for scopes options
-        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(asked or ()))))
+        # the library's one rule for scopes options (None: the client's default scopes)
+        asked = () if scopes is None else names("scopes", scopes, ValueError)
+        self._scopes: Tuple[str, ...] = tuple(sorted(set(scope_tuple(asked))))
         if resource is not None:
             check_resource("resource", resource)
         cfg = get_config(config)
