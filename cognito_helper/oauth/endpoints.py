@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from ..core import http as _http
@@ -23,6 +24,7 @@ from ..core.errors import (
     MalformedTokenError,
     TokenExchangeError,
 )
+from ..core.redaction import repr_hiding_secrets
 from ..settings.config import CognitoConfig, get_config, scope_tuple
 from ..settings.fields import app_client_id
 from ..settings.urls import check_resource
@@ -47,49 +49,27 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _TOKEN_TEXT = re.compile(r"[!-~]+")
 
 
+@dataclass(repr=False, slots=True)
 class Tokens:
     """The tokens from one grant.
 
     Unpacks to exactly ``(id_token, access_token, refresh_token)``; also has ``expires_in``
     (seconds) and ``token_type``. After a refresh, ``refresh_token`` is the rotated one when
-    Cognito returned one, else the one that was used. ``repr()`` shows no token.
+    Cognito returned one, else the one that was used. ``repr()`` shows no token. Equal when
+    every field is; not hashable.
     """
 
-    __slots__ = ("id_token", "access_token", "refresh_token", "expires_in", "token_type")
-
-    def __init__(
-        self,
-        id_token: Optional[str],
-        access_token: str,
-        refresh_token: Optional[str],
-        expires_in: int,
-        token_type: str = "Bearer",
-    ) -> None:
-        self.id_token = id_token
-        self.access_token = access_token
-        self.refresh_token = refresh_token
-        self.expires_in = expires_in
-        self.token_type = token_type
+    id_token: Optional[str] = field(repr=False)
+    access_token: str = field(repr=False)
+    refresh_token: Optional[str] = field(repr=False)
+    expires_in: int
+    token_type: str = "Bearer"
 
     def __iter__(self) -> Iterator[Optional[str]]:
         return iter((self.id_token, self.access_token, self.refresh_token))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Tokens):
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        def shown(value: Optional[str]) -> str:
-            return "None" if value is None else "'***'"
-
-        return (
-            f"Tokens(id_token={shown(self.id_token)}, access_token={shown(self.access_token)}, "
-            f"refresh_token={shown(self.refresh_token)}, expires_in={self.expires_in!r}, "
-            f"token_type={self.token_type!r})"
-        )
+    #: Every field, in order; each token only as set (``'***'``) or ``None``.
+    __repr__ = repr_hiding_secrets
 
 
 def _scrub(text: str, secrets: Sequence[Optional[str]]) -> str:

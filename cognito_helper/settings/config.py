@@ -11,10 +11,10 @@ a config file in :mod:`cognito_helper.settings.file`.
 
 from __future__ import annotations
 
-import inspect
+import functools
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -25,12 +25,14 @@ from typing import (
     Sequence,
     Tuple,
     TypedDict,
+    TypeVar,
     Union,
     overload,
 )
 from urllib.parse import quote, urlencode
 
 from ..core.errors import ConfigError
+from ..core.redaction import repr_hiding_secrets
 from . import env as _env
 from . import fields as _fields
 from .env import ENV_LISTS, ENV_NAMES, UnknownVariableWarning
@@ -53,6 +55,8 @@ __all__ = [
 
 DEFAULT_SCOPES: Tuple[str, ...] = ("openid", "email", "profile")
 DEFAULT_TIMEOUT = 10.0
+
+_C = TypeVar("_C")
 
 
 def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
@@ -114,7 +118,36 @@ class LoginOptions(TypedDict, total=False):
     resource: Optional[str]
 
 
-@dataclass(frozen=True, init=False)
+def _keyword_arguments_only(cls: type[_C]) -> type[_C]:
+    """Give a positional call of the dataclass ``cls`` a ``TypeError`` that says why.
+
+    Python's own ("takes 1 positional argument but 3 were given") puzzles a reader whose
+    call matches the signature shown. This wraps the ``__init__`` that
+    ``dataclass(kw_only=True)`` generated; ``inspect.signature`` follows the wrapper to it.
+    """
+    init = cls.__init__
+    required = ", ".join(
+        f"{f.name}=..."
+        for f in fields(cls)  # type: ignore[arg-type]
+        if f.default is MISSING and f.default_factory is MISSING
+    )
+
+    @functools.wraps(init)
+    def keywords_only(self: _C, *args: Any, **kwargs: Any) -> None:
+        if args:
+            raise TypeError(
+                f"{cls.__name__} takes keyword arguments only, got {len(args)} positional "
+                f"argument(s): write {cls.__name__}({required}, ...) so that no value lands "
+                "in the wrong field"
+            )
+        init(self, **kwargs)
+
+    setattr(cls, "__init__", keywords_only)  # noqa: B010 - mypy refuses a method assignment
+    return cls
+
+
+@_keyword_arguments_only
+@dataclass(frozen=True, kw_only=True, repr=False)
 class CognitoConfig:
     """One app client of one Cognito user pool, validated on construction.
 
@@ -135,7 +168,7 @@ class CognitoConfig:
     user_pool_id: str
     client_id: Union[str, _fields.AnyAppClient]
     region: Optional[str] = None
-    client_secret: Optional[str] = field(default=None, repr=False)
+    client_secret: Optional[str] = field(default=None, repr=False)  # a secret: see __repr__
     domain: Optional[str] = None
     redirect_uri: Optional[str] = None
     logout_uri: Optional[str] = None
@@ -143,55 +176,6 @@ class CognitoConfig:
     issuer: Union[str, Sequence[str], None] = None
     jwks_url: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> CognitoConfig:
-        """Refuse positional arguments with a message that says why.
-
-        Python 3.9 has no ``dataclass(kw_only=True)``; ``__init__`` below is keyword-only,
-        and this gives a positional call a clearer ``TypeError`` than Python's own.
-        """
-        if args:
-            raise TypeError(
-                f"CognitoConfig takes keyword arguments only, got {len(args)} positional "
-                "argument(s): write CognitoConfig(user_pool_id=..., client_id=..., ...) so "
-                "that no value lands in the wrong field"
-            )
-        return super().__new__(cls)
-
-    def __init__(
-        self,
-        *,
-        user_pool_id: str,
-        client_id: Union[str, _fields.AnyAppClient],
-        region: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        domain: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        logout_uri: Optional[str] = None,
-        scopes: Union[Tuple[str, ...], Sequence[str], str] = DEFAULT_SCOPES,
-        issuer: Union[str, Sequence[str], None] = None,
-        jwks_url: Optional[str] = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """Validate and store the settings; :class:`ConfigError` names a wrong one."""
-        set_ = object.__setattr__
-        set_(self, "user_pool_id", user_pool_id)
-        set_(self, "client_id", client_id)
-        set_(self, "region", region)
-        set_(self, "client_secret", client_secret)
-        set_(self, "domain", domain)
-        set_(self, "redirect_uri", redirect_uri)
-        set_(self, "logout_uri", logout_uri)
-        set_(self, "scopes", scopes)
-        set_(self, "issuer", issuer)
-        set_(self, "jwks_url", jwks_url)
-        set_(self, "timeout", timeout)
-        self.__post_init__()
-
-    # What inspect.signature() and help() show: __init__'s keywords, not __new__'s catch-all.
-    __signature__ = inspect.signature(__init__).replace(
-        parameters=tuple(inspect.signature(__init__).parameters.values())[1:]
-    )
 
     def __post_init__(self) -> None:
         """Check every field and store it in its normal form (see the class docstring).
@@ -217,25 +201,8 @@ class CognitoConfig:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
-    def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in (
-                "user_pool_id",
-                "client_id",
-                "region",
-                "domain",
-                "redirect_uri",
-                "logout_uri",
-                "scopes",
-                "issuer",
-                "jwks_url",
-            )
-        )
-        secret = "'***'" if self.client_secret else "None"
-        return f"CognitoConfig({shown}, client_secret={secret})"
-
-    __str__ = __repr__
+    #: Every field, in order; ``client_secret`` only as set (``'***'``) or ``None``.
+    __repr__ = repr_hiding_secrets
 
     # -- derived values -------------------------------------------------------------------
 
