@@ -24,7 +24,7 @@ from urllib3.util import parse_url
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError, LoginRequest, get_config, pkce_challenge
-from cognito_helper.settings.config import scope_tuple
+from cognito_helper.settings.fields import scope_tuple
 from cognito_helper.settings.urls import connecting_host
 
 config_module = sys.modules["cognito_helper.settings.config"]

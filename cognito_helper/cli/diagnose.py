@@ -12,8 +12,8 @@ from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core import errors
-from ..settings.config import ENV_NAMES, CognitoConfig
-from ..settings.env import NotConfiguredError
+from ..settings.config import CognitoConfig
+from ..settings.env import ENV_NAMES, NotConfiguredError
 from ..verification.jws import decode_unverified
 from .context import (
     EXIT_REJECTED,

@@ -25,8 +25,10 @@ from ..core.errors import (
     TokenExchangeError,
 )
 from ..core.redaction import repr_hiding_secrets
-from ..settings.config import CognitoConfig, get_config, scope_tuple
-from ..settings.fields import app_client_id
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
+from ..settings.fields import app_client_id, scope_tuple
+from ..settings.hosted_ui import redirect_uri_for
 from ..settings.urls import check_resource
 
 __all__ = [
@@ -266,7 +268,7 @@ def get_cognito_tokens(
         form = {
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": cfg._redirect_uri(redirect_uri),
+            "redirect_uri": redirect_uri_for(cfg, redirect_uri),
         }
         if code_verifier is not None:
             if not isinstance(code_verifier, str) or not _PKCE_VERIFIER.fullmatch(code_verifier):

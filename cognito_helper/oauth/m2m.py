@@ -42,8 +42,9 @@ import requests
 import requests.auth
 
 from ..core.errors import CognitoError, ConfigError, TokenExchangeError
-from ..settings.config import CognitoConfig, get_config, scope_tuple
-from ..settings.fields import app_client_id
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
+from ..settings.fields import app_client_id, scope_tuple
 from ..settings.urls import check_resource
 from ..verification.claims import option_names
 from .endpoints import get_client_credentials_token

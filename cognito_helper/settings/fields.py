@@ -29,6 +29,7 @@ __all__ = [
     "jwks_url",
     "names",
     "region",
+    "scope_tuple",
     "scopes",
     "timeout",
     "unknown_keys",
@@ -289,6 +290,15 @@ def checked_scopes(value: object, error: Type[Exception]) -> Tuple[str, ...]:
         if problem is not None:
             raise error(problem)
     return checked
+
+
+def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
+    """Scopes given to a call as a space-separated string or a list, as a tuple.
+
+    Raises ``ValueError`` for anything else, for an empty or space-holding entry, and for a
+    comma-separated ``"openid,email"`` (scopes are space-separated).
+    """
+    return checked_scopes(scopes, ValueError)
 
 
 def scopes(value: object, default: Tuple[str, ...]) -> Tuple[str, ...]:

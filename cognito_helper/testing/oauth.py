@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from ..core.encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
-from ..settings.config import pkce_challenge
+from ..settings.pkce import pkce_challenge
 from .client_auth import ClientAuthentication, authenticate_client
 from .keys import KeyRing
 from .minting import Minter, new_refresh_token
