@@ -103,10 +103,10 @@ def redirect_uri_for(config: CognitoConfig, override: Optional[str]) -> str:
 
 def login_url(
     config: CognitoConfig,
+    *,
     state: Optional[str] = None,
     nonce: Optional[str] = None,
     code_challenge: Optional[str] = None,
-    *,
     redirect_uri: Optional[str] = None,
     scopes: Optional[Sequence[str]] = None,
     identity_provider: Optional[str] = None,
@@ -118,9 +118,11 @@ def login_url(
 ) -> str:
     """Return the ``/oauth2/authorize`` URL for the authorization-code flow.
 
-    ``code_challenge`` is an S256 PKCE challenge (see :func:`pkce_challenge`); Cognito
-    supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
-    PKCE for you. Every value is percent-encoded; scopes are space-separated.
+    Every argument is keyword-only: ``state``, ``nonce`` and ``code_challenge`` are all
+    strings, and none must land in another's place. ``code_challenge`` is an S256 PKCE
+    challenge (see :func:`pkce_challenge`); Cognito supports no other method. Prefer
+    :meth:`start_login`, which makes state, nonce and PKCE for you. Every value is
+    percent-encoded; scopes are space-separated.
 
     ``resource`` (RFC 8707) binds the access token to one API, a resource server of the
     pool: Cognito puts it in the access token's ``aud``. It must be an absolute URI (see
@@ -176,7 +178,9 @@ def start_login(config: CognitoConfig, **options: Unpack[LoginOptions]) -> Login
     state = random_text(32)  # never starting with '-', as the verifier: `--nonce=` safe
     nonce = random_text(32)
     verifier = new_verifier()
-    url = login_url(config, state, nonce, pkce_challenge(verifier), **options)
+    url = login_url(
+        config, state=state, nonce=nonce, code_challenge=pkce_challenge(verifier), **options
+    )
     return LoginRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
 
