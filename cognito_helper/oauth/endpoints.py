@@ -129,14 +129,15 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
     raise kind(message, error=error, description=description, status_code=status)
 
 
-class ClientAuthentication(NamedTuple):
-    """What authenticates the app client on a request: extra ``headers`` and ``form`` fields."""
+class ClientAuthToSend(NamedTuple):
+    """What a request to the token or revocation endpoint sends to authenticate the app
+    client: extra ``headers`` and ``form`` fields (see :func:`client_authentication`)."""
 
     headers: Dict[str, str]
     form: Dict[str, str]
 
 
-def client_authentication(config: CognitoConfig) -> ClientAuthentication:
+def client_authentication(config: CognitoConfig) -> ClientAuthToSend:
     """How ``config``'s app client authenticates, as Cognito documents it; a pure function.
 
     A confidential client (with a secret): HTTP Basic ``client_id:client_secret`` only, never
@@ -147,8 +148,8 @@ def client_authentication(config: CognitoConfig) -> ClientAuthentication:
     if config.client_secret:
         pair = f"{client_id}:{config.client_secret}"
         basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-        return ClientAuthentication({"Authorization": basic}, {})
-    return ClientAuthentication({}, {"client_id": client_id})
+        return ClientAuthToSend({"Authorization": basic}, {})
+    return ClientAuthToSend({}, {"client_id": client_id})
 
 
 def _post_form(

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 from .alb import LocalALB
 from .browser import SignInError
-from .client_auth import ClientAuthentication
+from .client_auth import PresentedClientAuth
 from .keys import KeyPool
 from .local_cognito import LocalCognito
 from .oauth import TokenEndpointFault
 
 __all__ = [
-    "ClientAuthentication",
     "KeyPool",
     "LocalALB",
     "LocalCognito",
+    "PresentedClientAuth",
     "SignInError",
     "TokenEndpointFault",
 ]
