@@ -344,7 +344,7 @@ def diagnose(exc: BaseException, ctx: Context) -> Tuple[int, List[str]]:
     if isinstance(exc, UsageError):
         hint = exc.hint or f"see `cognito-helper {command} --help`"
         return EXIT_USAGE, [f"error: {exc}", f"hint: {hint}"]
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError) and not isinstance(exc, errors.ConfigError):
         return EXIT_USAGE, [f"error: invalid argument: {exc}", f"hint: {_argument_hint(ctx)}"]
     if isinstance(exc, DemoStepError):
         return EXIT_REJECTED, [

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from ..core import http as _http
+from ..core.arguments import nonempty_string, wrong_type
 from ..core.encoding import COMPACT_JWS, json_object
 from ..core.errors import (
     CognitoConnectionError,
     ConfigError,
     InvalidGrantError,
-    MalformedTokenError,
     TokenExchangeError,
 )
 from ..core.redaction import repr_hiding_secrets
@@ -211,20 +211,25 @@ def _tokens_from(resp: _http.HttpResponse, *, refresh_token: Optional[str]) -> T
     return Tokens(id_token, access, new_refresh or refresh_token, expires_in, token_type)
 
 
-def _nonempty(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
-    return value
+def _token_text(name: str, value: object) -> str:
+    """A code or token sent to Cognito: a non-empty string of printable ASCII, no space.
+
+    Raises ``TypeError`` for a value that is no string, else ``ValueError``, without
+    repeating the value.
+    """
+    text = nonempty_string(name, value)
+    if not _TOKEN_TEXT.fullmatch(text):
+        raise ValueError(f"{name} must be printable ASCII without spaces")
+    return text
 
 
 def _credential(name: str, value: object) -> str:
-    """A code or refresh token: non-empty printable ASCII, and not an ID or access token.
+    """A code or refresh token: :func:`_token_text`, and not an ID or access token.
 
-    Raises ``ValueError`` without repeating the value.
+    Raises ``TypeError`` for a value that is no string, else ``ValueError``, without
+    repeating the value.
     """
-    text = _nonempty(name, value)
-    if not _TOKEN_TEXT.fullmatch(text):
-        raise ValueError(f"{name} must be printable ASCII without spaces")
+    text = _token_text(name, value)
     if COMPACT_JWS.fullmatch(text):
         # An ID or access token (three segments) where a code (a UUID) or a refresh token
         # (an encrypted JWT of five segments) belongs: the usual mix-up, named as such.
@@ -258,8 +263,9 @@ def get_cognito_tokens(
 
     Raises :class:`InvalidGrantError` when the code or refresh token is dead (sign in again),
     :class:`TokenExchangeError` for other refusals, :class:`CognitoConnectionError` for
-    network trouble or 5xx (never retried: a code is single-use), :class:`ConfigError`, and
-    ``ValueError`` for invalid arguments.
+    network trouble or 5xx (never retried: a code is single-use), :class:`ConfigError` for a
+    setting the config lacks, and, before any request, ``ValueError`` for an invalid argument
+    and ``TypeError`` for one of the wrong type.
     """
     if (code is None) == (refresh_token is None):
         raise ValueError("give exactly one of code= or refresh_token=")
@@ -272,7 +278,9 @@ def get_cognito_tokens(
             "redirect_uri": redirect_uri_for(cfg, redirect_uri),
         }
         if code_verifier is not None:
-            if not isinstance(code_verifier, str) or not _PKCE_VERIFIER.fullmatch(code_verifier):
+            if not isinstance(code_verifier, str):
+                raise wrong_type("code_verifier", code_verifier, "a string")
+            if not _PKCE_VERIFIER.fullmatch(code_verifier):
                 raise ValueError("code_verifier must be 43-128 characters of [A-Za-z0-9-._~]")
             form["code_verifier"] = code_verifier
         resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [code, code_verifier])
@@ -306,8 +314,8 @@ def get_client_credentials_token(
     an absolute URI (see :meth:`CognitoConfig.login_url`), which Cognito puts in the access
     token's ``aud``. Raises as :func:`get_cognito_tokens` (Cognito refuses a resource it does
     not know with a :class:`TokenExchangeError`); :class:`ConfigError` when the config has no
-    client secret; ``ValueError``, before any request, for invalid scopes or a ``resource``
-    that is not an absolute URI.
+    client secret; before any request, ``ValueError`` for invalid scopes or a ``resource``
+    that is not an absolute URI, and ``TypeError`` for either of the wrong type.
     """
     if resource is not None:
         check_resource("resource", resource)
@@ -315,9 +323,10 @@ def get_client_credentials_token(
     app_client_id(cfg.client_id, "the client_credentials grant")
     if not cfg.client_secret:
         raise ConfigError("the client_credentials grant needs client_secret in the config")
+    asked = () if scopes is None else scope_tuple(scopes)
     form = {"grant_type": "client_credentials"}
-    if scopes:
-        form["scope"] = " ".join(scope_tuple(scopes))
+    if asked:
+        form["scope"] = " ".join(asked)
     if resource is not None:
         form["resource"] = resource
     resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [])
@@ -330,8 +339,9 @@ def revoke_token(refresh_token: str, *, config: Optional[CognitoConfig] = None) 
     Succeeds also for a token already revoked. Access tokens already issued stay valid for
     offline verification until their ``exp``. Raises :class:`TokenExchangeError`
     (``invalid_client``, ``invalid_request``, ``unsupported_token_type``) and
-    :class:`CognitoConnectionError`; ``ValueError`` for a token that cannot be a refresh
-    token (empty, not printable ASCII, an ID or access token), before any request.
+    :class:`CognitoConnectionError`; before any request, ``ValueError`` for a token that
+    cannot be a refresh token (empty, not printable ASCII, an ID or access token) and
+    ``TypeError`` for one that is no string.
     """
     _credential("refresh_token", refresh_token)
     cfg = get_config(config)
@@ -345,12 +355,10 @@ def get_user_info(access_token: str, *, config: Optional[CognitoConfig] = None) 
     Needs an access token with the ``openid`` scope. Raises :class:`TokenExchangeError` with
     ``error="invalid_token"`` and ``status_code=401`` when Cognito rejects the token (expired,
     revoked, signed out), and :class:`CognitoConnectionError` for network trouble. Before any
-    request: ``ValueError`` when ``access_token`` is not a non-empty string, and
-    :class:`MalformedTokenError` when it is not printable ASCII without spaces.
+    request: ``ValueError`` when ``access_token`` is empty or not printable ASCII without
+    spaces, and ``TypeError`` when it is not a string.
     """
-    _nonempty("access_token", access_token)
-    if not _TOKEN_TEXT.fullmatch(access_token):
-        raise MalformedTokenError("the access token must be printable ASCII without spaces")
+    _token_text("access_token", access_token)
     cfg = get_config(config)
     resp = _http.request(
         "GET",

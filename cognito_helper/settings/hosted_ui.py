@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, TypedDict, Union, overload
 from urllib.parse import quote, urlencode
 
-from ..core.errors import ConfigError
+from ..core.arguments import nonempty_string, wrong_type
+from ..core.errors import ConfigError, OverrideValueError
 from . import fields as _fields
 from .fields import scope_tuple
 from .pkce import new_verifier, pkce_challenge, random_text
@@ -33,6 +34,8 @@ __all__ = [
     "redirect_uri_for",
     "start_login",
 ]
+
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,28 @@ class LoginOptions(TypedDict, total=False):
     resource: Optional[str]
 
 
+def _override(name: str, value: object) -> str:
+    """A URL given to a call in place of the config's ``name`` setting, held to its rule.
+
+    A ``TypeError`` for a value that is not a string, and an :class:`OverrideValueError` (a
+    ``ValueError``) for one the setting's rule refuses.
+    """
+    if not isinstance(value, str):
+        raise wrong_type(name, value, "a string (an absolute URL)")
+    try:
+        return _fields.url(name, value, custom_scheme=True)
+    except ConfigError as exc:
+        raise OverrideValueError(str(exc)) from None
+
+
 def redirect_uri_for(config: CognitoConfig, override: Optional[str]) -> str:
     """The callback URL of a sign-in or code exchange: ``override``, else the config's.
 
-    ``override`` is held to the ``redirect_uri`` setting's rule. Raises :class:`ConfigError`
-    when neither is set.
+    ``override`` is held to the ``redirect_uri`` setting's rule (a ``ValueError`` if it breaks
+    it, ``TypeError`` if it is no string). Raises :class:`ConfigError` when neither is set.
     """
     if override is not None:
-        return _fields.url("redirect_uri", override, custom_scheme=True)
+        return _override("redirect_uri", override)
     if not config.redirect_uri:
         raise ConfigError(
             "redirect_uri is not set: give the app's registered callback URL (config key "
@@ -127,6 +144,9 @@ def login_url(
     ``resource`` (RFC 8707) binds the access token to one API, a resource server of the
     pool: Cognito puts it in the access token's ``aud``. It must be an absolute URI (see
     ``check_resource``), else a ``ValueError`` naming ``resource``.
+
+    Every string given must be non-empty; ``redirect_uri`` is held to the setting's rule.
+    An invalid value raises ``ValueError``, one of the wrong type ``TypeError``, naming it.
     """
     if resource is not None:
         check_resource("resource", resource)
@@ -149,13 +169,11 @@ def login_url(
     }
     for key, value in optional.items():
         if value is not None:
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{key} must be a non-empty string")
-            params[key] = value
+            params[key] = nonempty_string(key, value)
     if code_challenge is not None:
-        if not isinstance(code_challenge, str) or not re.fullmatch(
-            r"[A-Za-z0-9_-]{43}", code_challenge
-        ):
+        if not isinstance(code_challenge, str):
+            raise wrong_type("code_challenge", code_challenge, "a string")
+        if not _S256_CHALLENGE.fullmatch(code_challenge):
             raise ValueError("code_challenge must be an S256 challenge (43 base64url chars)")
         params["code_challenge_method"] = "S256"
         params["code_challenge"] = code_challenge
@@ -195,7 +213,9 @@ def logout_url(
 
     By default Cognito sends the user to ``logout_uri`` (or the config's), which must be a
     registered sign-out URL. With ``login_redirect_uri`` instead, Cognito signs the user out
-    and shows sign-in again, returning to that (registered callback) URL.
+    and shows sign-in again, returning to that (registered callback) URL. A URL given here is
+    held to its setting's rule: ``ValueError`` if it breaks it, ``TypeError`` if it is no
+    string; so is ``state``, which must be a non-empty string.
     """
     params: Dict[str, str] = {"client_id": _fields.app_client_id(config.client_id, "logout_url")}
     if login_redirect_uri is not None:
@@ -206,13 +226,15 @@ def logout_url(
         if config.scopes:
             params["scope"] = " ".join(config.scopes)
     else:
-        target = logout_uri if logout_uri is not None else config.logout_uri
-        if not target:
+        if logout_uri is not None:
+            params["logout_uri"] = _override("logout_uri", logout_uri)
+        elif config.logout_uri:
+            params["logout_uri"] = config.logout_uri
+        else:
             raise ConfigError(
                 "logout_uri is not set: give a registered sign-out URL (config key "
                 "'logout_uri' or COGNITO_LOGOUT_URI) or pass logout_uri="
             )
-        params["logout_uri"] = _fields.url("logout_uri", target, custom_scheme=True)
     if state is not None:
-        params["state"] = state
+        params["state"] = nonempty_string("state", state)
     return config.base_url + "/logout?" + urlencode(params, quote_via=quote)
