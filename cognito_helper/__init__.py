@@ -20,8 +20,11 @@ from ._version import __version__
 from .core import errors as _errors
 from .core.claim_types import AccessTokenClaims, IdTokenClaims
 from .core.errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
-from .settings.config import CognitoConfig, LoginRequest, configure, get_config, pkce_challenge
+from .settings.config import CognitoConfig
+from .settings.default import configure, get_config
 from .settings.fields import ANY_APP_CLIENT
+from .settings.hosted_ui import LoginRequest
+from .settings.pkce import pkce_challenge
 from .verification.jws import decode_unverified
 
 if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks cost ~200 ms

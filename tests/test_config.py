@@ -24,7 +24,7 @@ from urllib3.util import parse_url
 
 import cognito_helper
 from cognito_helper import CognitoConfig, ConfigError, LoginRequest, get_config, pkce_challenge
-from cognito_helper.settings.config import scope_tuple
+from cognito_helper.settings.fields import scope_tuple
 from cognito_helper.settings.urls import connecting_host
 
 config_module = sys.modules["cognito_helper.settings.config"]
@@ -581,7 +581,7 @@ class TestLoginUrl:
         assert query_of(make().login_url(scopes=scopes))["scope"] == "openid phone"
 
     def test_login_url_carries_state_and_nonce(self):
-        query = query_of(make().login_url("the-state", "the-nonce"))
+        query = query_of(make().login_url(state="the-state", nonce="the-nonce"))
         assert query["state"] == "the-state"
         assert query["nonce"] == "the-nonce"
 
@@ -639,7 +639,7 @@ class TestLoginUrl:
         ],
     )
     def test_special_characters_round_trip_exactly(self, value):
-        url = make().login_url(value, value, login_hint=value, identity_provider=value)
+        url = make().login_url(state=value, nonce=value, login_hint=value, identity_provider=value)
         query = query_of(url)
         assert query["state"] == value
         assert query["nonce"] == value

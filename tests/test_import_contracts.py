@@ -35,7 +35,7 @@ def lint_imports() -> List[str]:
         unavailable(
             "the import contracts",
             "import-linter is not installed",
-            "pip install -e '.[test]' (or: pip install import-linter)",
+            "pip install -e '.[test]'",
         )
     beside = Path(sys.executable).with_name("lint-imports")
     command = str(beside) if beside.exists() else shutil.which("lint-imports")
@@ -43,7 +43,7 @@ def lint_imports() -> List[str]:
         unavailable(
             "the import contracts",
             "lint-imports is not on PATH",
-            "pip install -e '.[test]' (or: pip install import-linter)",
+            "pip install -e '.[test]'",
         )
     return [command, "--no-cache"]
 
@@ -198,7 +198,7 @@ def test_private_names_of_another_module_are_found_in_every_form(package: str) -
         from .import_contracts import private_reaches
     except ImportError:
         unavailable(
-            "the import contracts", "import-linter is not installed", "pip install import-linter"
+            "the import contracts", "import-linter is not installed", "pip install -e '.[test]'"
         )
     found = {(r.importer, r.line, r.text) for r in private_reaches(package, "module")}
     assert found == {

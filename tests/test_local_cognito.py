@@ -26,7 +26,7 @@ from cognito_helper import (
     revoke_token,
 )
 from cognito_helper.core.encoding import b64url_decode, b64url_encode
-from cognito_helper.testing import ClientAuthentication, KeyPool, LocalCognito, SignInError
+from cognito_helper.testing import KeyPool, LocalCognito, PresentedClientAuth, SignInError
 
 from .helpers import EMAIL, PASSWORD, USER, MakeLocalCognito, sign_in
 from .servers import ScriptedServer, respond
@@ -104,8 +104,8 @@ def test_public_client_sends_only_its_client_id(lc: LocalCognito) -> None:
     assert tokens.refresh_token is not None
     revoke_token(tokens.refresh_token, config=lc.config)
     assert lc.client_authentications == [
-        ClientAuthentication("token", "none", lc.client_id, secret_in_body=False),
-        ClientAuthentication("revoke", "none", lc.client_id, secret_in_body=False),
+        PresentedClientAuth("token", "none", lc.client_id, secret_in_body=False),
+        PresentedClientAuth("revoke", "none", lc.client_id, secret_in_body=False),
     ]
 
 
@@ -131,9 +131,9 @@ def test_client_authentications_record_what_was_sent_even_when_refused(
     assert (in_body.status_code, both.status_code) == (200, 200)
     assert malformed.status_code == 400
     assert secret_lc.client_authentications == [
-        ClientAuthentication("token", "client_secret_post", client_id, secret_in_body=True),
-        ClientAuthentication("token", "client_secret_basic", client_id, secret_in_body=True),
-        ClientAuthentication("token", "client_secret_basic", None, secret_in_body=False),
+        PresentedClientAuth("token", "client_secret_post", client_id, secret_in_body=True),
+        PresentedClientAuth("token", "client_secret_basic", client_id, secret_in_body=True),
+        PresentedClientAuth("token", "client_secret_basic", None, secret_in_body=False),
     ]
     assert "local-secret-123" not in repr(secret_lc.client_authentications)
 

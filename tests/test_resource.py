@@ -90,7 +90,7 @@ def sign_in_tokens(lc: LocalCognito, resource: str) -> Tuple[LoginRequest, Token
 
 
 def test_login_url_and_start_login_send_the_resource(lc: LocalCognito) -> None:
-    url = lc.config.login_url("st", resource=ORDERS)
+    url = lc.config.login_url(state="st", resource=ORDERS)
     assert query_of(url)["resource"] == ORDERS
     assert "resource=https%3A%2F%2Forders.example.com%2Fv1" in url  # percent-encoded
     assert query_of(lc.config.start_login(resource=API).url)["resource"] == API
@@ -201,7 +201,7 @@ def test_unregistered_resource_on_authorize_is_refused_on_the_redirect(
 
 
 def test_resource_on_authorize_is_refused_when_the_client_has_none(lc: LocalCognito) -> None:
-    query = query_of(lc.sign_in(lc.config.login_url("st", resource=API), USER, PASSWORD))
+    query = query_of(lc.sign_in(lc.config.login_url(state="st", resource=API), USER, PASSWORD))
     assert (query["error"], query["state"]) == ("invalid_request", "st")
 
 
@@ -212,7 +212,7 @@ def test_malformed_resource_on_authorize_is_invalid_request(
     make_lc: MakeLocalCognito, resource: str
 ) -> None:
     lc = make_lc(resources=[API])
-    url = lc.config.login_url("st") + "&" + urlencode({"resource": resource})
+    url = lc.config.login_url(state="st") + "&" + urlencode({"resource": resource})
     query = query_of(lc.sign_in(url, USER, PASSWORD))
     assert (query["error"], query["state"]) == ("invalid_request", "st")
     assert "code" not in query
@@ -230,7 +230,8 @@ def test_each_client_binds_only_to_its_own_resources(make_lc: MakeLocalCognito) 
     assert claims_of(tokens.id_token)["aud"] == "otherclient"
     # The main client may not ask for the other client's resource, nor the other for API.
     for config, resource in ((lc.config, OTHER_API), (other, API)):
-        refused = query_of(lc.sign_in(config.login_url("st", resource=resource), USER, PASSWORD))
+        url = config.login_url(state="st", resource=resource)
+        refused = query_of(lc.sign_in(url, USER, PASSWORD))
         assert refused["error"] == "invalid_request"
 
 

@@ -414,10 +414,10 @@ ACCESS = "eyJraWQiOiJrIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 def test_user_info_refuses_an_access_token_that_is_not_printable_ascii(
     server: ScriptedServer, token: str
 ) -> None:
-    from cognito_helper import MalformedTokenError
-
+    # A ValueError, as for an empty token (issue 20: one error for every kind of bad token;
+    # it was a MalformedTokenError, which is about a token being verified).
     server.routes["/oauth2/userInfo"] = respond(200, {"sub": "x"})
-    with pytest.raises(MalformedTokenError, match="printable ASCII") as info:
+    with pytest.raises(ValueError, match="printable ASCII") as info:
         get_user_info(token, config=make_config(server))
     assert server.requests == []
     assert token not in str(info.value)

@@ -29,7 +29,7 @@ import warnings
 from typing import Any, Callable, Optional, Sequence, TextIO, Type
 
 from ..core.errors import CognitoError
-from ..settings.config import UnknownVariableWarning
+from ..settings.env import UnknownVariableWarning
 from .context import EXIT_OK, Context, DemoStepError, UsageError
 from .diagnose import diagnose
 from .parser import build_parser

@@ -13,7 +13,8 @@ from typing import Any, List, Mapping, Optional, TextIO, Tuple
 
 from ..core.errors import ConfigError, MalformedTokenError
 from ..settings import env as _env
-from ..settings.config import ENV_NAMES, CognitoConfig
+from ..settings.config import CognitoConfig
+from ..settings.env import ENV_NAMES
 from ..settings.file import ConfigFile
 
 __all__ = [

@@ -19,7 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from .._version import __version__
 from ..core.errors import ConfigError, InvalidGrantError
-from ..settings.config import ENV_NAMES, CognitoConfig, LoginRequest
+from ..settings.config import CognitoConfig
+from ..settings.env import ENV_NAMES
+from ..settings.hosted_ui import LoginRequest
 from .commands import describe_time
 from .context import EXCHANGE_COMMAND, EXIT_OK, Context, DemoStepError, UsageError
 

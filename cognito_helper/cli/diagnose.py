@@ -12,8 +12,8 @@ from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core import errors
-from ..settings.config import ENV_NAMES, CognitoConfig
-from ..settings.env import NotConfiguredError
+from ..settings.config import CognitoConfig
+from ..settings.env import ENV_NAMES, NotConfiguredError
 from ..verification.jws import decode_unverified
 from .context import (
     EXIT_REJECTED,
@@ -344,7 +344,7 @@ def diagnose(exc: BaseException, ctx: Context) -> Tuple[int, List[str]]:
     if isinstance(exc, UsageError):
         hint = exc.hint or f"see `cognito-helper {command} --help`"
         return EXIT_USAGE, [f"error: {exc}", f"hint: {hint}"]
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError) and not isinstance(exc, errors.ConfigError):
         return EXIT_USAGE, [f"error: invalid argument: {exc}", f"hint: {_argument_hint(ctx)}"]
     if isinstance(exc, DemoStepError):
         return EXIT_REJECTED, [

@@ -10,7 +10,7 @@ import argparse
 from typing import Callable, List, NoReturn
 
 from .._version import __version__
-from ..settings.config import ENV_NAMES
+from ..settings.env import ENV_NAMES
 from .commands import (
     run_decode,
     run_exchange,

@@ -40,6 +40,25 @@ class ConfigError(CognitoError):
     """The configuration is missing or invalid; the message names the field and how to fix it."""
 
 
+class OverrideValueError(ConfigError, ValueError):
+    """A value given to a call in place of one of its config's settings (``redirect_uri=``,
+    ``logout_uri=``, ``login_redirect_uri=``) breaks that setting's rule.
+
+    An invalid value given to a call: a ``ValueError``. It is also the :class:`ConfigError`
+    that these calls raised for it before the policy of the README's "Errors" section, so an
+    ``except ConfigError`` written then still catches it. The message starts with the name.
+    """
+
+
+class WrongTypeError(TypeError, ValueError):
+    """A call was given a value of the wrong type: a ``TypeError``.
+
+    It is also a ``ValueError``, which these calls raised for a wrong type before the policy
+    of the README's "Errors" section, so an ``except ValueError`` written then still catches
+    it. A setting of the wrong type, found while a config is built, is a :class:`ConfigError`.
+    """
+
+
 class CognitoConnectionError(CognitoError):
     """Cognito could not be reached or answered unusably (network failure, timeout, 3xx, 5xx,
     or no usable JWKS). Not the caller's fault: answer 503, not 401."""

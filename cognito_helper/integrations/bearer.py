@@ -45,7 +45,7 @@ from typing import (
 )
 
 from ..core.errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
-from ..settings.config import get_config
+from ..settings.default import get_config
 from ..verification.claims import option_names
 
 __all__ = [

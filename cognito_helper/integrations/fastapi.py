@@ -56,7 +56,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationError
-from ..settings.config import CognitoConfig, get_config
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
 from ..verification import jws as _jws
 from ..verification.claims import string_claim
 from ..verification.jwks_registry import jwks_cache

@@ -12,19 +12,23 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
 
 from ..core import http as _http
+from ..core.arguments import nonempty_string, wrong_type
 from ..core.encoding import COMPACT_JWS, json_object
 from ..core.errors import (
     CognitoConnectionError,
     ConfigError,
     InvalidGrantError,
-    MalformedTokenError,
     TokenExchangeError,
 )
-from ..settings.config import CognitoConfig, get_config, scope_tuple
-from ..settings.fields import app_client_id
+from ..core.redaction import repr_hiding_secrets
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
+from ..settings.fields import app_client_id, scope_tuple
+from ..settings.hosted_ui import redirect_uri_for
 from ..settings.urls import check_resource
 
 __all__ = [
@@ -47,49 +51,27 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _TOKEN_TEXT = re.compile(r"[!-~]+")
 
 
+@dataclass(repr=False, slots=True)
 class Tokens:
     """The tokens from one grant.
 
     Unpacks to exactly ``(id_token, access_token, refresh_token)``; also has ``expires_in``
     (seconds) and ``token_type``. After a refresh, ``refresh_token`` is the rotated one when
-    Cognito returned one, else the one that was used. ``repr()`` shows no token.
+    Cognito returned one, else the one that was used. ``repr()`` shows no token. Equal when
+    every field is; not hashable.
     """
 
-    __slots__ = ("id_token", "access_token", "refresh_token", "expires_in", "token_type")
-
-    def __init__(
-        self,
-        id_token: Optional[str],
-        access_token: str,
-        refresh_token: Optional[str],
-        expires_in: int,
-        token_type: str = "Bearer",
-    ) -> None:
-        self.id_token = id_token
-        self.access_token = access_token
-        self.refresh_token = refresh_token
-        self.expires_in = expires_in
-        self.token_type = token_type
+    id_token: Optional[str] = field(repr=False)
+    access_token: str = field(repr=False)
+    refresh_token: Optional[str] = field(repr=False)
+    expires_in: int
+    token_type: str = "Bearer"
 
     def __iter__(self) -> Iterator[Optional[str]]:
         return iter((self.id_token, self.access_token, self.refresh_token))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Tokens):
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        def shown(value: Optional[str]) -> str:
-            return "None" if value is None else "'***'"
-
-        return (
-            f"Tokens(id_token={shown(self.id_token)}, access_token={shown(self.access_token)}, "
-            f"refresh_token={shown(self.refresh_token)}, expires_in={self.expires_in!r}, "
-            f"token_type={self.token_type!r})"
-        )
+    #: Every field, in order; each token only as set (``'***'``) or ``None``.
+    __repr__ = repr_hiding_secrets
 
 
 def _scrub(text: str, secrets: Sequence[Optional[str]]) -> str:
@@ -147,14 +129,15 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
     raise kind(message, error=error, description=description, status_code=status)
 
 
-class ClientAuthentication(NamedTuple):
-    """What authenticates the app client on a request: extra ``headers`` and ``form`` fields."""
+class ClientAuthToSend(NamedTuple):
+    """What a request to the token or revocation endpoint sends to authenticate the app
+    client: extra ``headers`` and ``form`` fields (see :func:`client_authentication`)."""
 
     headers: Dict[str, str]
     form: Dict[str, str]
 
 
-def client_authentication(config: CognitoConfig) -> ClientAuthentication:
+def client_authentication(config: CognitoConfig) -> ClientAuthToSend:
     """How ``config``'s app client authenticates, as Cognito documents it; a pure function.
 
     A confidential client (with a secret): HTTP Basic ``client_id:client_secret`` only, never
@@ -165,8 +148,8 @@ def client_authentication(config: CognitoConfig) -> ClientAuthentication:
     if config.client_secret:
         pair = f"{client_id}:{config.client_secret}"
         basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-        return ClientAuthentication({"Authorization": basic}, {})
-    return ClientAuthentication({}, {"client_id": client_id})
+        return ClientAuthToSend({"Authorization": basic}, {})
+    return ClientAuthToSend({}, {"client_id": client_id})
 
 
 def _post_form(
@@ -228,20 +211,25 @@ def _tokens_from(resp: _http.HttpResponse, *, refresh_token: Optional[str]) -> T
     return Tokens(id_token, access, new_refresh or refresh_token, expires_in, token_type)
 
 
-def _nonempty(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
-    return value
+def _token_text(name: str, value: object) -> str:
+    """A code or token sent to Cognito: a non-empty string of printable ASCII, no space.
+
+    Raises ``TypeError`` for a value that is no string, else ``ValueError``, without
+    repeating the value.
+    """
+    text = nonempty_string(name, value)
+    if not _TOKEN_TEXT.fullmatch(text):
+        raise ValueError(f"{name} must be printable ASCII without spaces")
+    return text
 
 
 def _credential(name: str, value: object) -> str:
-    """A code or refresh token: non-empty printable ASCII, and not an ID or access token.
+    """A code or refresh token: :func:`_token_text`, and not an ID or access token.
 
-    Raises ``ValueError`` without repeating the value.
+    Raises ``TypeError`` for a value that is no string, else ``ValueError``, without
+    repeating the value.
     """
-    text = _nonempty(name, value)
-    if not _TOKEN_TEXT.fullmatch(text):
-        raise ValueError(f"{name} must be printable ASCII without spaces")
+    text = _token_text(name, value)
     if COMPACT_JWS.fullmatch(text):
         # An ID or access token (three segments) where a code (a UUID) or a refresh token
         # (an encrypted JWT of five segments) belongs: the usual mix-up, named as such.
@@ -275,8 +263,9 @@ def get_cognito_tokens(
 
     Raises :class:`InvalidGrantError` when the code or refresh token is dead (sign in again),
     :class:`TokenExchangeError` for other refusals, :class:`CognitoConnectionError` for
-    network trouble or 5xx (never retried: a code is single-use), :class:`ConfigError`, and
-    ``ValueError`` for invalid arguments.
+    network trouble or 5xx (never retried: a code is single-use), :class:`ConfigError` for a
+    setting the config lacks, and, before any request, ``ValueError`` for an invalid argument
+    and ``TypeError`` for one of the wrong type.
     """
     if (code is None) == (refresh_token is None):
         raise ValueError("give exactly one of code= or refresh_token=")
@@ -286,10 +275,12 @@ def get_cognito_tokens(
         form = {
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": cfg._redirect_uri(redirect_uri),
+            "redirect_uri": redirect_uri_for(cfg, redirect_uri),
         }
         if code_verifier is not None:
-            if not isinstance(code_verifier, str) or not _PKCE_VERIFIER.fullmatch(code_verifier):
+            if not isinstance(code_verifier, str):
+                raise wrong_type("code_verifier", code_verifier, "a string")
+            if not _PKCE_VERIFIER.fullmatch(code_verifier):
                 raise ValueError("code_verifier must be 43-128 characters of [A-Za-z0-9-._~]")
             form["code_verifier"] = code_verifier
         resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [code, code_verifier])
@@ -323,8 +314,8 @@ def get_client_credentials_token(
     an absolute URI (see :meth:`CognitoConfig.login_url`), which Cognito puts in the access
     token's ``aud``. Raises as :func:`get_cognito_tokens` (Cognito refuses a resource it does
     not know with a :class:`TokenExchangeError`); :class:`ConfigError` when the config has no
-    client secret; ``ValueError``, before any request, for invalid scopes or a ``resource``
-    that is not an absolute URI.
+    client secret; before any request, ``ValueError`` for invalid scopes or a ``resource``
+    that is not an absolute URI, and ``TypeError`` for either of the wrong type.
     """
     if resource is not None:
         check_resource("resource", resource)
@@ -332,9 +323,10 @@ def get_client_credentials_token(
     app_client_id(cfg.client_id, "the client_credentials grant")
     if not cfg.client_secret:
         raise ConfigError("the client_credentials grant needs client_secret in the config")
+    asked = () if scopes is None else scope_tuple(scopes)
     form = {"grant_type": "client_credentials"}
-    if scopes:
-        form["scope"] = " ".join(scope_tuple(scopes))
+    if asked:
+        form["scope"] = " ".join(asked)
     if resource is not None:
         form["resource"] = resource
     resp = _post_form(cfg, cfg.token_url, "token endpoint", form, [])
@@ -347,8 +339,9 @@ def revoke_token(refresh_token: str, *, config: Optional[CognitoConfig] = None) 
     Succeeds also for a token already revoked. Access tokens already issued stay valid for
     offline verification until their ``exp``. Raises :class:`TokenExchangeError`
     (``invalid_client``, ``invalid_request``, ``unsupported_token_type``) and
-    :class:`CognitoConnectionError`; ``ValueError`` for a token that cannot be a refresh
-    token (empty, not printable ASCII, an ID or access token), before any request.
+    :class:`CognitoConnectionError`; before any request, ``ValueError`` for a token that
+    cannot be a refresh token (empty, not printable ASCII, an ID or access token) and
+    ``TypeError`` for one that is no string.
     """
     _credential("refresh_token", refresh_token)
     cfg = get_config(config)
@@ -362,12 +355,10 @@ def get_user_info(access_token: str, *, config: Optional[CognitoConfig] = None) 
     Needs an access token with the ``openid`` scope. Raises :class:`TokenExchangeError` with
     ``error="invalid_token"`` and ``status_code=401`` when Cognito rejects the token (expired,
     revoked, signed out), and :class:`CognitoConnectionError` for network trouble. Before any
-    request: ``ValueError`` when ``access_token`` is not a non-empty string, and
-    :class:`MalformedTokenError` when it is not printable ASCII without spaces.
+    request: ``ValueError`` when ``access_token`` is empty or not printable ASCII without
+    spaces, and ``TypeError`` when it is not a string.
     """
-    _nonempty("access_token", access_token)
-    if not _TOKEN_TEXT.fullmatch(access_token):
-        raise MalformedTokenError("the access token must be printable ASCII without spaces")
+    _token_text("access_token", access_token)
     cfg = get_config(config)
     resp = _http.request(
         "GET",

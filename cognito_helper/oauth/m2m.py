@@ -42,8 +42,9 @@ import requests
 import requests.auth
 
 from ..core.errors import CognitoError, ConfigError, TokenExchangeError
-from ..settings.config import CognitoConfig, get_config, scope_tuple
-from ..settings.fields import app_client_id, names
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
+from ..settings.fields import app_client_id, names, scope_tuple
 from ..settings.urls import check_resource
 from .endpoints import get_client_credentials_token
 from .m2m_slots import NOTHING, Fresh, Slot, keep, slot_for

@@ -1,120 +1,64 @@
-"""What the user configures, and the hosted-UI URLs built from it.
+"""What the user configures: :class:`CognitoConfig`, one app client of one user pool.
 
-:class:`CognitoConfig` holds one app client of one user pool. Every public function of the
-package takes ``config=``; when it is omitted the process default set by :func:`configure` is
-used, or one read from the ``COGNITO_*`` environment variables (:data:`ENV_NAMES`). The rule
-for each field is in :mod:`cognito_helper.settings.fields`, the URL rules in
-:mod:`cognito_helper.settings.urls`, reading the variables in :mod:`cognito_helper.settings.env`
-and reading
-a config file in :mod:`cognito_helper.settings.file`.
+Every public function of the package takes ``config=``; when it is omitted the process
+default is used (:mod:`cognito_helper.settings.default`). The rule for each field is in
+:mod:`cognito_helper.settings.fields`, the URL rules in :mod:`cognito_helper.settings.urls`,
+reading the ``COGNITO_*`` variables in :mod:`cognito_helper.settings.env` and reading a config
+file in :mod:`cognito_helper.settings.file`. The hosted-UI URLs a config builds (its endpoint
+attributes and its ``login_url``, ``start_login`` and ``logout_url`` methods) are in
+:mod:`cognito_helper.settings.hosted_ui`.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-import threading
-from dataclasses import dataclass, field
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Dict,
-    Iterable,
-    Mapping,
-    Optional,
-    Sequence,
-    Tuple,
-    TypedDict,
-    Union,
-    overload,
-)
-from urllib.parse import quote, urlencode
+import functools
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..core.errors import ConfigError
+from ..core.redaction import repr_hiding_secrets
 from . import env as _env
 from . import fields as _fields
-from .env import ENV_LISTS, ENV_NAMES, UnknownVariableWarning
-from .pkce import new_verifier, pkce_challenge, random_text
-from .urls import check_resource
+from . import hosted_ui as _hosted_ui
 
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-__all__ = [
-    "ENV_LISTS",
-    "ENV_NAMES",
-    "CognitoConfig",
-    "LoginRequest",
-    "UnknownVariableWarning",
-    "configure",
-    "get_config",
-    "pkce_challenge",
-]
+__all__ = ["DEFAULT_SCOPES", "DEFAULT_TIMEOUT", "CognitoConfig"]
 
 DEFAULT_SCOPES: Tuple[str, ...] = ("openid", "email", "profile")
 DEFAULT_TIMEOUT = 10.0
 
+_C = TypeVar("_C")
 
-def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
-    """Scopes given as a space-separated string or a list, as a tuple.
 
-    Raises ``ValueError`` for anything else, for an empty or space-holding entry, and for a
-    comma-separated ``"openid,email"`` (scopes are space-separated).
+def _keyword_arguments_only(cls: type[_C]) -> type[_C]:
+    """Give a positional call of the dataclass ``cls`` a ``TypeError`` that says why.
+
+    Python's own ("takes 1 positional argument but 3 were given") puzzles a reader whose
+    call matches the signature shown. This wraps the ``__init__`` that
+    ``dataclass(kw_only=True)`` generated; ``inspect.signature`` follows the wrapper to it.
     """
-    return _fields.checked_scopes(scopes, ValueError)
+    init = cls.__init__
+    required = ", ".join(
+        f"{f.name}=..."
+        for f in fields(cls)  # type: ignore[arg-type]
+        if f.default is MISSING and f.default_factory is MISSING
+    )
+
+    @functools.wraps(init)
+    def keywords_only(self: _C, *args: Any, **kwargs: Any) -> None:
+        if args:
+            raise TypeError(
+                f"{cls.__name__} takes keyword arguments only, got {len(args)} positional "
+                f"argument(s): write {cls.__name__}({required}, ...) so that no value lands "
+                "in the wrong field"
+            )
+        init(self, **kwargs)
+
+    setattr(cls, "__init__", keywords_only)  # noqa: B010 - mypy refuses a method assignment
+    return cls
 
 
-@dataclass(frozen=True)
-class LoginRequest:
-    """A sign-in about to start: send the user to ``url``; keep the rest server-side.
-
-    ``state`` must be compared with the ``state`` on the redirect, ``nonce`` passed to
-    :func:`decode_verify_jwt`, and ``code_verifier`` to :func:`get_cognito_tokens`.
-    The verifier is kept out of ``repr()``.
-    """
-
-    url: str
-    state: str
-    nonce: str
-    code_verifier: str = field(repr=False)
-
-
-class _Endpoint:
-    """A hosted-UI endpoint of a :class:`CognitoConfig`, read as a ``str`` attribute.
-
-    Its value is the config's :attr:`~CognitoConfig.base_url` followed by the endpoint's path,
-    so reading it raises :class:`ConfigError` when no ``domain`` is set.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.__doc__ = f"``{{domain}}{path}``."
-
-    @overload
-    def __get__(self, config: None, owner: Any) -> _Endpoint: ...
-
-    @overload
-    def __get__(self, config: CognitoConfig, owner: Any) -> str: ...
-
-    def __get__(self, config: Optional[CognitoConfig], owner: Any) -> Union[_Endpoint, str]:
-        """The URL, read on a config; this descriptor, read on the class."""
-        return self if config is None else config.base_url + self.path
-
-
-class LoginOptions(TypedDict, total=False):
-    """The keyword options of :meth:`CognitoConfig.login_url`, which ``start_login`` passes on."""
-
-    redirect_uri: Optional[str]
-    scopes: Optional[Sequence[str]]
-    identity_provider: Optional[str]
-    idp_identifier: Optional[str]
-    login_hint: Optional[str]
-    lang: Optional[str]
-    prompt: Optional[str]
-    resource: Optional[str]
-
-
-@dataclass(frozen=True, init=False)
+@_keyword_arguments_only
+@dataclass(frozen=True, kw_only=True, repr=False)
 class CognitoConfig:
     """One app client of one Cognito user pool, validated on construction.
 
@@ -135,7 +79,7 @@ class CognitoConfig:
     user_pool_id: str
     client_id: Union[str, _fields.AnyAppClient]
     region: Optional[str] = None
-    client_secret: Optional[str] = field(default=None, repr=False)
+    client_secret: Optional[str] = field(default=None, repr=False)  # a secret: see __repr__
     domain: Optional[str] = None
     redirect_uri: Optional[str] = None
     logout_uri: Optional[str] = None
@@ -143,55 +87,6 @@ class CognitoConfig:
     issuer: Union[str, Sequence[str], None] = None
     jwks_url: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> CognitoConfig:
-        """Refuse positional arguments with a message that says why.
-
-        Python 3.9 has no ``dataclass(kw_only=True)``; ``__init__`` below is keyword-only,
-        and this gives a positional call a clearer ``TypeError`` than Python's own.
-        """
-        if args:
-            raise TypeError(
-                f"CognitoConfig takes keyword arguments only, got {len(args)} positional "
-                "argument(s): write CognitoConfig(user_pool_id=..., client_id=..., ...) so "
-                "that no value lands in the wrong field"
-            )
-        return super().__new__(cls)
-
-    def __init__(
-        self,
-        *,
-        user_pool_id: str,
-        client_id: Union[str, _fields.AnyAppClient],
-        region: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        domain: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        logout_uri: Optional[str] = None,
-        scopes: Union[Tuple[str, ...], Sequence[str], str] = DEFAULT_SCOPES,
-        issuer: Union[str, Sequence[str], None] = None,
-        jwks_url: Optional[str] = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """Validate and store the settings; :class:`ConfigError` names a wrong one."""
-        set_ = object.__setattr__
-        set_(self, "user_pool_id", user_pool_id)
-        set_(self, "client_id", client_id)
-        set_(self, "region", region)
-        set_(self, "client_secret", client_secret)
-        set_(self, "domain", domain)
-        set_(self, "redirect_uri", redirect_uri)
-        set_(self, "logout_uri", logout_uri)
-        set_(self, "scopes", scopes)
-        set_(self, "issuer", issuer)
-        set_(self, "jwks_url", jwks_url)
-        set_(self, "timeout", timeout)
-        self.__post_init__()
-
-    # What inspect.signature() and help() show: __init__'s keywords, not __new__'s catch-all.
-    __signature__ = inspect.signature(__init__).replace(
-        parameters=tuple(inspect.signature(__init__).parameters.values())[1:]
-    )
 
     def __post_init__(self) -> None:
         """Check every field and store it in its normal form (see the class docstring).
@@ -217,25 +112,8 @@ class CognitoConfig:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
-    def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in (
-                "user_pool_id",
-                "client_id",
-                "region",
-                "domain",
-                "redirect_uri",
-                "logout_uri",
-                "scopes",
-                "issuer",
-                "jwks_url",
-            )
-        )
-        secret = "'***'" if self.client_secret else "None"
-        return f"CognitoConfig({shown}, client_secret={secret})"
-
-    __str__ = __repr__
+    #: Every field, in order; ``client_secret`` only as set (``'***'``) or ``None``.
+    __repr__ = repr_hiding_secrets
 
     # -- derived values -------------------------------------------------------------------
 
@@ -255,132 +133,15 @@ class CognitoConfig:
             )
         return self.domain
 
-    token_url = _Endpoint("/oauth2/token")
-    authorize_url = _Endpoint("/oauth2/authorize")
-    revoke_url = _Endpoint("/oauth2/revoke")
-    userinfo_url = _Endpoint("/oauth2/userInfo")
+    # -- the hosted-UI URLs, built in settings/hosted_ui.py ---------------------------------
 
-    def _redirect_uri(self, override: Optional[str]) -> str:
-        if override is not None:
-            return _fields.url("redirect_uri", override, custom_scheme=True)
-        if not self.redirect_uri:
-            raise ConfigError(
-                "redirect_uri is not set: give the app's registered callback URL (config key "
-                "'redirect_uri' or COGNITO_REDIRECT_URI) or pass redirect_uri="
-            )
-        return self.redirect_uri
-
-    # -- hosted-UI URLs -------------------------------------------------------------------
-
-    def login_url(
-        self,
-        state: Optional[str] = None,
-        nonce: Optional[str] = None,
-        code_challenge: Optional[str] = None,
-        *,
-        redirect_uri: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        identity_provider: Optional[str] = None,
-        idp_identifier: Optional[str] = None,
-        login_hint: Optional[str] = None,
-        lang: Optional[str] = None,
-        prompt: Optional[str] = None,
-        resource: Optional[str] = None,
-    ) -> str:
-        """Return the ``/oauth2/authorize`` URL for the authorization-code flow.
-
-        ``code_challenge`` is an S256 PKCE challenge (see :func:`pkce_challenge`); Cognito
-        supports no other method. Prefer :meth:`start_login`, which makes state, nonce and
-        PKCE for you. Every value is percent-encoded; scopes are space-separated.
-
-        ``resource`` (RFC 8707) binds the access token to one API, a resource server of the
-        pool: Cognito puts it in the access token's ``aud``. It must be an absolute URI (see
-        ``_urls.check_resource``), else a ``ValueError`` naming ``resource``.
-        """
-        if resource is not None:
-            check_resource("resource", resource)
-        scope_list = self.scopes if scopes is None else scope_tuple(scopes)
-        params: Dict[str, str] = {
-            "response_type": "code",
-            "client_id": _fields.app_client_id(self.client_id, "login_url"),
-            "redirect_uri": self._redirect_uri(redirect_uri),
-        }
-        if scope_list:
-            params["scope"] = " ".join(scope_list)
-        optional = {
-            "state": state,
-            "nonce": nonce,
-            "identity_provider": identity_provider,
-            "idp_identifier": idp_identifier,
-            "login_hint": login_hint,
-            "lang": lang,
-            "prompt": prompt,
-        }
-        for key, value in optional.items():
-            if value is not None:
-                if not isinstance(value, str) or not value:
-                    raise ValueError(f"{key} must be a non-empty string")
-                params[key] = value
-        if code_challenge is not None:
-            if not isinstance(code_challenge, str) or not re.fullmatch(
-                r"[A-Za-z0-9_-]{43}", code_challenge
-            ):
-                raise ValueError("code_challenge must be an S256 challenge (43 base64url chars)")
-            params["code_challenge_method"] = "S256"
-            params["code_challenge"] = code_challenge
-        if resource is not None:
-            params["resource"] = resource
-        return self.authorize_url + "?" + urlencode(params, quote_via=quote)
-
-    def start_login(self, **options: Unpack[LoginOptions]) -> LoginRequest:
-        """Begin a sign-in: fresh random ``state`` and ``nonce``, a PKCE verifier, and the URL.
-
-        ``options`` are :meth:`login_url`'s keyword options (``redirect_uri``, ``scopes``,
-        ``identity_provider``, ``idp_identifier``, ``login_hint``, ``lang``, ``prompt``,
-        ``resource``), passed on as given. Each call draws 256 bits of randomness for state
-        and nonce and an 86-character PKCE verifier (over 500 bits) from :mod:`secrets`; the
-        verifier never starts with ``-``. The URL carries the S256 challenge. Keep the
-        returned object in the server-side session and check ``state`` when the user comes
-        back.
-        """
-        state = random_text(32)  # never starting with '-', as the verifier: `--nonce=` safe
-        nonce = random_text(32)
-        verifier = new_verifier()
-        url = self.login_url(state, nonce, pkce_challenge(verifier), **options)
-        return LoginRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
-
-    def logout_url(
-        self,
-        logout_uri: Optional[str] = None,
-        *,
-        login_redirect_uri: Optional[str] = None,
-        state: Optional[str] = None,
-    ) -> str:
-        """Return the hosted-UI ``/logout`` URL.
-
-        By default Cognito sends the user to ``logout_uri`` (or the config's), which must be a
-        registered sign-out URL. With ``login_redirect_uri`` instead, Cognito signs the user out
-        and shows sign-in again, returning to that (registered callback) URL.
-        """
-        params: Dict[str, str] = {"client_id": _fields.app_client_id(self.client_id, "logout_url")}
-        if login_redirect_uri is not None:
-            if logout_uri is not None:
-                raise ValueError("give logout_uri or login_redirect_uri, not both")
-            params["response_type"] = "code"
-            params["redirect_uri"] = self._redirect_uri(login_redirect_uri)
-            if self.scopes:
-                params["scope"] = " ".join(self.scopes)
-        else:
-            target = logout_uri if logout_uri is not None else self.logout_uri
-            if not target:
-                raise ConfigError(
-                    "logout_uri is not set: give a registered sign-out URL (config key "
-                    "'logout_uri' or COGNITO_LOGOUT_URI) or pass logout_uri="
-                )
-            params["logout_uri"] = _fields.url("logout_uri", target, custom_scheme=True)
-        if state is not None:
-            params["state"] = state
-        return self.base_url + "/logout?" + urlencode(params, quote_via=quote)
+    token_url = _hosted_ui.Endpoint("/oauth2/token")
+    authorize_url = _hosted_ui.Endpoint("/oauth2/authorize")
+    revoke_url = _hosted_ui.Endpoint("/oauth2/revoke")
+    userinfo_url = _hosted_ui.Endpoint("/oauth2/userInfo")
+    login_url = _hosted_ui.login_url
+    start_login = _hosted_ui.start_login
+    logout_url = _hosted_ui.logout_url
 
     # -- other constructors ---------------------------------------------------------------
 
@@ -435,64 +196,3 @@ class CognitoConfig:
         from .file import ConfigFile  # imported here: it builds on this module
 
         return ConfigFile.read(path).config()
-
-
-# -- the process default -----------------------------------------------------------------
-
-_default_lock = threading.Lock()
-_default: Optional[CognitoConfig] = None
-_env_config: Optional[CognitoConfig] = None  # read from the environment once
-
-
-@overload
-def configure(config: Union[CognitoConfig, Mapping[str, Any]]) -> CognitoConfig: ...
-
-
-@overload
-def configure(config: None) -> None: ...
-
-
-def configure(config: Union[CognitoConfig, Mapping[str, Any], None]) -> Optional[CognitoConfig]:
-    """Set the process-wide default config used when a function's ``config=`` is omitted.
-
-    Accepts a :class:`CognitoConfig` or a settings dict (see :meth:`CognitoConfig.from_dict`)
-    and returns the config now in force. ``configure(None)`` clears it, and also the config
-    read from the ``COGNITO_*`` variables, which are then read again on the next call.
-    Safe to call from any thread; calls already running keep the
-    config they started with.
-    """
-    global _default, _env_config
-    if config is None:
-        new: Optional[CognitoConfig] = None
-    elif isinstance(config, CognitoConfig):
-        new = config
-    else:
-        new = CognitoConfig.from_dict(config)
-    with _default_lock:
-        _default = new
-        if new is None:
-            _env_config = None
-    return new
-
-
-def get_config(config: Optional[CognitoConfig] = None) -> CognitoConfig:
-    """Return ``config`` if given, else the :func:`configure` default, else one from the env.
-
-    The ``COGNITO_*`` variables are read once, on the first call that needs them (reading
-    them costs several times a remembered verification); ``configure(None)`` re-reads them.
-    Raises :class:`ConfigError` saying how to configure when none of them is available.
-    """
-    global _env_config
-    if config is not None:
-        if not isinstance(config, CognitoConfig):
-            raise ConfigError(f"config must be a CognitoConfig, got {type(config).__name__}")
-        return config
-    default = _default
-    if default is not None:
-        return default
-    from_env = _env_config
-    if from_env is not None:
-        return from_env
-    from_env = CognitoConfig.from_env()
-    _env_config = from_env
-    return from_env

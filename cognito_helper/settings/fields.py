@@ -11,7 +11,8 @@ import difflib
 import re
 from typing import Any, Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
 
-from ..core.errors import ConfigError
+from ..core.arguments import type_name
+from ..core.errors import ConfigError, WrongTypeError
 from .urls import check_names_this_pool, check_url, domain_url
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "jwks_url",
     "names",
     "region",
+    "scope_tuple",
     "scopes",
     "timeout",
     "unknown_keys",
@@ -53,17 +55,12 @@ _REGION_EXAMPLES = "'us-east-1', 'eu-central-2', 'ap-southeast-5' or 'us-gov-wes
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
 
-def _type_name(value: object) -> str:
-    """How a wrong value's type is named in a message: ``None`` or the type's name."""
-    return "None" if value is None else type(value).__name__
-
-
 def _opt_str(name: str, value: object) -> Optional[str]:
     """``value`` stripped, ``None`` when unset or blank; ConfigError naming ``name`` if not text."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{name} must be a string, got {_type_name(value)}")
+        raise ConfigError(f"{name} must be a string, got {type_name(value)}")
     return value.strip() or None
 
 
@@ -96,7 +93,7 @@ def unknown_keys(given: Iterable[object], known: Collection[str]) -> Optional[st
 def url(name: str, value: object, *, custom_scheme: bool) -> str:
     """``value`` if it is a string and an absolute URL fit for ``name`` (see ``check_url``)."""
     if not isinstance(value, str):
-        raise ConfigError(f"{name} must be a string (an absolute URL), got {_type_name(value)}")
+        raise ConfigError(f"{name} must be a string (an absolute URL), got {type_name(value)}")
     return check_url(name, value, custom_scheme=custom_scheme)
 
 
@@ -239,6 +236,11 @@ def _is_list(value: object) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
 
 
+def _type_error(error: Type[Exception]) -> Type[Exception]:
+    """What a value of the wrong type raises where an invalid one raises ``error``."""
+    return WrongTypeError if error is ValueError else error
+
+
 def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False) -> Tuple[str, ...]:
     """The one rule for every ``scopes``, ``groups`` and ``audience`` option of the library.
 
@@ -248,7 +250,9 @@ def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False)
     non-empty string without whitespace. Naming none (``""``, ``"  "``, ``[]``) is allowed
     only with ``empty`` (a config's or a sign-in URL's scopes, where it means "no ``scope``
     parameter"): a requirement of one of no names could never be met, and asking Cognito for
-    its default scopes is said with ``None``. Anything else is ``error``, naming ``name``.
+    its default scopes is said with ``None``. Anything else is ``error``, naming ``name``;
+    except that where ``error`` is ``ValueError`` (a call's argument), a value of the wrong
+    type is a :class:`WrongTypeError` (a ``TypeError``, see the README's "Errors" section).
     """
     if isinstance(value, str):
         found: Tuple[str, ...] = tuple(value.split())
@@ -256,16 +260,16 @@ def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False)
         kind = type(value)
         # A list or tuple without the abstract-class tests (a guard's options are read per call).
         if kind is not tuple and kind is not list and not _is_list(value):
-            raise error(
+            raise _type_error(error)(
                 f"{name} must be a space-separated string or a list of strings, "
-                f"got {_type_name(value)}"
+                f"got {type_name(value)}"
             )
         found = tuple(value)
         for item in found:
             if type(item) is not str and not isinstance(item, str):
-                raise error(
+                raise _type_error(error)(
                     f"{name} must be a space-separated string or a list of strings; found "
-                    f"{_type_name(item)} {item!r} in the list"
+                    f"{type_name(item)} {item!r} in the list"
                 )
             if item.split() != [item]:
                 raise error(
@@ -291,6 +295,15 @@ def checked_scopes(value: object, error: Type[Exception]) -> Tuple[str, ...]:
     return checked
 
 
+def scope_tuple(scopes: Union[str, Iterable[str]]) -> Tuple[str, ...]:
+    """Scopes given to a call as a space-separated string or a list, as a tuple.
+
+    Raises ``ValueError`` for anything else, for an empty or space-holding entry, and for a
+    comma-separated ``"openid,email"`` (scopes are space-separated).
+    """
+    return checked_scopes(scopes, ValueError)
+
+
 def scopes(value: object, default: Tuple[str, ...]) -> Tuple[str, ...]:
     """The scopes as a tuple; an empty string means unset, as for every setting: ``default``."""
     if isinstance(value, str) and not value.split():
@@ -303,12 +316,12 @@ def _issuer_list(value: object) -> Tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not _is_list(value):
-        raise ConfigError(f"issuer must be a string or a list of strings, got {_type_name(value)}")
+        raise ConfigError(f"issuer must be a string or a list of strings, got {type_name(value)}")
     listed: List[str] = []
     for one in tuple(cast(Iterable[object], value)):
         if not isinstance(one, str):
             raise ConfigError(
-                f"issuer must be a string or a list of strings; found {_type_name(one)} in the list"
+                f"issuer must be a string or a list of strings; found {type_name(one)} in the list"
             )
         listed.append(one)
     return tuple(listed)
@@ -346,7 +359,7 @@ def timeout(value: object) -> float:
     """The HTTP timeout in seconds: an int or float in (0, 300]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(
-            f"timeout must be a number of seconds (int or float), got {_type_name(value)}"
+            f"timeout must be a number of seconds (int or float), got {type_name(value)}"
         )
     if not (0 < value <= 300):
         raise ConfigError("timeout must be a number of seconds between 0 and 300")

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import string
 
+from ..core.arguments import wrong_type
 from ..core.encoding import b64url_encode
 
 __all__ = ["new_verifier", "pkce_challenge", "random_text"]
@@ -19,10 +20,12 @@ _VERIFIER_FIRST = string.ascii_letters + string.digits
 def pkce_challenge(code_verifier: str) -> str:
     """Return the S256 PKCE ``code_challenge`` for ``code_verifier`` (RFC 7636).
 
-    Raises ``ValueError`` for a verifier that is not ASCII text, without repeating it.
+    Raises ``TypeError`` for a verifier that is not a string and ``ValueError`` for one that is
+    not ASCII text, without repeating it.
     """
-    ascii_verifier = code_verifier.isascii() if isinstance(code_verifier, str) else False
-    if not ascii_verifier:
+    if not isinstance(code_verifier, str):
+        raise wrong_type("a PKCE code_verifier", code_verifier, "a string")
+    if not code_verifier.isascii():
         # Checked rather than caught: a UnicodeEncodeError holds (and its repr shows) the
         # whole verifier, and would ride along as the __context__ of any error raised for it.
         raise ValueError("a PKCE code_verifier must be ASCII text ([A-Za-z0-9-._~])")

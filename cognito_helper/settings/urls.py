@@ -12,6 +12,7 @@ import re
 from typing import Sequence
 from urllib.parse import SplitResult, urlsplit
 
+from ..core.arguments import wrong_type
 from ..core.errors import ConfigError
 
 __all__ = ["check_names_this_pool", "check_resource", "check_url", "connecting_host"]
@@ -229,11 +230,11 @@ def check_resource(name: str, value: object) -> str:
     identifier), and no ``#fragment`` (RFC 8707 section 2). It is an identifier that is
     compared, never fetched, so any scheme is accepted, plain ``http`` to any host included.
     Unlike the rest of this module it checks a call argument, not a setting, so it raises
-    ``ValueError``; the message starts with ``name``.
+    ``ValueError`` (a ``TypeError`` for a value that is not a string, see
+    :mod:`cognito_helper.core.arguments`); the message starts with ``name``.
     """
     if not isinstance(value, str):
-        shown = "None" if value is None else type(value).__name__
-        raise ValueError(f"{name} must be a string (an absolute URI), got {shown}")
+        raise wrong_type(name, value, "a string (an absolute URI)")
     if not value:
         raise ValueError(f"{name} must be a non-empty absolute URI, got ''")
     if not _RESOURCE_CHARS.fullmatch(value):

@@ -32,17 +32,17 @@ from __future__ import annotations
 
 from .alb import LocalALB
 from .browser import SignInError
-from .client_auth import ClientAuthentication
+from .client_auth import PresentedClientAuth
 from .keys import KeyPool
 from .local_cognito import LocalCognito
 from .oauth import TokenEndpointFault
 from .state import reset
 
 __all__ = [
-    "ClientAuthentication",
     "KeyPool",
     "LocalALB",
     "LocalCognito",
+    "PresentedClientAuth",
     "SignInError",
     "TokenEndpointFault",
     "reset",

@@ -1,7 +1,7 @@
 """How a request to ``/oauth2/token`` or ``/oauth2/revoke`` authenticates its app client.
 
 Basic ``id:secret``, or ``client_id`` (and at the token endpoint ``client_secret``) in the form
-body. What was presented is described first (:class:`ClientAuthentication`, recorded even for
+body. What was presented is described first (:class:`PresentedClientAuth`, recorded even for
 refused requests), then judged; every refusal is ``invalid_client``.
 """
 
@@ -18,7 +18,7 @@ from .wire import oauth_error
 
 
 @dataclass(frozen=True)
-class ClientAuthentication:
+class PresentedClientAuth:
     """How one request to ``/oauth2/token`` or ``/oauth2/revoke`` authenticated its client.
 
     Recorded as sent, before LocalCognito judges it, so refused requests are listed too.
@@ -39,7 +39,7 @@ class ClientAuthentication:
 class _Attempt:
     """What a request presented, and any problem that needs no look-up to see."""
 
-    described: ClientAuthentication
+    described: PresentedClientAuth
     client_id: Optional[str]
     secret: Optional[str] = None
     basic: bool = False
@@ -72,11 +72,11 @@ def _presented(endpoint: str, authorization: Optional[str], form: Mapping[str, s
     try:
         basic = _basic_credentials(authorization)
     except ValueError as exc:
-        described = ClientAuthentication(endpoint, "client_secret_basic", None, in_body)
+        described = PresentedClientAuth(endpoint, "client_secret_basic", None, in_body)
         return _Attempt(described, None, problem=str(exc))
     if basic is None:
         method = "client_secret_post" if in_body else "none"
-        described = ClientAuthentication(endpoint, method, body_id, in_body)
+        described = PresentedClientAuth(endpoint, method, body_id, in_body)
         return _Attempt(described, body_id, body_secret)
     client_id, secret = basic[0], basic[1] or None
     problem = None
@@ -84,7 +84,7 @@ def _presented(endpoint: str, authorization: Optional[str], form: Mapping[str, s
         problem = "client_id in the body differs from the Basic credentials"
     elif body_secret is not None and body_secret != secret:
         problem = "client_secret in the body differs from the Basic credentials"
-    described = ClientAuthentication(endpoint, "client_secret_basic", client_id, in_body)
+    described = PresentedClientAuth(endpoint, "client_secret_basic", client_id, in_body)
     return _Attempt(described, client_id, secret, basic=True, problem=problem)
 
 
@@ -113,7 +113,7 @@ def authenticate_client(
     form: Mapping[str, str],
     *,
     find_client: Callable[[Optional[str]], Optional[Client]],
-    record: Callable[[ClientAuthentication], None],
+    record: Callable[[PresentedClientAuth], None],
 ) -> Client:
     """The client a request authenticates as, after ``record``-ing how it tried.
 

@@ -18,7 +18,7 @@ from ..settings.config import CognitoConfig
 from ..settings.fields import app_client_id
 from ..settings.urls import check_resource
 from .browser import sign_in
-from .client_auth import ClientAuthentication
+from .client_auth import PresentedClientAuth
 from .discovery import Discovery
 from .hosted_ui import HostedUI
 from .keys import KeyArg, KeyPool, KeyRing
@@ -242,10 +242,10 @@ class LocalCognito:
         return self._router.requests_seen
 
     @property
-    def client_authentications(self) -> List[ClientAuthentication]:
+    def client_authentications(self) -> List[PresentedClientAuth]:
         """A copy of how each token and revocation request authenticated, oldest first.
 
-        One :class:`ClientAuthentication` per request to ``/oauth2/token`` or
+        One :class:`PresentedClientAuth` per request to ``/oauth2/token`` or
         ``/oauth2/revoke`` whose form body could be read, including refused ones, so a test can
         assert that a confidential client used HTTP Basic and never sent its secret in the body.
         """

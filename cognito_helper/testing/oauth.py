@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from ..core.encoding import COMPACT_JWS, b64url_decode, json_claims, json_object
-from ..settings.config import pkce_challenge
-from .client_auth import ClientAuthentication, authenticate_client
+from ..settings.pkce import pkce_challenge
+from .client_auth import PresentedClientAuth, authenticate_client
 from .keys import KeyRing
 from .minting import Minter, new_refresh_token
 from .settings import PoolSettings, now
@@ -146,7 +146,7 @@ class OAuthEndpoints:
         self._settings = settings
         self._custom_scopes = tuple(custom_scopes)
         self._lock = threading.Lock()
-        self._client_authentications: List[ClientAuthentication] = []
+        self._client_authentications: List[PresentedClientAuth] = []
         self._token_requests: Counter[Optional[str]] = Counter()
         self._fault: Optional[TokenEndpointFault] = None
         self._grants: Dict[str, _GrantType] = {
@@ -156,7 +156,7 @@ class OAuthEndpoints:
         }
 
     @property
-    def client_authentications(self) -> List[ClientAuthentication]:
+    def client_authentications(self) -> List[PresentedClientAuth]:
         """A copy of how each token and revocation request authenticated, oldest first."""
         with self._lock:
             return list(self._client_authentications)
@@ -180,7 +180,7 @@ class OAuthEndpoints:
         if outage is not None:
             raise outage
 
-    def _record(self, attempt: ClientAuthentication) -> None:
+    def _record(self, attempt: PresentedClientAuth) -> None:
         with self._lock:
             self._client_authentications.append(attempt)
 

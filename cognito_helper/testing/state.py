@@ -75,7 +75,7 @@ def _m2m_slots() -> None:
 
 
 def _default_config() -> None:
-    from ..settings.config import configure
+    from ..settings.default import configure
 
     configure(None)  # also forgets the config read from the COGNITO_* variables
 
@@ -117,7 +117,7 @@ PARTS: Tuple[StatePart, ...] = (
     StatePart("M2M slots", "cognito_helper.oauth.m2m_slots", ("slots",), _m2m_slots),
     StatePart(
         "default config",
-        "cognito_helper.settings.config",
+        "cognito_helper.settings.default",
         ("_default", "_env_config"),
         _default_config,
     ),

@@ -59,7 +59,8 @@ from typing import (
 
 from ..core.claim_types import AccessTokenClaims, IdTokenClaims
 from ..core.errors import InvalidSignatureError, TokenVerificationError
-from ..settings.config import CognitoConfig, get_config
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
 from ..settings.fields import ANY_APP_CLIENT
 from . import memo as _memo
 from .claims import (
