@@ -61,7 +61,14 @@ class Sealer:
                 "credentials) is encrypted with it; give a long random string, e.g. "
                 "secrets.token_urlsafe(32), or a list of them to rotate (the first encrypts)"
             )
-        given: List[object] = [secret] if isinstance(secret, (str, bytes)) else list(secret)
+        if isinstance(secret, (str, bytes)):
+            given: List[object] = [secret]
+        elif isinstance(secret, (list, tuple)):
+            given = list(secret)
+        else:
+            raise ConfigError(
+                f"secret is a {type(secret).__name__}: give a str or bytes, or a list of them"
+            )
         if not given:
             raise ConfigError("secret is an empty list: give at least one secret")
         self._count = len(given)
