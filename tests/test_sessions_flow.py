@@ -104,7 +104,7 @@ def test_a_foreign_next_becomes_the_root_after_sign_in(lc: LocalCognito) -> None
 
 
 def sessions_stored(store: MemorySessionStore) -> int:
-    return len(store._sessions)
+    return len(store)
 
 
 def test_a_callback_without_a_pending_sign_in_is_refused_and_creates_nothing(
@@ -397,7 +397,9 @@ def test_no_token_state_nonce_verifier_or_id_reaches_a_log_repr_or_message(
     sessions = CognitoSessions(lc.config, store=store, revocations=RevocationList())
     seen: List[str] = []
     start = sessions.begin("/")
-    pending = store._pending[storage_key(start.pending_id)][0]
+    pending = store.take_pending(storage_key(start.pending_id))
+    assert pending is not None  # read, and filed again for the sign-in to go on
+    store.put_pending(storage_key(start.pending_id), pending, 600)
     query = browse_to_callback(lc, start.url)
     with pytest.raises(CallbackError) as mismatch:
         sessions.complete(sessions.begin("/").pending_id, query)
@@ -432,3 +434,53 @@ def test_no_token_state_nonce_verifier_or_id_reaches_a_log_repr_or_message(
     for text in seen:
         for secret in secrets:
             assert secret and secret not in text, text
+
+
+# -- the memory store ---------------------------------------------------------------------------
+
+
+def a_record(name: str) -> Any:
+    from cognito_helper.sessions import SessionRecord
+
+    return SessionRecord(
+        id_token=f"id-{name}",
+        access_token=f"access-{name}",
+        refresh_token=None,
+        user={"sub": name},
+        access_issued_at=0.0,
+        access_expires_at=3600.0,
+        created_at=0.0,
+        last_seen=0.0,
+        ends_at=86400.0,
+        origin_jti=None,
+    )
+
+
+def test_the_memory_store_is_bounded_dropping_the_least_recently_used() -> None:
+    store = MemorySessionStore(max_sessions=3, max_pending=2)
+    for name in "abc":
+        store.create(name, a_record(name), 3600)
+    assert store.load("a") is not None  # used: "b" is now the least recently used
+    store.create("d", a_record("d"), 3600)
+    assert len(store) == 3
+    assert [store.load(n) is not None for n in "abcd"] == [True, False, True, True]
+    for name in "xyz":
+        store.put_pending(name, PendingSignIn("s", "n", "v", "/", 0.0), 600)
+    assert store.take_pending("x") is None  # the oldest pending sign-in was dropped
+    assert store.take_pending("z") is not None
+    with pytest.raises(ValueError):
+        MemorySessionStore(max_sessions=0)
+
+
+def test_the_memory_store_forgets_at_the_ttl_and_never_brings_a_deleted_session_back() -> None:
+    now = [100.0]
+    store = MemorySessionStore(clock=lambda: now[0])
+    store.create("a", a_record("a"), 10)
+    store.put_pending("p", PendingSignIn("s", "n", "v", "/", 0.0), 10)
+    assert store.update("a", a_record("a2"), 10)
+    store.delete("a")
+    assert not store.update("a", a_record("a3"), 10)  # a refresh finishing after sign-out
+    assert store.load("a") is None
+    store.create("b", a_record("b"), 10)
+    now[0] += 10
+    assert store.load("b") is None and store.take_pending("p") is None

@@ -380,3 +380,17 @@ def test_four_processes_sharing_the_store_make_one_refresh_grant(
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
     assert len(set(tokens)) == 1 and tokens[0] != "no session"
     assert lc.token_requests("refresh_token") == 1
+
+
+def test_an_update_never_brings_a_deleted_session_back(
+    lc: LocalCognito, redis: Any, store: RedisSessionStore
+) -> None:
+    sessions = CognitoSessions(lc.config, store=store)
+    signed_in = sign_in(lc, sessions)
+    key = storage_key(signed_in.session_id)
+    record = store.load(key)
+    assert record is not None
+    assert store.update(key, record.seen(time.time()), 60)
+    store.delete(key)
+    assert not store.update(key, record, 60)  # a refresh finishing after sign-out
+    assert store.load(key) is None and sessions.load(signed_in.session_id) is None

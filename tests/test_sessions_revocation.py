@@ -66,7 +66,7 @@ def test_an_entry_already_past_is_not_added_and_none_lasts_beyond_a_day() -> Non
     store = MemoryRevocationStore(clock=steps)
     revocations = RevocationList(store, leeway=0)
     revocations.add("gone", time.time() - 1)
-    assert len(store._until) == 0
+    assert len(store) == 0
     revocations.add("forever", time.time() + 10 * 365 * 86400)
     steps.now += 86400 + 1
     assert not revocations.is_revoked({"origin_jti": "forever"})
@@ -91,7 +91,7 @@ def test_the_memory_store_is_bounded_and_drops_the_soonest_to_expire(
     with caplog.at_level(logging.WARNING, logger="cognito_helper"):
         for name, left in (("b", 200), ("a", 100), ("c", 300), ("d", 400), ("e", 500)):
             revocations.add(name, now + left)
-    assert len(store._until) == 3
+    assert len(store) == 3
     assert [revocations.is_revoked({"jti": n}) for n in "abcde"] == [0, 0, 1, 1, 1]
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
 

@@ -35,7 +35,14 @@ from ..oauth.endpoints import get_cognito_tokens, revoke_token
 from ..oauth.token_store import refresh_due_at
 from ..settings.config import CognitoConfig, get_config
 from .errors import CallbackError, SessionEndedError, SessionStoreUnavailableError
-from .records import PendingSignIn, SessionRecord, is_session_id, new_session_id, storage_key
+from .records import (
+    PendingSignIn,
+    SessionRecord,
+    finite_number,
+    is_session_id,
+    new_session_id,
+    storage_key,
+)
 from .revocation import RevocationList
 from .signin import (
     SignedIn,
@@ -357,10 +364,7 @@ class CognitoSessions:
     def _list_revoked(self, record: SessionRecord) -> None:
         if self._revocations is None:
             return
-        user_exp = record.user.get("exp")
-        until = record.access_expires_at
-        if isinstance(user_exp, (int, float)) and not isinstance(user_exp, bool):
-            until = max(until, float(user_exp))
+        until = max(record.access_expires_at, finite_number(record.user.get("exp")) or 0.0)
         if record.origin_jti is not None:
             self._revocations.add(record.origin_jti, until)
             return

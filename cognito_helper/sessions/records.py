@@ -20,6 +20,7 @@ from typing import Any, Dict, Mapping, Optional
 
 __all__ = [
     "FORMAT",
+    "finite_number",
     "PendingSignIn",
     "SessionRecord",
     "is_session_id",
@@ -54,7 +55,9 @@ def storage_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("ascii")).hexdigest()
 
 
-def _number(value: object) -> Optional[float]:
+def finite_number(value: object) -> Optional[float]:
+    """``value`` as a float when it is a finite number (not a bool), else ``None``: how a
+    stored time or a token's time claim is read."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
@@ -119,7 +122,7 @@ class PendingSignIn:
         if data is None:
             return None
         state, nonce, verifier = data.get("state"), data.get("nonce"), data.get("verifier")
-        created = _number(data.get("created"))
+        created = finite_number(data.get("created"))
         if not all(_matches(_OPAQUE, value) for value in (state, nonce, verifier)):
             return None
         if created is None or not _matches(_PATH, data.get("next")):
@@ -194,7 +197,7 @@ class SessionRecord:
             return None
         if not isinstance(times, list) or len(times) != 5:
             return None
-        numbers = [_number(t) for t in times]
+        numbers = [finite_number(t) for t in times]
         jtis = (data.get("origin_jti"), data.get("access_jti"))
         if any(n is None for n in numbers):
             return None

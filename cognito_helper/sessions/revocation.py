@@ -69,6 +69,10 @@ class MemoryRevocationStore:
     def __repr__(self) -> str:
         return f"MemoryRevocationStore(entries={len(self._until)}, max_entries={self._max})"
 
+    def __len__(self) -> int:
+        """How many entries are held (expired ones included until they are dropped)."""
+        return len(self._until)
+
     def add(self, key: str, ttl: float) -> None:
         """List ``key`` until ``ttl`` seconds from now (or later, if it already is)."""
         until = self._clock() + ttl

@@ -9,7 +9,6 @@ Every step raises the library's typed errors; none repeats a token, code, state 
 from __future__ import annotations
 
 import hmac
-import math
 import re
 from dataclasses import replace
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
@@ -23,7 +22,7 @@ from ..oauth.endpoints import Tokens, get_cognito_tokens
 from ..settings.config import CognitoConfig
 from ..verification.cognito import decode_verify_jwt
 from .errors import CallbackError
-from .records import PendingSignIn, SessionRecord, is_session_id, storage_key
+from .records import PendingSignIn, SessionRecord, finite_number, is_session_id, storage_key
 from .store import SessionStore
 from .web import SIGN_IN_TIMEOUT
 
@@ -133,10 +132,8 @@ def verify_tokens(
 
 
 def _time(claims: Mapping[str, Any], name: str, default: float) -> float:
-    value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return default
-    return float(value)
+    value = finite_number(claims.get(name))
+    return default if value is None else value
 
 
 def _jti(claims: Mapping[str, Any], name: str) -> Optional[str]:

@@ -139,6 +139,10 @@ class MemorySessionStore:
             f"max_sessions={self._max_sessions}, max_pending={self._max_pending})"
         )
 
+    def __len__(self) -> int:
+        """How many sessions are held (expired ones included until they are dropped)."""
+        return len(self._sessions)
+
     def load(self, key: str) -> Optional[SessionRecord]:
         """The session under ``key``, or ``None``; marks it as the most recently used."""
         with self._guard:
