@@ -238,6 +238,10 @@ def test_the_id_token_is_checked_against_the_access_token(lc: LocalCognito) -> N
     with pytest.raises(InvalidClaimsError) as info:
         verify_tokens(lc.config, other_user, nonce=None)
     assert info.value.claim == "sub"
+    no_user = Tokens(lc.mint("id", at_hash=None, sub=None), lc.mint("access", sub=None), None, 1)
+    with pytest.raises(InvalidClaimsError) as info:
+        verify_tokens(lc.config, no_user, nonce=None)
+    assert info.value.claim == "sub"
 
 
 # -- sign-out -----------------------------------------------------------------------------------

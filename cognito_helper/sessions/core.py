@@ -256,9 +256,9 @@ class CognitoSessions:
         A timed-out session is deleted. Raises :class:`SessionStoreUnavailableError` when the
         store cannot be reached (answer 503, not a sign-in).
         """
-        if not is_session_id(session_id):
+        if not isinstance(session_id, str) or not is_session_id(session_id):
             return None
-        key = storage_key(session_id)  # type: ignore[arg-type]
+        key = storage_key(session_id)
         record = self._store.load(key)
         if record is None:
             return None
@@ -325,7 +325,9 @@ class CognitoSessions:
             if now < latest.access_expires_at:
                 return latest  # the next call tries again
             raise
-        user, access = verify_tokens(self._config, tokens, nonce=None, sub=latest.user["sub"])
+        user, access = verify_tokens(
+            self._config, tokens, nonce=None, sub=str(latest.user.get("sub"))
+        )
         renewed = refreshed_record(latest, tokens, user, access, now)
         if not self._store.update(key, renewed, self._ttl(renewed, now)):
             raise SessionEndedError("the session was ended while its tokens were refreshed")
@@ -341,9 +343,9 @@ class CognitoSessions:
         session. Raises :class:`SessionStoreUnavailableError` when the store cannot be reached
         (nothing was deleted: try again).
         """
-        if not is_session_id(session_id):
+        if not isinstance(session_id, str) or not is_session_id(session_id):
             return self._logout_url
-        key = storage_key(session_id)  # type: ignore[arg-type]
+        key = storage_key(session_id)
         with self._store.lock(key, ttl=self._lock_ttl, wait=self._lock_wait):
             record = self._store.load(key)
             if record is not None:

@@ -126,6 +126,7 @@ def verify_tokens(
         access_token=tokens.access_token,
     )
     access = decode_verify_jwt(tokens.access_token, config=config, token_use="access")
+    # Both tokens verified, so both have a string 'sub' (a claim the verification requires).
     if access.get("sub") != user.get("sub") or (sub is not None and user.get("sub") != sub):
         raise InvalidClaimsError("the ID and access tokens are not of this user", claim="sub")
     return dict(user), dict(access)
