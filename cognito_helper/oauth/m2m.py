@@ -48,7 +48,7 @@ from ..settings.fields import app_client_id, names, scope_tuple
 from ..settings.urls import check_resource
 from .endpoints import get_client_credentials_token
 from .m2m_slots import NOTHING, Fresh, Slot, keep, slot_for
-from .token_store import HeldToken, TokenStore
+from .token_store import HeldToken, TokenStore, refresh_due_at
 
 if TYPE_CHECKING:
     import httpx
@@ -269,9 +269,9 @@ class ClientCredentials(requests.auth.AuthBase):
     def _refresh_at(self, held: HeldToken) -> float:
         """When ``held`` is due for a refresh: the margin before ``expires_at``, no earlier
         than half its lifetime."""
-        lifetime = max(0.0, held.expires_at - held.issued_at)
-        margin = min(max(lifetime * self._fraction, self._margin), lifetime / 2)
-        return held.expires_at - margin
+        return refresh_due_at(
+            held.issued_at, held.expires_at, margin=self._margin, fraction=self._fraction
+        )
 
     def _on_this_clock(self, held: HeldToken) -> HeldToken:
         """``held`` with its times moved back by how far ahead of this process's clock the

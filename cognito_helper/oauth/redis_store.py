@@ -64,7 +64,7 @@ try:
 except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
     from typing_extensions import Protocol  # type: ignore[assignment]
 
-__all__ = ["RedisTokenStore", "RedisClient"]
+__all__ = ["RedisTokenStore", "RedisClient", "redis_failures"]
 
 log = logging.getLogger("cognito_helper")
 
@@ -94,6 +94,34 @@ class RedisClient(Protocol):
     def eval(self, script: str, numkeys: int, *keys_and_args: str) -> Any:
         """``EVAL`` a Lua script."""
         ...
+
+
+def redis_failures(
+    client: object, methods: Sequence[str], what: str
+) -> Tuple[Type[BaseException], ...]:
+    """Check that ``client`` is a synchronous Redis client with ``methods``; return what "Redis
+    failed" looks like for it: its own errors (cluster ones are not ``RedisError``) and the
+    socket's.
+
+    The one rule every Redis-backed store of the package applies to its client. Raises
+    ``TypeError`` for an asyncio client or an object without the methods, and ``ImportError``
+    (naming ``what``) when the ``redis`` package is missing.
+    """
+    found = [getattr(client, name, None) for name in methods]
+    if not all(callable(method) for method in found):
+        raise TypeError("client must be a Redis client (redis.Redis or RedisCluster)")
+    # redis.asyncio's commands are plain functions returning awaitables; its
+    # execute_command, which they call, is the coroutine function.
+    found.append(getattr(client, "execute_command", None))
+    if any(inspect.iscoroutinefunction(method) for method in found):
+        raise TypeError("client must be a synchronous Redis client, not redis.asyncio's")
+    try:
+        from redis import exceptions  # the optional extra, needed only from here on
+    except ImportError as exc:  # pragma: no cover - a Redis client implies the package
+        raise ImportError(
+            f"{what} needs the redis package: pip install '.[redis]' in the cognito-helper checkout"
+        ) from exc
+    return (exceptions.RedisError, exceptions.RedisClusterException, OSError)
 
 
 class _RedisUnavailableError(Exception):
@@ -132,32 +160,11 @@ class RedisTokenStore:
             or lock_timeout <= 0
         ):
             raise ValueError("lock_timeout must be a positive number of seconds")
-        methods = [getattr(client, name, None) for name in ("mget", "set", "eval")]
-        if not all(callable(method) for method in methods):
-            raise TypeError("client must be a Redis client (redis.Redis or RedisCluster)")
-        # redis.asyncio's commands are plain functions returning awaitables; its
-        # execute_command, which they call, is the coroutine function.
-        methods.append(getattr(client, "execute_command", None))
-        if any(inspect.iscoroutinefunction(method) for method in methods):
-            raise TypeError("client must be a synchronous Redis client, not redis.asyncio's")
-        try:
-            from redis import exceptions  # the optional extra, needed only from here on
-        except ImportError as exc:  # pragma: no cover - a Redis client implies the package
-            raise ImportError(
-                "RedisTokenStore needs the redis package: "
-                "pip install '.[redis]' in the cognito-helper checkout"
-            ) from exc
+        self._failures = redis_failures(client, ("mget", "set", "eval"), "RedisTokenStore")
         self._client = client
         self._prefix = prefix
         self._lock_timeout = float(lock_timeout)
         self._lock_ms = max(1, math.ceil(self._lock_timeout * 1000))
-        # What "Redis failed" looks like: its own errors (cluster ones are not RedisErrors)
-        # and the socket's.
-        self._failures: Tuple[Type[BaseException], ...] = (
-            exceptions.RedisError,
-            exceptions.RedisClusterException,
-            OSError,
-        )
         self._warned = False
         self._warned_lock = threading.Lock()
 

@@ -14,11 +14,25 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
-__all__ = ["HeldToken", "TokenStore", "MAX_LIFETIME"]
+__all__ = ["HeldToken", "TokenStore", "MAX_LIFETIME", "refresh_due_at"]
 
 #: Cognito's longest access-token lifetime, one day: no token is believed to live longer,
 #: whatever ``expires_in`` or a shared store says (:meth:`HeldToken.capped`).
 MAX_LIFETIME = 86400
+
+
+def refresh_due_at(
+    issued_at: float, expires_at: float, *, margin: float, fraction: float = 0.0
+) -> float:
+    """When a token issued at ``issued_at`` and expiring at ``expires_at`` is due for a refresh.
+
+    ``margin`` seconds, or ``fraction`` of its lifetime, whichever is longer, before
+    ``expires_at``; but never before half its lifetime has passed, so that a short-lived token
+    is still used for a while. The one rule for "refresh early" of the package: the
+    client-credentials cache and the signed-in sessions apply it alike.
+    """
+    lifetime = max(0.0, expires_at - issued_at)
+    return expires_at - min(max(lifetime * fraction, margin), lifetime / 2)
 
 
 @dataclass(frozen=True)
