@@ -205,6 +205,7 @@ NOT_STATE: Dict[str, str] = {
     "cognito_helper.oauth.endpoints:_WHERE_FROM": "a table",
     "cognito_helper.oauth.m2m_slots:NOTHING": "a sentinel: the Fresh of no token, never changed",
     "cognito_helper.oauth.redis_store:_UNREADABLE": "a sentinel",
+    "cognito_helper.sessions.web:_DEFAULT_PORTS": "a table: scheme -> default port",
     "cognito_helper.settings.fields:_ANY": "a sentinel: ANY_APP_CLIENT",
     "cognito_helper.testing.alb:_USERS": "a UUID namespace",
     "cognito_helper.testing.minting:_REFRESH_HEADER": "a string",

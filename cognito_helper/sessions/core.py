@@ -33,7 +33,8 @@ from ..core.errors import (
 )
 from ..oauth.endpoints import get_cognito_tokens, revoke_token
 from ..oauth.token_store import refresh_due_at
-from ..settings.config import CognitoConfig, get_config
+from ..settings.config import CognitoConfig
+from ..settings.default import get_config
 from .errors import CallbackError, SessionEndedError, SessionStoreUnavailableError
 from .records import (
     PendingSignIn,
