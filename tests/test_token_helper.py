@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import time
 from typing import Any, Dict, Iterator
 from urllib.parse import parse_qs
@@ -492,3 +493,27 @@ def test_client_authentication_of_a_public_client_is_its_id_in_the_form(
     auth = client_authentication(make_config(server))
     assert auth.headers == {}
     assert auth.form == {"client_id": CLIENT}
+
+
+# -- Tokens, what a grant returns, is a dataclass -----------------------------------------------
+
+
+def test_tokens_is_a_dataclass_of_its_five_fields() -> None:
+    assert dataclasses.is_dataclass(Tokens)
+    assert [f.name for f in dataclasses.fields(Tokens)] == [
+        "id_token",
+        "access_token",
+        "refresh_token",
+        "expires_in",
+        "token_type",
+    ]
+
+
+def test_tokens_still_unpack_to_the_three_tokens_and_keep_no_dict() -> None:
+    tokens = Tokens("id.tok.en", "acc.tok.en", "re.fresh", 3600)
+    id_token, access_token, refresh_token = tokens
+    assert (id_token, access_token, refresh_token) == ("id.tok.en", "acc.tok.en", "re.fresh")
+    assert tokens.token_type == "Bearer"
+    assert not hasattr(tokens, "__dict__")
+    with pytest.raises(TypeError):
+        hash(tokens)
