@@ -1,4 +1,4 @@
-"""One policy for bad arguments (issue 20; the README's "Errors" section).
+"""One policy for bad arguments (the README's "Errors" section).
 
 ``ConfigError`` for the configuration, when it is built (or when a call needs a setting the
 config lacks); ``ValueError`` for an invalid value given to a call; ``TypeError`` for a value

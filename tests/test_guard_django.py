@@ -504,7 +504,7 @@ def test_the_cognito_authentication_setting_sets_the_options(lc: LocalCognito) -
 def test_a_misspelt_cognito_authentication_key_names_the_closest_known_key(
     lc: LocalCognito,
 ) -> None:
-    """Issue 19 (with T8): the one suggestion rule of configure() and COGNITO_* variables."""
+    """The one suggestion rule of configure() and COGNITO_* variables."""
     options = {"token_uses": "id", "realm": "api"}
     with override_settings(COGNITO=settings_dict(lc), COGNITO_AUTHENTICATION=options):
         with pytest.raises(ConfigError) as info:
@@ -600,7 +600,7 @@ def test_import_cognito_helper_does_not_import_django() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+# -- what a refusal sends and names; repeated headers; nothing configured ---------------------
 
 
 class BlockedTenant(CognitoAuthentication):

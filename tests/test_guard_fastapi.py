@@ -861,7 +861,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+# -- what a refusal sends and names; repeated headers; nothing configured ---------------------
 
 
 def blocked_tenant(claims: Claims) -> None:
@@ -929,7 +929,7 @@ def test_nothing_configured_is_the_same_error_with_or_without_a_token(lc: LocalC
     assert quiet.get("/any").status_code == quiet.get("/sync").status_code == 500
 
 
-# -- issue 19: the class instead of an instance -------------------------------------------------
+# -- the class instead of an instance, refused when the route is made ---------------------------
 
 
 class StaffBearer(CognitoBearer):

@@ -504,7 +504,7 @@ def test_config_objects_work_as_keyword_config(lc: LocalCognito) -> None:
     assert app.get("/c", bearer(lc.mint("access"))).status_code == 200
 
 
-# -- issue 19: what is sent, what is named, nothing configured -----------------------------
+# -- what a refusal sends and names; repeated headers; nothing configured ------------------
 
 
 def blocked_tenant(claims: Dict[str, Any]) -> None:
@@ -562,7 +562,7 @@ def test_nothing_configured_is_a_500_with_or_without_a_token(
             app.get("/d", headers)
 
 
-# -- issue 19: @require_token bare, and routes that cannot be left open -------------------------
+# -- @require_token bare, and routes that cannot be left open -----------------------------------
 
 
 def test_require_token_without_parentheses(lc: LocalCognito, asynchronous: bool) -> None:

@@ -883,7 +883,7 @@ def test_the_repr_shows_client_scopes_and_resource_only(
     )
 
 
-# -- review findings ---------------------------------------------------------------------------
+# -- a redirect to another host: its 401 is no verdict on the token, it gets no token ----------
 
 
 def _moved_to_another_host(api: Api, elsewhere: ScriptedServer) -> Api:
@@ -956,6 +956,9 @@ def test_httpx_auth_takes_no_401_from_another_host_as_a_verdict_on_the_token(
     assert requested(m2m) == 1
 
 
+# -- a token invalidated while its refresh fails --------------------------------------------
+
+
 @pytest.mark.timeout(60)
 def test_a_token_invalidated_while_its_refresh_fails_is_not_handed_out_again(
     clock: Clock, secret: str
@@ -1003,6 +1006,9 @@ def test_a_token_invalidated_while_its_refresh_fails_is_not_handed_out_again(
         assert server.count("/oauth2/token") == 2
 
 
+# -- a stored token's expiry, on this process's clock ---------------------------------------
+
+
 def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its_expiry(
     m2m: LocalCognito, clock: Clock
 ) -> None:
@@ -1019,6 +1025,9 @@ def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its
     assert requested(m2m) == 1
 
 
+# -- httpx is imported only for httpx_auth() ------------------------------------------------
+
+
 def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() -> None:
     assert not imports("from cognito_helper import ClientCredentials", "httpx")
     asked = (
@@ -1030,7 +1039,7 @@ def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() ->
     assert imports(asked, "httpx")
 
 
-# -- issue 19 ---------------------------------------------------------------------------------
+# -- an API that always answers 401: one new token per cool-down ------------------------------
 
 
 def call_api(client: str, api: Api, cc: ClientCredentials, times: int) -> List[int]:
@@ -1074,6 +1083,9 @@ def test_401s_for_a_token_already_replaced_are_retried_with_the_new_one(
     outcomes = each_caller(8, lambda: requests.get(api.url, auth=cc, timeout=10).status_code)
     assert outcomes == [200] * 8
     assert requested(m2m) == 2
+
+
+# -- instances made per call share one token; what is kept without an instance --------------
 
 
 def test_a_new_instance_for_each_call_makes_one_token_request(
@@ -1181,6 +1193,9 @@ def test_what_is_kept_without_an_instance_holds_no_secret(
         for obj in reachable(slot_of(key)):
             assert not isinstance(obj, (ClientCredentials, CognitoConfig))
             assert not (isinstance(obj, str) and secret in obj)
+
+
+# -- a failure remembered for the cool-down -------------------------------------------------
 
 
 def test_the_remembered_failure_says_so_and_when_the_next_attempt_is_made(

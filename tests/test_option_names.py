@@ -1,4 +1,4 @@
-"""One rule for every ``scopes``, ``groups`` and ``audience`` option (issue 19, T3).
+"""One rule for every ``scopes``, ``groups`` and ``audience`` option.
 
 A string is a space-separated list of names, split on whitespace, in ``decode_verify_jwt``,
 every guard (through ``bearer.Guard``) and ``ClientCredentials`` alike; a list names them one

@@ -404,7 +404,7 @@ def test_invalid_client_credentials_scopes_raise_value_error(
     assert server.requests == []
 
 
-# -- review findings: text that cannot be a credential is refused before any request ------
+# -- text that cannot be a credential is refused before any request -----------------------
 
 ACCESS = "eyJraWQiOiJrIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
