@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cognito_helper.testing.server import LoopbackHandler, LoopbackServer
 
+from .helpers import free_port
+
 Behaviour = Callable[["Handler"], None]
 
 
@@ -275,8 +277,5 @@ def redirect(status: int, location: str, body: bytes = b"") -> Behaviour:
     return respond(status, body, "text/html", headers={"Location": location})
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (connections to it are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+#: A loopback port nothing listens on (connections to it are refused): ``helpers.free_port``.
+closed_port = free_port

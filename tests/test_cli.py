@@ -26,6 +26,7 @@ from cognito_helper import CognitoConfig, decode_unverified, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
 from .helpers import EMAIL, GROUPS, PASSWORD, USER, at_hash, sign_in
+from .servers import closed_port
 from .tokens import KeyPair
 
 pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
@@ -37,13 +38,6 @@ SECRET = "client-secret-that-must-never-be-printed-0123456789"
 DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3
 # The shape of a Cognito refresh token: an encrypted JWE of five segments.
 REFRESH_SHAPED = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.a.b.c.d"
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def base_env() -> Dict[str, str]:

@@ -12,13 +12,13 @@ import pytest
 from cognito_helper import (
     MalformedTokenError,
     decode_unverified,
-    decode_verify_jwt,
     jwt_helper,
 )
 from cognito_helper.core.encoding import b64url_decode, b64url_encode, json_claims, json_object
 from cognito_helper.verification import jws as _jws
 
 from .conftest import Issuer
+from .helpers import verify
 from .tokens import b64
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -233,10 +233,6 @@ def segment_of(obj: Dict[str, Any], remainder: int, pad: str) -> str:
 
 def signed(issuer: Issuer, head: str, body: str) -> str:
     return f"{head}.{body}.{b64(issuer.key.sign_raw(f'{head}.{body}'.encode()))}"
-
-
-def verify(issuer: Issuer, token: str) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config)
 
 
 @pytest.mark.parametrize("remainder", [2, 3])

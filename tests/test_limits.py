@@ -32,6 +32,7 @@ from cognito_helper.verification.jwks import DEFAULT_TTL, MAX_JWKS_BYTES
 from cognito_helper.verification.keys import DEFAULT_COOLDOWN
 
 from .conftest import Issuer
+from .helpers import verify
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64
 
@@ -40,10 +41,6 @@ keys_module = importlib.import_module("cognito_helper.verification.keys")  # the
 
 SIXTY_FOUR_KIB = 64 * 1024  # the documented limits, written out: not read from the code
 ONE_MIB = 1 << 20
-
-
-def verify(issuer: Issuer, token: str, **kwargs: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **kwargs)
 
 
 def jwks_url(issuer: Issuer) -> str:

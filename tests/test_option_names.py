@@ -20,6 +20,7 @@ from cognito_helper.oauth.m2m import ClientCredentials
 from cognito_helper.testing import LocalCognito
 
 from .conftest import Issuer
+from .helpers import verify
 
 READ, WRITE = "localapi/read", "localapi/write"
 BOTH = f"{READ} {WRITE}"
@@ -31,10 +32,6 @@ def m2m(make_lc: Callable[..., LocalCognito]) -> LocalCognito:
     # A secret of its own: a later test's provider may get the same port, and so the same
     # token URL; the process-wide token cache must not hand it this test's token.
     return make_lc(client_secret=f"option-names-{uuid.uuid4().hex}", resources=[API, OTHER])
-
-
-def verify(issuer: Issuer, token: str, **options: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **options)
 
 
 # -- a space-separated string is split --------------------------------------------------------
