@@ -19,10 +19,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NoReturn, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from cognito_helper import (
@@ -121,6 +123,55 @@ def load_example(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def example_env(**variables: str) -> Dict[str, str]:
+    """The test's environment without COGNITO_* and PORT, this checkout first on the path,
+    unbuffered output, plus ``variables``: for running an example as a program."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
+    env.pop("PORT", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(variables)
+    return env
+
+
+@dataclass
+class ExampleRun:
+    """An example running as a program; ``out`` and ``err`` are its output once it stopped."""
+
+    process: subprocess.Popen[str]
+    out: str = ""
+    err: str = ""
+
+
+@contextmanager
+def running_example(name: str, cwd: Path, env: Dict[str, str], port: int) -> Iterator[ExampleRun]:
+    """``python examples/{name}.py`` in ``cwd`` with ``env``, once it accepts connections on
+    ``port`` (within 30 s); stopped after the block."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / f"{name}.py")],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run = ExampleRun(process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the example exited: " + process.communicate()[1]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the example did not start listening"
+                time.sleep(0.05)
+        yield run
+    finally:
+        process.terminate()
+        run.out, run.err = process.communicate(timeout=15)
 
 
 def unavailable(tests: str, reason: str, install: str) -> NoReturn:

@@ -7,11 +7,8 @@ its docstring says to start it, on a free loopback port.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -21,7 +18,14 @@ import requests
 from cognito_helper import CognitoConfig
 from cognito_helper.testing import LocalCognito
 
-from .helpers import MakeLocalCognito, free_port, load_example, sign_in
+from .helpers import (
+    MakeLocalCognito,
+    example_env,
+    free_port,
+    load_example,
+    running_example,
+    sign_in,
+)
 from .snippets import snippets_for
 
 pytest.importorskip("flask")
@@ -125,16 +129,6 @@ def test_readme_snippet_signs_out_only_with_post(snippet: Snippet) -> None:
 # -- examples/flask_app.py ----------------------------------------------------------------
 
 
-def example_env(**variables: str) -> Dict[str, str]:
-    """The test's environment without COGNITO_*, this checkout first on the path, plus these."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
-    env.pop("PORT", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
 def run_example_briefly(
     cwd: Path, port: int, env: Dict[str, str], visit: Optional[Any] = None
 ) -> Tuple[str, str]:
@@ -142,30 +136,10 @@ def run_example_briefly(
 
     Returns its stdout and stderr.
     """
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the example exited: " + process.communicate()[1]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the example did not start listening"
-                time.sleep(0.05)
+    with running_example("flask_app", cwd, env, port) as run:
         if visit is not None:
             visit(f"http://localhost:{port}")
-    finally:
-        process.terminate()
-        out, err = process.communicate(timeout=15)
-    return out, err
+    return run.out, run.err
 
 
 @pytest.mark.slow  # a subprocess per case

@@ -11,10 +11,7 @@ off.
 # guards local to the functions that build the apps.
 import asyncio
 import dataclasses
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
@@ -39,12 +36,18 @@ from cognito_helper.fastapi import (  # noqa: E402
 from cognito_helper.testing import LocalCognito  # noqa: E402
 from cognito_helper.testing.keys import SigningKey  # noqa: E402
 
-from .helpers import PLAIN_USE, MakeLocalCognito, free_port, imported, load_example  # noqa: E402
+from .helpers import (  # noqa: E402
+    PLAIN_USE,
+    MakeLocalCognito,
+    example_env,
+    free_port,
+    imported,
+    load_example,
+    running_example,
+)
 from .servers import ScriptedServer, respond, send  # noqa: E402
 from .snippets import snippets_for  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
-EXAMPLE = ROOT / "examples" / "fastapi_app.py"
 Claims = Dict[str, Any]
 Headers = List[Tuple[str, str]]
 
@@ -795,20 +798,10 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
     import requests
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
-    env.update(PORT=str(port), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
+    with running_example("fastapi_app", tmp_path, example_env(PORT=str(port)), port) as run:
+        assert run.process.stdout is not None
         exports: Dict[str, str] = {}
-        for line in process.stdout:
+        for line in run.process.stdout:
             if line.strip().startswith("export "):
                 name, _, value = line.strip()[len("export ") :].partition("=")
                 exports[name] = value
@@ -817,14 +810,6 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
         session.trust_env = False
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                session.get(base + "/", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
 
         def get(path: str, token: Optional[str] = None) -> int:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -833,9 +818,6 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
         assert get("/") == 200 and get("/me") == 401
         assert get("/me", exports["TOKEN"]) == 200 and get("/orders", exports["TOKEN"]) == 403
         assert get("/orders", exports["ORDERS_TOKEN"]) == 200
-    finally:
-        process.terminate()
-        process.communicate(timeout=15)
 
 
 # -- what a refusal sends and names; repeated headers; nothing configured ---------------------
