@@ -31,7 +31,7 @@ def instrument_imports(include=None, exclude=None):
 
 
 def Setup(argv, test_one_input, **kwargs):
-    raise RuntimeError("the atheris stand-in cannot fuzz: pip install atheris")
+    raise RuntimeError("the atheris stand-in cannot fuzz: pip install -e '.[fuzz]'")
 
 
 Fuzz = Setup
