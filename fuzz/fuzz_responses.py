@@ -14,8 +14,13 @@ The first input byte picks a mode:
    the Basic header value (a server that echoes them must not make them leak);
 2. as 1, for a userInfo answer: a dict or one of those errors, never echoing the access token.
 
-These call the library's internal decoding functions directly (no socket), so the fuzzer runs
-at full speed; ``fuzz_http.py`` covers the HTTP layer itself.
+These call the functions that turn an answer into a result directly (no socket), so the fuzzer
+runs at full speed: those of the token-endpoint module (``cognito_helper.oauth.endpoints``:
+``_raise_for_error``, ``_tokens_from``, ``_json_body``) and of the JWKS module
+(``cognito_helper.verification.jwks._parse_jwks``); no public function takes an answer without
+a request. ``fuzz_http.py`` covers the HTTP layer itself, through the public functions.
+``tests/test_fuzz_targets.py`` runs each target's seeds, so a change to these functions that
+breaks a target fails the tests.
 """
 
 from __future__ import annotations
@@ -33,9 +38,9 @@ with atheris.instrument_imports(include=["cognito_helper"]):
         CognitoConnectionError,
         TokenExchangeError,
         Tokens,
-        token_helper,
     )
     from cognito_helper.core import http as _http
+    from cognito_helper.oauth import endpoints
     from cognito_helper.verification.jwks import _parse_jwks
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +57,7 @@ CONFIG = CognitoConfig(
     domain="https://auth.example.com",
     redirect_uri="https://app.example.com/cb",
 )
-BASIC = token_helper.client_authentication(CONFIG).headers["Authorization"]
+BASIC = endpoints.client_authentication(CONFIG).headers["Authorization"]
 BASIC_CREDENTIALS = BASIC.split(" ", 1)[1]
 SECRETS = [SECRET, CODE, VERIFIER, BASIC_CREDENTIALS]
 STATUSES = [200, 200, 200, 400, 400, 401, 403, 404, 302, 307, 500, 503, 204, 299, 399, 600]
@@ -95,8 +100,8 @@ def _response(data: bytes) -> _http.HttpResponse:
 def _fuzz_token_endpoint(data: bytes) -> None:
     resp = _response(data)
     try:
-        token_helper._raise_for_error(resp, "token endpoint", [CODE, VERIFIER, SECRET, BASIC])
-        tokens = token_helper._tokens_from(resp, refresh_token=None, need_refresh=False)
+        endpoints._raise_for_error(resp, "token endpoint", [CODE, VERIFIER, SECRET, BASIC])
+        tokens = endpoints._tokens_from(resp, refresh_token=None)
     except (TokenExchangeError, CognitoConnectionError) as exc:
         _check_error(exc, SECRETS)
         return
@@ -112,8 +117,8 @@ def _fuzz_token_endpoint(data: bytes) -> None:
 def _fuzz_userinfo(data: bytes) -> None:
     resp = _response(data)
     try:
-        token_helper._raise_for_error(resp, "userInfo endpoint", [ACCESS])
-        info = token_helper._json_body(resp, "userInfo endpoint")
+        endpoints._raise_for_error(resp, "userInfo endpoint", [ACCESS])
+        info = endpoints._json_body(resp, "userInfo endpoint")
     except (TokenExchangeError, CognitoConnectionError) as exc:
         _check_error(exc, [ACCESS])
         return

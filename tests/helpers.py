@@ -1,6 +1,8 @@
 """Helpers the test modules share: the standard user, a hosted-UI sign-in, an at_hash oracle,
-the hostile-table :class:`Case` and the compact-form cases every verifier refuses alike, and
-:func:`run_in_threads`.
+:func:`verify` (a token against an ``issuer`` fixture's config), :func:`free_port`,
+:func:`load_example`, :func:`imports` (what a fresh interpreter imports), :func:`unavailable`,
+:func:`run_in_threads`, and the hostile-table :class:`Case` with the cases every verifier
+refuses alike.
 
 The ``lc`` and ``make_lc`` fixtures (``conftest.py``) start LocalCognito providers with the
 user below already added; :func:`sign_in` signs that user in the way a browser would.
@@ -10,13 +12,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Union
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NoReturn, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from cognito_helper import (
@@ -25,10 +33,17 @@ from cognito_helper import (
     MalformedTokenError,
     TokenExpiredError,
     TokenVerificationError,
+    decode_verify_jwt,
 )
 from cognito_helper.testing import LocalCognito
 
 from .tokens import b64
+
+if TYPE_CHECKING:
+    from .conftest import Issuer
+
+# This checkout: the package, README.md and examples/.
+ROOT = Path(__file__).resolve().parents[1]
 
 # The user every provider made by the ``lc`` and ``make_lc`` fixtures has.
 USER = "alice"
@@ -83,6 +98,80 @@ def at_hash(access_token: str) -> str:
     """The OIDC ``at_hash`` of an RS256 access token, computed here, independently of the
     library (a test oracle): the unpadded base64url of the left half of its SHA-256."""
     return b64(hashlib.sha256(access_token.encode()).digest()[:16])
+
+
+def verify(issuer: Issuer, token: Any, **options: Any) -> Dict[str, Any]:
+    """``decode_verify_jwt(token, config=issuer.config, **options)``: a token checked against
+    the ``issuer`` fixture's pool (``conftest.Issuer``)."""
+    return decode_verify_jwt(token, config=issuer.config, **options)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): free to listen on, and a
+    connection to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def load_example(name: str) -> ModuleType:
+    """``examples/{name}.py`` imported anew as module ``{name}_example`` (not in sys.modules)."""
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_example", ROOT / "examples" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def example_env(**variables: str) -> Dict[str, str]:
+    """The test's environment without COGNITO_* and PORT, this checkout first on the path,
+    unbuffered output, plus ``variables``: for running an example as a program."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
+    env.pop("PORT", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(variables)
+    return env
+
+
+@dataclass
+class ExampleRun:
+    """An example running as a program; ``out`` and ``err`` are its output once it stopped."""
+
+    process: subprocess.Popen[str]
+    out: str = ""
+    err: str = ""
+
+
+@contextmanager
+def running_example(name: str, cwd: Path, env: Dict[str, str], port: int) -> Iterator[ExampleRun]:
+    """``python examples/{name}.py`` in ``cwd`` with ``env``, once it accepts connections on
+    ``port`` (within 30 s); stopped after the block."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / f"{name}.py")],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run = ExampleRun(process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the example exited: " + process.communicate()[1]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the example did not start listening"
+                time.sleep(0.05)
+        yield run
+    finally:
+        process.terminate()
+        run.out, run.err = process.communicate(timeout=15)
 
 
 def unavailable(tests: str, reason: str, install: str) -> NoReturn:
@@ -245,9 +334,26 @@ def expiry_cases() -> List[Case]:
     ]
 
 
+#: What an app that uses no framework imports and touches: for :func:`imports`.
+PLAIN_USE = (
+    "import cognito_helper, cognito_helper.integrations.bearer\ncognito_helper.decode_verify_jwt"
+)
+
+
 def imports(code: str, module: str) -> bool:
     """Whether running ``code`` in a fresh interpreter ends with ``module`` imported."""
-    probe = f"{code}\nimport sys\nprint({module!r} in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    return imported(code, module) == [module]
+
+
+def imported(code: str, *modules: str) -> List[str]:
+    """Which of ``modules`` running ``code`` in a fresh interpreter, with this checkout first
+    on its path, ends with imported (a submodule imports its package too). ``code`` must run
+    without error."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT, env=env
+    )
     assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip() == "True"
+    return out.stdout.split()

@@ -52,6 +52,8 @@ def redis_server_path() -> str:
 
 
 def _free_port() -> int:
+    # helpers.free_port, written again: benchmarks/_repo.py loads this file alone, by path, so
+    # it imports nothing from tests/ at module level.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]

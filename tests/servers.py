@@ -1,7 +1,8 @@
 """Loopback servers whose answers a test scripts, for JWKS and token-endpoint faults.
 
 They run on the package's one loopback server (:class:`LoopbackServer`); a test plugs in a
-behaviour per path, which answers through the raw :class:`Handler`.
+behaviour per path, which answers through the raw :class:`Handler`. :func:`config_for` is a
+config whose hosted UI is such a server.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from cognito_helper import CognitoConfig
 from cognito_helper.testing.server import LoopbackHandler, LoopbackServer
+
+from .helpers import free_port
+from .tokens import CLIENT, POOL
 
 Behaviour = Callable[["Handler"], None]
 
@@ -275,8 +280,23 @@ def redirect(status: int, location: str, body: bytes = b"") -> Behaviour:
     return respond(status, body, "text/html", headers={"Location": location})
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (connections to it are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+#: A loopback port nothing listens on (connections to it are refused): ``helpers.free_port``.
+closed_port = free_port
+
+
+def config_for(
+    server: ScriptedServer, secret: Optional[str] = None, **settings: Any
+) -> CognitoConfig:
+    """The test pool's app client (``tokens.POOL``, ``CLIENT``, ``client_secret=secret``) whose
+    hosted UI is ``server``, with registered redirect and logout URIs and a 1.5 s timeout;
+    ``settings`` override any of it."""
+    values: Dict[str, Any] = {
+        "user_pool_id": POOL,
+        "client_id": CLIENT,
+        "client_secret": secret,
+        "domain": server.url,
+        "redirect_uri": "https://app.example.com/cb",
+        "logout_uri": "https://app.example.com/bye",
+        "timeout": 1.5,
+    }
+    return CognitoConfig(**{**values, **settings})

@@ -1,5 +1,5 @@
 """``CognitoConfig(client_id=ANY_APP_CLIENT)``: a resource server that trusts every app client of
-one pool (issue 19, T11).
+one pool.
 
 The opt-in is one named object: a missing, empty or wildcard client id is still a
 ``ConfigError``, and the environment cannot express it. With it only the ``aud``/``client_id``

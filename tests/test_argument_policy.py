@@ -1,4 +1,4 @@
-"""One policy for bad arguments (issue 20; the README's "Errors" section).
+"""One policy for bad arguments (the README's "Errors" section).
 
 ``ConfigError`` for the configuration, when it is built (or when a call needs a setting the
 config lacks); ``ValueError`` for an invalid value given to a call; ``TypeError`` for a value
@@ -25,7 +25,7 @@ from cognito_helper import (
     revoke_token,
 )
 
-from .servers import ScriptedServer, respond
+from .servers import ScriptedServer, config_for, respond
 from .tokens import CLIENT, POOL
 
 SECRET = "s3cr3t-client-secret-value"
@@ -39,18 +39,6 @@ def server() -> Iterator[ScriptedServer]:
     with ScriptedServer() as srv:
         srv.routes["/oauth2/userInfo"] = respond(200, {"sub": "s"})
         yield srv
-
-
-def make_config(server: ScriptedServer, secret: Any = None) -> CognitoConfig:
-    return CognitoConfig(
-        user_pool_id=POOL,
-        client_id=CLIENT,
-        client_secret=secret,
-        domain=server.url,
-        redirect_uri="https://app.example.com/cb",
-        logout_uri="https://app.example.com/bye",
-        timeout=1.5,
-    )
 
 
 def refused(server: ScriptedServer, call: Callable[[], object], kind: type) -> BaseException:
@@ -68,7 +56,7 @@ def refused(server: ScriptedServer, call: Callable[[], object], kind: type) -> B
 def test_user_info_refuses_an_invalid_access_token_with_value_error_alone(
     server: ScriptedServer, token: str
 ) -> None:
-    error = refused(server, lambda: get_user_info(token, config=make_config(server)), ValueError)
+    error = refused(server, lambda: get_user_info(token, config=config_for(server)), ValueError)
     assert "access_token" in str(error)
     assert not isinstance(error, (TokenVerificationError, TypeError))
     assert token not in str(error) or token == ""
@@ -78,7 +66,7 @@ def test_user_info_refuses_an_invalid_access_token_with_value_error_alone(
 def test_user_info_refuses_a_token_that_is_no_string_with_type_error(
     server: ScriptedServer, token: Any
 ) -> None:
-    error = refused(server, lambda: get_user_info(token, config=make_config(server)), TypeError)
+    error = refused(server, lambda: get_user_info(token, config=config_for(server)), TypeError)
     assert "access_token" in str(error)
 
 
@@ -98,7 +86,7 @@ def test_user_info_refuses_a_token_that_is_no_string_with_type_error(
 def test_token_exchange_refuses_a_wrong_type_with_type_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
-    refused(server, lambda: get_cognito_tokens(config=make_config(server), **kwargs), TypeError)
+    refused(server, lambda: get_cognito_tokens(config=config_for(server), **kwargs), TypeError)
 
 
 @pytest.mark.parametrize(
@@ -115,14 +103,14 @@ def test_token_exchange_refuses_an_invalid_value_with_value_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
     error = refused(
-        server, lambda: get_cognito_tokens(config=make_config(server), **kwargs), ValueError
+        server, lambda: get_cognito_tokens(config=config_for(server), **kwargs), ValueError
     )
     assert not isinstance(error, TypeError)
 
 
 @pytest.mark.parametrize("token", [None, 5])
 def test_revoke_refuses_a_wrong_type_with_type_error(server: ScriptedServer, token: Any) -> None:
-    refused(server, lambda: revoke_token(token, config=make_config(server)), TypeError)
+    refused(server, lambda: revoke_token(token, config=config_for(server)), TypeError)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +119,7 @@ def test_revoke_refuses_a_wrong_type_with_type_error(server: ScriptedServer, tok
 def test_client_credentials_refuse_a_wrong_type_with_type_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
-    config = make_config(server, SECRET)
+    config = config_for(server, SECRET)
     refused(server, lambda: get_client_credentials_token(config=config, **kwargs), TypeError)
 
 
@@ -139,7 +127,7 @@ def test_client_credentials_refuse_a_wrong_type_with_type_error(
 def test_client_credentials_refuse_an_invalid_value_with_value_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
-    config = make_config(server, SECRET)
+    config = config_for(server, SECRET)
     error = refused(
         server, lambda: get_client_credentials_token(config=config, **kwargs), ValueError
     )
@@ -164,7 +152,7 @@ def test_client_credentials_refuse_an_invalid_value_with_value_error(
 def test_login_url_refuses_a_wrong_type_with_type_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
-    refused(server, lambda: make_config(server).login_url(**kwargs), TypeError)
+    refused(server, lambda: config_for(server).login_url(**kwargs), TypeError)
 
 
 @pytest.mark.parametrize(
@@ -180,7 +168,7 @@ def test_login_url_refuses_a_wrong_type_with_type_error(
 def test_login_url_refuses_an_invalid_value_with_value_error(
     server: ScriptedServer, kwargs: dict[str, Any]
 ) -> None:
-    error = refused(server, lambda: make_config(server).login_url(**kwargs), ValueError)
+    error = refused(server, lambda: config_for(server).login_url(**kwargs), ValueError)
     assert not isinstance(error, TypeError)
 
 
@@ -198,7 +186,7 @@ def test_login_url_refuses_an_invalid_value_with_value_error(
 def test_logout_url_follows_the_policy(
     server: ScriptedServer, args: tuple[Any, ...], kwargs: dict[str, Any], kind: type
 ) -> None:
-    refused(server, lambda: make_config(server).logout_url(*args, **kwargs), kind)
+    refused(server, lambda: config_for(server).logout_url(*args, **kwargs), kind)
 
 
 def test_pkce_challenge_refuses_a_wrong_type_with_type_error() -> None:
@@ -237,13 +225,13 @@ def test_a_setting_the_call_needs_but_the_config_lacks_is_a_config_error() -> No
 
 
 def test_a_type_error_of_a_call_is_also_a_value_error(server: ScriptedServer) -> None:
-    error = refused(server, lambda: get_user_info(5, config=make_config(server)), TypeError)  # type: ignore[arg-type]
+    error = refused(server, lambda: get_user_info(5, config=config_for(server)), TypeError)  # type: ignore[arg-type]
     assert isinstance(error, ValueError)
 
 
 def test_a_url_given_in_place_of_a_setting_is_also_a_config_error(server: ScriptedServer) -> None:
     error = refused(
-        server, lambda: make_config(server).login_url(redirect_uri=NOT_REGISTRABLE), ValueError
+        server, lambda: config_for(server).login_url(redirect_uri=NOT_REGISTRABLE), ValueError
     )
     assert isinstance(error, ConfigError)
     assert str(error).startswith("redirect_uri")

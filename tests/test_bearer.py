@@ -130,7 +130,7 @@ def test_options_reach_the_verifier(issuer: Issuer) -> None:
     assert seen["token_use"] == "access" and seen["config"] is config
 
 
-# -- issue 19 -------------------------------------------------------------------------------
+# -- what a refusal sends: the public sentence, never the detail or the trust configuration ---
 
 
 def _trusting(message: str, public: str, claim: str = "iss") -> InvalidClaimsError:
@@ -199,6 +199,9 @@ def test_a_check_refusing_for_a_scope_does_not_name_the_held_ones(issuer: Issuer
     assert "scope=" not in answer.headers["WWW-Authenticate"]
 
 
+# -- repeated Authorization headers: two credentials are 400 ----------------------------------
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -228,6 +231,9 @@ def test_headers_without_a_bearer_credential_stay_401(header: Any) -> None:
 
 def test_one_header_given_as_a_list_is_read_as_it_is() -> None:
     assert bearer_token(["Bearer a.b.c"]) == "a.b.c"
+
+
+# -- nothing configured -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic dXNlcjpwdw==", "Bearer", "Bearer a.b.c"])

@@ -56,11 +56,7 @@ def find(name: str, debian_path: str) -> str:
 def load_example() -> ModuleType:
     if importlib.util.find_spec("flask") is None:
         unavailable("flask is not installed")
-    spec = importlib.util.spec_from_file_location("flask_app", ROOT / "examples" / "flask_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return helpers.load_example("flask_app")
 
 
 class Site:

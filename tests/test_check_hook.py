@@ -1,6 +1,6 @@
 """The app's ``check=``: refused when it cannot run (an ``async def``), and what it returns.
 
-Issue 19, S2 and S3. A coroutine function (or an object whose ``__call__`` is one, or a
+A coroutine function (or an object whose ``__call__`` is one, or a
 ``functools.partial`` of either) is a ``ValueError`` where the check is given: a
 ``decode_verify_jwt`` call, ``require_token``, ``CognitoBearer``, the Lambda authorizer. A
 check that returns an awaitable anyway refuses the token (the awaitable is closed, so no

@@ -26,6 +26,7 @@ from cognito_helper import CognitoConfig, decode_unverified, pkce_challenge
 from cognito_helper.testing import LocalCognito
 
 from .helpers import EMAIL, GROUPS, PASSWORD, USER, at_hash, sign_in
+from .servers import closed_port
 from .tokens import KeyPair
 
 pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
@@ -37,13 +38,6 @@ SECRET = "client-secret-that-must-never-be-printed-0123456789"
 DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3
 # The shape of a Cognito refresh token: an encrypted JWE of five segments.
 REFRESH_SHAPED = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.a.b.c.d"
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def base_env() -> Dict[str, str]:
@@ -821,15 +815,49 @@ def test_verify_with_another_nonce_exits_1_naming_the_claim(
     ]
 
 
-def test_verify_with_a_nonce_of_an_access_token_says_only_id_tokens_carry_one(
-    lc: LocalCognito, env: Dict[str, str]
+@pytest.mark.parametrize(
+    ("token_use", "option", "value", "claim", "hint"),
+    [
+        pytest.param(
+            "access",
+            "--nonce",
+            "n-1",
+            "nonce",
+            "hint: only an ID token carries a nonce: pass the id_token, or drop --nonce",
+            id="a-nonce-of-an-access-token-says-only-id-tokens-carry-one",
+        ),
+        pytest.param(
+            "id",
+            "--scope",
+            "openid",
+            "scope",
+            "hint: scopes are in access tokens: pass the access_token, or drop --scope",
+            id="a-scope-of-an-id-token-says-scopes-are-in-access-tokens",
+        ),
+        pytest.param(
+            "id",
+            "--audience",
+            API,
+            "aud",
+            "hint: --audience checks access tokens (an ID token's aud is its app client): pass "
+            "the access_token, or drop --audience",
+            id="an-id-token-with-an-audience-says-audience-is-for-access-tokens",
+        ),
+    ],
+)
+def test_verify_with_an_option_for_the_other_kind_of_token_says_which_kind_it_is_for(
+    lc: LocalCognito,
+    env: Dict[str, str],
+    token_use: str,
+    option: str,
+    value: str,
+    claim: str,
+    hint: str,
 ) -> None:
-    result = run("verify", lc.mint("access"), "--nonce", "n-1", env=env)
+    result = run("verify", lc.mint(token_use), option, value, env=env)
     assert result.returncode == 1
-    assert "failed check: claim 'nonce'" in result.stderr
-    assert error_lines(result)[-1] == (
-        "hint: only an ID token carries a nonce: pass the id_token, or drop --nonce"
-    )
+    assert f"failed check: claim '{claim}'" in result.stderr
+    assert error_lines(result)[-1] == hint
 
 
 def test_verify_with_another_access_token_exits_1_naming_at_hash(
@@ -863,17 +891,6 @@ def test_verify_with_scopes_accepts_a_token_granting_one_of_them(
     assert error_lines(result)[-1].startswith(
         "hint: the token grants none of the scopes given with --scope: sign in asking for one "
         "(COGNITO_SCOPES; "
-    )
-
-
-def test_verify_with_a_scope_of_an_id_token_says_scopes_are_in_access_tokens(
-    lc: LocalCognito, env: Dict[str, str]
-) -> None:
-    result = run("verify", lc.mint("id"), "--scope", "openid", env=env)
-    assert result.returncode == 1
-    assert "failed check: claim 'scope'" in result.stderr
-    assert error_lines(result)[-1] == (
-        "hint: scopes are in access tokens: pass the access_token, or drop --scope"
     )
 
 
@@ -917,18 +934,6 @@ def test_verify_of_an_access_token_not_bound_to_the_audience_exits_1_saying_so(
         "hint: the access token is not bound to that resource: "
     )
     assert "COGNITO_CLIENT_ID" not in result.stderr
-
-
-def test_verify_of_an_id_token_with_an_audience_says_audience_is_for_access_tokens(
-    lc: LocalCognito, env: Dict[str, str]
-) -> None:
-    result = run("verify", lc.mint("id"), "--audience", API, env=env)
-    assert result.returncode == 1
-    assert "failed check: claim 'aud'" in result.stderr
-    assert error_lines(result)[-1] == (
-        "hint: --audience checks access tokens (an ID token's aud is its app client): pass the "
-        "access_token, or drop --audience"
-    )
 
 
 def test_verify_of_an_id_token_of_another_client_with_an_audience_names_the_client(

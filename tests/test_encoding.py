@@ -12,13 +12,13 @@ import pytest
 from cognito_helper import (
     MalformedTokenError,
     decode_unverified,
-    decode_verify_jwt,
     jwt_helper,
 )
 from cognito_helper.core.encoding import b64url_decode, b64url_encode, json_claims, json_object
 from cognito_helper.verification import jws as _jws
 
 from .conftest import Issuer
+from .helpers import verify
 from .tokens import b64
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -231,20 +231,12 @@ def segment_of(obj: Dict[str, Any], remainder: int, pad: str) -> str:
     raise AssertionError("unreachable: three sizes cover every length mod 3")
 
 
-def signed(issuer: Issuer, head: str, body: str) -> str:
-    return f"{head}.{body}.{b64(issuer.key.sign_raw(f'{head}.{body}'.encode()))}"
-
-
-def verify(issuer: Issuer, token: str) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config)
-
-
 @pytest.mark.parametrize("remainder", [2, 3])
 def test_a_header_segment_with_unused_bits_set_is_malformed(issuer: Issuer, remainder: int) -> None:
     head = segment_of({"kid": issuer.key.kid, "alg": "RS256"}, remainder, "x-pad")
     body = b64(json.dumps(issuer.claims("id")).encode())
-    assert verify(issuer, signed(issuer, head, body))["token_use"] == "id"
-    token = signed(issuer, with_unused_bits_set(head), body)  # validly signed, as it is
+    assert verify(issuer, issuer.key.signed(head, body))["token_use"] == "id"
+    token = issuer.key.signed(with_unused_bits_set(head), body)  # validly signed, as it is
     with pytest.raises(MalformedTokenError, match="header"):
         verify(issuer, token)
     with pytest.raises(MalformedTokenError, match="header"):
@@ -260,9 +252,9 @@ def test_a_payload_segment_with_unused_bits_set_is_malformed(
     body = segment_of(issuer.claims("id"), remainder, "pad")
     _jws._header_kids.clear()
     if header_remembered:
-        assert verify(issuer, signed(issuer, head, body))["token_use"] == "id"
+        assert verify(issuer, issuer.key.signed(head, body))["token_use"] == "id"
         assert head in _jws._header_kids
-    token = signed(issuer, head, with_unused_bits_set(body))  # validly signed, as it is
+    token = issuer.key.signed(head, with_unused_bits_set(body))  # validly signed, as it is
     with pytest.raises(MalformedTokenError, match="payload"):
         verify(issuer, token)
     with pytest.raises(MalformedTokenError, match="payload"):
@@ -273,7 +265,7 @@ def test_a_header_nested_twenty_thousand_deep_is_malformed(issuer: Issuer) -> No
     nested = "[" * 20_000 + "]" * 20_000
     header = f'{{"alg": "RS256", "kid": "{issuer.key.kid}", "x": {nested}}}'
     body = b64(json.dumps(issuer.claims("id")).encode())
-    token = signed(issuer, b64(header.encode()), body)
+    token = issuer.key.signed(b64(header.encode()), body)
     assert len(token) <= jwt_helper.MAX_TOKEN_CHARS  # refused for its depth, not its size
     _jws._header_kids.clear()
     with pytest.raises(MalformedTokenError, match="header"):

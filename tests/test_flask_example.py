@@ -7,14 +7,9 @@ its docstring says to start it, on a free loopback port.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -23,7 +18,14 @@ import requests
 from cognito_helper import CognitoConfig
 from cognito_helper.testing import LocalCognito
 
-from .helpers import MakeLocalCognito, sign_in
+from .helpers import (
+    MakeLocalCognito,
+    example_env,
+    free_port,
+    load_example,
+    running_example,
+    sign_in,
+)
 from .snippets import snippets_for
 
 pytest.importorskip("flask")
@@ -127,30 +129,6 @@ def test_readme_snippet_signs_out_only_with_post(snippet: Snippet) -> None:
 # -- examples/flask_app.py ----------------------------------------------------------------
 
 
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("flask_app_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def example_env(**variables: str) -> Dict[str, str]:
-    """The test's environment without COGNITO_*, this checkout first on the path, plus these."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
-    env.pop("PORT", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(variables)
-    return env
-
-
 def run_example_briefly(
     cwd: Path, port: int, env: Dict[str, str], visit: Optional[Any] = None
 ) -> Tuple[str, str]:
@@ -158,30 +136,10 @@ def run_example_briefly(
 
     Returns its stdout and stderr.
     """
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the example exited: " + process.communicate()[1]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the example did not start listening"
-                time.sleep(0.05)
+    with running_example("flask_app", cwd, env, port) as run:
         if visit is not None:
             visit(f"http://localhost:{port}")
-    finally:
-        process.terminate()
-        out, err = process.communicate(timeout=15)
-    return out, err
+    return run.out, run.err
 
 
 @pytest.mark.slow  # a subprocess per case
@@ -288,7 +246,7 @@ def test_example_does_not_warn_when_the_callback_is_its_own(
     ],
 )
 def test_callback_warning_names_what_does_not_match(redirect_uri: str, problem: str) -> None:
-    warning = load_example().callback_warning(redirect_uri, 8080)
+    warning = load_example("flask_app").callback_warning(redirect_uri, 8080)
     assert warning is not None and problem in warning
 
 
@@ -297,4 +255,4 @@ def test_callback_warning_names_what_does_not_match(redirect_uri: str, problem: 
     ["http://localhost:8080/cognito_redirect", "http://127.0.0.1:8080/cognito_redirect"],
 )
 def test_callback_warning_is_none_for_this_app(redirect_uri: str) -> None:
-    assert load_example().callback_warning(redirect_uri, 8080) is None
+    assert load_example("flask_app").callback_warning(redirect_uri, 8080) is None

@@ -78,8 +78,7 @@ class Pool:
         ]
 
     def sign(self, header: Any, payload: Any) -> str:
-        signing_input = f"{b64(_json(header))}.{b64(_json(payload))}"
-        return f"{signing_input}.{b64(self.key.sign_raw(signing_input.encode()))}"
+        return self.key.signed(b64(_json(header)), b64(_json(payload)))
 
 
 def _json(value: Any) -> bytes:

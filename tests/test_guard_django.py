@@ -7,7 +7,6 @@ Tokens come from LocalCognito; nothing in the verifier is mocked.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import types
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -61,7 +60,7 @@ from cognito_helper.django import (  # noqa: E402
 )
 from cognito_helper.testing import LocalCognito  # noqa: E402
 
-from .helpers import GROUPS, USER, MakeLocalCognito, sign_in  # noqa: E402
+from .helpers import GROUPS, USER, MakeLocalCognito, imports, sign_in  # noqa: E402
 from .snippets import snippets_for  # noqa: E402
 from .tokens import KeyPair  # noqa: E402
 
@@ -504,7 +503,7 @@ def test_the_cognito_authentication_setting_sets_the_options(lc: LocalCognito) -
 def test_a_misspelt_cognito_authentication_key_names_the_closest_known_key(
     lc: LocalCognito,
 ) -> None:
-    """Issue 19 (with T8): the one suggestion rule of configure() and COGNITO_* variables."""
+    """The one suggestion rule of configure() and COGNITO_* variables."""
     options = {"token_uses": "id", "realm": "api"}
     with override_settings(COGNITO=settings_dict(lc), COGNITO_AUTHENTICATION=options):
         with pytest.raises(ConfigError) as info:
@@ -596,11 +595,10 @@ def test_the_readme_snippets(lc: LocalCognito, database: None) -> None:
 
 
 def test_import_cognito_helper_does_not_import_django() -> None:
-    code = "import sys, cognito_helper; assert 'django' not in sys.modules, 'django imported'"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert not imports("import cognito_helper", "django"), "django imported"
 
 
-# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+# -- what a refusal sends and names; repeated headers; nothing configured ---------------------
 
 
 class BlockedTenant(CognitoAuthentication):

@@ -11,14 +11,9 @@ off.
 # guards local to the functions that build the apps.
 import asyncio
 import dataclasses
-import importlib.util
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import pytest
@@ -41,12 +36,18 @@ from cognito_helper.fastapi import (  # noqa: E402
 from cognito_helper.testing import LocalCognito  # noqa: E402
 from cognito_helper.testing.keys import SigningKey  # noqa: E402
 
-from .helpers import MakeLocalCognito  # noqa: E402
+from .helpers import (  # noqa: E402
+    PLAIN_USE,
+    MakeLocalCognito,
+    example_env,
+    free_port,
+    imported,
+    load_example,
+    running_example,
+)
 from .servers import ScriptedServer, respond, send  # noqa: E402
 from .snippets import snippets_for  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
-EXAMPLE = ROOT / "examples" / "fastapi_app.py"
 Claims = Dict[str, Any]
 Headers = List[Tuple[str, str]]
 
@@ -710,14 +711,7 @@ def test_the_ticker_does_see_a_verification_that_blocks_the_loop(lc: LocalCognit
 
 
 def test_import_cognito_helper_imports_no_web_framework() -> None:
-    code = (
-        "import sys, cognito_helper, cognito_helper.integrations.bearer\n"
-        "cognito_helper.decode_verify_jwt\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')]\n"
-        "assert not bad, bad\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+    assert imported(PLAIN_USE, "fastapi", "starlette") == []
 
 
 # -- the README's snippet ---------------------------------------------------------------------
@@ -741,14 +735,6 @@ def test_readme_snippet_runs_as_written(lc: LocalCognito) -> None:
 # -- examples/fastapi_app.py ------------------------------------------------------------------
 
 
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fastapi_app_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def check_example_routes(client: TestClient, lc: LocalCognito) -> None:
     plain = bearer_header(lc.mint("access"))
     orders = bearer_header(lc.mint("access", scope="openid orders/read"))
@@ -769,7 +755,7 @@ def check_example_routes(client: TestClient, lc: LocalCognito) -> None:
 
 
 def test_example_with_a_configured_pool(lc: LocalCognito) -> None:
-    app = load_example().create_app(lc.config)
+    app = load_example("fastapi_app").create_app(lc.config)
     with TestClient(app) as client:
         assert app.state.local_cognito is None
         check_example_routes(client, lc)
@@ -779,7 +765,7 @@ def test_example_runs_against_an_embedded_local_cognito_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no config.py here; conftest removed the COGNITO_* variables
-    example = load_example()
+    example = load_example("fastapi_app")
     app = example.create_app()
     lc = app.state.local_cognito
     with TestClient(app) as client:
@@ -800,7 +786,7 @@ def test_example_reads_the_cognito_variables(
     monkeypatch.setenv("COGNITO_CLIENT_ID", lc.config.client_id)
     monkeypatch.setenv("COGNITO_ISSUER", lc.issuer)
     monkeypatch.setenv("COGNITO_JWKS_URL", lc.jwks_url)
-    app = load_example().create_app()
+    app = load_example("fastapi_app").create_app()
     with TestClient(app) as client:
         assert app.state.local_cognito is None
         check_example_routes(client, lc)
@@ -812,20 +798,10 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
     import requests
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
-    env.update(PORT=str(port), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
+    with running_example("fastapi_app", tmp_path, example_env(PORT=str(port)), port) as run:
+        assert run.process.stdout is not None
         exports: Dict[str, str] = {}
-        for line in process.stdout:
+        for line in run.process.stdout:
             if line.strip().startswith("export "):
                 name, _, value = line.strip()[len("export ") :].partition("=")
                 exports[name] = value
@@ -834,14 +810,6 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
         session.trust_env = False
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                session.get(base + "/", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
 
         def get(path: str, token: Optional[str] = None) -> int:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -850,18 +818,9 @@ def test_example_serves_with_uvicorn_and_prints_working_demo_tokens(tmp_path: Pa
         assert get("/") == 200 and get("/me") == 401
         assert get("/me", exports["TOKEN"]) == 200 and get("/orders", exports["TOKEN"]) == 403
         assert get("/orders", exports["ORDERS_TOKEN"]) == 200
-    finally:
-        process.terminate()
-        process.communicate(timeout=15)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# -- issue 19: what is sent, what is named, nothing configured --------------------------------
+# -- what a refusal sends and names; repeated headers; nothing configured ---------------------
 
 
 def blocked_tenant(claims: Claims) -> None:
@@ -929,7 +888,7 @@ def test_nothing_configured_is_the_same_error_with_or_without_a_token(lc: LocalC
     assert quiet.get("/any").status_code == quiet.get("/sync").status_code == 500
 
 
-# -- issue 19: the class instead of an instance -------------------------------------------------
+# -- the class instead of an instance, refused when the route is made ---------------------------
 
 
 class StaffBearer(CognitoBearer):

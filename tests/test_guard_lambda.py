@@ -531,7 +531,7 @@ def test_the_readme_snippets(
         handler(event("rest_token", None), None)
 
 
-# -- issue 19: what is logged, repeated headers, nothing configured ------------------------------
+# -- what is logged, repeated headers, nothing configured ----------------------------------------
 
 
 def test_the_log_keeps_the_detail_the_client_never_sees(

@@ -1,4 +1,4 @@
-"""The package's import rules (issue 20), checked by import-linter as ``.ci/run`` does.
+"""The package's import rules, checked by import-linter as ``.ci/run`` does.
 
 pyproject.toml's ``[tool.importlinter]`` holds the contracts: the layers (cli > testing >
 integrations > oauth | verification > settings > core), the layers never importing the public

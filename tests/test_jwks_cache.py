@@ -19,13 +19,9 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
-from .helpers import run_in_threads
+from .helpers import run_in_threads, verify
 from .servers import ScriptedServer, drip, dynamic, hold, reset_mid_body, respond, silent
 from .tokens import POOL, KeyPair
-
-
-def verify(issuer: Issuer, token: str) -> Any:
-    return decode_verify_jwt(token, config=issuer.config)
 
 
 def cache(issuer: Issuer) -> Any:

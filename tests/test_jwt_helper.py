@@ -25,13 +25,9 @@ from cognito_helper import (
 )
 
 from .conftest import Issuer
-from .helpers import at_hash
+from .helpers import at_hash, verify
 from .servers import respond
 from .tokens import CLIENT, POOL, KeyPair, b64, b64json
-
-
-def verify(issuer: Issuer, token: Any, **kwargs: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **kwargs)
 
 
 def resign(issuer: Issuer, header: Dict[str, Any], claims: Dict[str, Any]) -> str:

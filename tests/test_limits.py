@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import pytest
 
@@ -32,6 +32,7 @@ from cognito_helper.verification.jwks import DEFAULT_TTL, MAX_JWKS_BYTES
 from cognito_helper.verification.keys import DEFAULT_COOLDOWN
 
 from .conftest import Issuer
+from .helpers import verify
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64
 
@@ -40,10 +41,6 @@ keys_module = importlib.import_module("cognito_helper.verification.keys")  # the
 
 SIXTY_FOUR_KIB = 64 * 1024  # the documented limits, written out: not read from the code
 ONE_MIB = 1 << 20
-
-
-def verify(issuer: Issuer, token: str, **kwargs: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **kwargs)
 
 
 def jwks_url(issuer: Issuer) -> str:
@@ -87,8 +84,7 @@ def token_of_length(issuer: Issuer, length: int) -> str:
         for pad in range(max(0, (room * 3) // 4 - base - 3), (room * 3) // 4 - base + 3):
             if (4 * (base + pad) + 2) // 3 == room:  # unpadded base64 length of the payload
                 body = b64(json.dumps(issuer.claims("id", pad="p" * pad)).encode())
-                signing_input = f"{head}.{body}"
-                token = f"{signing_input}.{b64(issuer.key.sign_raw(signing_input.encode()))}"
+                token = issuer.key.signed(head, body)
                 assert len(token) == length
                 return token
     raise AssertionError(f"no token of {length} characters")
@@ -374,22 +370,26 @@ def hosted_ui(server: ScriptedServer) -> CognitoConfig:
     return CognitoConfig(user_pool_id=POOL, client_id=CLIENT, domain=server.url, timeout=2.0)
 
 
+@pytest.mark.parametrize(
+    ("call", "name", "good", "path", "answer"),
+    [
+        (revoke_token, "refresh_token", "a-refresh-token", "/oauth2/revoke", None),
+        (get_user_info, "access_token", "acc.tok.en", "/oauth2/userInfo", {"sub": "s"}),
+    ],
+    ids=["revoke_token", "get_user_info"],
+)
 @pytest.mark.parametrize("value", ["", None], ids=["empty", "None"])
-def test_revoke_token_without_a_token_is_a_value_error_before_any_request(
-    counting_server: ScriptedServer, value: Optional[str]
+def test_a_call_without_a_token_is_a_value_error_before_any_request(
+    counting_server: ScriptedServer,
+    call: Callable[..., Any],
+    name: str,
+    good: str,
+    path: str,
+    answer: Any,
+    value: Optional[str],
 ) -> None:
-    with pytest.raises(ValueError, match="refresh_token"):
-        revoke_token(value, config=hosted_ui(counting_server))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=name):
+        call(value, config=hosted_ui(counting_server))
     assert counting_server.requests == [] and counting_server.connections == 0
-    revoke_token("a-refresh-token", config=hosted_ui(counting_server))  # the server works
-    assert counting_server.count("/oauth2/revoke") == 1
-
-
-@pytest.mark.parametrize("value", ["", None], ids=["empty", "None"])
-def test_get_user_info_without_a_token_is_a_value_error_before_any_request(
-    counting_server: ScriptedServer, value: Optional[str]
-) -> None:
-    with pytest.raises(ValueError, match="access_token"):
-        get_user_info(value, config=hosted_ui(counting_server))  # type: ignore[arg-type]
-    assert counting_server.requests == [] and counting_server.connections == 0
-    assert get_user_info("acc.tok.en", config=hosted_ui(counting_server)) == {"sub": "s"}
+    assert call(good, config=hosted_ui(counting_server)) == answer  # the server works
+    assert counting_server.count(path) == 1

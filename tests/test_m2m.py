@@ -8,6 +8,7 @@ shared by LocalCognito and the cache, so no test waits for a token to age.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -39,7 +40,7 @@ from cognito_helper.oauth.token_store import HeldToken
 from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito, imports
-from .servers import Handler, ScriptedServer, dynamic, send
+from .servers import Handler, ScriptedServer, config_for, dynamic, send
 from .tokens import CLIENT, POOL
 
 API_RESOURCE = "https://api.example.com"
@@ -230,28 +231,23 @@ def test_past_the_early_refresh_point_one_more_request_is_made_for_all_threads(
     assert requested(m2m) == 2
 
 
-def test_the_margin_is_60_s_when_10_percent_is_less(make_lc: MakeLocalCognito, secret: str) -> None:
-    clock = Clock()
-    lc = make_lc(client_secret=secret, token_lifetime=300)
-    lc.clock = clock
-    cc = credentials(lc, clock)
-    first = cc.access_token()
-    clock.advance(239)
-    assert cc.access_token() == first
-    clock.advance(2)
-    assert cc.access_token() != first
-    assert requested(lc) == 2
-
-
-def test_a_token_is_used_for_at_least_half_its_lifetime(
-    make_lc: MakeLocalCognito, secret: str
+@pytest.mark.parametrize(
+    ("lifetime", "kept_for"),
+    [
+        pytest.param(300, 239, id="the-margin-is-60-s-when-10-percent-is-less"),
+        # the 60 s margin would be all of it
+        pytest.param(60, 29, id="a-token-is-used-for-at-least-half-its-lifetime"),
+    ],
+)
+def test_the_refresh_point_of_a_short_lived_token(
+    make_lc: MakeLocalCognito, secret: str, lifetime: int, kept_for: int
 ) -> None:
     clock = Clock()
-    lc = make_lc(client_secret=secret, token_lifetime=60)  # the 60 s margin would be all of it
+    lc = make_lc(client_secret=secret, token_lifetime=lifetime)
     lc.clock = clock
     cc = credentials(lc, clock)
     first = cc.access_token()
-    clock.advance(29)
+    clock.advance(kept_for)
     assert cc.access_token() == first
     clock.advance(2)
     assert cc.access_token() != first
@@ -277,35 +273,59 @@ def test_token_returns_the_held_token_with_its_times(m2m: LocalCognito, clock: C
     assert requested(m2m) == 1
 
 
+def bearer_answer(token: str) -> Callable[[Handler], None]:
+    """A token endpoint's answer: ``token``, valid for an hour."""
+    body = {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
+    return lambda h: send(h, 200, json.dumps(body).encode())
+
+
+@contextlib.contextmanager
+def a_refresh_in_flight(
+    server: ScriptedServer,
+    clock: Clock,
+    secret: str,
+    answer: Callable[[Handler], None],
+    refresh: Callable[[ClientCredentials], object],
+) -> Iterator[ClientCredentials]:
+    """A ClientCredentials of ``server`` that holds ``token-0`` and is due for a refresh (the
+    token valid for 300 s more), while ``refresh(cc)`` runs in a thread whose token request is
+    in and held: the block runs then; after it, the request is answered with ``answer``."""
+    release = threading.Event()
+    first = bearer_answer("token-0")
+
+    def token_endpoint(h: Handler) -> None:
+        if server.count("/oauth2/token") > 1:  # the refresh: held until the block is over
+            assert release.wait(timeout=30)
+            answer(h)
+        else:
+            first(h)
+
+    server.routes["/oauth2/token"] = token_endpoint
+    cc = ClientCredentials(config=config_for(server, secret, timeout=5), clock=clock)
+    assert cc.access_token() == "token-0"
+    clock.advance(3300)  # due for a refresh, valid for 300 s more
+    refresher = threading.Thread(target=refresh, args=(cc,))
+    refresher.start()
+    try:
+        for _ in range(1000):  # until the refresher's request is in
+            if server.count("/oauth2/token") == 2:
+                break
+            time.sleep(0.01)
+        assert server.count("/oauth2/token") == 2, "the refresh never started"
+        yield cc
+    finally:
+        release.set()
+        refresher.join(timeout=30)
+
+
 @pytest.mark.timeout(60)
 def test_while_one_thread_refreshes_the_others_use_the_valid_token_without_waiting(
     clock: Clock, secret: str
 ) -> None:
     with ScriptedServer() as server:
-        issued: List[str] = []
-        release = threading.Event()
-
-        def token_endpoint() -> Dict[str, Any]:
-            if issued:  # the refresh: held until the test has seen the other callers served
-                assert release.wait(timeout=30)
-            issued.append(f"token-{len(issued)}")
-            return {"access_token": issued[-1], "expires_in": 3600, "token_type": "Bearer"}
-
-        server.routes["/oauth2/token"] = dynamic(token_endpoint)
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
-        assert cc.access_token() == "token-0"
-        clock.advance(3300)  # due for a refresh, valid for 300 s more
-        refresher = threading.Thread(target=cc.access_token)
-        refresher.start()
-        try:
-            for _ in range(1000):  # until the refresher's request is in
-                if server.count("/oauth2/token") == 2:
-                    break
-                time.sleep(0.01)
+        refresh = ClientCredentials.access_token
+        with a_refresh_in_flight(server, clock, secret, bearer_answer("token-1"), refresh) as cc:
             assert each_caller(8, cc.access_token) == ["token-0"] * 8
-        finally:
-            release.set()
-            refresher.join(timeout=30)
         assert cc.access_token() == "token-1"
         assert server.count("/oauth2/token") == 2
 
@@ -423,7 +443,8 @@ def test_callers_waiting_for_a_request_that_fails_get_its_error_without_a_reques
 
         server.routes["/oauth2/token"] = outage
         # No cool-down: only the single flight keeps the waiters from asking again.
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock, cooldown=0)
+        config = config_for(server, secret, timeout=5)
+        cc = ClientCredentials(config=config, clock=clock, cooldown=0)
         outcomes: List[Any] = [None] * 16
 
         def call(i: int) -> None:
@@ -473,31 +494,16 @@ def test_the_endpoint_recovering_is_used_at_the_end_of_the_cooldown(
 # -- what Cognito answers -------------------------------------------------------------------
 
 
-def scripted_config(server: ScriptedServer, secret: str) -> Any:
-    from cognito_helper import CognitoConfig
-
-    return CognitoConfig(
-        user_pool_id=POOL, client_id=CLIENT, client_secret=secret, domain=server.url, timeout=5
-    )
-
-
-@pytest.mark.parametrize("expires_in", [0, -60])
+@pytest.mark.parametrize("expires_in", [0, -60, None], ids=["0", "-60", "without-expires_in"])
 def test_a_token_response_without_a_positive_lifetime_is_refused(
-    clock: Clock, secret: str, expires_in: int
+    clock: Clock, secret: str, expires_in: Optional[int]
 ) -> None:
     with ScriptedServer() as server:
         answer = {"access_token": "a.b.c", "expires_in": expires_in, "token_type": "Bearer"}
+        if expires_in is None:
+            del answer["expires_in"]
         server.routes["/oauth2/token"] = dynamic(lambda: answer)
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
-        with pytest.raises(TokenExchangeError, match="expires_in"):
-            cc.access_token()
-
-
-def test_a_token_response_without_expires_in_is_refused(clock: Clock, secret: str) -> None:
-    with ScriptedServer() as server:
-        answer = {"access_token": "a.b.c", "token_type": "Bearer"}
-        server.routes["/oauth2/token"] = dynamic(lambda: answer)
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
+        cc = ClientCredentials(config=config_for(server, secret, timeout=5), clock=clock)
         with pytest.raises(TokenExchangeError, match="expires_in"):
             cc.access_token()
 
@@ -506,7 +512,7 @@ def test_a_lifetime_beyond_a_day_is_not_believed(clock: Clock, secret: str) -> N
     with ScriptedServer() as server:
         answer = {"access_token": "a.b.c", "expires_in": 10**9, "token_type": "Bearer"}
         server.routes["/oauth2/token"] = dynamic(lambda: answer)
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
+        cc = ClientCredentials(config=config_for(server, secret, timeout=5), clock=clock)
         held = cc.token()
         assert held.expires_at - held.issued_at == 86400
 
@@ -883,7 +889,7 @@ def test_the_repr_shows_client_scopes_and_resource_only(
     )
 
 
-# -- review findings ---------------------------------------------------------------------------
+# -- a redirect to another host: its 401 is no verdict on the token, it gets no token ----------
 
 
 def _moved_to_another_host(api: Api, elsewhere: ScriptedServer) -> Api:
@@ -956,51 +962,34 @@ def test_httpx_auth_takes_no_401_from_another_host_as_a_verdict_on_the_token(
     assert requested(m2m) == 1
 
 
+# -- a token invalidated while its refresh fails --------------------------------------------
+
+
 @pytest.mark.timeout(60)
 def test_a_token_invalidated_while_its_refresh_fails_is_not_handed_out_again(
     clock: Clock, secret: str
 ) -> None:
-    with ScriptedServer() as server:
-        release = threading.Event()
-        answers: List[str] = []
+    refreshed: List[Any] = []
 
-        def token_endpoint(h: Handler) -> None:
-            if answers:  # the refresh: fails, once the test has invalidated the token
-                assert release.wait(timeout=30)
-                send(h, 500, b'{"error":"server_error"}')
-                return
-            answers.append("token-0")
-            body = {"access_token": "token-0", "expires_in": 3600, "token_type": "Bearer"}
-            send(h, 200, json.dumps(body).encode())
-
-        server.routes["/oauth2/token"] = token_endpoint
-        cc = ClientCredentials(config=scripted_config(server, secret), clock=clock)
-        assert cc.access_token() == "token-0"
-        clock.advance(3300)  # due for a refresh, valid for 300 s more
-        refreshed: List[Any] = []
-
-        def refresh() -> None:
-            try:
-                refreshed.append(cc.access_token())
-            except CognitoConnectionError as exc:
-                refreshed.append(exc)
-
-        refresher = threading.Thread(target=refresh)
-        refresher.start()
+    def refresh(cc: ClientCredentials) -> None:
         try:
-            for _ in range(1000):  # until the refresher's request is in
-                if server.count("/oauth2/token") == 2:
-                    break
-                time.sleep(0.01)
-            assert server.count("/oauth2/token") == 2, "the refresh never started"
+            refreshed.append(cc.access_token())
+        except CognitoConnectionError as exc:
+            refreshed.append(exc)
+
+    def fail(h: Handler) -> None:  # the refresh fails, once the test has invalidated the token
+        send(h, 500, b'{"error":"server_error"}')
+
+    with ScriptedServer() as server:
+        with a_refresh_in_flight(server, clock, secret, fail, refresh) as cc:
             cc.invalidate("token-0")  # the API refused it meanwhile
-        finally:
-            release.set()
-            refresher.join(timeout=30)
         assert refreshed and refreshed[0] != "token-0"
         with pytest.raises(CognitoConnectionError):
             cc.access_token()  # within the cool-down: the error, not the refused token
         assert server.count("/oauth2/token") == 2
+
+
+# -- a stored token's expiry, on this process's clock ---------------------------------------
 
 
 def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its_expiry(
@@ -1019,6 +1008,9 @@ def test_a_stored_token_from_a_process_whose_clock_is_ahead_is_not_used_past_its
     assert requested(m2m) == 1
 
 
+# -- httpx is imported only for httpx_auth() ------------------------------------------------
+
+
 def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() -> None:
     assert not imports("from cognito_helper import ClientCredentials", "httpx")
     asked = (
@@ -1030,7 +1022,7 @@ def test_client_credentials_imports_httpx_only_when_httpx_auth_is_asked_for() ->
     assert imports(asked, "httpx")
 
 
-# -- issue 19 ---------------------------------------------------------------------------------
+# -- an API that always answers 401: one new token per cool-down ------------------------------
 
 
 def call_api(client: str, api: Api, cc: ClientCredentials, times: int) -> List[int]:
@@ -1076,6 +1068,9 @@ def test_401s_for_a_token_already_replaced_are_retried_with_the_new_one(
     assert requested(m2m) == 2
 
 
+# -- instances made per call share one token; what is kept without an instance --------------
+
+
 def test_a_new_instance_for_each_call_makes_one_token_request(
     m2m: LocalCognito, clock: Clock, api: Api
 ) -> None:
@@ -1106,7 +1101,7 @@ def numbered_clients(server: ScriptedServer, secret: str, clock: Clock) -> Calla
     server.routes["/oauth2/token"] = dynamic(
         lambda: {"access_token": uuid.uuid4().hex, "expires_in": 3600, "token_type": "Bearer"}
     )
-    base = scripted_config(server, secret)
+    base = config_for(server, secret, timeout=5)
 
     def instance(i: int) -> Any:
         config = dataclasses.replace(base, client_id=f"client{i:05d}")
@@ -1181,6 +1176,9 @@ def test_what_is_kept_without_an_instance_holds_no_secret(
         for obj in reachable(slot_of(key)):
             assert not isinstance(obj, (ClientCredentials, CognitoConfig))
             assert not (isinstance(obj, str) and secret in obj)
+
+
+# -- a failure remembered for the cool-down -------------------------------------------------
 
 
 def test_the_remembered_failure_says_so_and_when_the_next_attempt_is_made(

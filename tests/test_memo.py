@@ -27,7 +27,7 @@ from cognito_helper import (
 from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 
 from .conftest import Issuer
-from .helpers import at_hash
+from .helpers import at_hash, verify
 from .tokens import b64, b64json
 
 
@@ -38,10 +38,6 @@ def fresh_memo() -> Iterator[None]:
     yield
     set_verification_memo_size(DEFAULT_MAXSIZE)
     clear_verification_memo()
-
-
-def verify(issuer: Issuer, token: str, **kwargs: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **kwargs)
 
 
 def copy_of(token: str) -> str:

@@ -1,4 +1,4 @@
-"""Python 3.10 is the oldest supported version, and every tool is told so (issue 20)."""
+"""Python 3.10 is the oldest supported version, and every tool is told so."""
 
 from __future__ import annotations
 

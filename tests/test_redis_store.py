@@ -596,7 +596,7 @@ def test_killing_the_lock_holder_mid_fetch_does_not_stall_the_others(
     assert token_requests(m2m_lc) == 1  # one of the others took the lock over and fetched
 
 
-# -- review findings ------------------------------------------------------------------------
+# -- a lock key that is not a string --------------------------------------------------------
 
 
 def test_a_lock_key_that_is_not_a_string_is_waited_out_not_spun_on(redis: Any) -> None:
@@ -620,7 +620,7 @@ def test_a_lock_key_that_is_not_a_string_is_waited_out_not_spun_on(redis: Any) -
     assert reads < 200, reads  # polled every few ms for 0.4 s at most, not in a busy loop
 
 
-# -- issue 19 ---------------------------------------------------------------------------------
+# -- what Redis holds is not trusted: a token's lifetime, a key of another type ---------------
 
 TEN_YEARS = 10 * 365 * 86400
 

@@ -1,11 +1,11 @@
 """What a refused token learns: ``exc.client_message``, the text a guard sends to the client.
 
-Issue 19, S4: a token naming an untrusted issuer, or a trusted pool with an untrusted app
+A token naming an untrusted issuer, or a trusted pool with an untrusted app
 client, is refused before any key is fetched; what the client may read names no trusted pool
 id, region, issuer URL or app-client id, while ``str(exc)`` keeps them for the server's log.
 The same for one config, where the checks run after the signature.
 
-Issue 19, T6: a malformed token's message never shows Python internals (a codec's complaint,
+A malformed token's message never shows Python internals (a codec's complaint,
 a JSON decoder's position, an exception's class name), only a sentence naming what was wrong.
 """
 

@@ -1,4 +1,4 @@
-"""The settings package: one job a module, the same public names (issue 20).
+"""The settings package: one job a module, the same public names.
 
 ``settings.config`` is the value object, ``settings.hosted_ui`` the URLs built from it and
 ``settings.default`` the process default. ``login_url``'s ``state``, ``nonce`` and

@@ -13,17 +13,13 @@ from cognito_helper import (
     MalformedTokenError,
     TokenExpiredError,
     TokenVerificationError,
-    decode_verify_jwt,
     verification_memo_info,
 )
 
 from .conftest import Issuer
+from .helpers import verify
 
 API = "https://api.example.com"
-
-
-def verify(issuer: Issuer, token: str, **options: Any) -> Dict[str, Any]:
-    return decode_verify_jwt(token, config=issuer.config, **options)
 
 
 # -- audience -----------------------------------------------------------------------------
