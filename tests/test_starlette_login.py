@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import cognito_helper
 from cognito_helper import (
     ConfigError,
     InvalidGrantError,
@@ -31,6 +32,7 @@ from cognito_helper.testing import LocalCognito
 
 from .helpers import EMAIL, PASSWORD, USER, MakeLocalCognito
 from .sessions_support import CountingStore
+from .snippets import snippets_for
 from .starlette_support import (
     BASE,
     CALLBACK,
@@ -334,6 +336,32 @@ def test_a_session_cookie_the_store_does_not_know_is_cleared(lc: LocalCognito) -
         assert cleared(answer, SESSION_COOKIE)
 
 
+def test_cognito_down_at_the_callback_is_a_503_with_retry_after_and_creates_nothing(
+    lc: LocalCognito,
+) -> None:
+    store = MemorySessionStore()
+    client = browser(make_app(CognitoLogin(lc.config, store=store)))
+    start = start_sign_in(client)
+    back = callback_path(lc.sign_in(start.headers["location"], USER, PASSWORD))
+    with lc.fail_token_endpoint(503):
+        answer = client.get(back)
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert SESSION_COOKIE not in set_cookies(answer)
+    assert len(store) == 0
+
+
+def test_cognito_down_when_a_refresh_is_due_serves_the_token_held(lc: LocalCognito) -> None:
+    store = MemorySessionStore()
+    client = browser(make_app(CognitoLogin(lc.config, store=store)))
+    expiring_sign_in(client, lc, seconds_left=30)  # due, still valid for 30 s
+    record = record_of(store, client.cookies[SESSION_COOKIE])
+    assert record is not None
+    with lc.fail_token_endpoint(500):
+        answer = client.get("/token", headers=JSON)
+    assert answer.status_code == 200 and answer.json()["token"] == record.access_token
+    assert client.get("/token", headers=JSON).json()["token"] != record.access_token
+
+
 # -- sign-out ---------------------------------------------------------------------------------
 
 
@@ -472,3 +500,29 @@ def test_repr_shows_no_secret(make_lc: MakeLocalCognito) -> None:
     shown = repr(CognitoLogin(lc.config))
     assert "s3cr3t" not in shown
     assert lc.config.client_id in shown
+
+
+# -- the README's snippets --------------------------------------------------------------------
+
+
+def test_the_readme_snippets(lc: LocalCognito) -> None:
+    cognito_helper.configure(lc.config)
+    fastapi_app, starlette_app = snippets_for(test_the_readme_snippets)  # "Starlette and FastAPI"
+
+    client = browser(fastapi_app.run(module="readme_fastapi_login")["app"])
+    sent = client.get("/", headers=HTML)
+    assert (sent.status_code, sent.headers["location"]) == (302, "/login?next=%2F")
+    assert client.get("/", headers=JSON).status_code == 401
+    start = client.get(sent.headers["location"])
+    assert client.get(callback_path(lc.sign_in(start.headers["location"], USER, PASSWORD)))
+    home = client.get("/", headers=HTML)
+    assert home.status_code == 200 and f"hello {USER}" in home.text
+    assert client.get("/profile", headers=JSON).json()["username"] == USER
+    assert client.get("/admin", headers=JSON).status_code == 403  # the user is in "staff" only
+    assert client.post("/logout", headers={"Origin": BASE}).status_code == 303
+    assert client.get("/", headers=JSON).status_code == 401
+
+    client = browser(starlette_app.run(module="readme_starlette_login")["app"])
+    assert client.get("/", headers=JSON).status_code == 401
+    sign_in(client, lc, "/")
+    assert client.get("/", headers=HTML).text == f"hello {USER}"
