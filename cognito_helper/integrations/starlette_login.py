@@ -38,6 +38,7 @@ Needs the ``fastapi`` extra (Starlette alone serves :attr:`CognitoLogin.routes`;
 
 import logging
 import re
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -95,8 +96,10 @@ T = TypeVar("T")
 _SESSION_KEY = "cognito_helper.session"
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}")
 _SameSite = Literal["lax", "strict", "none"]
-_NO_STORE = {"Cache-Control": "no-store"}
-_RETRY_AFTER = str(SessionStoreUnavailableError.retry_after)
+_NO_STORE = MappingProxyType({"Cache-Control": "no-store"})
+_UNAVAILABLE_HEADERS = MappingProxyType(
+    {"Retry-After": f"{SessionStoreUnavailableError.retry_after}", **_NO_STORE}
+)
 _UNAVAILABLE = "The sign-in service is unavailable. Try again in a moment."
 _CALLBACK_REFUSED = "This sign-in could not be completed. Sign in again."
 _SIGN_IN_FIRST = "Sign in first."
@@ -393,12 +396,11 @@ class CognitoLogin:
 
     @staticmethod
     def _unavailable_error() -> HTTPException:
-        return HTTPException(503, _UNAVAILABLE, headers={"Retry-After": _RETRY_AFTER, **_NO_STORE})
+        return HTTPException(503, _UNAVAILABLE, headers=_UNAVAILABLE_HEADERS)
 
     @staticmethod
     def _unavailable() -> Response:
-        headers = {"Retry-After": _RETRY_AFTER, **_NO_STORE}
-        return PlainTextResponse(_UNAVAILABLE, 503, headers=headers)
+        return PlainTextResponse(_UNAVAILABLE, 503, headers=_UNAVAILABLE_HEADERS)
 
     def _set_cookie(
         self, response: Response, name: str, value: str, max_age: Optional[int] = None
