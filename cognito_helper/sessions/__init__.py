@@ -9,8 +9,9 @@ so the Flask, Django and Starlette integrations share every rule.
 * :class:`SessionStore` is what a store does; :class:`MemorySessionStore` (one process,
   the default) and :class:`RedisSessionStore` (a fleet, encrypted at rest) are two;
 * :class:`RevocationList` refuses the tokens of ended sessions in offline verification;
-* :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin` and
-  :func:`sign_out_refusal` are the web rules every integration applies alike.
+* :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin`,
+  :func:`sign_out_refusal` and :func:`accepts_html` are the web rules every integration
+  applies alike.
 
 Imports oauth, verification, settings and core.
 """
@@ -31,6 +32,7 @@ from .store import MemorySessionStore, SessionStore
 from .web import (
     SIGN_IN_TIMEOUT,
     CookieSettings,
+    accepts_html,
     app_origin,
     cookie_settings,
     safe_next,
@@ -58,6 +60,7 @@ __all__ = [
     "SessionStoreUnavailableError",
     "SignInStart",
     "SignedIn",
+    "accepts_html",
     "app_origin",
     "cookie_settings",
     "safe_next",

@@ -107,11 +107,20 @@ class Session:
         and the held token has expired, :class:`SessionStoreUnavailableError` when the store
         is.
         """
+        token = self.access_token_if_fresh()
+        if token is not None:
+            return token
+        return self._owner._renew(self)
+
+    def access_token_if_fresh(self) -> Optional[str]:
+        """The access token held, when no refresh is due; else ``None``. Never does I/O: an
+        async integration calls it on the event loop and hands :meth:`access_token` (which
+        may refresh: the network, the store's lock) to a worker thread only when it is
+        ``None``."""
         record = self._record
-        owner = self._owner
-        if owner.clock() < owner.refresh_at(record):
+        if self._owner.clock() < self._owner.refresh_at(record):
             return record.access_token
-        return owner._renew(self)
+        return None
 
     def __repr__(self) -> str:
         return f"Session(sub={self._record.user.get('sub')!r}, ends_at={self._record.ends_at!r})"

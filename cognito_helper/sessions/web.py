@@ -1,5 +1,6 @@
 """The web rules every integration applies alike: where ``next`` may lead, the cookies'
-attributes, and which sign-out requests are refused.
+attributes, which sign-out requests are refused, and which requests without a session are
+sent to sign in (a browser's) rather than answered 401 (an API client's).
 
 Pure functions of their arguments (and of the config), so Flask, Django and Starlette answer
 the same request the same way.
@@ -18,6 +19,7 @@ from ..settings.urls import is_loopback
 __all__ = [
     "CookieSettings",
     "SIGN_IN_TIMEOUT",
+    "accepts_html",
     "app_origin",
     "cookie_settings",
     "safe_next",
@@ -29,6 +31,7 @@ __all__ = [
 SIGN_IN_TIMEOUT = 600
 _MAX_NEXT = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def safe_next(path: object) -> str:
@@ -134,3 +137,37 @@ def sign_out_refusal(
     if not isinstance(method, str) or method.upper() != "POST":
         return 405
     return None if same_origin(origin or referer, app) else 403
+
+
+def _quality(parameters: str) -> float:
+    """The ``q`` of a media range's parameters (``;q=0.8;level=1``): 1 when absent, 0 when
+    unreadable (a range the client may refuse is not taken as accepted)."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return 0.0
+            return quality if 0 < quality <= 1 else 0.0
+    return 1.0
+
+
+def accepts_html(accept: object) -> bool:
+    """Whether a request whose ``Accept`` header is ``accept`` is a browser asking for a page:
+    it names ``text/html`` or ``application/xhtml+xml`` with a quality above 0 (a browser's
+    navigation always does).
+
+    How an integration answers a request that needs a session and has none: ``True``, a
+    redirect to sign in that comes back to the page; ``False`` (an API client: JSON only,
+    ``*/*``, no header), a 401. Wildcards (``*/*``, ``text/*``) do not count: ``fetch()``,
+    ``requests`` and ``curl`` send ``*/*``, and a redirect to a sign-in page is no answer for
+    them.
+    """
+    if not isinstance(accept, str):
+        return False
+    for media_range in accept.split(","):
+        media_type, _, parameters = media_range.partition(";")
+        if media_type.strip().lower() in _HTML_TYPES and _quality(parameters) > 0:
+            return True
+    return False

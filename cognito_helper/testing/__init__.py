@@ -35,7 +35,7 @@ from .browser import SignInError
 from .client_auth import PresentedClientAuth
 from .keys import KeyPool
 from .local_cognito import LocalCognito
-from .oauth import TokenEndpointFault
+from .oauth import TokenEndpointFault, TokenEndpointHold
 from .state import reset
 
 __all__ = [
@@ -45,5 +45,6 @@ __all__ = [
     "PresentedClientAuth",
     "SignInError",
     "TokenEndpointFault",
+    "TokenEndpointHold",
     "reset",
 ]

@@ -23,7 +23,7 @@ from .discovery import Discovery
 from .hosted_ui import HostedUI
 from .keys import KeyArg, KeyPool, KeyRing
 from .minting import Minter
-from .oauth import OAuthEndpoints, TokenEndpointFault
+from .oauth import OAuthEndpoints, TokenEndpointFault, TokenEndpointHold
 from .router import Router
 from .server import LoopbackServer
 from .settings import now
@@ -54,9 +54,10 @@ class LocalCognito:
     ``rotation_grace_period`` and ``clock``. ``server_errors`` lists exceptions raised by
     LocalCognito's own code while handling a request (each answered with 500), so a test can
     assert it stays empty. :meth:`token_requests` counts token requests per grant type (what
-    Cognito would bill for ``client_credentials``), and :meth:`fail_token_endpoint` makes the
-    token endpoint answer an error for a while. Safe to use from several threads; ``repr()``
-    shows the URL, pool id and client id only.
+    Cognito would bill for ``client_credentials``), :meth:`fail_token_endpoint` makes the
+    token endpoint answer an error for a while, and :meth:`hold_token_endpoint` makes it
+    slow. Safe to use from several threads; ``repr()`` shows the URL, pool id and client id
+    only.
     """
 
     def __init__(
@@ -289,6 +290,19 @@ class LocalCognito:
         fault = TokenEndpointFault(status, error, times)
         self._oauth.fail(fault)
         return fault
+
+    def hold_token_endpoint(self, *, timeout: float = 30.0) -> TokenEndpointHold:
+        """Make ``/oauth2/token`` slow: each token request is held until the returned
+        :class:`~cognito_helper.testing.oauth.TokenEndpointHold` is released (its
+        ``release()``, the end of ``with lc.hold_token_endpoint() as hold:``) or for at most
+        ``timeout`` seconds (more than 0, at most 60); ``hold.waiting`` counts the requests
+        held now. For testing what an app does while a code exchange or a refresh is in
+        flight. A new call replaces the hold in force. Raises ``ValueError`` for a bad
+        ``timeout``.
+        """
+        hold = TokenEndpointHold(timeout)
+        self._oauth.hold(hold)
+        return hold
 
     # -- setting it up --------------------------------------------------------------------
 

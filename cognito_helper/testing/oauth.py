@@ -129,6 +129,61 @@ class TokenEndpointFault:
         return oauth_error(self.error, status=self.status)
 
 
+class TokenEndpointHold:
+    """A slow token endpoint, made by :meth:`LocalCognito.hold_token_endpoint`.
+
+    Every request to ``/oauth2/token`` that arrives while it is in force is counted, then
+    waits, before it is looked at, until :meth:`release` is called, the ``with`` block it was
+    used in ends, or ``timeout`` seconds have passed (so that a test that never releases it
+    cannot hang). :attr:`waiting` is how many requests wait now: a test waits for it, instead
+    of sleeping, to know a request is in flight. Safe to use from several threads.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise ValueError("timeout must be a number of seconds")
+        if not 0 < timeout <= 60:  # also refuses NaN
+            raise ValueError("timeout must be more than 0 and at most 60 seconds")
+        self.timeout = float(timeout)
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """How many token requests are held now."""
+        with self._lock:
+            return self._waiting
+
+    @property
+    def released(self) -> bool:
+        """Whether :meth:`release` was called (requests no longer wait)."""
+        return self._released.is_set()
+
+    def release(self) -> None:
+        """Let every held request, and every later one, go on. Idempotent."""
+        self._released.set()
+
+    def __enter__(self) -> TokenEndpointHold:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"TokenEndpointHold(waiting={self.waiting}, released={self.released})"
+
+    def wait(self) -> None:
+        """Hold the calling request until released (or the timeout)."""
+        with self._lock:
+            self._waiting += 1
+        try:
+            self._released.wait(self.timeout)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+
 class OAuthEndpoints:
     """Token, revocation and userInfo endpoints of one pool."""
 
@@ -149,6 +204,7 @@ class OAuthEndpoints:
         self._client_authentications: List[PresentedClientAuth] = []
         self._token_requests: Counter[Optional[str]] = Counter()
         self._fault: Optional[TokenEndpointFault] = None
+        self._hold: Optional[TokenEndpointHold] = None
         self._grants: Dict[str, _GrantType] = {
             "authorization_code": self._authorization_code_grant,
             "refresh_token": self._refresh_token_grant,
@@ -171,11 +227,19 @@ class OAuthEndpoints:
         with self._lock:
             self._fault = fault
 
+    def hold(self, hold: Optional[TokenEndpointHold]) -> None:
+        """Hold token requests with ``hold`` (``None``: answer at once)."""
+        with self._lock:
+            self._hold = hold
+
     def _arrived(self, grant_type: Optional[str]) -> None:
-        """Count a token request; answer it with the fault's error while there is one."""
+        """Count a token request; hold it while a hold is in force; answer it with the
+        fault's error while there is one."""
         with self._lock:
             self._token_requests[grant_type] += 1
-            fault = self._fault
+            fault, hold = self._fault, self._hold
+        if hold is not None:
+            hold.wait()
         outage = fault.take() if fault is not None else None
         if outage is not None:
             raise outage
