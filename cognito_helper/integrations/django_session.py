@@ -37,6 +37,9 @@ log = logging.getLogger("cognito_helper")
 
 #: Where a request keeps its loaded session (``None``: it has none), so it is loaded once.
 REQUEST_ATTRIBUTE = "cognito_helper_session"
+#: Where a request keeps the error of a refresh that could not reach Cognito, so that one
+#: request tries once.
+UNREACHABLE_ATTRIBUTE = "cognito_helper_unreachable"
 
 
 def unavailable(exc: CognitoConnectionError) -> HttpResponse:
@@ -113,10 +116,16 @@ def access_token(request: HttpRequest) -> str:
         if _is_cognito_login(request):
             end_login(request)
         raise SessionEndedError("this request has no Cognito session: sign in")
+    unreachable = getattr(request, UNREACHABLE_ATTRIBUTE, None)
+    if unreachable is not None:
+        raise unreachable  # this request's refresh could not reach Cognito already
     try:
         return session.access_token()
     except SessionEndedError:
         end_login(request)
+        raise
+    except CognitoConnectionError as exc:
+        setattr(request, UNREACHABLE_ATTRIBUTE, exc)
         raise
 
 
@@ -151,20 +160,14 @@ class CognitoSessionMiddleware:
         """End the request's Django login if it is Cognito's and its session has ended."""
         if SESSION_KEY not in _session_data(request) or not _is_cognito_login(request):
             return
-        session = cognito_session(request)
-        if session is not None:
-            try:
-                session.access_token()
-                return
-            except SessionEndedError:
-                pass
-            except SessionStoreUnavailableError:
-                raise
-            except CognitoConnectionError as exc:
-                log.warning("a session was not refreshed: %s", type(exc).__name__)
-                return
-        log.info("a Django login ended with its Cognito session")
-        end_login(request)
+        try:
+            access_token(request)  # refreshed when due; an ended session ends the login
+        except SessionEndedError:
+            log.info("a Django login ended with its Cognito session")
+        except SessionStoreUnavailableError:
+            raise
+        except CognitoConnectionError as exc:
+            log.warning("a session was not refreshed: %s", type(exc).__name__)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
         """A redirect to sign in for :class:`SessionEndedError`; a 503 for

@@ -5,8 +5,9 @@
 
 * ``auth/login/`` (``cognito:login``): starts a sign-in that comes back to ``?next=`` (a path
   on this app, else ``/``) and redirects to the hosted UI;
-* the callback (``cognito:callback``) at the path of the config's ``redirect_uri``, when that
-  path lies under the include's prefix (see :class:`CallbackPattern`);
+* the callback at the path of the config's ``redirect_uri``, when that path lies under the
+  include's prefix (see :class:`CallbackPattern`); it has no URL name: its URL is the
+  ``redirect_uri``;
 * ``auth/logout/`` (``cognito:logout``): sign-out, a POST through Django's CSRF protection.
 
 The callback view is :func:`callback`: route it yourself at the ``redirect_uri``'s path when
@@ -30,6 +31,7 @@ from django.contrib.auth import login as auth_login
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -115,11 +117,15 @@ def callback(request: HttpRequest) -> HttpResponse:
     sign the Django user in (``authenticate(request, cognito_session=...)``, then
     ``django.contrib.auth.login``: a new Django session key) and redirect to ``next``.
 
-    400 when the sign-in cannot complete (unknown, used or expired state; an error from
+    Answers only at the ``redirect_uri``'s path (404 elsewhere). 400 when the sign-in cannot
+    complete (unknown, used or expired state; an error from
     Cognito; a refused code; tokens that do not verify), 403 when no authentication backend
     accepts the user (then the new Cognito session is ended at once).
     """
-    sessions = sign_in().sessions
+    current = sign_in()
+    if request.path != current.callback_path:
+        raise Http404("the callback is at the path of the redirect_uri only")
+    sessions = current.sessions
     pending_id = request.session.pop(PENDING_KEY, None)
     try:
         signed_in = sessions.complete(pending_id, request.GET.dict())
@@ -170,60 +176,57 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 class CallbackPattern:
     """The URL pattern of the callback: the path of the config's ``redirect_uri``, relative
-    to where the URLconf is included.
+    to the prefix the URLconf is included at.
 
-    Django hands an included pattern only what follows the include's prefix, and the
-    ``redirect_uri`` is read from the settings at each match (so ``override_settings`` and
-    ``configure()`` apply). The pattern matches that remainder when the ``redirect_uri``'s
-    path ends with it, whole segments: included at ``"auth/"``, a ``redirect_uri`` of
+    Django gives an included pattern only what follows the include's prefix, so the pattern
+    matches that remainder when the ``redirect_uri``'s path ends with it (whole segments),
+    and :func:`callback` answers 404 unless the request's path is the ``redirect_uri``'s
+    path itself. Included at ``"auth/"``, a ``redirect_uri`` of
     ``https://app.example.com/auth/callback`` is routed at ``/auth/callback``; included at
-    ``""``, the same one is routed too (its remainder is ``auth/callback``). A ``redirect_uri``
-    outside the prefix (``/cognito_redirect`` with ``"auth/"``) is not reached: route
-    :func:`callback` there yourself.
+    ``""``, the same. A ``redirect_uri`` outside the prefix (``/cognito_redirect`` with
+    ``"auth/"``) is not reached: route :func:`callback` there yourself. The ``redirect_uri``
+    is read from the settings at each match (``override_settings`` and ``configure()``
+    apply).
+
+    The callback has no URL name and ``reverse()`` never builds it: its URL is the
+    ``redirect_uri``.
     """
 
-    def __init__(self, name: str = "callback") -> None:
-        self.name = name
-        self.converters: Dict[str, Any] = {}
+    name = None
 
-    @staticmethod
-    def _path() -> str:
-        return sign_in().callback_path
+    def __init__(self) -> None:
+        self.converters: Dict[str, Any] = {}
 
     @property
     def regex(self) -> re.Pattern[str]:
-        """What ``reverse()`` reads: the path's last segment (the include's prefix comes
-        before it). The callback's URL is the ``redirect_uri``; reverse it only when the
-        include's prefix is the rest of that path."""
-        return re.compile(re.escape(self._path().rsplit("/", 1)[-1]) + r"\Z")
+        """What Django's ``reverse()`` reads: a pattern nothing matches (see above)."""
+        return re.compile(r"(?!)")
 
     def match(self, remainder: str) -> Optional[Tuple[str, Tuple[Any, ...], Dict[str, Any]]]:
         """``("", (), {})`` when ``remainder`` (the request's path after the include's
         prefix) ends the callback path, whole segments."""
-        if remainder and self._path().endswith("/" + remainder):
+        if remainder and sign_in().callback_path.endswith("/" + remainder):
             return "", (), {}
         return None
 
     def check(self) -> List[Any]:
+        """Django's URL checks: nothing to report (``callback_route_check`` checks it)."""
         return []
 
     def describe(self) -> str:
-        return f"'{self}' [name='{self.name}']"
+        return f"'{self}'"
 
     def __str__(self) -> str:
-        try:
-            return self._path().rsplit("/", 1)[-1]
-        except (ConfigError, TypeError, ValueError):
-            return "<the path of the redirect_uri>"
+        return "<the path of the redirect_uri>"
 
 
-#: The namespace of the URLs: ``cognito:login``, ``cognito:callback``, ``cognito:logout``.
+#: The namespace of the URLs: ``cognito:login``, ``cognito:logout``.
 app_name = "cognito"
 #: What ``include("cognito_helper.django.urls")`` routes.
 urlpatterns = [
     path("login/", login, name="login"),
     path("logout/", logout, name="logout"),
-    URLPattern(CallbackPattern(), callback, name="callback"),
+    URLPattern(CallbackPattern(), callback),
 ]
 
 
