@@ -291,6 +291,7 @@ class CognitoHelperConfig(AppConfig):  # type: ignore[misc]
     verbose_name = "Cognito sign-in"
 
     def ready(self) -> None:
+        """Refuse unsafe session settings; register the callback route's system check."""
         refuse_unsafe_session_settings()
         from django.core import checks
 

@@ -214,6 +214,7 @@ class CallbackPattern:
         return []
 
     def describe(self) -> str:
+        """How Django's messages name the pattern."""
         return f"'{self}'"
 
     def __str__(self) -> str:
