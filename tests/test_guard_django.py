@@ -1,7 +1,7 @@
 """cognito_helper.django: the DRF guard answers bearer.py's table through DRF's APIClient.
 
-Django is configured once, here (``settings.configure`` can run once per process; no other
-test module uses Django), with an in-memory database and a URL module made in this file.
+Django is configured once per process, by ``tests/django_setup.py`` (shared with the sign-in's
+tests), with an in-memory database; the URL module is made in this file.
 Tokens come from LocalCognito; nothing in the verifier is mocked.
 """
 
@@ -15,29 +15,12 @@ import pytest
 
 pytest.importorskip("rest_framework")
 
-import django
-from django.conf import settings
+from .django_setup import GUARD_URLCONF as URLCONF
+from .django_setup import configure_django
 
-URLCONF = "tests_guard_django_urls"
+configure_django()  # once per process, for every test module that uses Django
 
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="only-for-tests",
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        ROOT_URLCONF=URLCONF,
-        MIDDLEWARE=[],
-        USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-        REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["cognito_helper.django.CognitoAuthentication"],
-            "DEFAULT_PERMISSION_CLASSES": ["cognito_helper.django.IsCognitoAuthenticated"],
-        },
-    )
-    django.setup()
-
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402

@@ -112,6 +112,15 @@ def fill(lc: LocalCognito, alb: LocalALB, monkeypatch: pytest.MonkeyPatch) -> Fi
         config = lc.config
 
     Authentication().get_config()  # the configs the DRF guard built
+    from django.test import override_settings
+
+    from cognito_helper.integrations.django_settings import sign_in as django_sign_in
+
+    from .django_setup import configure_django
+
+    configure_django()
+    with override_settings(COGNITO=lc.config):
+        django_sign_in()  # the Django sign-in's CognitoSessions
     return filled
 
 
@@ -197,6 +206,10 @@ NOT_STATE: Dict[str, str] = {
     "cognito_helper.core.http:_POOL_CLASSES": "a table: scheme -> connection pool class",
     "cognito_helper.core.http:_call": (
         "per thread, the deadline of the HTTP call it is making: set and cleared by that call"
+    ),
+    "cognito_helper.django:_LAZY": "a table: public name -> defining module",
+    "cognito_helper.integrations.django_views:urlpatterns": (
+        "the URL patterns of cognito_helper.django.urls, which read the settings at each match"
     ),
     "cognito_helper.integrations.flask:_guarded": (
         "weak references to the views require_token decorated, a fact about live functions "

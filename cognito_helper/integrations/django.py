@@ -62,6 +62,7 @@ from ..settings.config import CognitoConfig
 from ..settings.fields import unknown_keys
 from ..verification.claims import Asked, check_asked, option_set
 from .bearer import BearerRefusal, Refusal, bearer_token, refusal, verify_bearer
+from .django_settings import configs_from_setting
 
 __all__ = [
     "BearerAuthenticationFailed",
@@ -158,39 +159,6 @@ def _no_credentials(realm: Optional[str]) -> Refusal:
 
 
 # -- configuration ----------------------------------------------------------------------------
-
-_built: Dict[int, Tuple[Any, Configs]] = {}
-
-
-def forget_built_configs() -> None:
-    """Forget the configs built from settings (``cognito_helper.testing.reset()`` calls it)."""
-    _built.clear()
-
-
-def _as_config(raw: Any) -> Configs:
-    """``raw`` (a settings dict, a CognitoConfig, a list of either, or None) as configs.
-
-    Built once per object: ``override_settings`` and a subclass's attribute are new objects.
-    """
-    if raw is None:
-        return None
-    seen = _built.get(id(raw))
-    if seen is not None and seen[0] is raw:
-        return seen[1]
-    config: Configs
-    if isinstance(raw, CognitoConfig):
-        config = raw
-    elif isinstance(raw, (list, tuple)):
-        config = [
-            item if isinstance(item, CognitoConfig) else CognitoConfig.from_dict(item)
-            for item in raw
-        ]
-    else:
-        config = CognitoConfig.from_dict(raw)  # a ConfigError for anything but a dict
-    if len(_built) >= 32:
-        _built.clear()
-    _built[id(raw)] = (raw, config)  # keeps raw alive, so its id is not reused
-    return config
 
 
 def _setting_options() -> Dict[str, Any]:
@@ -302,7 +270,7 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
         config = self.config
         if config is None:
             config = getattr(settings, "COGNITO", None)
-        return _as_config(config)
+        return configs_from_setting(config)
 
     def authenticate(self, request: Any) -> Optional[Tuple[Any, Dict[str, Any]]]:
         """``(user, claims)``; ``None`` when the request has no Bearer credentials.

@@ -87,9 +87,15 @@ def _env_warnings() -> None:
 
 
 def _django_configs() -> None:
-    from ..integrations.django import forget_built_configs
+    from ..integrations.django_settings import forget_built_configs
 
     forget_built_configs()
+
+
+def _django_sign_in() -> None:
+    from ..integrations.django_settings import forget_sign_in
+
+    forget_sign_in()
 
 
 def _http_session() -> None:
@@ -122,7 +128,18 @@ PARTS: Tuple[StatePart, ...] = (
         _default_config,
     ),
     StatePart("env warnings", "cognito_helper.settings.env", ("_warned",), _env_warnings),
-    StatePart("Django configs", "cognito_helper.integrations.django", ("_built",), _django_configs),
+    StatePart(
+        "Django configs",
+        "cognito_helper.integrations.django_settings",
+        ("_built",),
+        _django_configs,
+    ),
+    StatePart(
+        "Django sign-in",
+        "cognito_helper.integrations.django_settings",
+        ("_current",),
+        _django_sign_in,
+    ),
     StatePart("HTTP session", "cognito_helper.core.http", ("_session",), _http_session),
     StatePart("at_hash cache", "cognito_helper.core.encoding", ("at_hash",), _at_hash),
 )
@@ -145,7 +162,9 @@ def reset() -> None:
     * the default config: ``configure(None)``, which also forgets the config read from the
       ``COGNITO_*`` variables (they are read again when needed);
     * the env warnings: each misspelt ``COGNITO_*`` name is warned about again, once;
-    * the Django configs: what the DRF guard built from its settings;
+    * the Django configs: what the DRF guard and the Django sign-in built from ``COGNITO``;
+    * the Django sign-in: the ``CognitoSessions`` built from ``COGNITO`` and
+      ``COGNITO_LOGIN``, with its memory store (the next request builds a new one);
     * the HTTP session: its pooled connections closed (the next request makes a new one);
     * the at_hash cache (the ``at_hash`` of recent access tokens).
 
