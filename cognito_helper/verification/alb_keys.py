@@ -23,6 +23,7 @@ from jose.backends.cryptography_backend import CryptographyECKey
 
 from ..core import http as _http
 from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from ..settings.config import DEFAULT_TIMEOUT  # a key fetch's, like every request's
 from ..settings.fields import AWS_REGION
 from ..settings.urls import check_url
 from .keys import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
@@ -50,8 +51,6 @@ DEFAULT_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 #: The GovCloud (US) regions publish them in S3 instead.
 GOVCLOUD_KEY_URL = "https://s3-{region}.amazonaws.com/aws-elb-public-keys-prod-{region}/{kid}"
 
-#: Seconds a key fetch may take unless the call says otherwise.
-DEFAULT_TIMEOUT = 10.0
 #: A P-256 public key is about 180 bytes of PEM; anything much larger is not one.
 MAX_KEY_BYTES = 8 * 1024
 #: Keys kept per key URL: an ALB signs with a handful over a process's life.
