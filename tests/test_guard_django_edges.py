@@ -14,44 +14,25 @@ import pytest
 
 pytest.importorskip("rest_framework")
 
-import django
-from django.conf import settings
+from .django_setup import configure_django
 
-if not settings.configured:
-    # The same settings as tests/test_guard_django.py (Django is configured once per process,
-    # by whichever of the two modules is imported first): keep the two in step.
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="only-for-tests",
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        ROOT_URLCONF="tests_guard_django_urls",
-        MIDDLEWARE=[],
-        USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-        REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["cognito_helper.django.CognitoAuthentication"],
-            "DEFAULT_PERMISSION_CLASSES": ["cognito_helper.django.IsCognitoAuthenticated"],
-        },
-    )
-    django.setup()
+configure_django()  # once per process, for every test module that uses Django
 
-from django.contrib.auth.models import AnonymousUser
-from django.test import override_settings
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
-from rest_framework.views import APIView
+from django.contrib.auth.models import AnonymousUser  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from rest_framework import exceptions  # noqa: E402
+from rest_framework.authentication import BaseAuthentication  # noqa: E402
+from rest_framework.request import Request  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+from rest_framework.test import APIRequestFactory  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
 
-from cognito_helper.django import (
+from cognito_helper.django import (  # noqa: E402
     CognitoUser,
     HasScopes,
     IsCognitoAuthenticated,
 )
-from cognito_helper.testing import LocalCognito
+from cognito_helper.testing import LocalCognito  # noqa: E402
 
 # -- the views --------------------------------------------------------------------------------
 
