@@ -1,0 +1,178 @@
+"""The one verification pipeline: :class:`Verifier`, which Cognito's and the ALB's verifiers
+extend (as aws-jwt-verify's ``CognitoJwtVerifier`` and ``AlbJwtVerifier`` extend its
+``JwtVerifierBase``).
+
+Every token goes through the same stages: parse and header (a profile's ``_read``), key,
+signature, typed core, comparisons, what the call asked for, the memo, the app's ``check``.
+A rejection after the signature carries the claims as ``.claims``, attached in one place
+(:meth:`Verifier._settle`), on the path of a new token and of a remembered one alike. A
+profile adds only its own field rules, in the methods marked "a profile's"; what each stage
+checks, in which order, and where the two profiles differ, is said once, in SECURITY.md.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, Dict, NamedTuple, Optional, Protocol, Union
+
+from ..core.errors import InvalidSignatureError, TokenVerificationError
+from .claims import Check, refused_by_check
+from .jws import Signed
+from .memo import TAIL, KeySource, MemoEntry, VerificationMemo, json_copy
+
+__all__ = ["Fresh", "KeyCache", "Verifier", "check_signature"]
+
+Claims = Dict[str, Any]
+
+
+class KeyCache(KeySource, Protocol):
+    """What the pipeline asks of a key cache (a
+    :class:`~cognito_helper.verification.jwks.JwksCache`, an
+    :class:`~cognito_helper.verification.alb_keys.AlbKeyCache`): the key for a ``kid``,
+    fetched as its rules allow, within ``timeout`` seconds."""
+
+    def get_key(self, kid: str, timeout: float) -> Any:
+        """The key to verify ``kid``'s tokens with, or the cache's error."""
+
+
+class Fresh(NamedTuple):
+    """A token whose signature has just verified: what the rest of the pipeline, and the
+    memo that may remember it, need of it."""
+
+    token: str
+    signed: Signed
+    key: Any  # the VerifyingKey that verified it
+    cache: KeyCache
+    tail: Optional[str]  # token[-TAIL:] when the memo is on, else None
+
+
+def check_signature(key: Any, signed: Signed, alg: str) -> None:
+    """Stage 4: ``key`` (a :class:`~cognito_helper.verification.jwks.VerifyingKey`, its
+    algorithm fixed) verifies ``signed``; :class:`InvalidSignatureError` otherwise."""
+    try:
+        valid = key.verify(signed.signing_input, signed.signature)
+    except Exception:  # a backend may refuse a malformed signature outright: never a verdict
+        valid = False
+    if not valid:
+        raise InvalidSignatureError(f"the {alg} signature does not verify with key {signed.kid!r}")
+
+
+class Verifier:
+    """The pipeline every verifier runs (see the module docstring).
+
+    ``leeway``: seconds of grace on the clock checks; ``check``: the app's own rule, called
+    last with the caller's copy of the claims (``None``: none). A profile sets both, and
+    :attr:`alg`, and gives the methods below marked "a profile's".
+    """
+
+    __slots__ = ("leeway", "check")
+
+    #: The JWS ``alg`` this profile's tokens are signed with.
+    alg: ClassVar[str] = ""
+    leeway: float
+    check: Optional[Check]
+
+    # -- what a profile adds ------------------------------------------------------------------
+
+    def _memo(self) -> VerificationMemo:
+        """A profile's: the memo its tokens are remembered in."""
+        raise NotImplementedError
+
+    def _read(self, token: object, trust: Any) -> Signed:
+        """A profile's stages 1 and 2, before any key is fetched."""
+        raise NotImplementedError
+
+    def _typed_core(self, signed: Signed) -> Any:
+        """A profile's stage 5: the claims every comparison reads, their types checked once
+        (a signed token fixes them, so the memo keeps the result)."""
+        raise NotImplementedError
+
+    def _compare(self, core: Any, trust: Any, now: float) -> None:
+        """A profile's stage 6: ``core`` against the clock and ``trust`` (its configuration)."""
+        raise NotImplementedError
+
+    def _check_asked(self, claims: Claims, core: Any, asked: Any) -> None:
+        """A profile's stage 7: what this call asked for (``asked`` is never ``None`` here)."""
+        raise NotImplementedError
+
+    # -- the pipeline --------------------------------------------------------------------------
+
+    def _verify_token(
+        self, token: Any, trust: Any, cache: KeyCache, timeout: float, asked: Any
+    ) -> Claims:
+        """Every stage for ``token`` against ``trust``, whose keys ``cache`` holds: a token
+        string the memo holds (while its key is still ``cache``'s current one) skips what the
+        signed token fixes; every comparison runs either way."""
+        memo = self._memo()
+        tail = None
+        if type(token) is str and memo.maxsize > 0:
+            tail = token[-TAIL:]
+            entry = memo.find(token, tail, cache)
+            if entry is not None:
+                return self._settle(entry.claims, trust, asked, entry)
+        signed = self._read(token, trust)
+        return self._verify_signed(token, signed, trust, cache, timeout, asked, tail)
+
+    def _verify_signed(
+        self,
+        token: str,
+        signed: Signed,
+        trust: Any,
+        cache: KeyCache,
+        timeout: float,
+        asked: Any,
+        tail: Optional[str],
+    ) -> Claims:
+        """Stages 3 on, for a token that passed stages 1 and 2."""
+        key = cache.get_key(signed.kid, timeout)
+        check_signature(key, signed, self.alg)
+        return self._settle(signed.payload, trust, asked, Fresh(token, signed, key, cache, tail))
+
+    def _settle(
+        self, claims: Claims, trust: Any, asked: Any, source: Union[MemoEntry, Fresh]
+    ) -> Claims:
+        """Stages 5 to 9 of a token whose signature verified, now or when ``source`` (its memo
+        entry) was remembered; the caller's copy of the claims.
+
+        The one place a rejection gets ``.claims`` (a copy of its own, unless the error
+        already carries some).
+        """
+        try:
+            if isinstance(source, Fresh):
+                core = self._typed_core(source.signed)
+            else:
+                core = source.core
+            self._compare(core, trust, time.time())
+            if asked is not None:
+                self._check_asked(claims, core, asked)
+            result = self._kept(claims, core, source)
+            if self.check is not None:
+                self._run_check(self.check, result)
+            return result
+        except TokenVerificationError as exc:
+            if exc.claims is None:
+                exc.claims = json_copy(claims)
+            raise
+
+    def _kept(self, claims: Claims, core: Any, source: Union[MemoEntry, Fresh]) -> Claims:
+        """Stage 8: the caller's copy of the claims, remembering a new token if the memo is on."""
+        if not isinstance(source, Fresh):
+            return source.copy_claims()
+        token, signed, key, cache, tail = source
+        if tail is None:
+            return claims  # decoded for this call alone: the caller's own
+        return self._memo().add(token, key, cache, claims, core, signed.flat, tail)
+
+    @staticmethod
+    def _run_check(check: Check, claims: Claims) -> None:
+        """Stage 9, the app's ``check``: ``None`` or ``True`` accepts; ``False`` (or an
+        awaitable) refuses (:func:`refused_by_check`). A refusal it raises keeps its own
+        ``reason``, else says ``"check"``; any other exception propagates as it is."""
+        try:
+            verdict = check(claims)
+        except TokenVerificationError as exc:
+            if "reason" not in vars(exc):
+                exc.reason = "check"
+            raise
+        if verdict is not None and verdict is not True:
+            raise refused_by_check(verdict)
