@@ -143,6 +143,7 @@ class AlbVerifier(Verifier):
     __slots__ = ("settings", "timeout")
 
     alg = "ES256"
+    memo = memo  # the module's: data tokens have a memo of their own
 
     def __init__(
         self,
@@ -216,9 +217,6 @@ class AlbVerifier(Verifier):
         return AlbIdentity(claims, same_user.verify(access_token))
 
     # -- the profile's stages -------------------------------------------------------------------
-
-    def _memo(self) -> VerificationMemo:
-        return memo
 
     def _read(self, token: object, settings: AlbSettings) -> Signed:
         """Stages 1 and 2, before any key is fetched: padded segments, the header's form, its

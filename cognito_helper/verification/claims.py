@@ -296,9 +296,8 @@ def _refused(message: str, claim: str, reason: str) -> InvalidClaimsError:
 def checked_leeway(leeway: object) -> float:
     """The one rule for ``leeway``, every verifier's: an ``int`` or ``float`` of seconds from 0
     up to :data:`MAX_LEEWAY` (not a ``bool``). Returns it; ``ValueError`` otherwise."""
-    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)):
-        raise ValueError("leeway must be a non-negative number of seconds")
-    if not 0 <= leeway < MAX_LEEWAY:  # False for NaN too
+    # (``0 <= leeway`` is False for NaN too.)
+    if type(leeway) is bool or not isinstance(leeway, (int, float)) or not 0 <= leeway < MAX_LEEWAY:
         raise ValueError("leeway must be a non-negative number of seconds")
     return leeway
 

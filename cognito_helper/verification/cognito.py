@@ -57,7 +57,7 @@ from .claims import (
 )
 from .jwks import jwks_cache
 from .jws import MAX_TOKEN_CHARS, Signed, decode_unverified, key_id, parse
-from .memo import TAIL, VerificationMemo
+from .memo import TAIL
 from .pipeline import Verifier
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
@@ -195,6 +195,7 @@ class CognitoVerifier(Verifier):
     __slots__ = ("config", "token_use", "scopes", "groups", "audience", "_asked")
 
     alg = "RS256"
+    memo = _memo.memo  # the process's, whose size set_verification_memo_size sets
 
     def __init__(
         self,
@@ -251,17 +252,17 @@ class CognitoVerifier(Verifier):
             asked = (self._asked, nonce, access_token)
         elif self._asked is not None:
             asked = (self._asked, None, None)
-        if type(config) is tuple:
+        if isinstance(config, tuple):
             if len(config) > 1:
                 return self._verify_among(token, config, asked)
             config = config[0]
-        cfg = get_config(config)  # type: ignore[arg-type]  # None: the default, read now
+        cfg = get_config() if config is None else config  # None: the default, read now
         cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
         return self._verify_token(token, cfg, cache, cfg.timeout, asked)
 
     def _verify_among(self, token: Any, configs: Tuple[CognitoConfig, ...], asked: Any) -> Claims:
         """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
-        memo = _memo.memo
+        memo = self.memo
         tail = None
         if type(token) is str and memo.maxsize > 0:
             tail = token[-TAIL:]
@@ -282,9 +283,6 @@ class CognitoVerifier(Verifier):
         return self._verify_signed(token, signed, cfg, _cache_of(cfg), cfg.timeout, asked, tail)
 
     # -- the profile's stages -------------------------------------------------------------------
-
-    def _memo(self) -> VerificationMemo:
-        return _memo.memo  # the process's, whose size set_verification_memo_size sets
 
     def _read(self, token: object, trust: Any) -> Signed:
         return parse(token)
@@ -431,7 +429,8 @@ def decode_verify_jwt(
     """
     if (
         token_use in _KINDS
-        and checked_leeway(leeway) == 0
+        and type(leeway) is int  # the default, no leeway (another value builds a verifier,
+        and leeway == 0  # which checks it)
         and groups is None
         and scopes is None
         and audience is None
@@ -447,4 +446,6 @@ def decode_verify_jwt(
             check=check,
             leeway=leeway,
         )
-    return verifier._verify(_checked_config(config), token, access_token, nonce)
+    if config is not None:
+        config = _checked_config(config)
+    return verifier._verify(config, token, access_token, nonce)

@@ -13,14 +13,14 @@ checks, in which order, and where the two profiles differ, is said once, in SECU
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Dict, NamedTuple, Optional, Protocol, Union
+from typing import Any, ClassVar, Dict, Optional, Protocol
 
 from ..core.errors import InvalidSignatureError, TokenVerificationError
 from .claims import Check, refused_by_check
 from .jws import Signed
 from .memo import TAIL, KeySource, MemoEntry, VerificationMemo, json_copy
 
-__all__ = ["Fresh", "KeyCache", "Verifier", "check_signature"]
+__all__ = ["KeyCache", "Verifier", "check_signature"]
 
 Claims = Dict[str, Any]
 
@@ -33,17 +33,6 @@ class KeyCache(KeySource, Protocol):
 
     def get_key(self, kid: str, timeout: float) -> Any:
         """The key to verify ``kid``'s tokens with, or the cache's error."""
-
-
-class Fresh(NamedTuple):
-    """A token whose signature has just verified: what the rest of the pipeline, and the
-    memo that may remember it, need of it."""
-
-    token: str
-    signed: Signed
-    key: Any  # the VerifyingKey that verified it
-    cache: KeyCache
-    tail: Optional[str]  # token[-TAIL:] when the memo is on, else None
 
 
 def check_signature(key: Any, signed: Signed, alg: str) -> None:
@@ -67,16 +56,14 @@ class Verifier:
 
     __slots__ = ("leeway", "check")
 
-    #: The JWS ``alg`` this profile's tokens are signed with.
-    alg: ClassVar[str] = ""
+    #: A profile's: the JWS ``alg`` its tokens are signed with ...
+    alg: ClassVar[str]
+    #: ... and the memo they are remembered in.
+    memo: ClassVar[VerificationMemo]
     leeway: float
     check: Optional[Check]
 
     # -- what a profile adds ------------------------------------------------------------------
-
-    def _memo(self) -> VerificationMemo:
-        """A profile's: the memo its tokens are remembered in."""
-        raise NotImplementedError
 
     def _read(self, token: object, trust: Any) -> Signed:
         """A profile's stages 1 and 2, before any key is fetched."""
@@ -103,7 +90,7 @@ class Verifier:
         """Every stage for ``token`` against ``trust``, whose keys ``cache`` holds: a token
         string the memo holds (while its key is still ``cache``'s current one) skips what the
         signed token fixes; every comparison runs either way."""
-        memo = self._memo()
+        memo = self.memo
         tail = None
         if type(token) is str and memo.maxsize > 0:
             tail = token[-TAIL:]
@@ -123,29 +110,46 @@ class Verifier:
         asked: Any,
         tail: Optional[str],
     ) -> Claims:
-        """Stages 3 on, for a token that passed stages 1 and 2."""
+        """Stages 3 on, for a token that passed stages 1 and 2; ``tail``: its memo index when
+        the memo is on (``None``: not to be remembered)."""
         key = cache.get_key(signed.kid, timeout)
         check_signature(key, signed, self.alg)
-        return self._settle(signed.payload, trust, asked, Fresh(token, signed, key, cache, tail))
+        keep = (token, key, cache, tail, signed.flat)
+        return self._settle(signed.payload, trust, asked, None, signed, keep)
 
     def _settle(
-        self, claims: Claims, trust: Any, asked: Any, source: Union[MemoEntry, Fresh]
+        self,
+        claims: Claims,
+        trust: Any,
+        asked: Any,
+        entry: Optional[MemoEntry],
+        signed: Optional[Signed] = None,
+        keep: Any = None,
     ) -> Claims:
-        """Stages 5 to 9 of a token whose signature verified, now or when ``source`` (its memo
-        entry) was remembered; the caller's copy of the claims.
+        """Stages 5 to 9 of a token whose signature verified: now (``signed``, and ``keep``,
+        what remembering it takes: the token, its key and key cache, its memo index or
+        ``None``, whether its claims are flat) or when its memo ``entry`` was made. Returns the
+        caller's copy of the claims.
 
         The one place a rejection gets ``.claims`` (a copy of its own, unless the error
         already carries some).
         """
         try:
-            if isinstance(source, Fresh):
-                core = self._typed_core(source.signed)
+            if entry is not None:
+                core = entry.core
             else:
-                core = source.core
+                assert signed is not None  # one or the other
+                core = self._typed_core(signed)
             self._compare(core, trust, time.time())
             if asked is not None:
                 self._check_asked(claims, core, asked)
-            result = self._kept(claims, core, source)
+            if entry is not None:
+                result = entry.copy_claims()
+            else:  # stage 8: the memo takes the claims over, the caller gets a copy
+                token, key, cache, tail, flat = keep
+                result = claims
+                if tail is not None:
+                    result = self.memo.add(token, key, cache, claims, core, flat, tail)
             if self.check is not None:
                 self._run_check(self.check, result)
             return result
@@ -153,15 +157,6 @@ class Verifier:
             if exc.claims is None:
                 exc.claims = json_copy(claims)
             raise
-
-    def _kept(self, claims: Claims, core: Any, source: Union[MemoEntry, Fresh]) -> Claims:
-        """Stage 8: the caller's copy of the claims, remembering a new token if the memo is on."""
-        if not isinstance(source, Fresh):
-            return source.copy_claims()
-        token, signed, key, cache, tail = source
-        if tail is None:
-            return claims  # decoded for this call alone: the caller's own
-        return self._memo().add(token, key, cache, claims, core, signed.flat, tail)
 
     @staticmethod
     def _run_check(check: Check, claims: Claims) -> None:
