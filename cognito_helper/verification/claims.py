@@ -108,15 +108,16 @@ def time_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> Optio
     raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
 
 
-def string_claim(claims: Mapping[str, Any], name: str) -> str:
+def string_claim(claims: Mapping[str, Any], name: str, reason: str = "claim") -> str:
     """The claim ``name``, which must be a string: else an :class:`InvalidClaimsError` naming
-    it (``null`` and absence alike are "no such claim")."""
+    it (``null`` and absence alike are "no such claim"), with ``reason`` (a claim only an
+    asked-for check needs says that check's)."""
     value = claims.get(name)
     if type(value) is not str:
         if value is None:
-            raise InvalidClaimsError(f"the token has no {name!r} claim", claim=name)
+            raise InvalidClaimsError(f"the token has no {name!r} claim", claim=name, reason=reason)
         raise InvalidClaimsError(
-            f"{name!r} must be a string, found {type(value).__name__}", claim=name
+            f"{name!r} must be a string, found {type(value).__name__}", claim=name, reason=reason
         )
     return value
 
@@ -204,11 +205,11 @@ def check_asked(
     if nonce is not None:
         if use != "id":
             raise _refused("a nonce can only be checked on an ID token", "nonce", "nonce")
-        found = _asked_string(claims, "nonce", "nonce")
+        found = string_claim(claims, "nonce", "nonce")
         if not hmac.compare_digest(octets(found), octets(nonce)):
             raise _refused("'nonce' does not match this sign-in's nonce", "nonce", "nonce")
     if access_token is not None and "at_hash" in claims:
-        found = _asked_string(claims, "at_hash", "at_hash")
+        found = string_claim(claims, "at_hash", "at_hash")
         if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
             raise _refused("'at_hash' does not match the access token given", "at_hash", "at_hash")
     if groups is not None or scopes is not None:
@@ -235,11 +236,7 @@ def check_held(
                 f"the user is in none of the groups {sorted(groups)}", "cognito:groups", "group"
             )
     if scopes is not None:
-        try:
-            granted = granted_scopes(claims)
-        except InvalidClaimsError as exc:
-            raise _refused(str(exc), "scope", "scope") from None
-        if scopes.isdisjoint(granted):
+        if scopes.isdisjoint(granted_scopes(claims)):
             message = f"the token grants none of the scopes {sorted(scopes)}"
             raise _refused(message, "scope", "scope")
 
@@ -247,9 +244,10 @@ def check_held(
 def granted_scopes(claims: Mapping[str, Any]) -> FrozenSet[str]:
     """The scopes a token grants: its ``scope`` claim split on white space.
 
-    An :class:`InvalidClaimsError` (``claim="scope"``) when it has no ``scope`` string.
+    An :class:`InvalidClaimsError` (``claim="scope"``, reason ``"scope"``) when it has no
+    ``scope`` string.
     """
-    return frozenset(string_claim(claims, "scope").split())
+    return frozenset(string_claim(claims, "scope", "scope").split())
 
 
 def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
@@ -276,14 +274,6 @@ def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
             public="the access token is not bound to this resource server",
             reason="audience",
         )
-
-
-def _asked_string(claims: Claims, name: str, reason: str) -> str:
-    """The string claim ``name`` an asked-for check compares: else refused for ``reason``."""
-    try:
-        return string_claim(claims, name)
-    except InvalidClaimsError as exc:
-        raise _refused(str(exc), name, reason) from None
 
 
 def _refused(message: str, claim: str, reason: str) -> InvalidClaimsError:
