@@ -28,7 +28,6 @@ from typing import (
     Any,
     Dict,
     Literal,
-    NamedTuple,
     Optional,
     Tuple,
     TypedDict,
@@ -88,15 +87,10 @@ _TOKEN_USES = ("id", "access")
 # -- the profile's field rules -------------------------------------------------------------------
 
 
-class CognitoCore(NamedTuple):
-    """What a Cognito token's comparisons read, typed by :func:`typed_core`."""
-
-    exp: float
-    nbf: Optional[float]
-    iat: float
-    iss: str
-    use: str  # token_use: "id" or "access"
-    client: str  # aud (ID token) or client_id (access token)
+#: What a Cognito token's comparisons read, typed by :func:`typed_core`:
+#: ``(exp, nbf or None, iat, iss, token_use, client)``, the client being ``aud`` (ID token) or
+#: ``client_id`` (access token). The memo keeps it with the token.
+CognitoCore = Tuple[float, Optional[float], float, str, str, str]
 
 
 def client_claim(use: Any) -> str:
@@ -118,7 +112,7 @@ def typed_core(claims: Claims) -> CognitoCore:
     client = string_claim(claims, client_claim(use))
     string_claim(claims, "sub")
     time_claim(claims, "auth_time", required=False)
-    return CognitoCore(exp, nbf, iat, iss, use, client)
+    return exp, nbf, iat, iss, use, client
 
 
 def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
@@ -304,7 +298,7 @@ class CognitoVerifier(Verifier):
 
     def _check_asked(self, claims: Claims, core: CognitoCore, asked: Any) -> None:
         options, nonce, access_token = asked
-        check_asked(claims, core.use, options, nonce, access_token)
+        check_asked(claims, core[4], options, nonce, access_token)  # core[4]: its token_use
 
 
 def _as_set(names: Optional[Tuple[str, ...]]) -> Any:

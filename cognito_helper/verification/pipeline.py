@@ -20,7 +20,7 @@ from .claims import Check, refused_by_check
 from .jws import Signed
 from .memo import TAIL, KeySource, MemoEntry, VerificationMemo, json_copy
 
-__all__ = ["KeyCache", "Verifier", "check_signature"]
+__all__ = ["KeyCache", "Verifier"]
 
 Claims = Dict[str, Any]
 
@@ -33,17 +33,6 @@ class KeyCache(KeySource, Protocol):
 
     def get_key(self, kid: str, timeout: float) -> Any:
         """The key to verify ``kid``'s tokens with, or the cache's error."""
-
-
-def check_signature(key: Any, signed: Signed, alg: str) -> None:
-    """Stage 4: ``key`` (a :class:`~cognito_helper.verification.jwks.VerifyingKey`, its
-    algorithm fixed) verifies ``signed``; :class:`InvalidSignatureError` otherwise."""
-    try:
-        valid = key.verify(signed.signing_input, signed.signature)
-    except Exception:  # a backend may refuse a malformed signature outright: never a verdict
-        valid = False
-    if not valid:
-        raise InvalidSignatureError(f"the {alg} signature does not verify with key {signed.kid!r}")
 
 
 class Verifier:
@@ -110,10 +99,17 @@ class Verifier:
         asked: Any,
         tail: Optional[str],
     ) -> Claims:
-        """Stages 3 on, for a token that passed stages 1 and 2; ``tail``: its memo index when
-        the memo is on (``None``: not to be remembered)."""
+        """Stages 3 (the key) and 4 (the signature) on, for a token that passed stages 1 and 2;
+        ``tail``: its memo index when the memo is on (``None``: not to be remembered)."""
         key = cache.get_key(signed.kid, timeout)
-        check_signature(key, signed, self.alg)
+        try:
+            valid = key.verify(signed.signing_input, signed.signature)  # its alg fixed
+        except Exception:  # a backend may refuse a malformed signature outright: never a verdict
+            valid = False
+        if not valid:
+            raise InvalidSignatureError(
+                f"the {self.alg} signature does not verify with key {signed.kid!r}"
+            )
         keep = (token, key, cache, tail, signed.flat)
         return self._settle(signed.payload, trust, asked, None, signed, keep)
 
