@@ -7,9 +7,9 @@ What a Cognito token adds to :class:`~cognito_helper.verification.pipeline.Verif
 * stages 1 and 2 by :func:`~cognito_helper.verification.jws.parse`: RS256, segments without
   padding, a ``kid`` string (a header segment that passed is remembered);
 * keys from the configured pool's JWKS cache (:mod:`cognito_helper.verification.jwks`);
-* its typed core (:func:`typed_core`): ``exp``, ``nbf``, ``iat``, ``iss``, ``token_use``,
-  the client claim (``aud`` of an ID token, ``client_id`` of an access token), ``sub``,
-  ``auth_time``;
+* its typed core (:meth:`CognitoVerifier._typed_core`): ``exp``, ``nbf``, ``iat``, ``iss``,
+  ``token_use``, the client claim (``aud`` of an ID token, ``client_id`` of an access token),
+  ``sub``, ``auth_time``;
 * its comparisons (:meth:`CognitoVerifier._compare`): the clock by the shared rule, then
   ``iss`` against the config's issuers, ``token_use``, the app client;
 * what a call asks for: ``audience``, ``nonce``, ``at_hash``, groups, scopes;
@@ -72,7 +72,6 @@ __all__ = [
     "decode_unverified",
     "decode_verify_jwt",
     "may_fetch",
-    "typed_core",
 ]
 
 Claims = Dict[str, Any]
@@ -87,7 +86,7 @@ _TOKEN_USES = ("id", "access")
 # -- the profile's field rules -------------------------------------------------------------------
 
 
-#: What a Cognito token's comparisons read, typed by :func:`typed_core`:
+#: What a Cognito token's comparisons read, typed by :meth:`CognitoVerifier._typed_core`:
 #: ``(exp, nbf or None, iat, iss, token_use, client)``, the client being ``aud`` (ID token) or
 #: ``client_id`` (access token). The memo keeps it with the token.
 CognitoCore = Tuple[float, Optional[float], float, str, str, str]
@@ -96,23 +95,6 @@ CognitoCore = Tuple[float, Optional[float], float, str, str, str]
 def client_claim(use: Any) -> str:
     """The claim naming a token's app client: ``aud`` for an ID token, else ``client_id``."""
     return "aud" if use == "id" else "client_id"
-
-
-def typed_core(claims: Claims) -> CognitoCore:
-    """Stage 5: the core claims with their types checked, in this order: ``exp``, ``nbf``,
-    ``iat``, ``iss``, ``token_use`` (``id`` or ``access``), the client claim, ``sub``,
-    ``auth_time``. An :class:`InvalidClaimsError` names the first that is wrong."""
-    exp = time_claim(claims, "exp", required=True)
-    nbf = time_claim(claims, "nbf", required=False)
-    iat = time_claim(claims, "iat", required=True)
-    iss = string_claim(claims, "iss")
-    use = string_claim(claims, "token_use")
-    if use not in _TOKEN_USES:
-        raise _wrong_use(use, None)
-    client = string_claim(claims, client_claim(use))
-    string_claim(claims, "sub")
-    time_claim(claims, "auth_time", required=False)
-    return exp, nbf, iat, iss, use, client
 
 
 def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
@@ -282,7 +264,21 @@ class CognitoVerifier(Verifier):
         return parse(token)
 
     def _typed_core(self, signed: Signed) -> CognitoCore:
-        return typed_core(signed.payload)
+        """The core claims with their types checked, in this order: ``exp``, ``nbf``, ``iat``,
+        ``iss``, ``token_use`` (``id`` or ``access``), the client claim, ``sub``,
+        ``auth_time``. An :class:`InvalidClaimsError` names the first that is wrong."""
+        claims = signed.payload
+        exp = time_claim(claims, "exp", required=True)
+        nbf = time_claim(claims, "nbf", required=False)
+        iat = time_claim(claims, "iat", required=True)
+        iss = string_claim(claims, "iss")
+        use = string_claim(claims, "token_use")
+        if use not in _TOKEN_USES:
+            raise _wrong_use(use, None)
+        client = string_claim(claims, client_claim(use))
+        string_claim(claims, "sub")
+        time_claim(claims, "auth_time", required=False)
+        return exp, nbf, iat, iss, use, client
 
     def _compare(self, core: CognitoCore, config: CognitoConfig, now: float) -> None:
         """The clock, then ``iss`` (one of the config's issuers), ``token_use``, the client."""
