@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # imported on first use, below: the HTTP and crypto stacks co
     from .oauth.m2m import ClientCredentials
     from .oauth.redis_store import RedisTokenStore
     from .oauth.token_store import HeldToken, TokenStore
-    from .verification.alb import AlbIdentity, verify_alb_jwt, verify_alb_request
-    from .verification.cognito import decode_verify_jwt
+    from .verification.alb import AlbIdentity, AlbVerifier, verify_alb_jwt, verify_alb_request
+    from .verification.cognito import CognitoVerifier, decode_verify_jwt
     from .verification.jwks import JwksCache
     from .verification.jwks_registry import forget_jwks_caches, jwks_cache
     from .verification.memo import (
@@ -60,7 +60,9 @@ _LAZY: Dict[str, str] = {
     "forget_jwks_caches": "verification.jwks_registry",
     "jwks_cache": "verification.jwks_registry",
     "decode_verify_jwt": "verification.cognito",
+    "CognitoVerifier": "verification.cognito",
     "AlbIdentity": "verification.alb",
+    "AlbVerifier": "verification.alb",
     "verify_alb_jwt": "verification.alb",
     "verify_alb_request": "verification.alb",
     "ClientCredentials": "oauth.m2m",
@@ -105,6 +107,7 @@ __all__ = [
     "Tokens",
     "decode_verify_jwt",
     "decode_unverified",
+    "CognitoVerifier",
     "IdTokenClaims",
     "AccessTokenClaims",
     "set_verification_memo_size",
@@ -117,6 +120,7 @@ __all__ = [
     "verify_alb_jwt",
     "verify_alb_request",
     "AlbIdentity",
+    "AlbVerifier",
     "ClientCredentials",
     "HeldToken",
     "TokenStore",

@@ -1,4 +1,4 @@
-"""Verifying Cognito ID and access tokens: :func:`decode_verify_jwt`.
+"""Verifying Cognito ID and access tokens: :class:`CognitoVerifier` and :func:`decode_verify_jwt`.
 
 The public path of :mod:`cognito_helper.verification.cognito`, where it is implemented.
 """
@@ -7,6 +7,7 @@ from .verification.cognito import (
     MAX_IAT_SKEW,
     MAX_NUMERIC_DATE,
     MAX_TOKEN_CHARS,
+    CognitoVerifier,
     decode_unverified,
     decode_verify_jwt,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "MAX_IAT_SKEW",
     "MAX_NUMERIC_DATE",
     "MAX_TOKEN_CHARS",
+    "CognitoVerifier",
     "decode_unverified",
     "decode_verify_jwt",
 ]

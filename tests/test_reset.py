@@ -218,12 +218,14 @@ NOT_STATE: Dict[str, str] = {
     "cognito_helper.oauth.endpoints:_WHERE_FROM": "a table",
     "cognito_helper.oauth.m2m_slots:NOTHING": "a sentinel: the Fresh of no token, never changed",
     "cognito_helper.oauth.redis_store:_UNREADABLE": "a sentinel",
+    "cognito_helper.verification.cognito:_DEFAULTS": (
+        "decode_verify_jwt's verifier per token_use: options only (the config is read per call)"
+    ),
     "cognito_helper.sessions.web:_DEFAULT_PORTS": "a table: scheme -> default port",
     "cognito_helper.settings.fields:_ANY": "a sentinel: ANY_APP_CLIENT",
     "cognito_helper.testing.alb:_USERS": "a UUID namespace",
     "cognito_helper.testing.minting:_REFRESH_HEADER": "a string",
     "cognito_helper.verification.claims:_NOT_TRUSTED": "a table",
-    "cognito_helper.verification.cognito:_PLAIN": "a table of immutable option tuples",
 }
 
 #: Calls whose result never changes or holds no state of the process: not scanned further.

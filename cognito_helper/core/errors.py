@@ -15,9 +15,10 @@ verifier, client secret or refresh token.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, FrozenSet, Optional
 
 __all__ = [
+    "REASONS",
     "CognitoError",
     "ConfigError",
     "CognitoConnectionError",
@@ -92,8 +93,40 @@ class InvalidGrantError(TokenExchangeError):
     Retrying cannot help: send the user through sign-in again."""
 
 
+#: Every value of :attr:`TokenVerificationError.reason`: why a token was refused, in words a
+#: metric or a log can count (the README's "Why a token was refused" says when each applies).
+REASONS: FrozenSet[str] = frozenset(
+    {
+        "malformed",
+        "unknown_key",
+        "signature",
+        "expired",
+        "not_yet_valid",
+        "issued_in_future",
+        "claim",
+        "issuer",
+        "client",
+        "token_use",
+        "audience",
+        "nonce",
+        "at_hash",
+        "scope",
+        "group",
+        "check",
+        "signer",
+    }
+)
+
+
 class TokenVerificationError(CognitoError):
     """The JWT failed verification and must not be trusted: answer 401.
+
+    ``reason``: why, one of :data:`REASONS`, the same for a new token and a remembered one
+    and for Cognito and ALB tokens alike. Each subclass has its own (``"malformed"``,
+    ``"unknown_key"``, ``"signature"``, ``"expired"``; ``"claim"`` for
+    :class:`InvalidClaimsError`), and the library gives the precise one where it raises
+    (``"issuer"``, ``"scope"`` ...). An error an app's ``check`` raises without one of its own
+    says ``"check"``. ``reason=`` outside :data:`REASONS` is a ``ValueError``.
 
     ``claims``: once the signature has verified, the token's decoded claims (a copy of its
     own), so an app can log *who* was refused; ``None`` before that. Never the raw token, and
@@ -105,11 +138,19 @@ class TokenVerificationError(CognitoError):
     #: itself is safe to send). Set where the message holds what only the server's log may see,
     #: such as the trusted issuers or app clients.
     public: Optional[str] = None
+    #: Why the token was refused (see the class docstring): this class's own unless given.
+    reason: str = "check"
 
-    def __init__(self, *args: object, public: Optional[str] = None) -> None:
+    def __init__(
+        self, *args: object, public: Optional[str] = None, reason: Optional[str] = None
+    ) -> None:
         super().__init__(*args)
         if public is not None:
             self.public = public
+        if reason is not None:
+            if reason not in REASONS:
+                raise ValueError(f"reason must be one of {sorted(REASONS)}, not {reason!r}")
+            self.reason = reason
 
     @property
     def client_message(self) -> str:
@@ -118,30 +159,50 @@ class TokenVerificationError(CognitoError):
 
 
 class MalformedTokenError(TokenVerificationError):
-    """The input is not a well-formed RS256 JWS (wrong type, too large, bad segments, bad
-    base64url or JSON, a disallowed header such as ``alg`` other than RS256 or ``crit``)."""
+    """The input is not a well-formed compact JWS of the expected kind (wrong type, too large,
+    bad segments, bad base64url or JSON, a disallowed header such as another ``alg`` or
+    ``crit``). ``reason`` ``"malformed"``."""
+
+    reason = "malformed"
 
 
 class InvalidSignatureError(TokenVerificationError):
-    """The RS256 signature does not verify with the key named by ``kid``."""
+    """The signature does not verify with the key named by ``kid``. ``reason``
+    ``"signature"``."""
+
+    reason = "signature"
 
 
 class TokenExpiredError(TokenVerificationError):
-    """``exp`` has passed (beyond ``leeway``). Refresh the tokens or sign in again."""
+    """``exp`` has passed (beyond ``leeway``). Refresh the tokens or sign in again. ``reason``
+    ``"expired"``."""
+
+    reason = "expired"
 
 
 class InvalidClaimsError(TokenVerificationError):
     """A claim is missing, has the wrong type, or does not have the required value.
 
-    ``claim`` names the claim that failed.
+    ``claim`` names the claim that failed; ``reason`` says why (``"claim"`` unless given: a
+    required claim is missing or of the wrong type).
     """
 
+    reason = "claim"
+
     def __init__(
-        self, message: str, *, claim: Optional[str] = None, public: Optional[str] = None
+        self,
+        message: str,
+        *,
+        claim: Optional[str] = None,
+        public: Optional[str] = None,
+        reason: Optional[str] = None,
     ) -> None:
-        super().__init__(message, public=public)
+        super().__init__(message, public=public, reason=reason)
         self.claim = claim
 
 
 class UnknownKeyError(TokenVerificationError):
-    """No usable signing key in the pool's JWKS has the token's ``kid``, even after a refetch."""
+    """No usable signing key has the token's ``kid`` (in the pool's JWKS, even after a
+    refetch; or at the ALB's key endpoint). ``reason`` ``"unknown_key"``."""
+
+    reason = "unknown_key"

@@ -42,6 +42,7 @@ import logging
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ..core.errors import CognitoConnectionError, TokenVerificationError
+from ..core.headers import header_values
 from .bearer import BearerRefusal, Strings, verify_bearer
 
 __all__ = ["authorize"]
@@ -170,9 +171,7 @@ def _authorization_header(event: Mapping[str, Any]) -> Union[str, List[str], Non
 
 def _named(fields: Any, name: str) -> List[Any]:
     """The values of ``fields`` (a dict or not) whose key is ``name`` in any letter case."""
-    if not isinstance(fields, Mapping):
-        return []
-    return [v for k, v in fields.items() if isinstance(k, str) and k.lower() == name]
+    return header_values(fields, name) if isinstance(fields, Mapping) else []
 
 
 # -- answering ----------------------------------------------------------------------------

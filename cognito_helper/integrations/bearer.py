@@ -46,7 +46,7 @@ from typing import (
 
 from ..core.errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 from ..settings.default import get_config
-from ..verification.claims import option_names
+from ..verification.claims import granted_scopes
 
 __all__ = [
     "Guard",
@@ -204,8 +204,10 @@ def refusal(
 
 def _lacking(scopes: Iterable[str], claims: Optional[Dict[str, Any]]) -> List[str]:
     """The scopes of ``scopes`` that ``claims`` do not grant (all of them, claims unknown)."""
-    granted = claims.get("scope") if claims is not None else None
-    held = set(granted.split()) if isinstance(granted, str) else set()
+    try:
+        held = granted_scopes(claims) if claims is not None else frozenset()
+    except InvalidClaimsError:  # no scope string: it grants none
+        held = frozenset()
     return sorted(set(scopes) - held)
 
 
@@ -233,28 +235,23 @@ class Guard(NamedTuple):
         whitespace, as everywhere in the library) and a list of configs a tuple of them, so a
         caller changing its own list later changes nothing.
         """
-        from ..settings.config import CognitoConfig
-        from ..verification.cognito import _config_list, _options  # the library's own option rules
+        from ..verification.cognito import CognitoVerifier  # the library's own option rules
 
         guard = cls(**options)
-        frozen = guard._replace(
-            scopes=option_names("scopes", guard.scopes),
-            groups=option_names("groups", guard.groups),
-            audience=option_names("audience", guard.audience),
+        checked = CognitoVerifier(
+            guard.config,
+            token_use=guard.token_use,
+            scopes=guard.scopes,
+            groups=guard.groups,
+            audience=guard.audience,
+            check=guard.check,
         )
-        _options(
-            frozen.token_use,
-            0,
-            frozen.audience,
-            None,
-            None,
-            frozen.groups,
-            frozen.scopes,
-            frozen.check,
+        return guard._replace(
+            scopes=checked.scopes,
+            groups=checked.groups,
+            audience=checked.audience,
+            config=checked.config,
         )
-        if frozen.config is not None and not isinstance(frozen.config, CognitoConfig):
-            frozen = frozen._replace(config=_config_list(frozen.config))
-        return frozen
 
     def verify(
         self,

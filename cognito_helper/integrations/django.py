@@ -60,7 +60,7 @@ from rest_framework.permissions import BasePermission
 from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationError
 from ..settings.config import CognitoConfig
 from ..settings.fields import unknown_keys
-from ..verification.claims import Asked, check_asked, option_set
+from ..verification.claims import check_held, option_set
 from .bearer import BearerRefusal, Refusal, bearer_token, refusal, verify_bearer
 from .django_settings import configs_from_setting
 
@@ -398,12 +398,12 @@ class HasScopes(IsCognitoAuthenticated):
                 f"HasScopes guards {type(view).__name__}, which sets neither required_scopes "
                 "nor required_groups"
             )
-        asked = Asked(
-            groups=option_set("required_groups", groups),
-            scopes=option_set("required_scopes", scopes),
-        )
         try:
-            check_asked(claims, str(claims.get("token_use")), asked)
+            check_held(
+                claims,
+                groups=option_set("required_groups", groups),
+                scopes=option_set("required_scopes", scopes),
+            )
         except InvalidClaimsError as exc:
             names = [scopes] if isinstance(scopes, str) else list(scopes or ())
             raise refused(refusal(exc, realm=self.realm(request), scopes=names)) from exc

@@ -55,12 +55,10 @@ from fastapi.security import HTTPBearer, SecurityScopes
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationError
+from ..core.errors import InvalidClaimsError
 from ..settings.config import CognitoConfig
-from ..settings.default import get_config
-from ..verification import jws as _jws
-from ..verification.claims import string_claim
-from ..verification.jwks_registry import jwks_cache
+from ..verification.claims import granted_scopes
+from ..verification.cognito import may_fetch
 from .bearer import BearerRefusal, Guard, Refusal, Strings, bearer_token, refusal
 
 __all__ = ["BearerHTTPException", "CognitoBearer", "add_exception_handler", "refusal_response"]
@@ -95,7 +93,7 @@ class _MissingScopesError(InvalidClaimsError):
     """The token lacks scopes that ``Security(..., scopes=...)`` requires (``required``)."""
 
     def __init__(self, message: str, required: Tuple[str, ...]) -> None:
-        super().__init__(message, claim="scope")
+        super().__init__(message, claim="scope", reason="scope")
         self.required = required
 
 
@@ -212,9 +210,9 @@ class CognitoBearer(HTTPBearer):
 
         def check(claims: Claims) -> Any:
             try:
-                granted = set(string_claim(claims, "scope").split())
+                granted = granted_scopes(claims)
             except InvalidClaimsError:
-                granted = set()
+                granted = frozenset()
             missing = [scope for scope in required if scope not in granted]
             if missing:
                 every = f" (it needs all of {sorted(required)})" if len(required) > 1 else ""
@@ -231,26 +229,7 @@ class CognitoBearer(HTTPBearer):
             token = bearer_token(authorization)
         except BearerRefusal:
             return False
-        dot = token.find(".")
-        kid = _jws._header_kids.get(token[:dot]) if dot > 0 else None
-        if kid is None:
-            try:
-                kid = _jws.parse(token)[0]  # remembers the header for the verification
-            except TokenVerificationError:
-                return False
-        config = self.config
-        try:
-            configs = (get_config(config),) if not isinstance(config, tuple) else config
-            for cfg in configs:
-                url = cfg.jwks_url
-                if (
-                    url is None
-                    or jwks_cache(url, timeout=cfg.timeout).get_key_if_current(kid) is None
-                ):
-                    return True
-        except ConfigError:
-            return False
-        return False
+        return may_fetch(token, self.config)
 
 
 # Older FastAPI versions read an instance's ``__call__`` annotations without evaluating strings

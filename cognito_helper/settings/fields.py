@@ -355,12 +355,12 @@ def jwks_url(value: object, pool: str, pool_region: str) -> str:
     return checked
 
 
-def timeout(value: object) -> float:
-    """The HTTP timeout in seconds: an int or float in (0, 300]."""
+def timeout(value: object, error: Type[Exception] = ConfigError) -> float:
+    """The one rule for every HTTP timeout of the library (a config's, an ALB verifier's): an
+    int or float of seconds in (0, 300]; else ``error`` (a ``ConfigError`` for a config, a
+    ``ValueError`` for a verifier's option)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(
-            f"timeout must be a number of seconds (int or float), got {type_name(value)}"
-        )
+        raise error(f"timeout must be a number of seconds (int or float), got {type_name(value)}")
     if not (0 < value <= 300):
-        raise ConfigError("timeout must be a number of seconds between 0 and 300")
+        raise error("timeout must be a number of seconds between 0 and 300")
     return value

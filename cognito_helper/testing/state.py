@@ -62,10 +62,10 @@ def _header_kids() -> None:
     forget_header_kids()
 
 
-def _alb_settings() -> None:
-    from ..verification.alb_settings import forget_alb_settings
+def _alb_verifiers() -> None:
+    from ..verification.alb import forget_alb_verifiers
 
-    forget_alb_settings()
+    forget_alb_verifiers()
 
 
 def _m2m_slots() -> None:
@@ -119,7 +119,7 @@ PARTS: Tuple[StatePart, ...] = (
     StatePart("verification memo", _V + "memo", ("memo",), _memo),
     StatePart("ALB verification memo", _V + "alb", ("memo",), _alb_memo),
     StatePart("header kid cache", _V + "jws", ("_header_kids",), _header_kids),
-    StatePart("ALB settings cache", _V + "alb_settings", ("_settings_cache",), _alb_settings),
+    StatePart("ALB verifiers", _V + "alb", ("_verifiers",), _alb_verifiers),
     StatePart("M2M slots", "cognito_helper.oauth.m2m_slots", ("slots",), _m2m_slots),
     StatePart(
         "default config",
@@ -156,7 +156,7 @@ def reset() -> None:
       ``DEFAULT_MAXSIZE`` (4096);
     * the ALB verification memo: emptied, its size back to ``MEMO_SIZE`` (1024);
     * the header kid cache (header segments already checked, and their ``kid``);
-    * the ALB settings cache (``verify_alb_jwt``'s checked options);
+    * the ALB verifiers ``verify_alb_jwt`` built (its checked options);
     * the M2M slots: the tokens and cool-downs shared by ``ClientCredentials`` instances
       (an instance made before keeps its slot; a new one starts with no token);
     * the default config: ``configure(None)``, which also forgets the config read from the

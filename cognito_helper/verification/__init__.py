@@ -1,5 +1,7 @@
-"""Verification: JWS parsing, claim rules, the JWKS and ALB key caches, the memo, the Cognito and
-ALB verifiers.
+"""Verification: one pipeline (:mod:`.pipeline`) with two profiles, Cognito tokens
+(:mod:`.cognito`) and an ALB's data tokens (:mod:`.alb`); the stages they share: JWS parsing
+(:mod:`.jws`), the claim rules (:mod:`.claims`), the memo (:mod:`.memo`); the key caches
+(:mod:`.jwks`, :mod:`.alb_keys`). The order of the checks is said once, in SECURITY.md.
 
 Imports settings and core.
 """

@@ -1,24 +1,15 @@
-"""Stage 5 of verification: the claims, typed once, then compared on every call.
+"""The claim rules every verifier shares, each written once: a claim's type (:func:`time_claim`,
+:func:`string_claim`), the clock (:func:`check_times`), an untrusted issuer, client or signer
+(:func:`untrusted`), and what a call may ask for beyond the standard checks (:func:`check_asked`,
+:func:`check_held`, :func:`granted_scopes`).
 
-Two steps, each a function that both the full path and the memo-hit path of
-:func:`~cognito_helper.decode_verify_jwt` call, so each rule exists once:
+The options that say what to ask for are read here too, by one rule each: ``leeway``
+(:func:`checked_leeway`), ``scopes``/``groups``/``audience`` (:func:`option_names`), the app's
+``check`` (:func:`check_hook`, and :func:`refused_by_check` for its answer).
 
-1. :func:`typed_core` reads the claims every check needs and checks their types, in this
-   order: ``exp``, ``nbf``, ``iat`` (numbers of seconds from 0 to ``MAX_NUMERIC_DATE``),
-   ``iss``, ``token_use`` (``id`` or ``access``), ``aud`` (ID token) or ``client_id`` (access
-   token), ``sub`` (strings), ``auth_time`` (a number, when present). A signed token fixes all
-   of this, so the memo keeps the result.
-2. :func:`compare` compares the typed claims with the clock, the configuration and the call's
-   options, in this order: ``exp`` (with ``leeway``), ``nbf``, ``iat`` (at most
-   ``MAX_IAT_SKEW`` plus ``leeway`` in the future), ``iss``, ``token_use``, the client; then
-   :func:`check_asked`: ``nonce``, ``at_hash``, groups, scopes when asked for. These run on
-   every call, memo or not.
-
-Every failure is an :class:`InvalidClaimsError` naming the claim, or a
-:class:`TokenExpiredError`.
-
-The app's own ``check=`` runs after both: :func:`check_hook` says whether a callable may be one
-(never an ``async def``, which would never run), :func:`refused_by_check` what its answer means.
+Every refusal is an :class:`InvalidClaimsError` naming the claim, or a
+:class:`TokenExpiredError`, with its ``reason``. Which rule runs when, for Cognito tokens and
+for an ALB's, is said once, in SECURITY.md.
 """
 
 from __future__ import annotations
@@ -27,233 +18,137 @@ import functools
 import hmac
 import inspect
 from types import FunctionType
-from typing import Any, Dict, FrozenSet, Iterable, NamedTuple, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Literal,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+    overload,
+)
 
 from ..core.encoding import at_hash, octets
 from ..core.errors import InvalidClaimsError, TokenExpiredError
-from ..settings.config import CognitoConfig
-from ..settings.fields import ANY_APP_CLIENT, names
+from ..settings.fields import names
 
 __all__ = [
     "CLIENT_NOT_TRUSTED",
     "ISSUER_NOT_TRUSTED",
     "MAX_IAT_SKEW",
+    "MAX_LEEWAY",
     "MAX_NUMERIC_DATE",
     "REFUSED_BY_CHECK",
     "SIGNER_NOT_TRUSTED",
     "Asked",
-    "Core",
+    "Check",
     "check_asked",
+    "check_held",
     "check_hook",
-    "compare",
-    "expired_error",
-    "not_yet_valid_error",
+    "check_times",
+    "checked_leeway",
+    "granted_scopes",
     "option_names",
     "option_set",
     "refused_by_check",
     "string_claim",
     "time_claim",
-    "typed_core",
     "untrusted",
 ]
 
-#: How far in the future ``iat`` may lie (clock skew between this host and Cognito).
+#: How far in the future ``iat`` may lie (clock skew between this host and the issuer).
 MAX_IAT_SKEW = 300
 #: The largest time claim accepted (9999-12-31T23:59:59Z); time claims are 0 to this.
 MAX_NUMERIC_DATE = 253402300799
+#: ``leeway`` is a number of seconds from 0 up to (not including) this.
+MAX_LEEWAY = 10**9
 
-_TOKEN_USES = ("id", "access")
 # The code flags of an ``async def`` function: one that makes a coroutine or an async generator.
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 #: What a refusal by the app's ``check`` says (a guard sends it to the client: it names no rule).
 REFUSED_BY_CHECK = "the app's check refused the token"
 
 Claims = Dict[str, Any]
+#: An app's own rule (``check=``): called with the caller's copy of the claims.
+Check = Callable[[Dict[str, Any]], Any]
 
-#: The claims every comparison needs, typed: (exp, nbf or None, iat, iss, token_use, client).
-Core = Tuple[float, Optional[float], float, str, str, str]
+
+# -- a claim's type -----------------------------------------------------------------------------
 
 
-def time_claim(claims: Claims, name: str, *, required: bool) -> Optional[float]:
+@overload
+def time_claim(claims: Mapping[str, Any], name: str, *, required: Literal[True]) -> float: ...
+@overload
+def time_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> Optional[float]: ...
+
+
+def time_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> Optional[float]:
     """A time claim: a number of seconds from 0 to ``MAX_NUMERIC_DATE``, or ``None`` if absent.
 
     ``null`` counts as present and wrong. Anything else, NaN, infinities and numbers too
     large to compare with a float included, is an :class:`InvalidClaimsError`.
     """
-    value = claims.get(name)
+    value: Any = claims.get(name)
+    kind = type(value)
+    if kind is int or kind is float:
+        if 0 <= value <= MAX_NUMERIC_DATE:  # False for NaN too
+            return value  # type: ignore[no-any-return]
+        raise InvalidClaimsError(
+            f"{name!r} must be a time from 0 to {MAX_NUMERIC_DATE} seconds", claim=name
+        )
     if value is None:
         if required or name in claims:
             raise InvalidClaimsError(f"the token has no numeric {name!r} claim", claim=name)
         return None
-    kind = type(value)
-    if kind is not int and kind is not float:
-        raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
-    if not 0 <= value <= MAX_NUMERIC_DATE:  # False for NaN too
-        raise InvalidClaimsError(
-            f"{name!r} must be a time from 0 to {MAX_NUMERIC_DATE} seconds", claim=name
-        )
-    return value  # type: ignore[no-any-return]
+    raise InvalidClaimsError(f"{name!r} must be a number, found {kind.__name__}", claim=name)
 
 
-def string_claim(claims: Claims, name: str) -> str:
+def string_claim(claims: Mapping[str, Any], name: str, reason: str = "claim") -> str:
     """The claim ``name``, which must be a string: else an :class:`InvalidClaimsError` naming
-    it (``null`` and absence alike are "no such claim")."""
+    it (``null`` and absence alike are "no such claim"), with ``reason`` (a claim only an
+    asked-for check needs says that check's)."""
     value = claims.get(name)
     if type(value) is not str:
         if value is None:
-            raise InvalidClaimsError(f"the token has no {name!r} claim", claim=name)
+            raise InvalidClaimsError(f"the token has no {name!r} claim", claim=name, reason=reason)
         raise InvalidClaimsError(
-            f"{name!r} must be a string, found {type(value).__name__}", claim=name
+            f"{name!r} must be a string, found {type(value).__name__}", claim=name, reason=reason
         )
     return value
 
 
-def typed_core(claims: Claims) -> Core:
-    """Step 1: the core claims with their types checked, in the documented order.
-
-    Each claim is read once; the helper (which raises the precise error, or accepts a float)
-    is called only when the claim is not of the usual exact type and range.
-    """
-    get = claims.get
-    exp = get("exp")
-    if type(exp) is not int or not 0 <= exp <= MAX_NUMERIC_DATE:
-        exp = time_claim(claims, "exp", required=True)
-    nbf = time_claim(claims, "nbf", required=False) if "nbf" in claims else None
-    iat = get("iat")
-    if type(iat) is not int or not 0 <= iat <= MAX_NUMERIC_DATE:
-        iat = time_claim(claims, "iat", required=True)
-    iss = get("iss")
-    if type(iss) is not str:
-        iss = string_claim(claims, "iss")
-    use = get("token_use")
-    if type(use) is not str:
-        use = string_claim(claims, "token_use")
-    if use not in _TOKEN_USES:
-        raise _wrong_use(use, None)
-    audience = "aud" if use == "id" else "client_id"
-    client = get(audience)
-    if type(client) is not str:
-        client = string_claim(claims, audience)
-    if type(get("sub")) is not str:
-        string_claim(claims, "sub")
-    auth_time = get("auth_time")
-    if (type(auth_time) is not int or not 0 <= auth_time <= MAX_NUMERIC_DATE) and (
-        "auth_time" in claims
-    ):
-        time_claim(claims, "auth_time", required=False)
-    return exp, nbf, iat, iss, use, client  # type: ignore[return-value]  # None excluded above
+# -- the clock ----------------------------------------------------------------------------------
 
 
-def compare(
-    core: Core, config: CognitoConfig, now: float, token_use: Optional[str], leeway: float
+def check_times(
+    exp: float, nbf: Optional[float], iat: Optional[float], now: float, leeway: float
 ) -> None:
-    """Step 2: the typed claims against the clock, the configuration and ``token_use``."""
-    exp, nbf, iat, iss, use, client = core
+    """The one rule for the clock, every kind of token alike: ``exp`` has not passed
+    (``reason`` ``"expired"``), ``nbf`` has (``"not_yet_valid"``) and ``iat`` lies at most
+    ``MAX_IAT_SKEW`` seconds in the future (``"issued_in_future"``), each with ``leeway``
+    seconds of grace. ``None``: the token has no such claim."""
     if now >= exp + leeway:
-        raise expired_error(now, exp, leeway)
+        raise TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
     if nbf is not None and now + leeway < nbf:
-        raise not_yet_valid_error()
-    if iat > now + leeway + MAX_IAT_SKEW:
-        raise _issued_in_future(iat, now)
-    issuer = config.issuer
-    if iss != issuer and (type(issuer) is str or iss not in config.issuers):
-        raise _foreign_issuer(iss, config)
-    if token_use is not None and use != token_use:
-        raise _wrong_use(use, token_use)
-    if client != config.client_id and config.client_id is not ANY_APP_CLIENT:
-        raise _other_client(use, client, config)
-
-
-class Asked(NamedTuple):
-    """The checks a call asked for beyond the standard ones (``None``: not asked); the
-    access token whose ``at_hash`` an ID token must carry travels on its own (see
-    :func:`check_asked`), as an API gives a new one with every request."""
-
-    audience: Optional[FrozenSet[str]] = None
-    nonce: Optional[str] = None
-    groups: Optional[FrozenSet[str]] = None
-    scopes: Optional[FrozenSet[str]] = None
-
-
-def check_asked(
-    claims: Claims, use: str, asked: Optional[Asked], access_token: Optional[str] = None
-) -> None:
-    """The checks the caller asked for, in this order: ``aud`` (``audience``), ``nonce``,
-    ``at_hash`` (when ``access_token`` is given and the token carries one), groups, scopes."""
-    audience = nonce = groups = scopes = None
-    if asked is not None:
-        audience, nonce, groups, scopes = asked
-    if audience is not None:
-        _check_audience(claims, use, audience)
-    if nonce is not None:
-        if use != "id":
-            raise InvalidClaimsError("a nonce can only be checked on an ID token", claim="nonce")
-        found = string_claim(claims, "nonce")
-        if not hmac.compare_digest(octets(found), octets(nonce)):
-            raise InvalidClaimsError("'nonce' does not match this sign-in's nonce", claim="nonce")
-    if access_token is not None and "at_hash" in claims:
-        found = string_claim(claims, "at_hash")
-        if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
-            raise InvalidClaimsError(
-                "'at_hash' does not match the access token given", claim="at_hash"
-            )
-    if groups is not None:
-        held = claims.get("cognito:groups")
-        if not isinstance(held, list) or not all(type(g) is str for g in held):
-            raise InvalidClaimsError(
-                "the token has no 'cognito:groups' list of strings", claim="cognito:groups"
-            )
-        if groups.isdisjoint(held):
-            raise InvalidClaimsError(
-                f"the user is in none of the groups {sorted(groups)}", claim="cognito:groups"
-            )
-    if scopes is not None:
-        granted = string_claim(claims, "scope").split()
-        if scopes.isdisjoint(granted):
-            raise InvalidClaimsError(
-                f"the token grants none of the scopes {sorted(scopes)}", claim="scope"
-            )
-
-
-def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
-    """A resource-bound access token: its ``aud`` (a string or list) holds one of ``audience``."""
-    if use != "access":
         raise InvalidClaimsError(
-            "audience= applies to access tokens: an ID token's 'aud' is its app client",
-            claim="aud",
+            "the token is not valid yet ('nbf' is in the future)",
+            claim="nbf",
+            reason="not_yet_valid",
         )
-    aud = claims.get("aud")
-    held = [aud] if type(aud) is str else aud
-    if type(held) is not list or not held or not all(type(a) is str for a in held):
+    if iat is not None and iat > now + leeway + MAX_IAT_SKEW:
         raise InvalidClaimsError(
-            "the access token has no 'aud' string or list of strings (it is bound to no "
-            "resource: ask for one with resource=)",
-            claim="aud",
-        )
-    if audience.isdisjoint(held):
-        raise InvalidClaimsError(
-            f"the access token is bound to {sorted(held)}, none of {sorted(audience)}",
-            claim="aud",
-            public="the access token is not bound to this resource server",
+            f"'iat' is {int(iat - now)} s in the future (clock skew allowed: {MAX_IAT_SKEW} s)",
+            claim="iat",
+            reason="issued_in_future",
         )
 
 
-def expired_error(now: float, exp: float, leeway: float) -> TokenExpiredError:
-    """The rejection of a token that expired at ``exp`` (``now`` is at or past ``exp + leeway``)."""
-    return TokenExpiredError(f"the token expired {int(now - exp)} s ago (leeway {leeway:g} s)")
-
-
-def not_yet_valid_error() -> InvalidClaimsError:
-    """The rejection of a token whose ``nbf`` lies beyond ``now + leeway``."""
-    return InvalidClaimsError("the token is not valid yet ('nbf' is in the future)", claim="nbf")
-
-
-def _issued_in_future(iat: float, now: float) -> InvalidClaimsError:
-    return InvalidClaimsError(
-        f"'iat' is {int(iat - now)} s in the future (clock skew allowed: {MAX_IAT_SKEW} s)",
-        claim="iat",
-    )
-
+# -- trust --------------------------------------------------------------------------------------
 
 #: What a refused token's client learns when its issuer is not trusted (see :func:`untrusted`).
 ISSUER_NOT_TRUSTED = "the token's issuer is not trusted"
@@ -261,43 +156,146 @@ ISSUER_NOT_TRUSTED = "the token's issuer is not trusted"
 CLIENT_NOT_TRUSTED = "the token's app client is not trusted"
 #: ... when the load balancer that signed it is not trusted (an ALB data token's ``signer``).
 SIGNER_NOT_TRUSTED = "the token's signer is not trusted"
-_NOT_TRUSTED = {"iss": ISSUER_NOT_TRUSTED, "signer": SIGNER_NOT_TRUSTED}
+# claim -> (reason, what the client reads); any other claim is the app client's.
+_NOT_TRUSTED = {"iss": ("issuer", ISSUER_NOT_TRUSTED), "signer": ("signer", SIGNER_NOT_TRUSTED)}
 
 
 def untrusted(message: str, claim: str) -> InvalidClaimsError:
     """The refusal of a token whose ``claim`` (``iss``, ``aud`` or ``client_id``; an ALB
-    data token's ``signer`` or ``client``) the configuration does not trust.
+    data token's ``signer`` or ``client``) the configuration does not trust: ``reason``
+    ``"issuer"``, ``"signer"`` or ``"client"``.
 
     ``message`` may name the trusted issuers, app clients and load balancers, for the
     server's log; the client reads only :data:`ISSUER_NOT_TRUSTED`,
     :data:`SIGNER_NOT_TRUSTED` or :data:`CLIENT_NOT_TRUSTED` (the error's ``public``), so a
     forged token cannot learn the trust configuration.
     """
-    public = _NOT_TRUSTED.get(claim, CLIENT_NOT_TRUSTED)
-    return InvalidClaimsError(message, claim=claim, public=public)
+    reason, public = _NOT_TRUSTED.get(claim, ("client", CLIENT_NOT_TRUSTED))
+    return InvalidClaimsError(message, claim=claim, public=public, reason=reason)
 
 
-def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
-    expected = " or ".join(repr(i) for i in config.issuers)
-    return untrusted(f"'iss' must be {expected}, found {iss!r}", "iss")
+# -- what a call asks for -----------------------------------------------------------------------
 
 
-def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
-    wanted = repr(token_use) if token_use else "'id' or 'access'"
-    return InvalidClaimsError(f"'token_use' must be {wanted}, found {use!r}", claim="token_use")
+class Asked(NamedTuple):
+    """What a verifier asks of every token beyond the standard checks (``None``: not asked).
+    The ``nonce`` and the access token for ``at_hash`` differ per call: see
+    :func:`check_asked`."""
+
+    audience: Optional[FrozenSet[str]] = None
+    groups: Optional[FrozenSet[str]] = None
+    scopes: Optional[FrozenSet[str]] = None
 
 
-def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaimsError:
-    audience = "aud" if use == "id" else "client_id"
-    return untrusted(
-        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}", audience
-    )
+def check_asked(
+    claims: Claims,
+    use: str,
+    asked: Optional[Asked],
+    nonce: Optional[str] = None,
+    access_token: Optional[str] = None,
+) -> None:
+    """The checks the caller asked for, in this order: ``aud`` (``audience``, reason
+    ``"audience"``), ``nonce`` (``"nonce"``), ``at_hash`` when ``access_token`` is given and
+    the token carries one (``"at_hash"``), then groups and scopes (:func:`check_held`)."""
+    audience = groups = scopes = None
+    if asked is not None:
+        audience, groups, scopes = asked
+    if audience is not None:
+        _check_audience(claims, use, audience)
+    if nonce is not None:
+        if use != "id":
+            raise _refused("a nonce can only be checked on an ID token", "nonce", "nonce")
+        found = string_claim(claims, "nonce", "nonce")
+        if not hmac.compare_digest(octets(found), octets(nonce)):
+            raise _refused("'nonce' does not match this sign-in's nonce", "nonce", "nonce")
+    if access_token is not None and "at_hash" in claims:
+        found = string_claim(claims, "at_hash", "at_hash")
+        if not hmac.compare_digest(octets(found), at_hash(access_token).encode()):
+            raise _refused("'at_hash' does not match the access token given", "at_hash", "at_hash")
+    if groups is not None or scopes is not None:
+        check_held(claims, groups=groups, scopes=scopes)
+
+
+def check_held(
+    claims: Mapping[str, Any],
+    *,
+    groups: Optional[FrozenSet[str]] = None,
+    scopes: Optional[FrozenSet[str]] = None,
+) -> None:
+    """The token's ``cognito:groups`` hold one of ``groups`` (else reason ``"group"``), then its
+    ``scope`` grants one of ``scopes`` (else ``"scope"``); ``None`` asks nothing. The rule of
+    ``groups=`` and ``scopes=``, for a permission checked after verification too."""
+    if groups is not None:
+        held = claims.get("cognito:groups")
+        if not isinstance(held, list) or not all(type(g) is str for g in held):
+            raise _refused(
+                "the token has no 'cognito:groups' list of strings", "cognito:groups", "group"
+            )
+        if groups.isdisjoint(held):
+            raise _refused(
+                f"the user is in none of the groups {sorted(groups)}", "cognito:groups", "group"
+            )
+    if scopes is not None:
+        if scopes.isdisjoint(granted_scopes(claims)):
+            message = f"the token grants none of the scopes {sorted(scopes)}"
+            raise _refused(message, "scope", "scope")
+
+
+def granted_scopes(claims: Mapping[str, Any]) -> FrozenSet[str]:
+    """The scopes a token grants: its ``scope`` claim split on white space.
+
+    An :class:`InvalidClaimsError` (``claim="scope"``, reason ``"scope"``) when it has no
+    ``scope`` string.
+    """
+    return frozenset(string_claim(claims, "scope", "scope").split())
+
+
+def _check_audience(claims: Claims, use: str, audience: FrozenSet[str]) -> None:
+    """A resource-bound access token: its ``aud`` (a string or list) holds one of ``audience``."""
+    if use != "access":
+        raise _refused(
+            "audience= applies to access tokens: an ID token's 'aud' is its app client",
+            "aud",
+            "audience",
+        )
+    aud = claims.get("aud")
+    held = [aud] if type(aud) is str else aud
+    if type(held) is not list or not held or not all(type(a) is str for a in held):
+        raise _refused(
+            "the access token has no 'aud' string or list of strings (it is bound to no "
+            "resource: ask for one with resource=)",
+            "aud",
+            "audience",
+        )
+    if audience.isdisjoint(held):
+        raise InvalidClaimsError(
+            f"the access token is bound to {sorted(held)}, none of {sorted(audience)}",
+            claim="aud",
+            public="the access token is not bound to this resource server",
+            reason="audience",
+        )
+
+
+def _refused(message: str, claim: str, reason: str) -> InvalidClaimsError:
+    return InvalidClaimsError(message, claim=claim, reason=reason)
+
+
+# -- the options --------------------------------------------------------------------------------
+
+
+def checked_leeway(leeway: object) -> float:
+    """The one rule for ``leeway``, every verifier's: an ``int`` or ``float`` of seconds from 0
+    up to :data:`MAX_LEEWAY` (not a ``bool``). Returns it; ``ValueError`` otherwise."""
+    # (``0 <= leeway`` is False for NaN too.)
+    if type(leeway) is bool or not isinstance(leeway, (int, float)) or not 0 <= leeway < MAX_LEEWAY:
+        raise ValueError("leeway must be a non-negative number of seconds")
+    return leeway
 
 
 def option_names(name: str, value: Union[str, Iterable[str], None]) -> Optional[Tuple[str, ...]]:
     """A ``scopes``, ``groups`` or ``audience`` option read by the library's one rule
-    (:func:`cognito_helper.settings.fields.names`: a string is split on whitespace; naming none is a
-    ``ValueError``), as a tuple; ``None`` (not asked) stays ``None``."""
+    (:func:`cognito_helper.settings.fields.names`: a string is split on whitespace; naming none
+    is a ``ValueError``), as a tuple; ``None`` (not asked) stays ``None``."""
     return None if value is None else names(name, value, ValueError)
 
 
@@ -306,23 +304,14 @@ def option_set(name: str, value: Union[str, Iterable[str], None]) -> Optional[Fr
     return None if value is None else frozenset(names(name, value, ValueError))
 
 
-# -- the app's check ----------------------------------------------------------------------------
-
-
 def check_hook(check: object) -> None:
     """The rule for a ``check=``: a callable that runs when called. ``ValueError`` for anything
     that is not callable, and for an ``async def`` (see :func:`_is_async_callable`):
     verification never awaits, so its coroutine would be dropped and the token pass unchecked.
     """
-    if type(check) is FunctionType and not check.__dict__:
-        # The usual check, a plain function, read at its code flags (it is asked on every call
-        # that passes a check); one with attributes (a wrapper, or one marked with
-        # inspect.markcoroutinefunction) is asked the long way.
-        if not check.__code__.co_flags & _ASYNC_CODE:
-            return
-    elif not callable(check):
+    if not callable(check):
         raise ValueError("check must be a callable taking the claims")
-    elif not _is_async_callable(check):
+    if not _is_async_callable(check):
         return
     name = getattr(check, "__qualname__", type(check).__qualname__)  # no repr: no arguments
     raise ValueError(
@@ -337,6 +326,10 @@ def _is_async_callable(obj: object) -> bool:
     ``functools.partial`` of any of them."""
     while isinstance(obj, functools.partial):
         obj = obj.func
+    if type(obj) is FunctionType and not obj.__dict__:
+        # A plain function is read at its code flags; one with attributes (a wrapper, or one
+        # marked with inspect.markcoroutinefunction) is asked the long way.
+        return bool(obj.__code__.co_flags & _ASYNC_CODE)
     if _async_function(obj):
         return True
     # An object whose class defines (or inherits) ``async def __call__``.
@@ -348,20 +341,18 @@ def _async_function(obj: object) -> bool:
     return inspect.iscoroutinefunction(obj) or inspect.isasyncgenfunction(obj)
 
 
-def refused_by_check(verdict: object, claims: Claims) -> Exception:
+def refused_by_check(verdict: object) -> Exception:
     """The error to raise for what a check returned, when that is not ``None`` or ``True``
     (which accept the token).
 
-    ``False`` refuses the token: an :class:`InvalidClaimsError` with ``claim="check"``, a
-    neutral message and ``claims`` as its ``.claims``. So does an awaitable (a check that hides
-    an ``async def``), which is closed first, so nothing warns that it was never awaited.
+    ``False`` refuses the token: an :class:`InvalidClaimsError` with ``claim="check"``,
+    ``reason`` ``"check"`` and a neutral message. So does an awaitable (a check that hides an
+    ``async def``), which is closed first, so nothing warns that it was never awaited.
     Anything else is the app's bug, not a verdict: a ``TypeError`` (a 500, never a pass).
     """
     if verdict is False or inspect.isawaitable(verdict):
         close = getattr(verdict, "close", None)
         if callable(close):
             close()  # a coroutine never started: no "never awaited" warning
-        refusal = InvalidClaimsError(REFUSED_BY_CHECK, claim="check")
-        refusal.claims = claims
-        return refusal
+        return InvalidClaimsError(REFUSED_BY_CHECK, claim="check", reason="check")
     return TypeError("check must return None, True or False, not " + type(verdict).__name__)

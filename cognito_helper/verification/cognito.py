@@ -1,55 +1,33 @@
-"""Verifying Cognito ID and access tokens: :func:`decode_verify_jwt`.
+"""The Cognito profile of the verification pipeline: :class:`CognitoVerifier`, and
+:func:`decode_verify_jwt`, the door onto it that needs no object.
 
-The checks run in this order and stop at the first failure, each stage with its own error:
+What a Cognito token adds to :class:`~cognito_helper.verification.pipeline.Verifier`'s stages
+(their order, and where an ALB's tokens differ, are said once, in SECURITY.md):
 
-1. input (:mod:`cognito_helper.verification.jws`, :class:`MalformedTokenError`): a ``str`` of at
-most
-   ``MAX_TOKEN_CHARS`` characters, three non-empty canonical base64url segments, a header and
-   a payload that are JSON objects (strict UTF-8, no ``NaN``/``Infinity``);
-2. header (:mod:`cognito_helper.verification.jws`, :class:`MalformedTokenError`): ``alg`` exactly
-   ``RS256``, no ``crit``, ``kid`` a string; ``jku``, ``x5u``, ``jwk``, ``x5c`` are ignored;
-3. key (:mod:`cognito_helper.verification.jwks`, :class:`UnknownKeyError`, or
-   :class:`CognitoConnectionError` when no usable JWKS can be had): the usable RS256
-   signing key with that ``kid`` from the configured JWKS URL's cache;
-4. signature (:class:`InvalidSignatureError`): RS256 with the cached key object;
-5. claims (:mod:`cognito_helper.verification.claims`, :class:`InvalidClaimsError` naming the claim,
-or
-   :class:`TokenExpiredError`): first every core claim's type (``exp``, ``nbf``, ``iat``,
-   ``iss``, ``token_use``, ``aud``/``client_id``, ``sub``, ``auth_time``), then the
-   comparisons (``exp``, ``nbf``, ``iat`` against the clock, ``iss`` and the client against
-   the configuration, ``token_use``), then what the call asked for (``audience``, ``nonce``,
-   ``at_hash``, groups, scopes), then the caller's own ``check``.
-
-So a token that fails two checks reports the earlier one: a bad signature wins over an
-expired token, an expired token over a foreign ``iss``, a mistyped claim over any comparison.
-``tests/test_check_order.py`` pins this table.
-
-With several configs, the token's unverified ``iss`` and client claim choose the one config
-it is checked against (before any key is fetched); every check then runs against that config.
-
-Once the signature has verified, a rejection carries the decoded claims as ``.claims`` (the
-caller's copy), so an app can log who was refused; before that, ``.claims`` is ``None``.
-
-A token string that passed before is answered by the verification memo
-(:mod:`cognito_helper.verification.memo`) while the key that verified it is still the JWKS cache's
-current
-key for its kid. The memo keeps what the signed token fixes (stages 1 to 4 and the typed
-claims of stage 5); the comparisons of stage 5 run on every call through the same functions,
-so both paths fail alike. A header segment that passed stages 1 and 2 is remembered too (a
-pool has two), so it is not decoded again.
+* stages 1 and 2 by :func:`~cognito_helper.verification.jws.parse`: RS256, segments without
+  padding, a ``kid`` string (a header segment that passed is remembered);
+* keys from the configured pool's JWKS cache (:mod:`cognito_helper.verification.jwks`);
+* its typed core (:meth:`CognitoVerifier._typed_core`): ``exp``, ``nbf``, ``iat``, ``iss``,
+  ``token_use``, the client claim (``aud`` of an ID token, ``client_id`` of an access token),
+  ``sub``, ``auth_time``;
+* its comparisons (:meth:`CognitoVerifier._compare`): the clock by the shared rule, then
+  ``iss`` against the config's issuers, ``token_use``, the app client;
+* what a call asks for: ``audience``, ``nonce``, ``at_hash``, groups, scopes;
+* with several configs, the token's unverified ``iss`` and client claim choose the one it is
+  checked against, before any key is fetched (:func:`_choose`).
 """
 
 from __future__ import annotations
 
-import time
+# The pipeline reads the clock as `time.time()`; tests written against the Cognito verifier set
+# it through this module's `time` (the same module object), so the name stays here.
+import time  # noqa: F401
 from collections.abc import Iterable, Sequence
 from typing import (
     TYPE_CHECKING,
     Any,
-    Callable,
     Dict,
     Literal,
-    NamedTuple,
     Optional,
     Tuple,
     TypedDict,
@@ -58,7 +36,7 @@ from typing import (
 )
 
 from ..core.claim_types import AccessTokenClaims, IdTokenClaims
-from ..core.errors import InvalidSignatureError, TokenVerificationError
+from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationError
 from ..settings.config import CognitoConfig
 from ..settings.default import get_config
 from ..settings.fields import ANY_APP_CLIENT
@@ -67,17 +45,20 @@ from .claims import (
     MAX_IAT_SKEW,
     MAX_NUMERIC_DATE,
     Asked,
+    Check,
     check_asked,
     check_hook,
-    compare,
-    option_set,
-    refused_by_check,
-    typed_core,
+    check_times,
+    checked_leeway,
+    option_names,
+    string_claim,
+    time_claim,
     untrusted,
 )
-from .jwks import JwksCache
 from .jwks_registry import jwks_cache
-from .jws import MAX_TOKEN_CHARS, decode_unverified, parse
+from .jws import MAX_TOKEN_CHARS, Signed, decode_unverified, key_id, parse
+from .memo import TAIL
+from .pipeline import Verifier
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
     from typing_extensions import Unpack
@@ -86,245 +67,64 @@ __all__ = [
     "MAX_IAT_SKEW",
     "MAX_NUMERIC_DATE",
     "MAX_TOKEN_CHARS",
+    "CognitoCore",
+    "CognitoVerifier",
+    "config_list",
     "decode_unverified",
     "decode_verify_jwt",
+    "may_fetch",
 ]
 
-_MEMO = _memo.memo
-_TAIL = _memo.TAIL
-
 Claims = Dict[str, Any]
-Check = Callable[[Dict[str, Any]], Any]
+Names = Union[str, Iterable[str], None]
 Configs = Union[CognitoConfig, Sequence[CognitoConfig], None]
+# A verifier's config, checked: one, several (a tuple), or None (the configure() default).
+_Config = Union[CognitoConfig, Tuple[CognitoConfig, ...], None]
+
+_TOKEN_USES = ("id", "access")
 
 
-class _Options(NamedTuple):
-    """One call's options, validated once."""
-
-    token_use: Optional[str]
-    leeway: float
-    asked: Optional[Asked]  # None when nothing beyond the standard checks was asked for
-    check: Optional[Check]
+# -- the profile's field rules -------------------------------------------------------------------
 
 
-class VerifyOptions(TypedDict, total=False):
-    """The keyword options of :func:`decode_verify_jwt` but ``token_use``, for its overloads."""
-
-    config: Configs
-    access_token: Optional[str]
-    nonce: Optional[str]
-    leeway: float
-    groups: Union[str, Iterable[str], None]
-    scopes: Union[str, Iterable[str], None]
-    audience: Union[str, Iterable[str], None]
-    check: Optional[Check]
+#: What a Cognito token's comparisons read, typed by :meth:`CognitoVerifier._typed_core`:
+#: ``(exp, nbf or None, iat, iss, token_use, client)``, the client being ``aud`` (ID token) or
+#: ``client_id`` (access token). The memo keeps it with the token.
+CognitoCore = Tuple[float, Optional[float], float, str, str, str]
 
 
-# What a type checker sees: ID and access tokens get their TypedDict (a str token_use, not a
-# Literal, is a plain dict, which is why the first two "overlap" the last).
-@overload
-def decode_verify_jwt(  # type: ignore[overload-overlap]
-    token: str, *, token_use: Literal["id"], **options: Unpack[VerifyOptions]
-) -> IdTokenClaims: ...
-@overload
-def decode_verify_jwt(  # type: ignore[overload-overlap]
-    token: str, *, token_use: Literal["access"], **options: Unpack[VerifyOptions]
-) -> AccessTokenClaims: ...
-@overload
-def decode_verify_jwt(
-    token: str, *, token_use: Optional[str] = None, **options: Unpack[VerifyOptions]
-) -> Claims: ...
+def client_claim(use: Any) -> str:
+    """The claim naming a token's app client: ``aud`` for an ID token, else ``client_id``."""
+    return "aud" if use == "id" else "client_id"
 
 
-def decode_verify_jwt(
-    token: str,
-    *,
-    config: Configs = None,
-    token_use: Optional[str] = None,
-    access_token: Optional[str] = None,
-    nonce: Optional[str] = None,
-    leeway: float = 0,
-    groups: Union[str, Iterable[str], None] = None,
-    scopes: Union[str, Iterable[str], None] = None,
-    audience: Union[str, Iterable[str], None] = None,
-    check: Optional[Check] = None,
-) -> Any:
-    """Verify a Cognito ID or access token and return its claims.
-
-    ``config`` is one :class:`CognitoConfig`, or a list or tuple of them (several app clients
-    or pools): the token is checked against the one whose issuer holds its ``iss`` and whose
-    ``client_id`` is its ``aud`` (ID token) or ``client_id`` (access token), else one of that
-    pool built with ``client_id=ANY_APP_CLIENT``, which trusts any app client of the pool.
-    ``token_use`` ``"id"`` or ``"access"`` requires that kind; ``None`` accepts either (and
-    nothing else). ``audience``: the access token's ``aud`` (a resource it is bound to) must
-    hold one of these. ``nonce`` must equal the ID token's ``nonce``. ``access_token``, when
-    given and the ID token carries ``at_hash``, must match it. ``groups``/``scopes``: the
-    token must hold at least one of them. ``audience``, ``groups`` and ``scopes`` are each a
-    list of names or one string of space-separated names (``"a b"`` is two), never empty.
-    ``leeway`` is seconds of grace on ``exp`` and
-    ``nbf`` (and on ``iat``'s 300 s allowance). ``check``, called last with the caller's copy
-    of the claims, is the app's own rule: it accepts the token by returning ``None`` or
-    ``True`` and refuses it by returning ``False`` (an :class:`InvalidClaimsError` with
-    ``claim="check"``) or by raising (a :class:`TokenVerificationError` it raises propagates
-    as it is, and so does any other exception: that is the app's bug, not a 401). Any other
-    return value is a ``TypeError``; a check returning an awaitable refuses the token. An
-    ``async def`` check (or an object whose ``__call__`` is one) is a ``ValueError``:
-    verification never awaits, so it would never run.
-
-    The returned dict is the caller's own: changing it affects nothing else.
-
-    A token string that passed before is answered from the verification memo while the key
-    that verified it is still current (see :func:`set_verification_memo_size`); the checks
-    against the clock, the configuration and these options run on every call.
-
-    Raises a :class:`TokenVerificationError` subclass when the token must be rejected (answer
-    401): :class:`MalformedTokenError`, :class:`UnknownKeyError`,
-    :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`
-    (the last two carry the claims as ``.claims``); :class:`CognitoConnectionError` when no
-    usable JWKS can be had (answer 503); :class:`ConfigError` when nothing is configured;
-    ``ValueError`` for invalid options or an empty list of configs.
-    """
-    options = None
-    if leeway == 0 and audience is None and nonce is None:
-        if groups is None and scopes is None and check is None and type(leeway) is int:
-            # The usual call, with or without an access token for at_hash (a new one with
-            # every request, so it travels on its own): options made once, not per call.
-            if access_token is None or type(access_token) is str:
-                options = _PLAIN.get(token_use)
-    if options is None:
-        options = _options(token_use, leeway, audience, nonce, access_token, groups, scopes, check)
-    if type(config) is CognitoConfig:
-        cfg = config
-    elif config is None or isinstance(config, CognitoConfig):
-        cfg = get_config(config)
-    else:
-        configs = _config_list(config)
-        if len(configs) > 1:
-            return _verify_among(token, configs, options, access_token)
-        cfg = configs[0]
-    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
-    memo = _MEMO
-    tail = None
-    if type(token) is str and memo.maxsize > 0:
-        # The path most requests take: the very same token string, while its key is still
-        # the JWKS cache's current, fresh key for its kid. Stage 5's comparisons run again.
-        tail = token[-_TAIL:]
-        entry = memo.find(token, tail, cache)
-        if entry is not None:
-            _checked(entry.claims, entry.core, cfg, options, access_token)
-            if options.check is None:
-                return entry.copy_claims()
-            return _custom(entry.copy_claims(), options)
-    return _verify_parsed(token, parse(token), cfg, cache, options, access_token, tail)
+def _foreign_issuer(iss: str, config: CognitoConfig) -> InvalidClaimsError:
+    expected = " or ".join(repr(i) for i in config.issuers)
+    return untrusted(f"'iss' must be {expected}, found {iss!r}", "iss")
 
 
-_new = tuple.__new__  # a NamedTuple without its Python-level __new__ (about 0.1 us less)
-
-# The options of a call that asks for nothing but (perhaps) a token_use, made once.
-_PLAIN: Dict[Optional[str], _Options] = {
-    use: _Options(use, 0, None, None) for use in (None, "id", "access")
-}
-
-
-def _options(
-    token_use: Optional[str],
-    leeway: float,
-    audience: Union[str, Iterable[str], None],
-    nonce: Optional[str],
-    access_token: Optional[str],
-    groups: Union[str, Iterable[str], None],
-    scopes: Union[str, Iterable[str], None],
-    check: Optional[Check],
-) -> _Options:
-    """The call's options, checked; ``ValueError`` for an invalid one."""
-    # Cheap exact-type tests first; the general test only for what they do not settle.
-    if token_use is not None and token_use != "access" and token_use != "id":
-        raise ValueError("token_use must be 'id', 'access' or None")
-    if (type(leeway) is not int or not 0 <= leeway < 1e9) and (
-        isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < 1e9
-    ):
-        raise ValueError("leeway must be a non-negative number of seconds")
-    if check is not None:
-        check_hook(check)  # a callable, and not an async def (which would never run)
-    if nonce is not None and not isinstance(nonce, str):
-        raise ValueError("nonce must be a string")
-    if access_token is not None and not isinstance(access_token, str):
-        raise ValueError("access_token must be a string")
-    if audience is None and groups is None and scopes is None:
-        # A sign-in's nonce: tuples made directly, no set to build.
-        if nonce is None:
-            return _new(_Options, (token_use, leeway, None, check))
-        asked = _new(Asked, (None, nonce, None, None))
-        return _new(_Options, (token_use, leeway, asked, check))
-    asked = Asked(
-        option_set("audience", audience),
-        nonce,
-        option_set("groups", groups),
-        option_set("scopes", scopes),
+def _wrong_use(use: str, token_use: Optional[str]) -> InvalidClaimsError:
+    wanted = repr(token_use) if token_use else "'id' or 'access'"
+    return InvalidClaimsError(
+        f"'token_use' must be {wanted}, found {use!r}", claim="token_use", reason="token_use"
     )
-    return _Options(token_use, leeway, asked, check)
 
 
-def _verify_parsed(
-    token: str,
-    parsed: Tuple[str, Claims, bytes, bytes, bool],
-    cfg: CognitoConfig,
-    cache: JwksCache,
-    options: _Options,
-    access_token: Optional[str],
-    tail: Optional[str],
-) -> Claims:
-    """Stages 3 to 5 for a token that passed stages 1 and 2; remember it if it passes."""
-    kid, claims, signing_input, signature, flat = parsed
-    key = cache.get_key(kid, cfg.timeout)
-    try:
-        valid = key.verify(signing_input, signature)
-    except Exception:  # cryptography refuses some malformed signatures outright
-        valid = False
-    if not valid:
-        raise InvalidSignatureError(f"the RS256 signature does not verify with key {kid!r}")
-    try:
-        core = typed_core(claims)
-    except TokenVerificationError as exc:
-        exc.claims = _memo.json_copy(claims)
-        raise
-    _checked(claims, core, cfg, options, access_token)
-    if tail is None:
-        return _custom(claims, options)  # claims nobody else holds: the caller's own
-    return _custom(_MEMO.add(token, key, cache, claims, core, flat, tail), options)
+def _other_client(use: str, client: str, config: CognitoConfig) -> InvalidClaimsError:
+    audience = client_claim(use)
+    return untrusted(
+        f"{audience!r} must be this app client {config.client_id!r}, found {client!r}", audience
+    )
 
 
-def _checked(
-    claims: Claims, core: Any, cfg: CognitoConfig, options: _Options, access_token: Optional[str]
-) -> None:
-    """Stage 5's comparisons, then the asked-for checks; a rejection carries the claims.
-
-    The same function for a new token and a remembered one, so both fail alike.
-    """
-    try:
-        compare(core, cfg, time.time(), options.token_use, options.leeway)
-        if options.asked is not None or access_token is not None:
-            check_asked(claims, core[4], options.asked, access_token)
-    except TokenVerificationError as exc:
-        exc.claims = _memo.json_copy(claims)  # the caller's copy, for logging who it was
-        raise
+def checked_token_use(token_use: object) -> Optional[str]:
+    """``token_use``: ``"id"``, ``"access"`` or ``None`` (either); ``ValueError`` otherwise."""
+    if token_use is not None and token_use not in _TOKEN_USES:
+        raise ValueError("token_use must be 'id', 'access' or None")
+    return token_use
 
 
-def _custom(result: Claims, options: _Options) -> Claims:
-    """The caller's ``check``, last, on the caller's own copy of the claims: ``None`` or
-    ``True`` accepts, anything else is refused (see :func:`refused_by_check`)."""
-    check = options.check
-    if check is not None:
-        verdict = check(result)
-        if verdict is not None and verdict is not True:
-            raise refused_by_check(verdict, result)
-    return result
-
-
-# -- several configs ------------------------------------------------------------------------
-
-
-def _config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
+def config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
     """``config=`` given as a list or tuple: its configs; ``ValueError`` when empty or wrong."""
     if not isinstance(configs, (list, tuple)):
         raise ValueError(
@@ -338,35 +138,172 @@ def _config_list(configs: Any) -> Tuple[CognitoConfig, ...]:
     return tuple(configs)
 
 
-def _verify_among(
-    token: str,
-    configs: Tuple[CognitoConfig, ...],
-    options: _Options,
-    access_token: Optional[str],
-) -> Claims:
-    """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
-    memo = _MEMO
-    tail = None
-    if type(token) is str and memo.maxsize > 0:
-        tail = token[-_TAIL:]
-        entry = memo.peek(token, tail)
-        if entry is not None:
-            # The remembered claims choose the config; find() then asks its JWKS cache.
-            iss, use, client = entry.core[3:6]
-            cfg = _choose(configs, iss, "aud" if use == "id" else "client_id", client)
-            cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
-            entry = memo.find(token, tail, cache)  # the same token string: the same claims
+def _checked_config(config: Any) -> _Config:
+    """One config, a tuple of them (a copy of the list given), or None."""
+    if config is None or isinstance(config, CognitoConfig):
+        return config
+    return config_list(config)
+
+
+# -- the verifier --------------------------------------------------------------------------------
+
+
+class CognitoVerifier(Verifier):
+    """Verifies Cognito ID and access tokens; its options are checked once, when it is built.
+
+    ``config``: one :class:`CognitoConfig`, a list of them (several app clients or pools: the
+    token is checked against the one whose issuer holds its ``iss`` and whose ``client_id`` is
+    its ``aud`` or ``client_id``, else one of that pool built with
+    ``client_id=ANY_APP_CLIENT``), or ``None`` for the :func:`~cognito_helper.configure`
+    default, read on every call. ``token_use`` is required: ``"id"`` or ``"access"`` requires
+    that kind, ``None`` (given explicitly) accepts either. ``audience``: the access token's
+    ``aud`` (a resource it is bound to) must hold one of these; ``groups``/``scopes``: the
+    token must hold one of them; each a list of names or a string of space-separated names,
+    never empty. ``check``: the app's own rule, a plain ``def`` called last with the caller's
+    copy of the claims (``None`` or ``True`` accepts; ``False`` or raising refuses).
+    ``leeway``: seconds of grace on ``exp``, ``nbf`` and ``iat``'s allowance.
+
+    Raises ``ValueError`` for an invalid option (``TypeError`` for a missing ``token_use``).
+    The attributes hold the options as checked (``scopes`` a tuple of names, ``config`` one
+    config, a tuple of them, or ``None``); the verifier holds no other state (the JWKS caches
+    and the memo are the process's) and is safe to share between threads.
+    """
+
+    __slots__ = ("config", "token_use", "scopes", "groups", "audience", "_asked")
+
+    alg = "RS256"
+    memo = _memo.memo  # the process's, whose size set_verification_memo_size sets
+
+    def __init__(
+        self,
+        config: Configs = None,
+        *,
+        token_use: Optional[str],
+        scopes: Names = None,
+        groups: Names = None,
+        audience: Names = None,
+        check: Optional[Check] = None,
+        leeway: float = 0,
+    ) -> None:
+        self.token_use = checked_token_use(token_use)
+        self.leeway = checked_leeway(leeway)
+        if check is not None:
+            check_hook(check)
+        self.check = check
+        self.scopes = option_names("scopes", scopes)
+        self.groups = option_names("groups", groups)
+        self.audience = option_names("audience", audience)
+        self.config: _Config = _checked_config(config)
+        asked = (self.audience, self.groups, self.scopes)
+        self._asked = None if asked == (None, None, None) else Asked(*map(_as_set, asked))
+
+    def __repr__(self) -> str:
+        return f"CognitoVerifier(config={self.config!r}, token_use={self.token_use!r})"
+
+    def verify(
+        self, token: str, *, access_token: Optional[str] = None, nonce: Optional[str] = None
+    ) -> Claims:
+        """Verify ``token`` and return its claims (a dict of the caller's own).
+
+        ``nonce`` must equal the ID token's ``nonce``; ``access_token``, when the ID token
+        carries ``at_hash``, must match it. Raises a :class:`TokenVerificationError` subclass
+        to answer 401 (its ``reason`` says why), :class:`CognitoConnectionError` when no
+        usable JWKS can be had (503), :class:`ConfigError` when nothing is configured,
+        ``ValueError`` for a ``nonce`` or ``access_token`` that is not a string.
+        """
+        return self._verify(self.config, token, access_token, nonce)
+
+    def may_fetch(self, token: str) -> bool:
+        """Whether :meth:`verify` may wait for the network: see :func:`may_fetch`."""
+        return may_fetch(token, self.config)
+
+    def _verify(
+        self, config: _Config, token: Any, access_token: Optional[str], nonce: Optional[str]
+    ) -> Claims:
+        asked: Any = None
+        if nonce is not None or access_token is not None:
+            if nonce is not None and not isinstance(nonce, str):
+                raise ValueError("nonce must be a string")
+            if access_token is not None and not isinstance(access_token, str):
+                raise ValueError("access_token must be a string")
+            asked = (self._asked, nonce, access_token)
+        elif self._asked is not None:
+            asked = (self._asked, None, None)
+        if isinstance(config, tuple):
+            if len(config) > 1:
+                return self._verify_among(token, config, asked)
+            config = config[0]
+        cfg = get_config() if config is None else config  # None: the default, read now
+        cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
+        return self._verify_token(token, cfg, cache, cfg.timeout, asked)
+
+    def _verify_among(self, token: Any, configs: Tuple[CognitoConfig, ...], asked: Any) -> Claims:
+        """Verify ``token`` against the one of ``configs`` its ``iss`` and client claim name."""
+        memo = self.memo
+        tail = None
+        if type(token) is str and memo.maxsize > 0:
+            tail = token[-TAIL:]
+            entry = memo.peek(token, tail)
             if entry is not None:
-                _checked(entry.claims, entry.core, cfg, options, access_token)
-                return _custom(entry.copy_claims(), options)
-        else:
-            memo.misses += 1
-    parsed = parse(token)
-    claims = parsed[1]
-    audience = "aud" if claims.get("token_use") == "id" else "client_id"
-    cfg = _choose(configs, claims.get("iss"), audience, claims.get(audience))
-    cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
-    return _verify_parsed(token, parsed, cfg, cache, options, access_token, tail)
+                # The remembered claims choose the config; find() then asks its JWKS cache.
+                _, _, _, iss, use, client = entry.core
+                cfg = _choose(configs, iss, client_claim(use), client)
+                entry = memo.find(token, tail, _cache_of(cfg))  # the same string: same claims
+                if entry is not None:
+                    return self._settle(entry.claims, cfg, asked, entry)
+            else:
+                memo.misses += 1
+        signed = parse(token)
+        claims = signed.payload
+        audience = client_claim(claims.get("token_use"))
+        cfg = _choose(configs, claims.get("iss"), audience, claims.get(audience))
+        return self._verify_signed(token, signed, cfg, _cache_of(cfg), cfg.timeout, asked, tail)
+
+    # -- the profile's stages -------------------------------------------------------------------
+
+    def _read(self, token: object, trust: Any) -> Signed:
+        return parse(token)
+
+    def _typed_core(self, signed: Signed) -> CognitoCore:
+        """The core claims with their types checked, in this order: ``exp``, ``nbf``, ``iat``,
+        ``iss``, ``token_use`` (``id`` or ``access``), the client claim, ``sub``,
+        ``auth_time``. An :class:`InvalidClaimsError` names the first that is wrong."""
+        claims = signed.payload
+        exp = time_claim(claims, "exp", required=True)
+        nbf = time_claim(claims, "nbf", required=False)
+        iat = time_claim(claims, "iat", required=True)
+        iss = string_claim(claims, "iss")
+        use = string_claim(claims, "token_use")
+        if use not in _TOKEN_USES:
+            raise _wrong_use(use, None)
+        client = string_claim(claims, client_claim(use))
+        string_claim(claims, "sub")
+        time_claim(claims, "auth_time", required=False)
+        return exp, nbf, iat, iss, use, client
+
+    def _compare(self, core: CognitoCore, config: CognitoConfig, now: float) -> None:
+        """The clock, then ``iss`` (one of the config's issuers), ``token_use``, the client."""
+        exp, nbf, iat, iss, use, client = core
+        check_times(exp, nbf, iat, now, self.leeway)
+        if iss != config.issuer and iss not in config.issuers:
+            raise _foreign_issuer(iss, config)
+        if self.token_use is not None and use != self.token_use:
+            raise _wrong_use(use, self.token_use)
+        client_id = config.client_id
+        if client != client_id and client_id is not ANY_APP_CLIENT:
+            raise _other_client(use, client, config)
+
+    def _check_asked(self, claims: Claims, core: CognitoCore, asked: Any) -> None:
+        options, nonce, access_token = asked
+        check_asked(claims, core[4], options, nonce, access_token)  # core[4]: its token_use
+
+
+def _as_set(names: Optional[Tuple[str, ...]]) -> Any:
+    return None if names is None else frozenset(names)
+
+
+def _cache_of(cfg: CognitoConfig) -> Any:
+    return jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
 
 
 def _choose(
@@ -398,3 +335,108 @@ def _choose(
     raise untrusted(
         f"{audience!r} {client!r} is none of this pool's trusted app clients {clients}", audience
     )
+
+
+def may_fetch(token: str, config: Configs = None) -> bool:
+    """Whether verifying ``token`` with ``config`` (as :class:`CognitoVerifier` takes it) may
+    wait for the network: its ``kid`` is not a current key of the JWKS cache of every pool
+    configured. Never fetches; ``False`` when verification would fail before keys are looked
+    up (the token's form or header, the configuration), as it then makes no request."""
+    try:
+        kid = key_id(token)
+        checked = _checked_config(config)
+        configs = checked if type(checked) is tuple else (get_config(checked),)  # type: ignore[arg-type]
+    except (TokenVerificationError, ConfigError, ValueError):
+        return False
+    return any(_cache_of(cfg).get_key_if_current(kid) is None for cfg in configs)
+
+
+# -- the door that needs no object ---------------------------------------------------------------
+
+# The verifiers of a call that asks for nothing but (perhaps) a token_use, as PyJWT's `decode`
+# is its default instance's: built once, their config chosen per call.
+_KINDS = (None, *_TOKEN_USES)
+_DEFAULTS = {use: CognitoVerifier(token_use=use) for use in _KINDS}
+
+
+class VerifyOptions(TypedDict, total=False):
+    """The keyword options of :func:`decode_verify_jwt` but ``token_use``, for its overloads."""
+
+    config: Configs
+    access_token: Optional[str]
+    nonce: Optional[str]
+    leeway: float
+    groups: Names
+    scopes: Names
+    audience: Names
+    check: Optional[Check]
+
+
+# What a type checker sees: ID and access tokens get their TypedDict (a str token_use, not a
+# Literal, is a plain dict, which is why the first two "overlap" the last).
+@overload
+def decode_verify_jwt(  # type: ignore[overload-overlap]
+    token: str, *, token_use: Literal["id"], **options: Unpack[VerifyOptions]
+) -> IdTokenClaims: ...
+@overload
+def decode_verify_jwt(  # type: ignore[overload-overlap]
+    token: str, *, token_use: Literal["access"], **options: Unpack[VerifyOptions]
+) -> AccessTokenClaims: ...
+@overload
+def decode_verify_jwt(
+    token: str, *, token_use: Optional[str] = None, **options: Unpack[VerifyOptions]
+) -> Claims: ...
+
+
+def decode_verify_jwt(
+    token: str,
+    *,
+    config: Configs = None,
+    token_use: Optional[str] = None,
+    access_token: Optional[str] = None,
+    nonce: Optional[str] = None,
+    leeway: float = 0,
+    groups: Names = None,
+    scopes: Names = None,
+    audience: Names = None,
+    check: Optional[Check] = None,
+) -> Any:
+    """Verify a Cognito ID or access token and return its claims: the door onto
+    :class:`CognitoVerifier`, for a call that needs no object.
+
+    ``decode_verify_jwt(token, config=c, token_use=u, nonce=n, access_token=a, **options)``
+    is ``CognitoVerifier(c, token_use=u, **options).verify(token, nonce=n, access_token=a)``:
+    the same checks, options, errors and memo (see :class:`CognitoVerifier`); ``token_use``
+    defaults to ``None`` (either kind). A call that asks for nothing but a ``token_use`` uses
+    a verifier built once; any other builds one per call, so a hot path with options is
+    faster through a :class:`CognitoVerifier` built once.
+
+    Raises a :class:`TokenVerificationError` subclass when the token must be rejected (answer
+    401): :class:`MalformedTokenError`, :class:`UnknownKeyError`,
+    :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`
+    (the last two carry the claims as ``.claims``); :class:`CognitoConnectionError` when no
+    usable JWKS can be had (answer 503); :class:`ConfigError` when nothing is configured;
+    ``ValueError`` for invalid options or an empty list of configs.
+    """
+    if (
+        token_use in _KINDS
+        and type(leeway) is int  # the default, no leeway (another value builds a verifier,
+        and leeway == 0  # which checks it)
+        and groups is None
+        and scopes is None
+        and audience is None
+        and check is None
+    ):
+        verifier = _DEFAULTS[token_use]
+    else:
+        verifier = CognitoVerifier(
+            token_use=token_use,
+            scopes=scopes,
+            groups=groups,
+            audience=audience,
+            check=check,
+            leeway=leeway,
+        )
+    if config is not None:
+        config = _checked_config(config)
+    return verifier._verify(config, token, access_token, nonce)

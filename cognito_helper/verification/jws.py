@@ -1,10 +1,7 @@
-"""Stages 1 and 2 of verification: decomposing a compact JWS and checking its header.
-
-1. input: a ``str`` of at most ``MAX_TOKEN_CHARS`` characters (checked before any decoding),
-   three non-empty base64url segments (canonical: unused pad bits zero), a header and a
-   payload that are JSON objects by :mod:`cognito_helper.core.encoding`'s one rule;
-2. header: ``alg`` exactly ``RS256``, no ``crit``, ``kid`` a non-empty string; ``jku``,
-   ``x5u``, ``jwk`` and ``x5c`` are ignored: keys come only from the configured JWKS URL.
+"""Stages 1 and 2 of verification: decomposing a compact JWS (:func:`decompose`) and the
+header rules every kind of token shares (:func:`check_alg`); :func:`parse` is both stages for a
+Cognito token, whose header segment is remembered once it passed. What each stage checks, for
+Cognito tokens and for an ALB's, is said once, in SECURITY.md.
 
 Both fail with :class:`MalformedTokenError`, whose message never contains the token. This
 module needs no HTTP and no crypto, so :func:`decode_unverified` is cheap to import.
@@ -13,7 +10,7 @@ module needs no HTTP and no crypto, so :func:`decode_unverified` is cheap to imp
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, Tuple, cast
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, cast
 
 from ..core.encoding import (
     COMPACT_JWS,
@@ -26,7 +23,16 @@ from ..core.encoding import (
 )
 from ..core.errors import MalformedTokenError
 
-__all__ = ["MAX_TOKEN_CHARS", "check_alg", "decode_unverified", "decompose", "parse", "shown"]
+__all__ = [
+    "MAX_TOKEN_CHARS",
+    "Signed",
+    "check_alg",
+    "decode_unverified",
+    "decompose",
+    "key_id",
+    "parse",
+    "shown",
+]
 
 MAX_TOKEN_CHARS = 64 * 1024
 
@@ -35,6 +41,20 @@ _B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 Claims = Dict[str, Any]
 Decoder = Callable[[str], bytes]
+
+
+class Signed(NamedTuple):
+    """A token that passed stages 1 and 2: what the later stages read."""
+
+    kid: str
+    #: The decoded header, for a profile whose later stages read it (an ALB's); else ``None``.
+    header: Optional[Claims]
+    payload: Claims
+    signing_input: bytes
+    signature: bytes
+    #: No value of the payload is an array or an object (the memo then copies it flat).
+    flat: bool
+
 
 # Header segment -> kid, for header segments that passed stages 1 and 2. A pool signs with two
 # keys, so a handful of entries is all a real pool ever needs; junk cannot grow it past the cap.
@@ -155,8 +175,8 @@ def _check_header(header: Claims) -> str:
     return kid
 
 
-def parse(token: object) -> Tuple[str, Claims, bytes, bytes, bool]:
-    """Stages 1 and 2: ``(kid, payload, signing input, signature, payload is flat)``.
+def parse(token: object) -> Signed:
+    """Stages 1 and 2 of a Cognito token (RS256, unpadded segments, a ``kid`` string).
 
     A header segment remembered in ``_header_kids`` decoded to a JSON object that passed
     every header check, so the same segment needs neither again; the payload and signature
@@ -172,13 +192,25 @@ def parse(token: object) -> Tuple[str, Claims, bytes, bytes, bool]:
             if kid is not None and second > first + 1 and second < len(token) - 1:
                 payload, flat = _decode_payload_flat(token[first + 1 : second])
                 signature = _decode_signature(token[second + 1 :])
-                return kid, payload, raw[:second], signature, flat
+                return Signed(kid, None, payload, raw[:second], signature, flat)
     header, payload, signing_input, signature = decompose(token, MAX_TOKEN_CHARS)
     kid = _check_header(header)
     if len(_header_kids) >= _MAX_HEADER_KIDS:
         _header_kids.clear()
     _header_kids[cast(str, token)[: cast(str, token).index(".")]] = kid
-    return kid, payload, signing_input, signature, False
+    return Signed(kid, None, payload, signing_input, signature, False)
+
+
+def key_id(token: object) -> str:
+    """The ``kid`` of a Cognito token that passes stages 1 and 2 (see :func:`parse`), read
+    from memory when its header segment passed before; :class:`MalformedTokenError`
+    otherwise. Never fetches."""
+    if type(token) is str:
+        dot = token.find(".")
+        kid = _header_kids.get(token[:dot]) if dot > 0 else None
+        if kid is not None:
+            return kid
+    return parse(token).kid
 
 
 def decode_unverified(token: str) -> Tuple[Claims, Claims]:

@@ -1,13 +1,12 @@
 """The verification memo: what a valid signature established, kept for tokens seen again.
 
 A backend sees the same token on many requests (an access token lives up to an hour). Once a
-token has passed every check, :func:`~cognito_helper.decode_verify_jwt` keeps, under the exact
-token string, what the signed token itself fixed: that its signature verified with that JWKS
-key, its decoded claims, and that their types are right. While that key is still the JWKS
-cache's current key for its ``kid``, the same string is not decoded or RSA-verified again, but
-every claim comparison still runs on every call: ``exp``, ``nbf`` and ``iat`` against the
-clock, ``iss`` and the client against the configuration, ``token_use``, ``nonce``,
-``at_hash``, groups and scopes against the call's options.
+token has passed every check, the verification pipeline
+(:class:`~cognito_helper.verification.pipeline.Verifier`) keeps, under the exact token string,
+what the signed token itself fixed: that its signature verified with that key, its decoded
+claims, and their typed core. While that key is still its cache's current key for its ``kid``,
+the same string is not decoded or verified again, but every comparison with the clock, the
+configuration and the call's options still runs on every call (SECURITY.md says which).
 
 Guarantees:
 
@@ -154,7 +153,7 @@ class MemoEntry:
         self.key = key
         #: Decoded JSON, owned by the entry: never handed out and never changed.
         self.claims = claims
-        #: What the verifier compares on every call (``_claims.Core`` for Cognito tokens).
+        #: What the verifier compares on every call (its profile's typed core).
         self.core = core
         #: ``(name, copier)`` for each top-level claim a caller's copy must not share.
         self.mutable = mutable
@@ -289,8 +288,9 @@ class VerificationMemo:
             return MemoInfo(self.hits, self.misses, self.maxsize, len(self._entries))
 
 
-#: The process-wide memo used by :func:`~cognito_helper.decode_verify_jwt` (the ALB's data
-#: tokens have one of their own: see :mod:`cognito_helper.verification.alb`).
+#: The process-wide memo of Cognito tokens, :class:`~cognito_helper.CognitoVerifier`'s and
+#: :func:`~cognito_helper.decode_verify_jwt`'s (the ALB's data tokens have one of their own:
+#: see :mod:`cognito_helper.verification.alb`).
 memo = VerificationMemo()
 
 
