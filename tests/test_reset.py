@@ -199,8 +199,9 @@ NOT_STATE: Dict[str, str] = {
         "per thread, the deadline of the HTTP call it is making: set and cleared by that call"
     ),
     "cognito_helper.integrations.flask:_guarded": (
-        "weak references to the views require_token decorated, a fact about live functions "
-        "that the mis-ordered-decorator check reads; nothing is cached"
+        "weak references to the views a guarding decorator (require_token, login_required) "
+        "was given, a fact about live functions that the mis-ordered-decorator check reads; "
+        "nothing is cached"
     ),
     "cognito_helper.oauth.endpoints:_WHERE_FROM": "a table",
     "cognito_helper.oauth.m2m_slots:NOTHING": "a sentinel: the Fresh of no token, never changed",
