@@ -9,8 +9,9 @@ so the Flask, Django and Starlette integrations share every rule.
 * :class:`SessionStore` is what a store does; :class:`MemorySessionStore` (one process,
   the default) and :class:`RedisSessionStore` (a fleet, encrypted at rest) are two;
 * :class:`RevocationList` refuses the tokens of ended sessions in offline verification;
-* :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin` and
-  :func:`sign_out_refusal` are the web rules every integration applies alike.
+* :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin`,
+  :func:`sign_out_refusal` and :func:`prefers_html` are the web rules every integration
+  applies alike.
 
 Imports oauth, verification, settings and core.
 """
@@ -33,6 +34,7 @@ from .web import (
     CookieSettings,
     app_origin,
     cookie_settings,
+    prefers_html,
     safe_next,
     same_origin,
     sign_out_refusal,
@@ -60,6 +62,7 @@ __all__ = [
     "SignedIn",
     "app_origin",
     "cookie_settings",
+    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",

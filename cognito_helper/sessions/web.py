@@ -1,5 +1,6 @@
 """The web rules every integration applies alike: where ``next`` may lead, the cookies'
-attributes, and which sign-out requests are refused.
+attributes, which sign-out requests are refused, and who is sent to sign in (a browser) rather
+than answered 401 (an API client).
 
 Pure functions of their arguments (and of the config), so Flask, Django and Starlette answer
 the same request the same way.
@@ -7,8 +8,9 @@ the same request the same way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core.errors import ConfigError
@@ -20,6 +22,7 @@ __all__ = [
     "SIGN_IN_TIMEOUT",
     "app_origin",
     "cookie_settings",
+    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",
@@ -28,6 +31,7 @@ __all__ = [
 #: Seconds a started sign-in may take (its pending id, cookie and state live this long).
 SIGN_IN_TIMEOUT = 600
 _MAX_NEXT = 2048
+_MAX_MEDIA_RANGES = 64
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -134,3 +138,56 @@ def sign_out_refusal(
     if not isinstance(method, str) or method.upper() != "POST":
         return 405
     return None if same_origin(origin or referer, app) else 403
+
+
+def _media_ranges(accept: str) -> List[Tuple[str, str, float]]:
+    """``accept``'s media ranges as (type, subtype, quality), lower case; a range without a
+    subtype is left out, a quality that is not a number from 0 to 1 is 0 (not acceptable)."""
+    found = []
+    for part in accept.split(",")[:_MAX_MEDIA_RANGES]:
+        media, *parameters = part.split(";")
+        kind, _, subtype = media.strip().lower().partition("/")
+        if not kind or not subtype:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+                if not (math.isfinite(quality) and 0 <= quality <= 1):
+                    quality = 0.0
+        found.append((kind, subtype, quality))
+    return found
+
+
+def _quality(ranges: List[Tuple[str, str, float]], kind: str, subtype: str) -> float:
+    """The quality the most specific matching range gives ``kind/subtype`` (RFC 9110 12.5.1)."""
+    best, quality = -1, 0.0
+    for range_kind, range_subtype, range_quality in ranges:
+        if (range_kind, range_subtype) == (kind, subtype):
+            specificity = 2
+        elif range_kind == kind and range_subtype == "*":
+            specificity = 1
+        elif (range_kind, range_subtype) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best:
+            best, quality = specificity, range_quality
+    return quality
+
+
+def prefers_html(accept: Optional[str]) -> bool:
+    """Whether a request without a session is a browser's, to be sent to sign in, rather than
+    an API client's, to be answered 401: its ``Accept`` header accepts ``text/html`` at
+    least as much as ``application/json``. No header (or an empty one) accepts anything:
+    ``True``; ``*/*`` alone too; ``application/json`` alone, or HTML at a lower quality than
+    JSON, or not at all: ``False``."""
+    if accept is None or not accept.strip():
+        return True
+    ranges = _media_ranges(accept)
+    html = _quality(ranges, "text", "html")
+    return html > 0 and html >= _quality(ranges, "application", "json")
