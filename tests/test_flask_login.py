@@ -39,6 +39,7 @@ from cognito_helper.sessions import (
     RedisSessionStore,
     RevocationList,
     SessionRecord,
+    cookie_value,
     prefers_html,
     storage_key,
 )
@@ -68,8 +69,8 @@ class Site:
 
     ``/`` is public (it shows ``login.user``); ``/orders`` is ``@login_required()``,
     ``/plain`` is ``@login_required``, ``/admin`` needs the group ``admin`` and ``/staff`` the
-    group ``staff`` (the standard user's); ``/api`` returns ``/oauth2/userInfo`` for the
-    access token ``login.access_token()`` hands out.
+    group ``staff`` (the standard user's); ``/health`` never asks who is signed in; ``/api``
+    returns ``/oauth2/userInfo`` for the access token ``login.access_token()`` hands out.
     """
 
     def __init__(self, lc: LocalCognito, **options: Any) -> None:
@@ -107,6 +108,10 @@ class Site:
         @login_required(groups="staff")
         def staff() -> Any:
             return "staff"
+
+        @self.app.get("/health")
+        def health() -> Any:
+            return "ok"
 
         @self.app.get("/api")
         @login_required
@@ -224,6 +229,7 @@ def test_the_callback_creates_a_session_under_a_new_id_and_returns_to_next(site:
     page = site.client.get("/orders?id=3", headers=BROWSER)
     assert page.status_code == 200
     assert page.get_json() == {"user": USER, "path": "/orders?id=3"}
+    assert "Cookie" in page.headers["Vary"]  # a shared cache must not serve it to others
 
 
 def test_each_sign_in_gets_a_new_session_id_whatever_the_browser_held(site: Site) -> None:
@@ -472,6 +478,7 @@ def test_a_config_that_cannot_run_a_signed_in_app_is_a_config_error(lc: LocalCog
 
 def test_login_user_is_the_id_tokens_claims_or_none(site: Site) -> None:
     assert site.client.get("/").get_json() == {"user": None}
+    assert "Vary" not in site.client.get("/health").headers  # a page that never asked
     site.sign_in()
     assert site.client.get("/").get_json() == {"user": USER}
     with site.app.test_request_context("/"):
@@ -550,6 +557,29 @@ def test_a_client_that_accepts_only_json_gets_a_401(site: Site) -> None:
 )
 def test_prefers_html_reads_the_accept_header(accept: Optional[str], html: bool) -> None:
     assert prefers_html(accept) is html
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        (None, None),
+        ("", None),
+        ("cognito_session=abc", "abc"),
+        ("theme=dark; cognito_session=abc; lang=en", "abc"),
+        ("theme=dark;cognito_session=abc", "abc"),
+        ("cognito_session=first; cognito_session=second", "first"),
+        ("x_cognito_session=abc", None),
+        ("cognito_session_signin=abc", None),
+        ("theme=cognito_session", None),
+        ("cognito_session", None),
+        ("cognito_session=", ""),
+        ("cognito_session=" + "a" * 20000, None),  # over 16 KiB: not read
+    ],
+)
+def test_cookie_value_reads_the_first_cookie_of_that_name(
+    header: Optional[str], value: Optional[str]
+) -> None:
+    assert cookie_value(header, "cognito_session") == value
 
 
 def test_the_three_decorator_forms(site: Site) -> None:

@@ -44,7 +44,6 @@ import inspect
 import logging
 import re
 import time
-from http import HTTPStatus
 from typing import (
     Any,
     Callable,
@@ -57,10 +56,9 @@ from typing import (
     cast,
     overload,
 )
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import flask
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from ..core.errors import CognitoConnectionError, ConfigError, InvalidClaimsError
@@ -73,13 +71,21 @@ from ..sessions import (
     SessionEndedError,
     SessionStore,
     SessionStoreUnavailableError,
-    prefers_html,
+    cookie_value,
     safe_next,
     sign_out_refusal,
 )
 from ..settings.config import CognitoConfig
 from ..verification.claims import Asked, check_asked, option_set
 from .flask import guard_in_order, watch
+from .flask_answers import (
+    SIGN_IN,
+    answer,
+    delete_cookie,
+    set_cookie,
+    to_sign_in,
+    unavailable,
+)
 
 __all__ = ["CognitoLogin", "login_required"]
 
@@ -89,10 +95,16 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 #: Where an app keeps its CognitoLogin (``app.extensions``).
 EXTENSION = "cognito_helper.login"
-_SIGN_IN, _CALLBACK, _SIGN_OUT = "cognito_sign_in", "cognito_callback", "cognito_sign_out"
-_LOADED, _STALE = "cognito_login_session", "cognito_login_stale"  # flask.g, per request
+_CALLBACK, _SIGN_OUT = "cognito_callback", "cognito_sign_out"
+# Kept in the request's WSGI environ: this request's session, and whether its cookie is stale.
+_LOADED, _STALE = "cognito_helper.session", "cognito_helper.stale_cookie"
 _COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")  # an RFC 6265 token
-_PATH_SAFE = "/:@!$&'()*+,;="
+
+
+def _environ() -> Dict[str, Any]:
+    """The current request's WSGI environ (read through the proxy's object, once)."""
+    request = flask.request._get_current_object()  # type: ignore[attr-defined]
+    return cast(Dict[str, Any], request.environ)
 
 
 def _cookie_name(value: object) -> str:
@@ -202,31 +214,50 @@ class CognitoLogin:
         if EXTENSION in app.extensions:
             raise ValueError("this app already has a CognitoLogin")
         self.sessions  # noqa: B018 - builds the core now: a ConfigError before any request
-        app.add_url_rule(self._login_path, _SIGN_IN, self._sign_in, methods=["GET"])
+        app.add_url_rule(self._login_path, SIGN_IN, self._sign_in, methods=["GET"])
         app.add_url_rule(self._callback_path, _CALLBACK, self._callback, methods=["GET"])
         app.add_url_rule(self._logout_path, _SIGN_OUT, self._sign_out, methods=["POST"])
         app.register_error_handler(SessionEndedError, self._on_ended)
         app.register_error_handler(SessionStoreUnavailableError, self._unavailable)
-        app.after_request(self._after)
         app.extensions[EXTENSION] = self
         watch(app)
 
     # -- the current request --------------------------------------------------------------
 
     def _current(self) -> Optional[Session]:
-        """This request's session (loaded once per request), or ``None``."""
-        if _LOADED not in flask.g:
-            session_id = flask.request.cookies.get(self._cookie_name)
-            session = self.sessions.load(session_id) if session_id else None
-            setattr(flask.g, _LOADED, session)
-            if session_id and session is None:
-                setattr(flask.g, _STALE, True)
-        return cast(Optional[Session], getattr(flask.g, _LOADED))
+        """This request's session (loaded once per request), or ``None``. The first call
+        of a request also arranges for its response to be finished by :meth:`_finish`."""
+        environ = _environ()
+        if _LOADED in environ:
+            return cast(Optional[Session], environ[_LOADED])
+        self._finish_later(environ)
+        session_id = cookie_value(environ.get("HTTP_COOKIE"), self._cookie_name)
+        session = self.sessions.load(session_id) if session_id else None
+        environ[_LOADED] = session
+        if session_id and session is None:
+            environ[_STALE] = True
+        return session
 
     def _ended(self) -> None:
         """The session of this request has ended: forget it, and its cookie."""
-        setattr(flask.g, _LOADED, None)
-        setattr(flask.g, _STALE, True)
+        environ = _environ()
+        if _LOADED not in environ:
+            self._finish_later(environ)
+        environ[_LOADED] = None
+        environ[_STALE] = True
+
+    def _finish_later(self, environ: Dict[str, Any]) -> None:
+        """Have this request's response go through :meth:`_finish` (a plain function: Flask
+        asks each one whether it is a coroutine function, which is quick for a function)."""
+
+        def finish(response: Response) -> Response:
+            return self._finish(environ, response)
+
+        flask.after_this_request(finish)
+        environ[_LOADED] = None
+
+    def _cookie(self, name: str) -> Optional[str]:
+        return cookie_value(flask.request.environ.get("HTTP_COOKIE"), name)
 
     @property
     def user(self) -> Optional[Dict[str, Any]]:
@@ -267,94 +298,33 @@ class CognitoLogin:
             self._ended()
             session = None
         except CognitoConnectionError as exc:
-            return self._unavailable(exc)
+            return unavailable(exc)
         if session is None:
-            return self._to_sign_in()
+            return to_sign_in()
         if groups is not None:
             try:
                 check_asked(session.user, "id", Asked(groups=groups))
             except InvalidClaimsError:
-                return self._answer(403, "forbidden", "Your account may not open this page.")
+                return answer(403, "forbidden", "Your account may not open this page.")
         return None
 
-    # -- the answers ----------------------------------------------------------------------
-
-    def _answer(
-        self, status: int, error: str, message: str, headers: Optional[Dict[str, str]] = None
-    ) -> Response:
-        """A refusal: HTML for a browser, JSON for any other client; never cached."""
-        if prefers_html(flask.request.headers.get("Accept")):
-            link = flask.url_for(_SIGN_IN) if status in (400, 401) else "/"
-            body = (
-                f"<!DOCTYPE html>\n<title>{status} {HTTPStatus(status).phrase}</title>\n"
-                f'<p>{escape(message)}</p>\n<p><a href="{escape(link)}">Continue</a></p>\n'
-            )
-            response = flask.Response(body, status, mimetype="text/html")
-        else:
-            response = flask.jsonify(error=error, error_description=message)
-            response.status_code = status
-        response.headers.update(headers or {})
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    def _to_sign_in(self) -> Response:
-        """A browser: to the sign-in route, back to this page after; else 401."""
-        if not prefers_html(flask.request.headers.get("Accept")):
-            return self._answer(401, "login_required", "Sign in first.")
-        request = flask.request
-        page = quote(request.script_root + request.path, safe=_PATH_SAFE)
-        query = request.query_string.decode("latin-1")
-        target = flask.url_for(_SIGN_IN, next=f"{page}?{query}" if query else page)
-        response = flask.redirect(target, 302)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    # -- the answers (flask_answers) ------------------------------------------------------
 
     def _on_ended(self, exc: SessionEndedError) -> Response:
         self._ended()
-        return self._to_sign_in()
+        return to_sign_in()
 
-    def _unavailable(self, exc: Exception) -> Response:
-        retry = getattr(exc, "retry_after", SessionStoreUnavailableError.retry_after)
-        log.debug("answered 503: %s", type(exc).__name__)
-        return self._answer(
-            503,
-            "temporarily_unavailable",
-            "Signing in is unavailable for a moment. Please try again shortly.",
-            {"Retry-After": str(retry)},
-        )
+    def _unavailable(self, exc: SessionStoreUnavailableError) -> Response:
+        return unavailable(exc)
 
-    def _after(self, response: Response) -> Response:
-        """Each response: ``Vary: Cookie`` when it read the session; the cookie of a session
-        that is gone (ended, timed out, unknown) cleared."""
-        if _LOADED in flask.g:
-            response.vary.add("Cookie")
-        if flask.g.pop(_STALE, False):
-            self._delete_cookie(response, self._cookie_name, "/")
+    def _finish(self, environ: Dict[str, Any], response: Response) -> Response:
+        """The response of a request that looked its session up: ``Vary: Cookie`` (its
+        content depends on the cookie), and the cookie of a session that is gone (ended,
+        timed out, unknown) cleared."""
+        response.headers.add("Vary", "Cookie")
+        if environ.pop(_STALE, False):
+            delete_cookie(response, self.sessions.cookie, self._cookie_name, "/")
         return response
-
-    def _set_cookie(
-        self, response: Response, name: str, value: str, path: str, max_age: Optional[int]
-    ) -> None:
-        cookie = self.sessions.cookie
-        response.set_cookie(
-            name,
-            value,
-            max_age=max_age,
-            path=path,
-            secure=cookie.secure,
-            httponly=cookie.http_only,
-            samesite=cookie.same_site,
-        )
-
-    def _delete_cookie(self, response: Response, name: str, path: str) -> None:
-        cookie = self.sessions.cookie
-        response.delete_cookie(
-            name,
-            path=path,
-            secure=cookie.secure,
-            httponly=cookie.http_only,
-            samesite=cookie.same_site,
-        )
 
     # -- the routes -----------------------------------------------------------------------
 
@@ -366,8 +336,9 @@ class CognitoLogin:
         """GET ``login_path``: a pending sign-in and the redirect to the hosted UI."""
         start = self.sessions.begin(flask.request.args.get("next", "/"))
         response = flask.redirect(start.url, 302)
-        self._set_cookie(
-            response, self._pending_cookie, start.pending_id, self._callback_path, SIGN_IN_TIMEOUT
+        cookie, pending_id = self.sessions.cookie, start.pending_id
+        set_cookie(
+            response, cookie, self._pending_cookie, pending_id, self._callback_path, SIGN_IN_TIMEOUT
         )
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -377,7 +348,7 @@ class CognitoLogin:
         and nothing created for a callback without its pending sign-in."""
         request = flask.request
         try:
-            pending_id = request.cookies.get(self._pending_cookie)
+            pending_id = self._cookie(self._pending_cookie)
             signed_in = self.sessions.complete(pending_id, request.args)
         except CallbackError as exc:
             log.info("a sign-in callback was refused (%s): %s", exc.reason, exc)
@@ -386,14 +357,15 @@ class CognitoLogin:
                 if exc.reason == "denied"
                 else "This sign-in was not started here, or it expired. Please sign in again."
             )
-            response = self._answer(400, "invalid_request", message)
+            response = answer(400, "invalid_request", message)
         except CognitoConnectionError as exc:  # the store or Cognito
-            response = self._unavailable(exc)
+            response = unavailable(exc)
         else:
             response = flask.redirect(signed_in.next_path, 302)
-            self._set_cookie(response, self._cookie_name, signed_in.session_id, "/", None)
+            session_id = signed_in.session_id
+            set_cookie(response, self.sessions.cookie, self._cookie_name, session_id, "/", None)
             response.headers["Cache-Control"] = "no-store"
-        self._delete_cookie(response, self._pending_cookie, self._callback_path)
+        delete_cookie(response, self.sessions.cookie, self._pending_cookie, self._callback_path)
         return response
 
     def _sign_out(self) -> Response:
@@ -408,12 +380,12 @@ class CognitoLogin:
         )
         if refusal == 405:
             allow = {"Allow": "POST"}
-            return self._answer(405, "method_not_allowed", "Sign out with a POST.", allow)
+            return answer(405, "method_not_allowed", "Sign out with a POST.", allow)
         if refusal is not None:
-            return self._answer(403, "forbidden", "This sign-out did not come from this site.")
-        url = self.sessions.end(request.cookies.get(self._cookie_name))
+            return answer(403, "forbidden", "This sign-out did not come from this site.")
+        url = self.sessions.end(self._cookie(self._cookie_name))
         response = flask.redirect(url, 303)
-        self._delete_cookie(response, self._cookie_name, "/")
+        delete_cookie(response, self.sessions.cookie, self._cookie_name, "/")
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -460,7 +432,9 @@ def login_required(
 
 
 def _refusal(groups: Optional[FrozenSet[str]]) -> Optional[Response]:
-    login = flask.current_app.extensions.get(EXTENSION)
+    # The proxy's object, read once: each attribute read through the proxy costs a lookup.
+    app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    login = app.extensions.get(EXTENSION)
     if not isinstance(login, CognitoLogin):
         raise ConfigError(
             "login_required needs a CognitoLogin on this app: CognitoLogin(app, config=...) "
