@@ -51,6 +51,7 @@ from typing import (
     FrozenSet,
     Iterable,
     Optional,
+    Tuple,
     TypeVar,
     Union,
     cast,
@@ -98,6 +99,7 @@ EXTENSION = "cognito_helper.login"
 _CALLBACK, _SIGN_OUT = "cognito_callback", "cognito_sign_out"
 # Kept in the request's WSGI environ: this request's session, and whether its cookie is stale.
 _LOADED, _STALE = "cognito_helper.session", "cognito_helper.stale_cookie"
+_FINISHED = "cognito_helper.finished"
 _COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")  # an RFC 6265 token
 
 
@@ -224,13 +226,16 @@ class CognitoLogin:
 
     # -- the current request --------------------------------------------------------------
 
-    def _current(self) -> Optional[Session]:
-        """This request's session (loaded once per request), or ``None``. The first call
-        of a request also arranges for its response to be finished by :meth:`_finish`."""
-        environ = _environ()
+    def _current(self, environ: Optional[Dict[str, Any]] = None) -> Optional[Session]:
+        """This request's session (loaded once per request), or ``None``. Given the
+        ``environ``, the caller finishes the response itself (``login_required``); else the
+        first call of a request has its response finished by :meth:`_finish`."""
+        if environ is None:
+            environ = _environ()
+            if _LOADED not in environ:
+                self._finish_later(environ)
         if _LOADED in environ:
             return cast(Optional[Session], environ[_LOADED])
-        self._finish_later(environ)
         session_id = cookie_value(environ.get("HTTP_COOKIE"), self._cookie_name)
         session = self.sessions.load(session_id) if session_id else None
         environ[_LOADED] = session
@@ -238,13 +243,12 @@ class CognitoLogin:
             environ[_STALE] = True
         return session
 
-    def _ended(self) -> None:
-        """The session of this request has ended: forget it, and its cookie."""
+    def _ended(self) -> Dict[str, Any]:
+        """The session of this request has ended: forget it, and its cookie. Its environ."""
         environ = _environ()
-        if _LOADED not in environ:
-            self._finish_later(environ)
         environ[_LOADED] = None
         environ[_STALE] = True
+        return environ
 
     def _finish_later(self, environ: Dict[str, Any]) -> None:
         """Have this request's response go through :meth:`_finish` (a plain function: Flask
@@ -254,7 +258,6 @@ class CognitoLogin:
             return self._finish(environ, response)
 
         flask.after_this_request(finish)
-        environ[_LOADED] = None
 
     def _cookie(self, name: str) -> Optional[str]:
         return cookie_value(flask.request.environ.get("HTTP_COOKIE"), name)
@@ -287,11 +290,13 @@ class CognitoLogin:
             self._ended()
             raise
 
-    def _admit(self, groups: Optional[FrozenSet[str]]) -> Optional[Response]:
+    def _admit(
+        self, environ: Dict[str, Any], groups: Optional[FrozenSet[str]]
+    ) -> Optional[Response]:
         """``None`` to serve the page, or the answer of a request :func:`login_required`
         refuses. A due refresh runs here, so a revoked session ends before the page."""
         try:
-            session = self._current()
+            session = self._current(environ)
             if session is not None:
                 session.access_token()
         except SessionEndedError:
@@ -311,17 +316,18 @@ class CognitoLogin:
     # -- the answers (flask_answers) ------------------------------------------------------
 
     def _on_ended(self, exc: SessionEndedError) -> Response:
-        self._ended()
-        return to_sign_in()
+        return self._finish(self._ended(), to_sign_in())
 
     def _unavailable(self, exc: SessionStoreUnavailableError) -> Response:
         return unavailable(exc)
 
     def _finish(self, environ: Dict[str, Any], response: Response) -> Response:
-        """The response of a request that looked its session up: ``Vary: Cookie`` (its
-        content depends on the cookie), and the cookie of a session that is gone (ended,
-        timed out, unknown) cleared."""
-        response.headers.add("Vary", "Cookie")
+        """The response of a request that looked its session up (once): ``Vary: Cookie``
+        (its content depends on the cookie), and the cookie of a session that is gone
+        (ended, timed out, unknown) cleared."""
+        if _FINISHED not in environ:
+            environ[_FINISHED] = True
+            response.headers.add("Vary", "Cookie")
         if environ.pop(_STALE, False):
             delete_cookie(response, self.sessions.cookie, self._cookie_name, "/")
         return response
@@ -431,7 +437,9 @@ def login_required(
     return decorate if view is None else decorate(view)
 
 
-def _refusal(groups: Optional[FrozenSet[str]]) -> Optional[Response]:
+def _login() -> Tuple[flask.Flask, CognitoLogin, Dict[str, Any]]:
+    """The current app, its CognitoLogin (:class:`ConfigError` without one) and the
+    request's environ."""
     # The proxy's object, read once: each attribute read through the proxy costs a lookup.
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     login = app.extensions.get(EXTENSION)
@@ -440,27 +448,31 @@ def _refusal(groups: Optional[FrozenSet[str]]) -> Optional[Response]:
             "login_required needs a CognitoLogin on this app: CognitoLogin(app, config=...) "
             "or CognitoLogin(config=...).init_app(app)"
         )
-    return login._admit(groups)
+    return app, login, _environ()
 
 
 def _signed_in_view(view: View, groups: Optional[FrozenSet[str]]) -> View:
-    """``view``, run only once :func:`_refusal` found nothing to refuse."""
+    """``view``, run only once the app's CognitoLogin admitted the request; the response
+    (the view's, or the refusal) finished by it here, as Flask would make it."""
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def signed_in_async(*args: Any, **kwargs: Any) -> Any:
-            refused = _refusal(groups)
+            app, login, environ = _login()
+            refused = login._admit(environ, groups)
             if refused is not None:
-                return refused
-            return await view(*args, **kwargs)
+                return login._finish(environ, refused)
+            response = app.make_response(await view(*args, **kwargs))
+            return login._finish(environ, response)
 
         return cast(View, signed_in_async)
 
     @functools.wraps(view)
     def signed_in(*args: Any, **kwargs: Any) -> Any:
-        refused = _refusal(groups)
+        app, login, environ = _login()
+        refused = login._admit(environ, groups)
         if refused is not None:
-            return refused
-        return view(*args, **kwargs)
+            return login._finish(environ, refused)
+        return login._finish(environ, app.make_response(view(*args, **kwargs)))
 
     return cast(View, signed_in)
