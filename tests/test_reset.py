@@ -212,8 +212,9 @@ NOT_STATE: Dict[str, str] = {
         "the URL patterns of cognito_helper.django.urls, which read the settings at each match"
     ),
     "cognito_helper.integrations.flask:_guarded": (
-        "weak references to the views require_token decorated, a fact about live functions "
-        "that the mis-ordered-decorator check reads; nothing is cached"
+        "weak references to the views a guarding decorator (require_token, login_required) "
+        "was given, a fact about live functions that the mis-ordered-decorator check reads; "
+        "nothing is cached"
     ),
     "cognito_helper.oauth.endpoints:_WHERE_FROM": "a table",
     "cognito_helper.oauth.m2m_slots:NOTHING": "a sentinel: the Fresh of no token, never changed",

@@ -30,6 +30,8 @@ of a Flask app or blueprint that is a global of its module, a local or global of
 applying the decorator, or the current app; and, on an app a :class:`TokenGuard` was given (or
 one its blueprint is registered on), when the first request finds a function the decorator
 guarded served without it (every request then fails until the order is fixed).
+:func:`guard_in_order` and :func:`watch` are that check, for every guarding decorator of the
+package's Flask integration (``login_required`` too).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ import flask  # the real Flask: absolute imports never resolve to this module
 from ..settings.config import CognitoConfig
 from .bearer import BearerRefusal, Guard, Refusal
 
-__all__ = ["TokenGuard", "require_token"]
+__all__ = ["TokenGuard", "guard_in_order", "require_token", "watch"]
 
 View = TypeVar("View", bound=Callable[..., Any])
 Check = Callable[[Dict[str, Any]], Any]
@@ -69,8 +71,13 @@ Scaffold = Union[flask.Flask, flask.Blueprint]
 OPTION_NAMES = ("token_use", "scopes", "groups", "audience", "config", "check", "realm")
 _EXTENSION = "cognito_helper"
 
-# The functions require_token guarded: an app watched by a TokenGuard must not serve one bare.
-_guarded: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+# The functions a guarding decorator was given, each with the names its messages use
+# (decorator, what a request needs, the one-step form): a watched app must not serve one bare.
+_guarded: weakref.WeakKeyDictionary[Callable[..., Any], Tuple[str, str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+# Frames of the package's Flask integration are skipped when looking for the caller.
+_INTEGRATIONS = __name__.rpartition(".")[0] + "."
 
 
 @overload
@@ -135,11 +142,7 @@ def require_token(
     )
 
     def decorate(view: View) -> View:
-        _refuse_served(view)
-        try:
-            _guarded.add(view)
-        except TypeError:  # a callable that takes no weak reference: not watched
-            pass
+        guard_in_order(view, "require_token", "a token", "TokenGuard(app).route(...)")
         return _guarded_view(view, guard)
 
     return decorate if view is None else decorate(view)
@@ -242,9 +245,9 @@ class TokenGuard:
         # decorators, one endpoint) is served by one guarded function, as Flask requires.
         self._made: List[Tuple[Callable[..., Any], Dict[str, Any], Callable[..., Any]]] = []
         if isinstance(app, flask.Blueprint):
-            app.record_once(lambda state: _watch(cast(flask.Flask, state.app)))
+            app.record_once(lambda state: watch(cast(flask.Flask, state.app)))
         else:
-            _watch(app)
+            watch(app)
 
     def add_url_rule(
         self,
@@ -309,27 +312,48 @@ class TokenGuard:
 # -- seeing a route left open -----------------------------------------------------------------
 
 
-def _refuse_served(view: Callable[..., Any]) -> None:
-    """``TypeError`` when an app or blueprint in sight already serves ``view`` unguarded."""
+def guard_in_order(
+    view: Callable[..., Any], decorator: str, needs: str, one_step: str = ""
+) -> None:
+    """The decorator-order check of a guarding decorator, run when it is given ``view``.
+
+    ``TypeError`` when an app or blueprint in sight (see the module) already serves ``view``:
+    the decorator was put above the route decorator and would guard a copy Flask never calls.
+    Else ``view`` is remembered, so that a :func:`watch`-ed app whose first request finds it
+    served bare refuses every request. ``decorator`` (``"require_token"``), ``needs`` (``"a
+    token"``) and ``one_step`` (a form that registers and guards at once, or ``""``) word the
+    messages.
+    """
+    names = (decorator, needs, one_step)
     for scaffold in _in_sight(view):
         where = _served_at(scaffold, view)
         if where is not None:
             name = getattr(view, "__name__", repr(view))
+            fix = _fix(names)
             raise TypeError(
-                f"require_token was given {name!r}, which Flask already serves without a token "
+                f"{decorator} was given {name!r}, which Flask already serves without {needs} "
                 f"({where}): a decorator above @app.route guards a copy Flask never calls. "
-                "Put @require_token(...) below the route decorator, or register and guard in "
-                "one step with TokenGuard(app).route(...). A route meant to be open needs a "
-                "function of its own."
+                f"{fix[0].upper()}{fix[1:]}. A route meant to be open needs a function of its "
+                "own."
             )
+    try:
+        _guarded[view] = names
+    except TypeError:  # a callable that takes no weak reference: not watched
+        pass
+
+
+def _fix(names: Tuple[str, str, str]) -> str:
+    decorator, _, one_step = names
+    fix = f"put @{decorator}(...) below the route decorator"
+    return f"{fix}, or register and guard in one step with {one_step}" if one_step else fix
 
 
 def _in_sight(view: Callable[..., Any]) -> List[Scaffold]:
     """The apps and blueprints of ``view``'s module globals, of the caller's locals and
-    globals (the first frame outside this module), and the current app."""
+    globals (the first frame outside the package's Flask integration), and the current app."""
     spaces = [getattr(view, "__globals__", {})]
     frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
+    while frame is not None and str(frame.f_globals.get("__name__")).startswith(_INTEGRATIONS):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is not None:
         spaces += [frame.f_locals, frame.f_globals]
@@ -377,8 +401,10 @@ def _rules(scaffold: Scaffold, endpoint: str) -> str:
     return ", ".join(r.rule for r in scaffold.url_map.iter_rules() if r.endpoint == endpoint)
 
 
-def _watch(app: flask.Flask) -> None:
-    """Check ``app`` at its first request for a guarded function it serves bare (once)."""
+def watch(app: flask.Flask) -> None:
+    """Check ``app`` at its first request for a function given to a guarding decorator
+    (:func:`guard_in_order`) that it serves bare; until none is, every request raises
+    ``TypeError`` (Flask answers 500). Watching an app twice checks it once."""
     if app.extensions.get(_EXTENSION) is None:
         watch = _OpenRoutes(app)
         app.extensions[_EXTENSION] = watch
@@ -386,8 +412,8 @@ def _watch(app: flask.Flask) -> None:
 
 
 class _OpenRoutes:
-    """A ``before_request`` function: raises while ``app`` serves a function that
-    :func:`require_token` guarded without the guard; nothing once it found none."""
+    """A ``before_request`` function: raises while ``app`` serves a function that a guarding
+    decorator was given without the guard; nothing once it found none."""
 
     def __init__(self, app: flask.Flask) -> None:
         self.app = app
@@ -396,16 +422,19 @@ class _OpenRoutes:
     def __call__(self) -> None:
         if self.checked:
             return
-        bare = [
-            f"{rule.rule} ({getattr(view, '__name__', rule.endpoint)!r})"
-            for rule in self.app.url_map.iter_rules()
-            for view in [self.app.view_functions.get(rule.endpoint)]
-            if view is not None and view in _guarded
-        ]
+        bare: Dict[Tuple[str, str, str], List[str]] = {}
+        for rule in self.app.url_map.iter_rules():
+            view = self.app.view_functions.get(rule.endpoint)
+            names = _guarded.get(view) if view is not None else None
+            if names is not None:
+                shown = f"{rule.rule} ({getattr(view, '__name__', rule.endpoint)!r})"
+                bare.setdefault(names, []).append(shown)
         if bare:
             raise TypeError(
-                f"{', '.join(bare)} answer without a token although require_token guarded "
-                "them: put @require_token(...) below the route decorator, or register and "
-                "guard in one step with TokenGuard(app).route(...)"
+                "; ".join(
+                    f"{', '.join(routes)} answer without {names[1]} although {names[0]} "
+                    f"guarded them: {_fix(names)}"
+                    for names, routes in bare.items()
+                )
             )
         self.checked = True

@@ -10,8 +10,8 @@ so the Flask, Django and Starlette integrations share every rule.
   the default) and :class:`RedisSessionStore` (a fleet, encrypted at rest) are two;
 * :class:`RevocationList` refuses the tokens of ended sessions in offline verification;
 * :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin`,
-  :func:`sign_out_refusal` and :func:`accepts_html` are the web rules every integration
-  applies alike.
+  :func:`sign_out_refusal`, :func:`accepts_html`, :func:`prefers_html` and :func:`cookie_value`
+  are the web rules every integration applies alike.
 
 Imports oauth, verification, settings and core.
 """
@@ -35,6 +35,8 @@ from .web import (
     accepts_html,
     app_origin,
     cookie_settings,
+    cookie_value,
+    prefers_html,
     safe_next,
     same_origin,
     sign_out_refusal,
@@ -63,6 +65,8 @@ __all__ = [
     "accepts_html",
     "app_origin",
     "cookie_settings",
+    "cookie_value",
+    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",

@@ -8,8 +8,9 @@ the same request the same way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..core.errors import ConfigError
@@ -22,6 +23,8 @@ __all__ = [
     "accepts_html",
     "app_origin",
     "cookie_settings",
+    "cookie_value",
+    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",
@@ -30,6 +33,8 @@ __all__ = [
 #: Seconds a started sign-in may take (its pending id, cookie and state live this long).
 SIGN_IN_TIMEOUT = 600
 _MAX_NEXT = 2048
+_MAX_MEDIA_RANGES = 64
+_MAX_COOKIE_HEADER = 16 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -139,7 +144,7 @@ def sign_out_refusal(
     return None if same_origin(origin or referer, app) else 403
 
 
-def _quality(parameters: str) -> float:
+def _range_quality(parameters: str) -> float:
     """The ``q`` of a media range's parameters (``;q=0.8;level=1``): 1 when absent, 0 when
     unreadable (a range the client may refuse is not taken as accepted)."""
     for parameter in parameters.split(";"):
@@ -168,6 +173,73 @@ def accepts_html(accept: object) -> bool:
         return False
     for media_range in accept.split(","):
         media_type, _, parameters = media_range.partition(";")
-        if media_type.strip().lower() in _HTML_TYPES and _quality(parameters) > 0:
+        if media_type.strip().lower() in _HTML_TYPES and _range_quality(parameters) > 0:
             return True
     return False
+
+
+def _media_ranges(accept: str) -> List[Tuple[str, str, float]]:
+    """``accept``'s media ranges as (type, subtype, quality), lower case; a range without a
+    subtype is left out, a quality that is not a number from 0 to 1 is 0 (not acceptable)."""
+    found = []
+    for part in accept.split(",")[:_MAX_MEDIA_RANGES]:
+        media, *parameters = part.split(";")
+        kind, _, subtype = media.strip().lower().partition("/")
+        if not kind or not subtype:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+                if not (math.isfinite(quality) and 0 <= quality <= 1):
+                    quality = 0.0
+        found.append((kind, subtype, quality))
+    return found
+
+
+def _quality(ranges: List[Tuple[str, str, float]], kind: str, subtype: str) -> float:
+    """The quality the most specific matching range gives ``kind/subtype`` (RFC 9110 12.5.1)."""
+    best, quality = -1, 0.0
+    for range_kind, range_subtype, range_quality in ranges:
+        if (range_kind, range_subtype) == (kind, subtype):
+            specificity = 2
+        elif range_kind == kind and range_subtype == "*":
+            specificity = 1
+        elif (range_kind, range_subtype) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best:
+            best, quality = specificity, range_quality
+    return quality
+
+
+def prefers_html(accept: Optional[str]) -> bool:
+    """Whether a request without a session is a browser's, to be sent to sign in, rather than
+    an API client's, to be answered 401: its ``Accept`` header accepts ``text/html`` at
+    least as much as ``application/json``. No header (or an empty one) accepts anything:
+    ``True``; ``*/*`` alone too; ``application/json`` alone, or HTML at a lower quality than
+    JSON, or not at all: ``False``."""
+    if accept is None or not accept.strip():
+        return True
+    ranges = _media_ranges(accept)
+    html = _quality(ranges, "text", "html")
+    return html > 0 and html >= _quality(ranges, "application", "json")
+
+
+def cookie_value(cookie_header: Optional[str], name: str) -> Optional[str]:
+    """The value of the first cookie called ``name`` in a request's ``Cookie`` header (RFC 6265
+    section 4.2: ``name=value`` pairs separated by ``;``), or ``None``. The value is returned
+    as sent (the session cookies' values are base64url: never quoted or escaped); a header over
+    16 KiB is not read. Cheaper than parsing every cookie, for a lookup made on each request."""
+    if not cookie_header or len(cookie_header) > _MAX_COOKIE_HEADER or name not in cookie_header:
+        return None
+    for pair in cookie_header.split(";"):
+        key, equals, value = pair.partition("=")
+        if equals and key.strip() == name:
+            return value.strip()
+    return None
