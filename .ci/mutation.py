@@ -178,8 +178,8 @@ TEST_MAP: Dict[str, List[str]] = {
     "aws_lambda": ["test_guard_lambda", "test_bearer"],
     "m2m": ["test_m2m", "test_redis_store", "test_resource", "test_secrets", "test_faults"],
     "token_stores": ["test_redis_store", "test_m2m"],
-    "alb": ["test_alb", "test_alb_differential"],
-    "alb_keys": ["test_alb", "test_alb_differential"],
+    "alb": ["test_alb_verify", "test_local_alb", "test_alb_keys", "test_alb_differential"],
+    "alb_keys": ["test_alb_keys", "test_alb_verify", "test_alb_differential"],
 }
 #: After a module's own files, every other test file runs too (the tracer keeps each mutant's
 #: run to the tests that reach it), in this order, then any file not listed, alphabetically.
@@ -205,6 +205,9 @@ SUITE_ORDER = [
     "test_secrets",
     "test_faults",
     "test_adversarial",
+    "test_alb_verify",
+    "test_alb_keys",
+    "test_local_alb",
     "test_concurrency",
 ]
 #: Never run: a real browser, the CLI as subprocesses, moto (slow; and out of the tracer's sight).

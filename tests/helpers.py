@@ -204,7 +204,7 @@ def run_in_threads(count: int, work: Callable[[], object]) -> List[BaseException
     return errors
 
 
-# -- the hostile tables (tests/test_adversarial.py, tests/test_alb.py) -------------------------
+# -- the hostile tables (tests/test_adversarial.py, tests/test_alb_verify.py) ------------------
 
 
 @dataclass(frozen=True)

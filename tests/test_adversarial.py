@@ -10,8 +10,6 @@ the structure, the claims and the signature.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass, replace
@@ -43,6 +41,7 @@ from .helpers import (
     tampered_signature_cases,
     with_signature,
 )
+from .hostile import changed, compact, hmac_sha256
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, b64, claims_for, x5c_entry
 
@@ -96,20 +95,10 @@ class Ctx:
     ) -> str:
         """Exactly these header and payload bytes; signed RS256 by ``key`` unless a
         ``signature`` is given (so a case can be validly signed yet hostile)."""
-        head = header if isinstance(header, bytes) else json.dumps(header).encode()
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        signing_input = f"{b64(head)}.{b64(body)}"
-        if signature is None:
-            signature = (key or self.key).sign_raw(signing_input.encode())
-        return f"{signing_input}.{b64(signature)}"
+        return compact(header, payload, sign=(key or self.key).sign_raw, signature=signature)
 
     def header(self, **changes: Any) -> Dict[str, Any]:
-        head: Dict[str, Any] = {"kid": self.kid, "alg": "RS256"}
-        head.update(changes)
-        return {k: v for k, v in head.items() if v is not _DROP}
-
-
-_DROP = object()  # header(alg=_DROP) removes alg
+        return changed({"kid": self.kid, "alg": "RS256"}, changes)
 
 
 # -- algorithm games ----------------------------------------------------------------------
@@ -128,16 +117,11 @@ def _public_der(ctx: Ctx) -> bytes:
 
 
 def _hs256(ctx: Ctx, secret: bytes, alg: str = "HS256") -> str:
-    head = b64(json.dumps(ctx.header(alg=alg)).encode())
-    body = b64(json.dumps(ctx.claims()).encode())
-    mac = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(mac)}"
+    return _signed_with(ctx, alg, hmac_sha256(secret))
 
 
 def _signed_with(ctx: Ctx, alg: str, sign: Callable[[bytes], bytes]) -> str:
-    head = b64(json.dumps(ctx.header(alg=alg)).encode())
-    body = b64(json.dumps(ctx.claims()).encode())
-    return f"{head}.{body}.{b64(sign(f'{head}.{body}'.encode()))}"
+    return compact(ctx.header(alg=alg), ctx.claims(), sign=sign)
 
 
 def _rs(ctx: Ctx, alg: str, digest: hashes.HashAlgorithm) -> str:
@@ -160,9 +144,7 @@ def _eddsa(ctx: Ctx) -> str:
 
 
 def _none(ctx: Ctx, alg: str, signature: bytes = b"") -> str:
-    head = b64(json.dumps(ctx.header(alg=alg)).encode())
-    body = b64(json.dumps(ctx.claims()).encode())
-    return f"{head}.{body}.{b64(signature)}"
+    return compact(ctx.header(alg=alg), ctx.claims(), signature=signature)
 
 
 ALGORITHM = [

@@ -1,7 +1,7 @@
 """Differential: aws-jwt-verify's ``AlbJwtVerifier`` and ``verify_alb_jwt`` on the same tokens.
 
-Every token of the hostile table in ``tests/test_alb.py`` (and a few good ones) goes through both
-verifiers, configured alike and fetching from the same :class:`LocalALB` key endpoint
+Every token of the hostile table in ``tests/test_alb_verify.py`` (and a few good ones) goes
+through both verifiers, configured alike and fetching from the same :class:`LocalALB` key endpoint
 (aws-jwt-verify with a fetcher of its own over plain http, since its default one speaks https
 only). cognito_helper must refuse every token aws-jwt-verify refuses; it may refuse more (it
 checks the header's ``exp`` and ``iss``, and reads base64url and JSON strictly).
@@ -31,7 +31,7 @@ from cognito_helper.verification.alb import forget_alb_key_caches, verify_alb_jw
 from .aws_jwt_verify import NODE_INSTALL, NodeUnavailable, install_aws_jwt_verify
 from .helpers import unavailable
 from .servers import ScriptedServer, respond
-from .test_alb import CASES, Ctx
+from .test_alb_verify import CASES, Ctx
 
 pytestmark = pytest.mark.slow  # npm install, and a node process
 

@@ -6,7 +6,7 @@ before any key is fetched where the header says so, and what the client may read
 the configuration (the trusted ARNs with their account id and region, the app-client ids, the
 issuer, the key URL), while ``str(exc)`` keeps what was expected and what came for the
 server's log. The same for a token the verifier remembers, whose comparisons run again on
-every call. Every refusal of the ALB hostile table (tests/test_alb.py) is checked too.
+every call. Every refusal of the ALB hostile table (tests/test_alb_verify.py) is checked too.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from cognito_helper import InvalidClaimsError, TokenVerificationError
 from cognito_helper.testing import LocalALB
 from cognito_helper.verification import alb as alb_module
 from cognito_helper.verification.alb import (
-    forget_alb_key_caches,
     verify_alb_jwt,
     verify_alb_request,
 )
 
 from .helpers import Case
 from .servers import ScriptedServer
-from .test_alb import CASES, Ctx
+from .test_alb_verify import CASES, Ctx
 
 # The trusted load balancer, in an account and a region no other ALB of these tests uses.
 ACCOUNT = "210987654321"
@@ -41,13 +40,6 @@ FORGED_ARN = (
 )
 CLIENT = "trustedalbclient0000000001"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_TrustedPool"
-
-
-@pytest.fixture(autouse=True)
-def fresh_alb_caches() -> Iterator[None]:
-    forget_alb_key_caches()
-    yield
-    forget_alb_key_caches()
 
 
 @pytest.fixture
