@@ -185,6 +185,44 @@ class CognitoConfig:
             raise _env.naming_the_variable(exc) from None
 
     @classmethod
+    def from_discovery(
+        cls,
+        url: str,
+        *,
+        client_id: Union[str, _fields.AnyAppClient],
+        client_secret: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        logout_uri: Optional[str] = None,
+        scopes: Union[Tuple[str, ...], Sequence[str], str] = DEFAULT_SCOPES,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> CognitoConfig:
+        """Build a config from the pool's OpenID configuration, read once from ``url``.
+
+        ``url`` is the pool's issuer (``https://cognito-idp.{region}.amazonaws.com/{pool}``)
+        or its document's URL (the issuer followed by ``/.well-known/openid-configuration``).
+        The document gives the pool id, the hosted-UI domain, and the issuer and JWKS URL
+        when they are not the pool's defaults; the other arguments are the constructor's.
+        ``timeout`` bounds the request too. Raises :class:`ConfigError` for a document that
+        cannot be read (unreachable, larger than
+        :data:`~cognito_helper.settings.discovery.MAX_DISCOVERY_BYTES`, slower than
+        ``timeout``, not a JSON object), that names another issuer, that lists an endpoint
+        which is not https (loopback aside) or not where this library sends its requests, or
+        that lacks a required field. See :mod:`cognito_helper.settings.discovery`.
+        """
+        from .discovery import discover  # imported here: it builds on this module
+
+        found = discover(url, timeout=_fields.timeout(timeout))
+        return cls(
+            **found,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            logout_uri=logout_uri,
+            scopes=scopes,
+            timeout=timeout,
+        )
+
+    @classmethod
     def from_file(cls, path: str) -> CognitoConfig:
         """Build a config from a Python file that defines ``cognito_config``.
 
