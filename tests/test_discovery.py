@@ -11,11 +11,13 @@ not an object, a field missing or of the wrong type). What Cognito publishes for
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any, Dict, Iterator
 
 import pytest
 
 from cognito_helper import CognitoConfig, ConfigError, decode_verify_jwt, get_cognito_tokens
+from cognito_helper.cli import main
 from cognito_helper.settings.discovery import (
     DISCOVERY_PATH,
     MAX_DISCOVERY_BYTES,
@@ -362,3 +364,90 @@ def test_refusals_never_echo_a_huge_value() -> None:
         document_settings(ORIGINAL, document)
     assert len(str(caught.value)) < 1000
     json.dumps(str(caught.value))  # printable
+
+
+# -- cognito-helper discover -------------------------------------------------------------------
+
+
+def exported(printed: str) -> Dict[str, str]:
+    """The variables of ``export NAME=VALUE`` lines, as a POSIX shell reads them."""
+    found = {}
+    for line in printed.splitlines():
+        words = shlex.split(line)
+        assert words[0] == "export" and len(words) == 2, line
+        name, _, value = words[1].partition("=")
+        found[name] = value
+    return found
+
+
+def test_discover_prints_the_variables_from_env_reads_back(
+    lc: LocalCognito, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["discover", lc.issuer, "--client-id", lc.client_id]) == 0
+    out, err = capsys.readouterr()
+    variables = exported(out)
+    assert variables == {
+        "COGNITO_USER_POOL_ID": lc.user_pool_id,
+        "COGNITO_CLIENT_ID": lc.client_id,
+        "COGNITO_DOMAIN": lc.url,
+        "COGNITO_ISSUER": lc.issuer,
+        "COGNITO_JWKS_URL": lc.jwks_url,
+    }
+    assert CognitoConfig.from_env(variables) == CognitoConfig.from_discovery(
+        lc.issuer, client_id=lc.client_id
+    )
+    assert err.startswith("next: set COGNITO_CLIENT_SECRET")
+
+
+def test_discover_without_a_client_id_says_to_set_it(
+    lc: LocalCognito, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["discover", lc.issuer + DISCOVERY_PATH]) == 0
+    out, err = capsys.readouterr()
+    assert "COGNITO_CLIENT_ID" not in exported(out)
+    assert err.startswith("next: set COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET")
+
+
+def test_discover_prints_no_secret_from_the_environment(
+    lc: LocalCognito, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COGNITO_CLIENT_SECRET", "env-secret-never-printed-0123456789")
+    assert main(["discover", lc.issuer, "--client-id", lc.client_id]) == 0
+    out, err = capsys.readouterr()
+    assert "env-secret-never-printed" not in out + err
+    assert "COGNITO_CLIENT_SECRET=" not in out
+
+
+def test_discover_refusing_a_document_exits_2_with_a_hint(
+    server: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(server, good(server) | {"issuer": "https://elsewhere.example.com/" + POOL})
+    assert main(["discover", issuer_of(server)]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == ""
+    assert lines[0].startswith("error: ConfigError: the OpenID configuration at ")
+    assert lines[-1].startswith("hint: give the pool's issuer URL")
+
+
+def test_discover_refuses_a_bad_client_id_naming_the_option(
+    lc: LocalCognito, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["discover", lc.issuer, "--client-id", "a*b"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("hint: --client-id must")
+
+
+@pytest.mark.slow  # a subprocess
+def test_discover_as_a_command_configures_the_other_commands(lc: LocalCognito) -> None:
+    from .test_cli import base_env, run
+
+    discovered = run("discover", lc.issuer, "--client-id", lc.client_id)
+    assert discovered.returncode == 0, discovered.stderr
+    env = {**base_env(), **exported(discovered.stdout)}
+    env["COGNITO_REDIRECT_URI"] = str(lc.config.redirect_uri)
+    login = run("login-url", env=env)
+    assert login.returncode == 0, login.stderr
+    assert login.stdout.startswith(lc.url + "/oauth2/authorize?")
+    unreachable = run("discover", f"http://127.0.0.1:{closed_port()}/{POOL}")
+    assert unreachable.returncode == 2
+    assert "could not reach" in unreachable.stderr

@@ -769,7 +769,8 @@ class CliScene:
 
 
 CLI_CASES: Dict[str, Callable[[CliScene], None]] = {}
-CLI_HTTP = {"exchange", "refresh", "verify"}  # these talk to Cognito: DEBUG logs must show
+# these talk to Cognito: DEBUG logs must show
+CLI_HTTP = {"exchange", "refresh", "verify", "discover"}
 
 
 @case_of(CLI_CASES, "login-url")
@@ -838,6 +839,13 @@ def _cli_decode(s: CliScene) -> None:
     tokens = new_tokens(s.lc, s.secrets)
     s.run(["decode", str(tokens.id_token)], 0)
     s.run(["decode", "not-a-token"], 1)
+
+
+@case_of(CLI_CASES, "discover")
+def _cli_discover(s: CliScene) -> None:
+    # COGNITO_CLIENT_SECRET is set in the environment: discover reads no secret, prints none.
+    s.run(["discover", s.lc.issuer, "--client-id", s.lc.client_id], 0)
+    s.run(["discover", f"http://127.0.0.1:{closed_port()}/{s.lc.user_pool_id}"], 2)
 
 
 @case_of(CLI_CASES, "demo")
