@@ -31,6 +31,7 @@ from cognito_helper.testing import LocalCognito, reset
 
 from .config_values import make
 from .helpers import MakeLocalCognito, run_in_threads, sign_in
+from .snippets import snippets_for
 
 FIRST = "firstsecret0123456789abcdefghijklmnop"
 SECOND = "secondsecret0123456789abcdefghijklmno"
@@ -415,3 +416,29 @@ class TestTheCacheKey:
         credentials = ClientCredentials(READ, config=with_secrets(rotated, FIRST, SECOND))
         assert credentials.access_token()
         assert rotated.token_requests("client_credentials") == 2
+
+
+# -- the README -----------------------------------------------------------------------------------
+
+
+def test_the_readme_rotation_snippet(
+    make_lc: MakeLocalCognito, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cognito_helper")
+    lc = make_lc(client_secret=FIRST, custom_scopes=("orders/read",))
+    lc.add_client_secret(lc.client_id, client_secret=SECOND)
+    lc.delete_client_secret(lc.client_id, FIRST)  # the rotation's last step, in Cognito
+    variables = {
+        "COGNITO_USER_POOL_ID": lc.user_pool_id,
+        "COGNITO_CLIENT_ID": lc.client_id,
+        "COGNITO_CLIENT_SECRET": f"{FIRST},{SECOND}",
+        "COGNITO_DOMAIN": lc.url,
+        "COGNITO_ISSUER": lc.issuer,
+        "COGNITO_JWKS_URL": lc.jwks_url,
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    (snippet,) = snippets_for(test_the_readme_rotation_snippet)
+    namespace = snippet.run()
+    assert namespace["token"] and attempts(lc) == 2
+    assert len(stale_warnings(caplog)) == 1

@@ -16,7 +16,13 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from cognito_helper import CognitoConfig, ConfigError, decode_verify_jwt, get_cognito_tokens
+from cognito_helper import (
+    CognitoConfig,
+    ConfigError,
+    decode_verify_jwt,
+    get_cognito_tokens,
+    get_config,
+)
 from cognito_helper.cli import main
 from cognito_helper.settings.discovery import (
     DISCOVERY_PATH,
@@ -27,6 +33,7 @@ from cognito_helper.testing import LocalCognito
 
 from .helpers import MakeLocalCognito, sign_in
 from .servers import ScriptedServer, closed_port, hold, redirect, respond, stream
+from .snippets import snippets_for
 from .tokens import CLIENT, POOL
 
 REGION = "us-east-1"
@@ -451,3 +458,19 @@ def test_discover_as_a_command_configures_the_other_commands(lc: LocalCognito) -
     unreachable = run("discover", f"http://127.0.0.1:{closed_port()}/{POOL}")
     assert unreachable.returncode == 2
     assert "could not reach" in unreachable.stderr
+
+
+# -- the README -----------------------------------------------------------------------------------
+
+
+def test_the_readme_discovery_snippet(lc: LocalCognito) -> None:
+    (snippet,) = snippets_for(test_the_readme_discovery_snippet)
+    snippet.replacing(
+        {
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123": lc.issuer,
+            '"1example23456789"': repr(lc.client_id),
+        }
+    ).run()
+    config = get_config()
+    assert (config.domain, config.issuer, config.jwks_url) == (lc.url, lc.issuer, lc.jwks_url)
+    assert config.redirect_uri == "https://app.example.com/cognito_redirect"
