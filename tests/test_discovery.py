@@ -198,6 +198,18 @@ def test_endpoints_a_config_cannot_hold_are_refused(
         discover(server)
 
 
+def test_endpoints_below_a_path_are_refused_naming_the_token_endpoint() -> None:
+    """A config's domain is a base URL: endpoints under a path could not be derived from one."""
+    document = cognito_document(ORIGINAL, "https://auth.example.com/tenant")
+    with pytest.raises(ConfigError, match=r"^token_endpoint .* hosted-UI domain"):
+        document_settings(ORIGINAL, document)
+
+
+def test_white_space_around_the_url_is_ignored(lc: LocalCognito) -> None:
+    config = CognitoConfig.from_discovery(f"  {lc.issuer}\n", client_id=lc.client_id)
+    assert config.issuer == lc.issuer
+
+
 @pytest.mark.parametrize("key", ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"])
 def test_a_document_missing_a_required_field_is_refused(server: ScriptedServer, key: str) -> None:
     document = good(server)

@@ -73,7 +73,8 @@ def _locate(url: object) -> Tuple[str, str]:
 
     Both are held to the rule of a configured URL; a query is refused (an issuer has none).
     """
-    checked = _fields.url("discovery URL", url, custom_scheme=False)
+    given = url.strip() if isinstance(url, str) else url  # as every setting is read
+    checked = _fields.url("discovery URL", given, custom_scheme=False)
     if urlsplit(checked).query or "?" in checked:
         raise ConfigError(
             f"discovery URL must not contain a query string: give the pool's issuer "
@@ -137,7 +138,9 @@ def _pool_of(issuer: str, where: str) -> Tuple[str, str]:
         ) from None
 
 
-def _domain(listed: Mapping[str, Optional[str]], issuer: str, where: str) -> Optional[str]:
+def _domain(
+    listed: Mapping[str, Optional[str]], issuer: str, region: str, where: str
+) -> Optional[str]:
     """The hosted-UI domain the endpoints are on; ``None`` for a pool without a domain."""
     token = str(listed["token_endpoint"])
     if token == issuer + "/token":
@@ -148,7 +151,13 @@ def _domain(listed: Mapping[str, Optional[str]], issuer: str, where: str) -> Opt
             f"token_endpoint {_shown(token)} of the OpenID configuration at {where} is not a "
             f"hosted-UI domain's {path}: a config sends token requests to {{domain}}{path}"
         )
-    domain = token[: -len(path)]
+    try:
+        domain = _fields.domain(token[: -len(path)], region) or ""
+    except ConfigError as exc:
+        raise ConfigError(
+            f"token_endpoint {_shown(token)} of the OpenID configuration at {where} is not "
+            f"below a hosted-UI domain a config can hold: {exc}"
+        ) from None
     for key, below in _PATHS.items():
         found = listed.get(key)
         if found is not None and found != domain + below:
@@ -177,9 +186,9 @@ def document_settings(url: str, document: Mapping[str, Any]) -> Dict[str, str]:
         )
     pool, region = _pool_of(issuer, where)
     settings = {"user_pool_id": pool}
-    domain = _domain(found, issuer, where)
+    domain = _domain(found, issuer, region, where)
     if domain is not None:
-        settings["domain"] = _fields.domain(domain, region) or domain
+        settings["domain"] = domain
     default = _fields.issuer(None, pool, region)
     trusted = (default,) if isinstance(default, str) else default
     if issuer not in trusted or found["jwks_uri"] != issuer + _JWKS_PATH:
