@@ -32,7 +32,16 @@ from .tokens import KeyPair
 pytestmark = pytest.mark.slow  # each test runs the command in a subprocess
 
 SCRIPT = Path(sys.executable).with_name("cognito-helper")
-SUBCOMMANDS = ["demo", "login-url", "exchange", "refresh", "m2m-token", "verify", "decode"]
+SUBCOMMANDS = [
+    "demo",
+    "login-url",
+    "exchange",
+    "refresh",
+    "m2m-token",
+    "verify",
+    "decode",
+    "discover",
+]
 SECRET = "client-secret-that-must-never-be-printed-0123456789"
 # A valid PKCE verifier that argparse would take for an option after a space.
 DASH_VERIFIER = "-" + "dash-verifier-0123456789" * 3

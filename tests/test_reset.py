@@ -12,6 +12,7 @@ that never change fails it, so a new singleton cannot escape the reset.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import sys
 import warnings
@@ -25,6 +26,7 @@ from cognito_helper import (
     ClientCredentials,
     ConfigError,
     decode_verify_jwt,
+    get_client_credentials_token,
     get_cognito_tokens,
     get_config,
     set_verification_memo_size,
@@ -42,6 +44,8 @@ from cognito_helper.verification.memo import DEFAULT_MAXSIZE
 from .helpers import USER, MakeLocalCognito, sign_in
 
 PACKAGE = Path(cognito_helper.__file__).parent
+
+SECRET = "reset-test-secret"
 
 #: The pool's variables in the environment, and one misspelt name (warned about once).
 ENVIRON = {
@@ -105,6 +109,8 @@ def fill(lc: LocalCognito, alb: LocalALB, monkeypatch: pytest.MonkeyPatch) -> Fi
     filled.settings = alb_settings(alb.alb_arn, None, alb.client_id, alb.issuer, alb.key_url)
     credentials = ClientCredentials("localapi/read")
     credentials.access_token()  # an M2M slot
+    rotated = dataclasses.replace(lc.config, client_secret=["reset-stale-secret", SECRET])
+    get_client_credentials_token("localapi/read", config=rotated)  # the second secret works
     filled.session = _http.session()
     django = pytest.importorskip("cognito_helper.integrations.django")
 
@@ -126,7 +132,7 @@ def fill(lc: LocalCognito, alb: LocalALB, monkeypatch: pytest.MonkeyPatch) -> Fi
 
 @pytest.fixture
 def pair(make_lc: MakeLocalCognito) -> Iterator[Tuple[LocalCognito, LocalALB]]:
-    lc = make_lc(client_secret="reset-test-secret")
+    lc = make_lc(client_secret=SECRET)
     with LocalALB(lc) as alb:
         yield lc, alb
 

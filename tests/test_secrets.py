@@ -58,6 +58,7 @@ from .servers import Handler, ScriptedServer, closed_port, hold, send
 
 SECRET = "7kq2v9secretclientvalue4m1x8z3p6w0r5t2y7u4i1o8"
 WRONG_SECRET = "0wrongsecretvalue9z8y7x6w5v4u3t2s1r0q9p8o7n6m5"
+OTHER_WRONG_SECRET = "1otherwrongsecret8y7x6w5v4u3t2s1r0q9p8o7n6m5l"
 CognitoError = cognito_helper.CognitoError
 HTTP_LOG = "Starting new HTTP connection"  # urllib3's DEBUG line: the logs were captured
 Case = TypeVar("Case", bound=Callable[..., None])
@@ -513,6 +514,48 @@ def against_echoing_servers(
             s.run.call(f"echo {status} {where}: {label}", lambda: call(mirrored), expect)
 
 
+@case_of(LIBRARY_CASES, "two-client-secrets")
+def _two_client_secrets(s: Scene) -> None:
+    """A config whose first secret is stale: the retry with the second and its warning; a
+    config whose two secrets are both refused, by LocalCognito and by echoing servers."""
+    s.secrets.add_client(s.lc.client_id, OTHER_WRONG_SECRET)
+    rotated = replace(s.config, client_secret=[WRONG_SECRET, SECRET])
+    both_wrong = replace(s.config, client_secret=[WRONG_SECRET, OTHER_WRONG_SECRET])
+    s.run.show("repr/str of a config with two secrets", repr(rotated), str(both_wrong))
+    got = s.sign_in()
+    tokens = s.run.call(
+        "exchange, the first secret stale",
+        lambda: get_cognito_tokens(got.code, config=rotated, code_verifier=got.code_verifier),
+    )
+    s.secrets.add_tokens(tokens)
+    s.run.call(
+        "client credentials, both secrets refused",
+        lambda: get_client_credentials_token(config=both_wrong),
+        TokenExchangeError,
+    )
+    refreshed = s.run.call(
+        "refresh with the second secret",
+        lambda: get_cognito_tokens(refresh_token=tokens.refresh_token, config=rotated),
+    )
+    s.secrets.add_tokens(refreshed)
+    refresh_token = str(refreshed.refresh_token)
+    with ScriptedServer() as mirror:
+        mirrored = replace(both_wrong, domain=mirror.url, timeout=0.5)
+        for status, where in ECHOES:
+            mirror.routes["/oauth2/revoke"] = echo(status, where)
+            s.run.call(
+                f"echo {status} {where}: revoke with two secrets",
+                lambda: revoke_token(refresh_token, config=mirrored),
+                None if status == 200 else CognitoError,
+            )
+    s.run.call("revoke", lambda: revoke_token(refresh_token, config=rotated))
+    for variable in (f"{WRONG_SECRET},,{SECRET}", f"{SECRET},{SECRET}"):
+        s.monkeypatch.setenv("COGNITO_USER_POOL_ID", s.config.user_pool_id)
+        s.monkeypatch.setenv("COGNITO_CLIENT_ID", s.lc.client_id)
+        s.monkeypatch.setenv("COGNITO_CLIENT_SECRET", variable)
+        s.run.call("from_env two bad secrets", CognitoConfig.from_env, ConfigError)
+
+
 @case_of(LIBRARY_CASES, "get_cognito_tokens-code-echoing-server")
 def _exchange_echoed(s: Scene) -> None:
     got = s.sign_in()
@@ -726,7 +769,8 @@ class CliScene:
 
 
 CLI_CASES: Dict[str, Callable[[CliScene], None]] = {}
-CLI_HTTP = {"exchange", "refresh", "verify"}  # these talk to Cognito: DEBUG logs must show
+# these talk to Cognito: DEBUG logs must show
+CLI_HTTP = {"exchange", "refresh", "verify", "discover"}
 
 
 @case_of(CLI_CASES, "login-url")
@@ -795,6 +839,13 @@ def _cli_decode(s: CliScene) -> None:
     tokens = new_tokens(s.lc, s.secrets)
     s.run(["decode", str(tokens.id_token)], 0)
     s.run(["decode", "not-a-token"], 1)
+
+
+@case_of(CLI_CASES, "discover")
+def _cli_discover(s: CliScene) -> None:
+    # COGNITO_CLIENT_SECRET is set in the environment: discover reads no secret, prints none.
+    s.run(["discover", s.lc.issuer, "--client-id", s.lc.client_id], 0)
+    s.run(["discover", f"http://127.0.0.1:{closed_port()}/{s.lc.user_pool_id}"], 2)
 
 
 @case_of(CLI_CASES, "demo")

@@ -6,7 +6,8 @@ and ``verify`` work against the pool configured by the ``COGNITO_*`` variables o
 ``--config FILE`` (before or after the command); ``decode`` needs no configuration and
 ignores it. ``verify`` alone trusts several app clients or pools: ``--config`` given once for
 each, or several ids in ``COGNITO_CLIENT_ID``; the other commands act as one app client and
-refuse several ids.
+refuse several ids. ``discover`` reads a pool's OpenID configuration and prints the
+``COGNITO_*`` variables it gives; it ignores ``--config``.
 
 Exit codes: 0 success; 1 the token or grant was rejected (or a demo step misbehaved);
 2 usage or configuration error; 3 Cognito (or its JWKS) unreachable. Every error is one
@@ -18,7 +19,8 @@ machine-to-machine client); never a client secret of yours.
 
 Where things are: :mod:`.parser` (the command line and its help), :mod:`.context` (one run:
 arguments, streams, config, exit codes), :mod:`.commands` (login-url, exchange, refresh,
-m2m-token, verify, decode), :mod:`.demo` and :mod:`.diagnose` (the ``error:`` and ``hint:`` lines).
+m2m-token, verify, decode), :mod:`.demo`, :mod:`.discover` and :mod:`.diagnose` (the
+``error:`` and ``hint:`` lines).
 """
 
 from __future__ import annotations

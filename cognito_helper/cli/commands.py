@@ -9,6 +9,7 @@ command that uses them, so ``--help``, ``--version`` and ``decode`` start fast.
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from typing import TYPE_CHECKING, Any, Dict, Optional, TextIO
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +28,7 @@ __all__ = [
     "run_m2m_token",
     "run_refresh",
     "run_verify",
+    "write_exports",
 ]
 
 
@@ -108,6 +110,12 @@ def describe_time(claim: str, value: Any, now: float) -> Optional[str]:
     else:
         rel = f"{_human_delta(delta)} ago" if delta <= 0 else f"in {_human_delta(delta)}"
     return f"{when} ({rel})"
+
+
+def write_exports(out: TextIO, variables: Dict[str, str]) -> None:
+    """One ``export NAME=VALUE`` line per variable, quoted for a POSIX shell."""
+    for name, value in variables.items():
+        out.write(f"export {name}={shlex.quote(value)}\n")
 
 
 def _print_json(data: Any, out: TextIO) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shlex
 import signal
 import threading
 import time
@@ -22,7 +21,7 @@ from ..core.errors import ConfigError, InvalidGrantError
 from ..settings.config import CognitoConfig
 from ..settings.env import ENV_NAMES
 from ..settings.hosted_ui import LoginRequest
-from .commands import describe_time
+from .commands import describe_time, write_exports
 from .context import EXCHANGE_COMMAND, EXIT_OK, Context, DemoStepError, UsageError
 
 if TYPE_CHECKING:
@@ -124,7 +123,7 @@ def _print_app_client(lc: LocalCognito, out: TextIO) -> None:
     out.write(f"  sign-out   {config.logout_uri}\n")
     out.write(f"  demo user  {DEMO_USERNAME} / {DEMO_PASSWORD} ({DEMO_EMAIL})\n\n")
     out.write("Point an app (or this command) at it:\n\n")
-    _write_exports(out, _variables(lc))
+    write_exports(out, _variables(lc))
     out.write(
         "\nThen sign in by hand: `cognito-helper login-url --pkce` prints a url to open and a\n"
         f"code_verifier; sign in as {DEMO_USERNAME} and run\n"
@@ -150,17 +149,11 @@ def _print_m2m_client(lc: LocalCognito, out: TextIO) -> None:
         "because it opens nothing but this local provider (never print a real one).\n"
         "In another shell:\n\n"
     )
-    _write_exports(out, _m2m_variables(lc, secret))
+    write_exports(out, _m2m_variables(lc, secret))
     out.write(
         f"\nThen `cognito-helper m2m-token --scope {M2M_SCOPES[0]}` prints an access token, and\n"
         f"`cognito-helper verify TOKEN --scope {M2M_SCOPES[0]}` checks it.\n"
     )
-
-
-def _write_exports(out: TextIO, variables: Dict[str, str]) -> None:
-    """One ``export NAME=VALUE`` line per variable, quoted for a POSIX shell."""
-    for name, value in variables.items():
-        out.write(f"export {name}={shlex.quote(value)}\n")
 
 
 def _variables(lc: LocalCognito) -> Dict[str, str]:

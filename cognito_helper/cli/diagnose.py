@@ -24,6 +24,7 @@ from .context import (
     RefreshTokenGivenError,
     UsageError,
 )
+from .discover import DISCOVER_HINT
 
 __all__ = ["diagnose"]
 
@@ -259,6 +260,8 @@ def _setting_hint(field: str, ctx: Context) -> str:
 def _config_hint(exc: errors.ConfigError, ctx: Context) -> str:
     """Which setting to fix, where, and how, for a configuration error."""
     field = _field_of(exc, ctx)
+    if ctx.args.command == "discover":
+        return f"--client-id must be {_FORMS[field]}" if field == "client_id" else DISCOVER_HINT
     config = ctx.loaded
     if ctx.args.command == "m2m-token" and config is not None and not config.client_secret:
         field = "client_secret"  # the grant's own refusal: "... needs client_secret ..."

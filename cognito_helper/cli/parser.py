@@ -10,6 +10,7 @@ import argparse
 from typing import Callable, List, NoReturn
 
 from .._version import __version__
+from ..settings.config import DEFAULT_TIMEOUT
 from ..settings.env import ENV_NAMES
 from .commands import (
     run_decode,
@@ -21,6 +22,7 @@ from .commands import (
 )
 from .context import Context
 from .demo import DEFAULT_APP_URL, run_demo
+from .discover import run_discover
 
 __all__ = ["build_parser"]
 
@@ -273,6 +275,47 @@ def _add_m2m_token(commands: _Commands) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds, more than 0 and at most 300."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 300:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 300 seconds")
+    return seconds
+
+
+def _add_discover(commands: _Commands) -> None:
+    discover = commands.add(
+        "discover",
+        "print a pool's COGNITO_* variables, read from its OpenID configuration",
+        "Read the pool's OpenID configuration from URL, its issuer\n"
+        "(https://cognito-idp.REGION.amazonaws.com/POOL_ID) or the document's own URL\n"
+        "(ISSUER/.well-known/openid-configuration), and print the settings it gives as\n"
+        "export lines: COGNITO_USER_POOL_ID, COGNITO_DOMAIN, and COGNITO_ISSUER and\n"
+        "COGNITO_JWKS_URL when they are not the pool's defaults; COGNITO_CLIENT_ID with\n"
+        "--client-id. It prints no secret: set COGNITO_CLIENT_SECRET yourself.\n"
+        'For a shell: eval "$(cognito-helper discover URL --client-id ID)". Ignores --config.',
+        run_discover,
+        configured=False,
+    )
+    discover.add_argument("url", metavar="URL", help="the pool's issuer, or its document's URL")
+    discover.add_argument(
+        "--client-id",
+        type=_text("the client id"),
+        metavar="ID",
+        help="the app client's id: printed as COGNITO_CLIENT_ID",
+    )
+    discover.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound on the request (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
 def _add_jwt_argument(command: argparse.ArgumentParser) -> None:
     """The TOKEN argument of a command that reads a JWT."""
     command.add_argument("token", metavar="TOKEN", nargs="?", help="the JWT; omitted or '-': stdin")
@@ -386,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_m2m_token,
         _add_verify,
         _add_decode,
+        _add_discover,
     )
     for add in adders:
         add(commands)

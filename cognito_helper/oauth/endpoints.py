@@ -2,9 +2,11 @@
 
 Guarantees: form-encoded POSTs; a confidential client authenticates with HTTP Basic only
 (its secret never also in the body), a public client sends ``client_id`` in the body; no
-POST is retried; redirects are not followed. Every error Cognito can return is mapped in one
-place, :func:`_raise_for_error`. No code, refresh token, verifier, secret or Authorization
-header ever appears in an exception, a ``repr`` or a log line.
+POST is retried, except once with the other secret of a client configured with two, after
+``invalid_client`` (the one answer that shows the grant was not judged); redirects are not
+followed. Every error Cognito can return is mapped in one place, :func:`_raise_for_error`.
+No code, refresh token, verifier, secret or Authorization header ever appears in an
+exception, a ``repr`` or a log line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import base64
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..core import http as _http
 from ..core.arguments import nonempty_string, wrong_type
@@ -30,6 +32,7 @@ from ..settings.default import get_config
 from ..settings.fields import app_client_id, scope_tuple
 from ..settings.hosted_ui import redirect_uri_for
 from ..settings.urls import check_resource
+from .client_secrets import note_working, secrets_to_try
 
 __all__ = [
     "Tokens",
@@ -49,6 +52,10 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # else is refused before a request is made (it could not be valid, and in a header a CR or LF
 # would be an injection).
 _TOKEN_TEXT = re.compile(r"[!-~]+")
+# Refusals of the grant itself: Cognito sends them only once the client has authenticated.
+_REFUSALS_AFTER_AUTHENTICATION = frozenset(
+    {"invalid_grant", "unauthorized_client", "invalid_scope"}
+)
 
 
 @dataclass(repr=False, slots=True)
@@ -83,6 +90,27 @@ def _scrub(text: str, secrets: Sequence[Optional[str]]) -> str:
     return text[:200]
 
 
+def _error_of(resp: _http.HttpResponse) -> Tuple[Optional[str], Optional[str]]:
+    """The ``error`` and ``error_description`` of an error answer, as sent (not yet checked
+    or scrubbed): from its JSON body, the code else from ``WWW-Authenticate``."""
+    error: Optional[str] = None
+    description: Optional[str] = None
+    try:
+        body = json_object(resp.body) if resp.body else None
+    except ValueError:
+        body = None
+    if body is not None:
+        if isinstance(body.get("error"), str):
+            error = body["error"]
+        if isinstance(body.get("error_description"), str):
+            description = body["error_description"]
+    if error is None:
+        match = _WWW_AUTH_ERROR.search(resp.headers.get("WWW-Authenticate", ""))
+        if match:
+            error = match.group(1)
+    return error, description
+
+
 def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Optional[str]]) -> None:
     """Map a non-2xx answer to the library's exception; return quietly on 2xx.
 
@@ -101,21 +129,7 @@ def _raise_for_error(resp: _http.HttpResponse, what: str, secrets: Sequence[Opti
             f"the Cognito {what} answered HTTP {status} (a redirect, not followed): check the "
             "configured domain"
         )
-    error: Optional[str] = None
-    description: Optional[str] = None
-    try:
-        body = json_object(resp.body) if resp.body else None
-    except ValueError:
-        body = None
-    if body is not None:
-        if isinstance(body.get("error"), str):
-            error = body["error"]
-        if isinstance(body.get("error_description"), str):
-            description = body["error_description"]
-    if error is None:
-        match = _WWW_AUTH_ERROR.search(resp.headers.get("WWW-Authenticate", ""))
-        if match:
-            error = match.group(1)
+    error, description = _error_of(resp)
     if error is not None and (not _ERROR_CODE.fullmatch(error) or any(s in error for s in hidden)):
         # Not an OAuth code, or a server echoing what we sent: never repeat arbitrary text.
         error = "unrecognised_error"
@@ -137,19 +151,58 @@ class ClientAuthToSend(NamedTuple):
     form: Dict[str, str]
 
 
-def client_authentication(config: CognitoConfig) -> ClientAuthToSend:
-    """How ``config``'s app client authenticates, as Cognito documents it; a pure function.
+def client_authentication(config: CognitoConfig, secret: Optional[str] = None) -> ClientAuthToSend:
+    """How ``config``'s app client authenticates, as Cognito documents it.
 
     A confidential client (with a secret): HTTP Basic ``client_id:client_secret`` only, never
     the secret in the body (``client_secret_basic``). A public client: ``client_id`` in the
-    form (``none``).
+    form (``none``). The secret is ``secret`` when given (one of the config's, else
+    ``ValueError``), else the one in use: the first configured, or the other one once Cognito
+    refused the first and accepted it (:mod:`cognito_helper.oauth.client_secrets`).
     """
     client_id = app_client_id(config.client_id, "a request to Cognito's OAuth endpoints")
-    if config.client_secret:
-        pair = f"{client_id}:{config.client_secret}"
+    if secret is None:
+        in_use = secrets_to_try(config)
+        secret = in_use[0] if in_use else None
+    elif secret not in config.client_secrets:
+        raise ValueError("secret must be one of the config's client secrets")
+    if secret:
+        pair = f"{client_id}:{secret}"
         basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         return ClientAuthToSend({"Authorization": basic}, {})
     return ClientAuthToSend({}, {"client_id": client_id})
+
+
+def _send_form(
+    config: CognitoConfig,
+    url: str,
+    what: str,
+    fields: Dict[str, str],
+    secret: Optional[str],
+    hidden: List[Optional[str]],
+) -> _http.HttpResponse:
+    """POST ``fields`` authenticated with ``secret``; its Authorization value joins ``hidden``."""
+    auth = client_authentication(config, secret)
+    form = {**fields, **auth.form}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **auth.headers}
+    hidden.append(headers.get("Authorization"))
+    return _http.request(
+        "POST",
+        url,
+        what=what,
+        timeout=config.timeout,
+        max_bytes=_MAX_RESPONSE,
+        data=form,
+        headers=headers,
+    )
+
+
+def _accepted_the_client(resp: _http.HttpResponse) -> bool:
+    """Whether the answer shows that the client authenticated: a success, or a refusal of
+    the grant itself, which Cognito judges only for an authenticated client."""
+    if 200 <= resp.status < 300:
+        return True
+    return 400 <= resp.status < 500 and _error_of(resp)[0] in _REFUSALS_AFTER_AUTHENTICATION
 
 
 def _post_form(
@@ -159,19 +212,21 @@ def _post_form(
     fields: Dict[str, str],
     secrets: Sequence[Optional[str]],
 ) -> _http.HttpResponse:
-    auth = client_authentication(config)
-    form = {**fields, **auth.form}
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **auth.headers}
-    resp = _http.request(
-        "POST",
-        url,
-        what=what,
-        timeout=config.timeout,
-        max_bytes=_MAX_RESPONSE,
-        data=form,
-        headers=headers,
-    )
-    _raise_for_error(resp, what, [*secrets, config.client_secret, headers.get("Authorization")])
+    """POST to a token or revocation endpoint, authenticated as :func:`client_authentication`
+    says; raise the mapped error for a refusal (:func:`_raise_for_error`).
+
+    With two client secrets, an ``invalid_client`` answer is followed by one more request
+    with the other secret; when Cognito accepts it, it is the one used from then on.
+    """
+    hidden: List[Optional[str]] = [*secrets, *config.client_secrets]
+    order = secrets_to_try(config)
+    resp = _send_form(config, url, what, fields, order[0] if order else None, hidden)
+    if len(order) == 2 and resp.status in (400, 401) and _error_of(resp)[0] == "invalid_client":
+        log.debug("the Cognito %s refused the client secret: sending the other one", what)
+        resp = _send_form(config, url, what, fields, order[1], hidden)
+        if _accepted_the_client(resp):
+            note_working(config, order[1])
+    _raise_for_error(resp, what, hidden)
     return resp
 
 

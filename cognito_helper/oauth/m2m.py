@@ -92,12 +92,22 @@ def _remembered(failure: CognitoError, wait: float) -> CognitoError:
     return twin
 
 
+def _secrets_digest(secrets: Tuple[str, ...]) -> str:
+    """A digest of the configured secrets, in order: of the one secret as before two were
+    possible (so that a shared store's keys stay), of the list of them when there are two.
+
+    Over every configured secret, not the one in use: a token stays held (and shared) when
+    the second secret takes over from a stale first one, as the token itself stays valid.
+    """
+    text = secrets[0] if len(secrets) == 1 else json.dumps(list(secrets)) if secrets else ""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _cache_key(config: CognitoConfig, scopes: Tuple[str, ...], resource: Optional[str]) -> str:
-    secret = config.client_secret or ""
     material = [
         config.token_url,
         config.client_id,
-        hashlib.sha256(secret.encode("utf-8")).hexdigest(),
+        _secrets_digest(config.client_secrets),
         list(scopes),
         resource,
     ]
@@ -182,8 +192,10 @@ class ClientCredentials(requests.auth.AuthBase):
 
     @property
     def cache_key(self) -> str:
-        """A SHA-256 hex digest of the token URL, client id, a digest of the secret, the
-        sorted scopes and the resource: equal for instances that may share a token."""
+        """A SHA-256 hex digest of the token URL, client id, a digest of the secret (of both,
+        in order, for a config with two), the sorted scopes and the resource: equal for
+        instances that may share a token. It does not change when the second secret takes
+        over from the first."""
         return self._key
 
     @property

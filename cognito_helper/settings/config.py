@@ -74,12 +74,17 @@ class CognitoConfig:
     seconds, from connect to the last byte. It is a frozen dataclass: ``dataclasses.replace``
     builds a validated copy. ``client_id=ANY_APP_CLIENT`` trusts every app client of the pool
     when verifying tokens; such a config has no secret and builds no URL or token request.
+
+    ``client_secret`` may list two secrets (``[current, next]``), as Cognito allows while one
+    is rotated: the first is sent, and on ``invalid_client`` the other (see the README, "Two
+    client secrets"); ``repr()`` and ``str()`` show neither.
     """
 
     user_pool_id: str
     client_id: Union[str, _fields.AnyAppClient]
     region: Optional[str] = None
-    client_secret: Optional[str] = field(default=None, repr=False)  # a secret: see __repr__
+    # A secret, or two (Cognito's rotation): see __repr__ and the class docstring.
+    client_secret: Union[str, Sequence[str], None] = field(default=None, repr=False)
     domain: Optional[str] = None
     redirect_uri: Optional[str] = None
     logout_uri: Optional[str] = None
@@ -122,6 +127,11 @@ class CognitoConfig:
         """Every accepted ``iss`` value, as a tuple."""
         issuer = self.issuer
         return (issuer,) if isinstance(issuer, str) else tuple(issuer or ())
+
+    @property
+    def client_secrets(self) -> Tuple[str, ...]:
+        """Every configured client secret, in order, as a tuple (empty for a public client)."""
+        return _fields.client_secret_tuple(self.client_secret)
 
     @property
     def base_url(self) -> str:
@@ -172,7 +182,8 @@ class CognitoConfig:
         """Build a config from the ``COGNITO_*`` environment variables (see :data:`ENV_NAMES`).
 
         ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` are required; ``COGNITO_SCOPES`` and
-        ``COGNITO_ISSUER`` are space-separated lists; a blank variable counts as unset.
+        ``COGNITO_ISSUER`` are space-separated lists; ``COGNITO_CLIENT_SECRET`` holds one
+        secret, or two separated by a comma; a blank variable counts as unset.
         ``environ`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the
         variable to fix; when the required ones are unset, the message ends with
         ``otherwise``, the other ways to configure (by default :func:`configure` and
@@ -183,6 +194,44 @@ class CognitoConfig:
             return cls(**kwargs)
         except ConfigError as exc:
             raise _env.naming_the_variable(exc) from None
+
+    @classmethod
+    def from_discovery(
+        cls,
+        url: str,
+        *,
+        client_id: Union[str, _fields.AnyAppClient],
+        client_secret: Union[str, Sequence[str], None] = None,
+        redirect_uri: Optional[str] = None,
+        logout_uri: Optional[str] = None,
+        scopes: Union[Tuple[str, ...], Sequence[str], str] = DEFAULT_SCOPES,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> CognitoConfig:
+        """Build a config from the pool's OpenID configuration, read once from ``url``.
+
+        ``url`` is the pool's issuer (``https://cognito-idp.{region}.amazonaws.com/{pool}``)
+        or its document's URL (the issuer followed by ``/.well-known/openid-configuration``).
+        The document gives the pool id, the hosted-UI domain, and the issuer and JWKS URL
+        when they are not the pool's defaults; the other arguments are the constructor's.
+        ``timeout`` bounds the request too. Raises :class:`ConfigError` for a document that
+        cannot be read (unreachable, larger than
+        :data:`~cognito_helper.settings.discovery.MAX_DISCOVERY_BYTES`, slower than
+        ``timeout``, not a JSON object), that names another issuer, that lists an endpoint
+        which is not https (loopback aside) or not where this library sends its requests, or
+        that lacks a required field. See :mod:`cognito_helper.settings.discovery`.
+        """
+        from .discovery import discover  # imported here: it builds on this module
+
+        found = discover(url, timeout=_fields.timeout(timeout))
+        return cls(
+            **found,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            logout_uri=logout_uri,
+            scopes=scopes,
+            timeout=timeout,
+        )
 
     @classmethod
     def from_file(cls, path: str) -> CognitoConfig:

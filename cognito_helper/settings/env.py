@@ -19,6 +19,7 @@ from .fields import closest
 
 __all__ = [
     "CONFIGURE_IN_CODE",
+    "ENV_COMMA_LISTS",
     "ENV_LISTS",
     "ENV_NAMES",
     "LIBRARY_VARIABLES",
@@ -47,6 +48,11 @@ ENV_NAMES: Mapping[str, str] = MappingProxyType(
 
 #: The fields of :data:`ENV_NAMES` whose variable holds a space-separated list.
 ENV_LISTS: FrozenSet[str] = frozenset({"scopes", "issuer"})
+
+#: The fields of :data:`ENV_NAMES` whose variable holds a comma-separated list:
+#: ``COGNITO_CLIENT_SECRET``, whose two secrets (while one is rotated) no Cognito secret's
+#: characters can be confused with (they are letters, digits, ``_`` and ``+``).
+ENV_COMMA_LISTS: FrozenSet[str] = frozenset({"client_secret"})
 
 #: Every ``COGNITO_*`` environment variable the library reads: those of :data:`ENV_NAMES`, and
 #: ``COGNITO_JWKS`` (a JWKS to preload, read by :mod:`cognito_helper.verification.jwks`).
@@ -144,7 +150,8 @@ def values(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
 def settings(
     environ: Optional[Mapping[str, str]] = None, otherwise: str = CONFIGURE_IN_CODE
 ) -> Dict[str, Any]:
-    """The constructor keywords the variables give (lists split at spaces), not yet checked.
+    """The constructor keywords the variables give (lists split at spaces, the client
+    secrets at a comma), not yet checked.
 
     Raises :class:`NotConfiguredError` when no variable is set, and :class:`ConfigError`
     naming the variables when a required one is not; both messages end with ``otherwise``,
@@ -165,10 +172,16 @@ def settings(
             f"{' and '.join(missing)} {verb} not set (other COGNITO_* variables are): set "
             f"{them}, or {otherwise}"
         )
-    return {
-        field: tuple(value.split()) if field in ENV_LISTS else value
-        for field, value in given.items()
-    }
+    return {field: _split(field, value) for field, value in given.items()}
+
+
+def _split(field: str, value: str) -> Any:
+    """A variable's value as the constructor takes it: a list variable as a tuple."""
+    if field in ENV_LISTS:
+        return tuple(value.split())
+    if field in ENV_COMMA_LISTS and "," in value:
+        return tuple(part.strip() for part in value.split(","))
+    return value
 
 
 def naming_the_variable(exc: ConfigError) -> ConfigError:

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Collection, Iterable, List, Mapping, Optional, Tuple, Type, Union, cast
+from typing import (
+    Any,
+    Collection,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+    cast,
+)
 
 from ..core.arguments import type_name
 from ..core.errors import ConfigError, WrongTypeError
@@ -18,12 +30,14 @@ from .urls import check_names_this_pool, check_url, domain_url
 __all__ = [
     "ANY_APP_CLIENT",
     "AWS_REGION",
+    "MAX_CLIENT_SECRETS",
     "AnyAppClient",
     "app_client_id",
     "callback_url",
     "checked_scopes",
     "client_id",
     "client_secret",
+    "client_secret_tuple",
     "closest",
     "domain",
     "issuer",
@@ -193,13 +207,69 @@ def region(value: object, pool: str, pool_region: str) -> str:
     return given
 
 
-def client_secret(value: object, client: Any) -> Optional[str]:
-    """The app client secret, stripped; ``None`` for a public client. A secret belongs to
-    one app client, so a config for ``ANY_APP_CLIENT`` has none."""
-    secret = _opt_str("client_secret", value)
-    if secret is not None and client is _ANY:
+#: How many secrets an app client may have at once (``AddUserPoolClientSecret``).
+MAX_CLIENT_SECRETS = 2
+
+
+def _secret_list(value: object) -> Tuple[str, ...]:
+    """The secrets of ``value``: a string, or a list (or tuple) of them; never shown."""
+    if isinstance(value, str):
+        if "," in value:
+            # No Cognito secret holds one (their pattern is [\w+]+): two secrets in one string.
+            raise ConfigError(
+                "client_secret contains a comma: give two secrets as a list, [first, second] "
+                "(COGNITO_CLIENT_SECRET alone separates them with a comma)"
+            )
+        listed: Tuple[object, ...] = (value,)
+    elif type(value) in (list, tuple):
+        listed = tuple(cast(Iterable[object], value))
+    else:
+        raise ConfigError(
+            f"client_secret must be a string or a list of up to two strings, got {type_name(value)}"
+        )
+    secrets = []
+    for one in listed:
+        if not isinstance(one, str):
+            raise ConfigError(
+                f"client_secret must be a string or a list of strings; found {type_name(one)} "
+                "in the list"
+            )
+        secrets.append(one.strip())
+    return tuple(secrets)
+
+
+def client_secret(value: object, client: Any) -> Union[str, Tuple[str, str], None]:
+    """The app client's secret, stripped, or its two secrets (a tuple, in the order given:
+    the first is used); ``None`` for a public client (also for ``""`` or ``[]``).
+
+    Cognito allows up to two secrets per app client, so that one can be rotated without
+    downtime. A secret belongs to one app client, so a config for ``ANY_APP_CLIENT`` has
+    none. No message shows a secret.
+    """
+    if value is None:
+        return None
+    secrets = _secret_list(value)
+    if secrets in ((), ("",)):
+        return None
+    if len(secrets) > MAX_CLIENT_SECRETS:
+        raise ConfigError(
+            f"client_secret lists {len(secrets)} secrets: Cognito allows at most two per app "
+            "client (the current one and the one replacing it)"
+        )
+    if "" in secrets:
+        raise ConfigError("client_secret lists an empty secret")
+    if len(set(secrets)) != len(secrets):
+        raise ConfigError("client_secret lists the same secret twice")
+    if client is _ANY:
         raise ConfigError("client_secret belongs to one app client, not to ANY_APP_CLIENT")
-    return secret
+    return secrets[0] if len(secrets) == 1 else (secrets[0], secrets[1])
+
+
+def client_secret_tuple(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
+    """A config's checked ``client_secret``, as a tuple of its secrets (empty for none)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def domain(value: object, region: str) -> Optional[str]:

@@ -88,6 +88,14 @@ def _presented(endpoint: str, authorization: Optional[str], form: Mapping[str, s
     return _Attempt(described, client_id, secret, basic=True, problem=problem)
 
 
+def _one_of(presented: str, secrets: Tuple[str, ...]) -> bool:
+    """Whether ``presented`` is one of the client's ``secrets`` (each compared in constant
+    time, all of them every time)."""
+    given = presented.encode("utf-8")
+    matches = [hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets]
+    return any(matches)
+
+
 def _refusal(attempt: _Attempt, client: Optional[Client], endpoint: str) -> Optional[str]:
     """Why ``client`` (the one ``attempt`` names) is not authenticated, or ``None``."""
     if attempt.problem is not None:
@@ -96,11 +104,9 @@ def _refusal(attempt: _Attempt, client: Optional[Client], endpoint: str) -> Opti
         return "client authentication is required"
     if client is None:
         return "Client does not exist."
-    if client.client_secret is None:
+    if not client.confidential:
         return "this app client has no secret" if attempt.secret is not None else None
-    if attempt.secret is None or not hmac.compare_digest(
-        attempt.secret.encode("utf-8"), client.client_secret.encode("utf-8")
-    ):
+    if attempt.secret is None or not _one_of(attempt.secret, client.client_secrets):
         return "client secret is missing or wrong"
     if endpoint == "revoke" and not attempt.basic:
         return "a client with a secret must authenticate with HTTP Basic"

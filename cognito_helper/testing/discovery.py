@@ -26,6 +26,7 @@ class Discovery:
             "token_endpoint": base + "/oauth2/token",
             "userinfo_endpoint": base + "/oauth2/userInfo",
             "revocation_endpoint": base + "/oauth2/revoke",
+            "end_session_endpoint": base + "/logout",
             "jwks_uri": self._settings.jwks_url,
             "response_types_supported": ["code", "token"],
             "subject_types_supported": ["public"],

@@ -27,7 +27,15 @@ from .oauth import OAuthEndpoints, TokenEndpointFault, TokenEndpointHold
 from .router import Router
 from .server import LoopbackServer
 from .settings import now
-from .store import Client, Grant, Store, User, new_user
+from .store import (
+    Client,
+    Grant,
+    Store,
+    User,
+    new_user,
+    with_secret_added,
+    with_secret_deleted,
+)
 from .wire import EndpointHandler
 
 
@@ -56,8 +64,9 @@ class LocalCognito:
     assert it stays empty. :meth:`token_requests` counts token requests per grant type (what
     Cognito would bill for ``client_credentials``), :meth:`fail_token_endpoint` makes the
     token endpoint answer an error for a while, and :meth:`hold_token_endpoint` makes it
-    slow. Safe to use from several threads; ``repr()`` shows the URL, pool id and client id
-    only.
+    slow. :meth:`add_client_secret` and :meth:`delete_client_secret` rotate a client's
+    secret as Cognito's API does. Safe to use from several threads; ``repr()`` shows the
+    URL, pool id and client id only.
     """
 
     def __init__(
@@ -125,7 +134,7 @@ class LocalCognito:
         self._router = self._make_router(HostedUI(self._store, self, custom_scopes))
         self.add_client(
             self.client_id,
-            client_secret=self._base_config.client_secret,
+            client_secret=client_secret,
             redirect_uris=(redirect_uri, *redirect_uris),
             logout_uris=(logout_uri,),
             scopes=scopes,
@@ -339,13 +348,40 @@ class LocalCognito:
             raise TypeError("resources must be a sequence of absolute URIs, not one string")
         client = Client(
             client_id=client_id,
-            client_secret=client_secret or None,
+            client_secrets=(client_secret.strip(),) if client_secret else (),
             redirect_uris=tuple(redirect_uris),
             logout_uris=tuple(logout_uris),
             scopes=tuple(scopes),
             resources=tuple(check_resource("resources entry", r) for r in resources),
         )
         self._store.add_client(client)
+
+    def add_client_secret(self, client_id: str, *, client_secret: Optional[str] = None) -> str:
+        """Give a confidential app client another secret, as ``AddUserPoolClientSecret`` does;
+        return it. Both secrets work until one is deleted (:meth:`delete_client_secret`).
+
+        ``client_secret`` chooses the value (24 to 64 letters, digits, ``_`` or ``+``);
+        otherwise a random one is made. Raises ``ValueError`` for an unknown or public
+        client, a client with two secrets already, or a value Cognito would refuse.
+        """
+        added: List[str] = []
+
+        def add(client: Client) -> Tuple[str, ...]:
+            secrets = with_secret_added(client, client_secret)
+            added.append(secrets[-1])
+            return secrets
+
+        self._store.change_secrets(client_id, add)
+        return added[0]
+
+    def delete_client_secret(self, client_id: str, secret: str) -> None:
+        """Delete one of an app client's secrets, as ``DeleteUserPoolClientSecret`` does: a
+        request authenticated with it gets ``invalid_client`` from then on.
+
+        Raises ``ValueError`` for an unknown client, a value that is not one of its secrets,
+        and its last secret (Cognito keeps that one).
+        """
+        self._store.change_secrets(client_id, lambda client: with_secret_deleted(client, secret))
 
     def add_user(
         self,

@@ -304,7 +304,7 @@ class OAuthEndpoints:
         return self._issue_tokens(grant, nonce=None, with_refresh=rotate)
 
     def _client_credentials_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
-        if client.client_secret is None:
+        if not client.confidential:
             raise oauth_error("unauthorized_client", "client_credentials needs a client secret")
         requested = form.get("scope")
         scopes = tuple(dict.fromkeys(requested.split())) if requested else self._custom_scopes

@@ -74,6 +74,12 @@ def _m2m_slots() -> None:
     slots.clear()
 
 
+def _working_secrets() -> None:
+    from ..oauth.client_secrets import forget_working_secrets
+
+    forget_working_secrets()
+
+
 def _default_config() -> None:
     from ..settings.default import configure
 
@@ -122,6 +128,12 @@ PARTS: Tuple[StatePart, ...] = (
     StatePart("ALB verifiers", _V + "alb", ("_verifiers",), _alb_verifiers),
     StatePart("M2M slots", "cognito_helper.oauth.m2m_slots", ("slots",), _m2m_slots),
     StatePart(
+        "working client secrets",
+        "cognito_helper.oauth.client_secrets",
+        ("_working",),
+        _working_secrets,
+    ),
+    StatePart(
         "default config",
         "cognito_helper.settings.default",
         ("_default", "_env_config"),
@@ -159,6 +171,8 @@ def reset() -> None:
     * the ALB verifiers ``verify_alb_jwt`` built (its checked options);
     * the M2M slots: the tokens and cool-downs shared by ``ClientCredentials`` instances
       (an instance made before keeps its slot; a new one starts with no token);
+    * the working client secrets: which of two configured client secrets Cognito accepted
+      (each config sends its first one first again);
     * the default config: ``configure(None)``, which also forgets the config read from the
       ``COGNITO_*`` variables (they are read again when needed);
     * the env warnings: each misspelt ``COGNITO_*`` name is warned about again, once;

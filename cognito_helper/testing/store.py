@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Set, Tuple, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
 from ..settings.urls import check_resource
 
@@ -17,11 +18,16 @@ _T = TypeVar("_T")
 @dataclass(frozen=True)
 class Client:
     client_id: str
-    client_secret: Optional[str] = field(repr=False)
+    client_secrets: Tuple[str, ...] = field(repr=False)  # none for a public client; at most 2
     redirect_uris: Tuple[str, ...]
     logout_uris: Tuple[str, ...]
     scopes: Tuple[str, ...]  # granted when the authorize request names none
     resources: Tuple[str, ...] = ()  # what its ``resource`` parameter may name (RFC 8707)
+
+    @property
+    def confidential(self) -> bool:
+        """Whether the client has a secret (and must authenticate with it)."""
+        return bool(self.client_secrets)
 
     def resource_refusal(self, resource: str) -> Optional[str]:
         """Why this client may not bind a token to ``resource``, or ``None`` when it may."""
@@ -67,6 +73,45 @@ class AuthCode:
 class RefreshToken:
     grant: Grant
     expires_at: int  # lowered to the end of the grace period when rotated away
+
+
+# AddUserPoolClientSecret's ClientSecret: 24 to 64 characters of [\w+] (ASCII).
+_SECRET = re.compile(r"[A-Za-z0-9_+]{24,64}")
+#: How many secrets an app client may have at once.
+MAX_SECRETS = 2
+
+
+def with_secret_added(client: Client, chosen: Optional[str]) -> Tuple[str, ...]:
+    """The client's secrets with ``chosen`` (or a new random one) added, as
+    ``AddUserPoolClientSecret`` allows: a confidential client, at most two secrets."""
+    if not client.confidential:
+        raise ValueError(
+            f"app client {client.client_id!r} is public: only a confidential app client (one "
+            "with a secret) gets another secret"
+        )
+    if len(client.client_secrets) >= MAX_SECRETS:
+        raise ValueError(
+            f"app client {client.client_id!r} has two secrets already: delete one first"
+        )
+    secret = secrets.token_hex(26) if chosen is None else chosen
+    if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
+        raise ValueError("a client secret must be 24 to 64 letters, digits, '_' or '+'")
+    if secret in client.client_secrets:
+        raise ValueError(f"app client {client.client_id!r} has that secret already")
+    return (*client.client_secrets, secret)
+
+
+def with_secret_deleted(client: Client, secret: str) -> Tuple[str, ...]:
+    """The client's secrets without ``secret``, as ``DeleteUserPoolClientSecret`` allows:
+    never the last one."""
+    if secret not in client.client_secrets:
+        raise ValueError(f"that is not a secret of app client {client.client_id!r}")
+    if len(client.client_secrets) == 1:
+        raise ValueError(
+            f"that is the last secret of app client {client.client_id!r}: Cognito keeps it "
+            "(add another one first)"
+        )
+    return tuple(s for s in client.client_secrets if s != secret)
 
 
 def _attribute_string(name: str, value: Any) -> str:
@@ -124,6 +169,17 @@ class Store:
     def client(self, client_id: Optional[str]) -> Optional[Client]:
         with self._lock:
             return self._clients.get(client_id or "")
+
+    def change_secrets(self, client_id: str, change: Callable[[Client], Tuple[str, ...]]) -> None:
+        """Give the client the secrets ``change(client)`` returns, atomically.
+
+        Raises ``ValueError`` when there is no such client, and what ``change`` raises.
+        """
+        with self._lock:
+            client = self._clients.get(client_id)
+            if client is None:
+                raise ValueError(f"LocalCognito has no app client {client_id!r}")
+            self._clients[client_id] = replace(client, client_secrets=change(client))
 
     def add_user(self, user: User) -> None:
         """Raises ``ValueError`` if the username is taken."""
