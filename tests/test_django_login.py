@@ -115,15 +115,6 @@ def test_the_tokens_stay_in_the_store(site: Site) -> None:
     assert all(token not in cookie.value for cookie in site.client.cookies.values())
 
 
-@pytest.mark.parametrize("given", ["//evil.example.com/", "https://evil.example.com/", "x"])
-def test_a_next_off_this_app_lands_on_the_root(site: Site, given: str) -> None:
-    assert sign_in(site, given)["Location"] == "/"
-
-
-def test_no_next_lands_on_the_root(site: Site) -> None:
-    assert sign_in(site)["Location"] == "/"
-
-
 def test_the_state_is_single_use(site: Site) -> None:
     callback = hosted_ui(site.lc, start(site.client))
     assert site.client.get(callback).status_code == 302
@@ -143,14 +134,6 @@ def test_a_callback_this_browser_did_not_start_is_400_and_creates_nothing(site: 
     assert len(site.store) == 0 and User.objects.count() == 0
     assert site.lc.token_requests() == 0
     assert other.get("/").content == b"anonymous"
-
-
-def test_a_forged_state_is_400(site: Site) -> None:
-    callback = hosted_ui(site.lc, start(site.client))
-    forged = re.sub(r"state=[^&]+", "state=forged", callback)
-    assert site.client.get(forged).status_code == 400
-    assert site.client.get(callback).status_code == 400  # the pending sign-in was consumed
-    assert len(site.store) == 0
 
 
 def test_an_error_from_cognito_is_400(site: Site) -> None:
@@ -188,13 +171,6 @@ def test_login_required_and_the_mixin_send_a_browser_to_sign_in(site: Site, page
 
 def csrf_token(client: Client) -> str:
     return client.get("/csrf").content.decode()
-
-
-def test_logout_by_get_is_405(site: Site) -> None:
-    sign_in(site)
-    answer = site.client.get("/auth/logout/")
-    assert answer.status_code == 405 and answer["Allow"] == "POST"
-    assert site.client.get("/").content != b"anonymous"
 
 
 def test_logout_without_the_csrf_token_is_403(site: Site) -> None:

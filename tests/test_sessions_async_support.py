@@ -1,7 +1,8 @@
 """Issue 22: what the sessions core and LocalCognito give an async integration.
 
 * :func:`cognito_helper.sessions.accepts_html`, the one rule for "a browser's page request"
-  (redirected to sign in) against "an API client" (a 401), for every framework;
+  (redirected to sign in) against "an API client" (a 401), for every framework (Flask's
+  ``prefers_html`` is gone: no ``Accept`` header and ``*/*`` are an API client's now);
 * :meth:`Session.access_token_if_fresh`, the token held when no refresh is due, without I/O,
   so an event loop can hand only a refresh to a worker thread;
 * :meth:`LocalCognito.hold_token_endpoint`, a slow token endpoint for tests.
@@ -30,7 +31,18 @@ from .sessions_support import expiring_sign_in, sign_in
         ("text/html", True),
         ("TEXT/HTML; charset=utf-8", True),
         ("application/xhtml+xml", True),
-        ("application/json, text/html;q=0.1", True),
+        ("application/json;q=0.5, text/html", True),
+        ("text/html;q=0.5, application/json;q=0.5", True),  # HTML at least as much as JSON
+        ("application/json, text/html;q=0.1", False),  # JSON preferred: an API client
+        ("application/json, text/html;q=0.5", False),
+        ("text/html;q=0.5, */*", False),  # JSON (through */*) preferred
+        ("application/*", False),
+        ("text/html;q=0, */*", False),
+        ("image/png", False),
+        ("text/html;q=nan, application/json", False),
+        ("text/html;q=2", False),
+        ("garbage", False),
+        ("   ", False),
         ("text/html;q=0.5;level=1", True),
         ("text/html;q=0", False),
         ("text/html; q=0.000", False),

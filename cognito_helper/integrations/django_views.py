@@ -138,8 +138,10 @@ def callback(request: HttpRequest) -> HttpResponse:
         return HttpResponseForbidden(
             "This account cannot sign in here.", content_type="text/plain; charset=utf-8"
         )
-    replaced = request.session.get(SESSION_ID_KEY)
-    auth_login(request, user)  # a new Django session key (or a flushed session)
+    replaced, held = request.session.get(SESSION_ID_KEY), request.session.session_key
+    auth_login(request, user)  # a new Django session key (or a flushed session)...
+    if held is not None and request.session.session_key == held:
+        request.session.cycle_key()  # ...but not when the same user signs in again
     request.session[SESSION_ID_KEY] = signed_in.session_id
     if replaced is not None:
         sessions.end(replaced)  # this browser's earlier sign-in: its tokens are revoked

@@ -1,7 +1,7 @@
 """What the Flask sign-in (:mod:`cognito_helper.integrations.flask_login`) answers a request it
 does not serve, and the cookies it writes.
 
-A refusal is HTML for a browser (:func:`~cognito_helper.sessions.prefers_html`) and JSON
+A refusal is HTML for a browser (:func:`~cognito_helper.sessions.accepts_html`) and JSON
 (``{"error", "error_description"}``) for any other client, never cached, and never shows a
 token, an id or Python internals. Cookies carry the attributes of
 :func:`~cognito_helper.sessions.cookie_settings`.
@@ -18,7 +18,7 @@ import flask
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
-from ..sessions import CookieSettings, SessionStoreUnavailableError, prefers_html
+from ..sessions import CookieSettings, SessionStoreUnavailableError, accepts_html
 
 __all__ = ["SIGN_IN", "answer", "delete_cookie", "set_cookie", "to_sign_in", "unavailable"]
 
@@ -34,7 +34,7 @@ def answer(
 ) -> Response:
     """A refusal with ``status``: an HTML page saying ``message`` for a browser, else JSON
     ``{"error": error, "error_description": message}``; ``headers`` added; ``no-store``."""
-    if prefers_html(flask.request.headers.get("Accept")):
+    if accepts_html(flask.request.headers.get("Accept")):
         link = flask.url_for(SIGN_IN) if status in (400, 401) else "/"
         body = (
             f"<!DOCTYPE html>\n<title>{status} {HTTPStatus(status).phrase}</title>\n"
@@ -53,7 +53,7 @@ def to_sign_in() -> Response:
     """A request without a session: a browser is redirected to the sign-in route, with the
     page it asked for as ``next``; any other client gets a 401."""
     request = flask.request
-    if not prefers_html(request.headers.get("Accept")):
+    if not accepts_html(request.headers.get("Accept")):
         return answer(401, "login_required", "Sign in first.")
     page = quote(request.script_root + request.path, safe=_PATH_SAFE)
     query = request.query_string.decode("latin-1")

@@ -21,8 +21,8 @@ attributes of :func:`~cognito_helper.sessions.cookie_settings`. What each reques
 when it cannot be served:
 
 ===========================================  ==========================================
-no session (or it ended) on a page that      a browser (HTML preferred to JSON:
-needs one                                    :func:`~cognito_helper.sessions.prefers_html`):
+no session (or it ended) on a page that      a browser (text/html named, not below JSON:
+needs one                                    :func:`~cognito_helper.sessions.accepts_html`):
                                              302 to sign in, back to the page after; any
                                              other client: 401, JSON
 signed in, in none of ``groups``             403

@@ -10,7 +10,7 @@ so the Flask, Django and Starlette integrations share every rule.
   the default) and :class:`RedisSessionStore` (a fleet, encrypted at rest) are two;
 * :class:`RevocationList` refuses the tokens of ended sessions in offline verification;
 * :func:`safe_next`, :func:`cookie_settings`, :func:`app_origin`, :func:`same_origin`,
-  :func:`sign_out_refusal`, :func:`accepts_html`, :func:`prefers_html` and :func:`cookie_value`
+  :func:`sign_out_refusal`, :func:`accepts_html` and :func:`cookie_value`
   are the web rules every integration applies alike.
 
 Imports oauth, verification, settings and core.
@@ -36,7 +36,6 @@ from .web import (
     app_origin,
     cookie_settings,
     cookie_value,
-    prefers_html,
     safe_next,
     same_origin,
     sign_out_refusal,
@@ -66,7 +65,6 @@ __all__ = [
     "app_origin",
     "cookie_settings",
     "cookie_value",
-    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",

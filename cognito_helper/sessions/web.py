@@ -24,7 +24,6 @@ __all__ = [
     "app_origin",
     "cookie_settings",
     "cookie_value",
-    "prefers_html",
     "safe_next",
     "same_origin",
     "sign_out_refusal",
@@ -144,40 +143,6 @@ def sign_out_refusal(
     return None if same_origin(origin or referer, app) else 403
 
 
-def _range_quality(parameters: str) -> float:
-    """The ``q`` of a media range's parameters (``;q=0.8;level=1``): 1 when absent, 0 when
-    unreadable (a range the client may refuse is not taken as accepted)."""
-    for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                quality = float(value.strip())
-            except ValueError:
-                return 0.0
-            return quality if 0 < quality <= 1 else 0.0
-    return 1.0
-
-
-def accepts_html(accept: object) -> bool:
-    """Whether a request whose ``Accept`` header is ``accept`` is a browser asking for a page:
-    it names ``text/html`` or ``application/xhtml+xml`` with a quality above 0 (a browser's
-    navigation always does).
-
-    How an integration answers a request that needs a session and has none: ``True``, a
-    redirect to sign in that comes back to the page; ``False`` (an API client: JSON only,
-    ``*/*``, no header), a 401. Wildcards (``*/*``, ``text/*``) do not count: ``fetch()``,
-    ``requests`` and ``curl`` send ``*/*``, and a redirect to a sign-in page is no answer for
-    them.
-    """
-    if not isinstance(accept, str):
-        return False
-    for media_range in accept.split(","):
-        media_type, _, parameters = media_range.partition(";")
-        if media_type.strip().lower() in _HTML_TYPES and _range_quality(parameters) > 0:
-            return True
-    return False
-
-
 def _media_ranges(accept: str) -> List[Tuple[str, str, float]]:
     """``accept``'s media ranges as (type, subtype, quality), lower case; a range without a
     subtype is left out, a quality that is not a number from 0 to 1 is 0 (not acceptable)."""
@@ -218,16 +183,24 @@ def _quality(ranges: List[Tuple[str, str, float]], kind: str, subtype: str) -> f
     return quality
 
 
-def prefers_html(accept: Optional[str]) -> bool:
-    """Whether a request without a session is a browser's, to be sent to sign in, rather than
-    an API client's, to be answered 401: its ``Accept`` header accepts ``text/html`` at
-    least as much as ``application/json``. No header (or an empty one) accepts anything:
-    ``True``; ``*/*`` alone too; ``application/json`` alone, or HTML at a lower quality than
-    JSON, or not at all: ``False``."""
-    if accept is None or not accept.strip():
-        return True
+def accepts_html(accept: object) -> bool:
+    """Whether a request whose ``Accept`` header is ``accept`` is a browser asking for a page:
+    the one rule every integration applies to a request that needs a session and has none.
+
+    ``True`` (a redirect to sign in that comes back to the page): it names ``text/html`` or
+    ``application/xhtml+xml`` explicitly with a quality above 0 (a browser's navigation
+    always does), at least as high as the one it gives ``application/json`` (RFC 9110
+    12.5.1: the most specific range decides). ``False`` (an API client, a 401): JSON only,
+    HTML at a lower quality than JSON, wildcards only (``*/*``, ``text/*``), no header, or
+    anything that is not a string. ``fetch()``, ``requests`` and ``curl`` send ``*/*``, and a
+    redirect to a sign-in page is no answer for them.
+    """
+    if not isinstance(accept, str) or not accept.strip():
+        return False
     ranges = _media_ranges(accept)
-    html = _quality(ranges, "text", "html")
+    html = max(
+        (q for kind, subtype, q in ranges if f"{kind}/{subtype}" in _HTML_TYPES), default=0.0
+    )
     return html > 0 and html >= _quality(ranges, "application", "json")
 
 
