@@ -26,6 +26,7 @@ from cognito_helper import (
     clear_verification_memo,
     verification_memo_info,
 )
+from cognito_helper.sessions import RevocationList
 from cognito_helper.testing import LocalALB
 from cognito_helper.verification import alb as alb_module
 
@@ -77,6 +78,13 @@ def _refusing_check(claims: Dict[str, Any]) -> bool:
 
 def _raising_check(claims: Dict[str, Any]) -> None:
     raise InvalidClaimsError("wrong tenant", claim="custom:tenant")  # no reason of its own
+
+
+def _signed_out() -> RevocationList:
+    """A revocation list holding the sign-in of the "revoked" case's token."""
+    revocations = RevocationList()
+    revocations.add("signed-out-sign-in", now() + 3600)
+    return revocations
 
 
 COGNITO = [
@@ -141,6 +149,13 @@ COGNITO = [
     Case("check", "check-returns-false", lambda i: i.token("id"), {"check": _refusing_check}, {}),
     Case("check", "check-raises", lambda i: i.token("id"), {"check": _raising_check}, {}),
     Case(
+        "revoked",
+        "signed-out",
+        lambda i: i.token("id", origin_jti="signed-out-sign-in"),
+        {"revocations": "signed-out"},
+        {},
+    ),
+    Case(
         "issuer",
         "no-config-for-the-issuer",
         lambda i: i.token("id", iss="https://issuer.example.com/pool"),
@@ -167,6 +182,8 @@ def _cognito_verify(issuer: Issuer, token: str, options: Dict[str, Any]) -> Dict
         "several": [replace(issuer.config, client_id="webclient"), issuer.config],
     }
     config = configs[options.pop("config", None)]
+    if options.get("revocations") == "signed-out":
+        options["revocations"] = _signed_out()
     per_call = {name: options.pop(name) for name in _PER_CALL if name in options}
     options.setdefault("token_use", None)
     verifier = CognitoVerifier(config, **options)

@@ -114,6 +114,7 @@ REASONS: FrozenSet[str] = frozenset(
         "group",
         "check",
         "signer",
+        "revoked",
     }
 )
 

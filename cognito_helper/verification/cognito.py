@@ -13,6 +13,8 @@ What a Cognito token adds to :class:`~cognito_helper.verification.pipeline.Verif
 * its comparisons (:meth:`CognitoVerifier._compare`): the clock by the shared rule, then
   ``iss`` against the config's issuers, ``token_use``, the app client;
 * what a call asks for: ``audience``, ``nonce``, ``at_hash``, groups, scopes;
+* ``revocations=``: a list (:class:`~cognito_helper.sessions.RevocationList`) asked of every
+  token that passed, remembered or not;
 * with several configs, the token's unverified ``iss`` and client claim choose the one it is
   checked against, before any key is fetched (:func:`_choose`).
 """
@@ -58,7 +60,7 @@ from .claims import (
 from .jwks_registry import jwks_cache
 from .jws import MAX_TOKEN_CHARS, Signed, decode_unverified, key_id, parse
 from .memo import TAIL
-from .pipeline import Verifier
+from .pipeline import Revocations, Verifier, checked_revocations
 
 if TYPE_CHECKING:  # Python 3.11's; only the type checker reads it
     from typing_extensions import Unpack
@@ -162,14 +164,20 @@ class CognitoVerifier(Verifier):
     never empty. ``check``: the app's own rule, a plain ``def`` called last with the caller's
     copy of the claims (``None`` or ``True`` accepts; ``False`` or raising refuses).
     ``leeway``: seconds of grace on ``exp``, ``nbf`` and ``iat``'s allowance.
+    ``revocations``: an object with ``is_revoked(claims)`` (a
+    :class:`~cognito_helper.sessions.RevocationList`), asked of every token that passed the
+    other checks, a remembered one too, before ``check``: a revoked token is refused with an
+    :class:`InvalidClaimsError` of reason ``"revoked"``; a list that cannot be read raises its
+    :class:`CognitoConnectionError` (503), never accepts.
 
-    Raises ``ValueError`` for an invalid option (``TypeError`` for a missing ``token_use``).
+    Raises ``ValueError`` for an invalid option (``TypeError`` for a missing ``token_use`` or
+    ``revocations`` without a callable ``is_revoked``).
     The attributes hold the options as checked (``scopes`` a tuple of names, ``config`` one
     config, a tuple of them, or ``None``); the verifier holds no other state (the JWKS caches
     and the memo are the process's) and is safe to share between threads.
     """
 
-    __slots__ = ("config", "token_use", "scopes", "groups", "audience", "_asked")
+    __slots__ = ("config", "token_use", "scopes", "groups", "audience", "_asked", "revocations")
 
     alg = "RS256"
     memo = _memo.memo  # the process's, whose size set_verification_memo_size sets
@@ -184,8 +192,10 @@ class CognitoVerifier(Verifier):
         audience: Names = None,
         check: Optional[Check] = None,
         leeway: float = 0,
+        revocations: Optional[Revocations] = None,
     ) -> None:
         self.token_use = checked_token_use(token_use)
+        self.revocations = checked_revocations(revocations)
         self.leeway = checked_leeway(leeway)
         if check is not None:
             check_hook(check)
@@ -208,8 +218,9 @@ class CognitoVerifier(Verifier):
         ``nonce`` must equal the ID token's ``nonce``; ``access_token``, when the ID token
         carries ``at_hash``, must match it. Raises a :class:`TokenVerificationError` subclass
         to answer 401 (its ``reason`` says why), :class:`CognitoConnectionError` when no
-        usable JWKS can be had (503), :class:`ConfigError` when nothing is configured,
-        ``ValueError`` for a ``nonce`` or ``access_token`` that is not a string.
+        usable JWKS can be had or the revocation list cannot be read (503),
+        :class:`ConfigError` when nothing is configured, ``ValueError`` for a ``nonce`` or
+        ``access_token`` that is not a string.
         """
         return self._verify(self.config, token, access_token, nonce)
 
@@ -370,6 +381,7 @@ class VerifyOptions(TypedDict, total=False):
     scopes: Names
     audience: Names
     check: Optional[Check]
+    revocations: Optional[Revocations]
 
 
 # What a type checker sees: ID and access tokens get their TypedDict (a str token_use, not a
@@ -400,6 +412,7 @@ def decode_verify_jwt(
     scopes: Names = None,
     audience: Names = None,
     check: Optional[Check] = None,
+    revocations: Optional[Revocations] = None,
 ) -> Any:
     """Verify a Cognito ID or access token and return its claims: the door onto
     :class:`CognitoVerifier`, for a call that needs no object.
@@ -414,8 +427,9 @@ def decode_verify_jwt(
     Raises a :class:`TokenVerificationError` subclass when the token must be rejected (answer
     401): :class:`MalformedTokenError`, :class:`UnknownKeyError`,
     :class:`InvalidSignatureError`, :class:`TokenExpiredError`, :class:`InvalidClaimsError`
-    (the last two carry the claims as ``.claims``); :class:`CognitoConnectionError` when no
-    usable JWKS can be had (answer 503); :class:`ConfigError` when nothing is configured;
+    (the last two carry the claims as ``.claims``; reason ``"revoked"``: ``revocations``
+    lists the token); :class:`CognitoConnectionError` when no usable JWKS can be had or the
+    revocation list cannot be read (answer 503); :class:`ConfigError` when nothing is configured;
     ``ValueError`` for invalid options or an empty list of configs.
     """
     if (
@@ -426,6 +440,7 @@ def decode_verify_jwt(
         and scopes is None
         and audience is None
         and check is None
+        and revocations is None
     ):
         verifier = _DEFAULTS[token_use]
     else:
@@ -436,6 +451,7 @@ def decode_verify_jwt(
             audience=audience,
             check=check,
             leeway=leeway,
+            revocations=revocations,
         )
     if config is not None:
         config = _checked_config(config)

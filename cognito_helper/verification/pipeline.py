@@ -3,7 +3,8 @@ extend (as aws-jwt-verify's ``CognitoJwtVerifier`` and ``AlbJwtVerifier`` extend
 ``JwtVerifierBase``).
 
 Every token goes through the same stages: parse and header (a profile's ``_read``), key,
-signature, typed core, comparisons, what the call asked for, the memo, the app's ``check``.
+signature, typed core, comparisons, what the call asked for, the memo, the revocation list
+(when a verifier has one), the app's ``check``.
 A rejection after the signature carries the claims as ``.claims``, attached in one place
 (:meth:`Verifier._settle`), on the path of a new token and of a remembered one alike. A
 profile adds only its own field rules, in the methods marked "a profile's"; what each stage
@@ -13,14 +14,14 @@ checks, in which order, and where the two profiles differ, is said once, in SECU
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Dict, Optional, Protocol
+from typing import Any, ClassVar, Dict, Mapping, Optional, Protocol
 
-from ..core.errors import InvalidSignatureError, TokenVerificationError
+from ..core.errors import InvalidClaimsError, InvalidSignatureError, TokenVerificationError
 from .claims import Check, refused_by_check
 from .jws import Signed
 from .memo import TAIL, KeySource, MemoEntry, VerificationMemo, json_copy
 
-__all__ = ["KeyCache", "Verifier"]
+__all__ = ["KeyCache", "Revocations", "Verifier", "checked_revocations"]
 
 Claims = Dict[str, Any]
 
@@ -35,12 +36,41 @@ class KeyCache(KeySource, Protocol):
         """The key to verify ``kid``'s tokens with, or the cache's error."""
 
 
+class Revocations(Protocol):
+    """What a verifier's ``revocations=`` is: an object that says whether the token with these
+    (verified) claims is revoked, such as :class:`cognito_helper.sessions.RevocationList`.
+    An error it raises propagates as it is: a list that cannot be read raises
+    :class:`~cognito_helper.core.errors.CognitoConnectionError` (503), never answers "no"."""
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool:
+        """Whether the token with ``claims`` is revoked."""
+        ...
+
+
+def checked_revocations(revocations: object) -> Optional[Revocations]:
+    """``revocations=`` as given, or ``TypeError`` when it has no callable ``is_revoked`` (or
+    is a class, not an instance)."""
+    if revocations is not None and (
+        isinstance(revocations, type) or not callable(getattr(revocations, "is_revoked", None))
+    ):
+        raise TypeError(
+            "revocations must have an is_revoked(claims) method (a RevocationList), "
+            f"not {type(revocations).__name__}"
+        )
+    return revocations  # type: ignore[return-value]  # checked above
+
+
+def _revoked() -> InvalidClaimsError:
+    return InvalidClaimsError("the token has been revoked", reason="revoked")
+
+
 class Verifier:
     """The pipeline every verifier runs (see the module docstring).
 
     ``leeway``: seconds of grace on the clock checks; ``check``: the app's own rule, called
     last with the caller's copy of the claims (``None``: none). A profile sets both, and
-    :attr:`alg`, and gives the methods below marked "a profile's".
+    :attr:`alg`, and gives the methods below marked "a profile's". A profile that takes
+    ``revocations=`` sets :attr:`revocations` too.
     """
 
     __slots__ = ("leeway", "check")
@@ -51,6 +81,8 @@ class Verifier:
     memo: ClassVar[VerificationMemo]
     leeway: float
     check: Optional[Check]
+    #: Asked of each token that passed every other check but the app's (``None``: no list).
+    revocations: Optional[Revocations] = None
 
     # -- what a profile adds ------------------------------------------------------------------
 
@@ -122,10 +154,10 @@ class Verifier:
         signed: Optional[Signed] = None,
         keep: Any = None,
     ) -> Claims:
-        """Stages 5 to 9 of a token whose signature verified: now (``signed``, and ``keep``,
-        what remembering it takes: the token, its key and key cache, its memo index or
-        ``None``, whether its claims are flat) or when its memo ``entry`` was made. Returns the
-        caller's copy of the claims.
+        """Stages 5 to 9 (the revocation list between 8 and 9) of a token whose signature
+        verified: now (``signed``, and ``keep``, what remembering it takes: the token, its key
+        and key cache, its memo index or ``None``, whether its claims are flat) or when its
+        memo ``entry`` was made. Returns the caller's copy of the claims.
 
         The one place a rejection gets ``.claims`` (a copy of its own, unless the error
         already carries some).
@@ -146,6 +178,9 @@ class Verifier:
                 result = claims
                 if tail is not None:
                     result = self.memo.add(token, key, cache, claims, core, flat, tail)
+            revocations = self.revocations
+            if revocations is not None and revocations.is_revoked(result):
+                raise _revoked()
             if self.check is not None:
                 self._run_check(self.check, result)
             return result
