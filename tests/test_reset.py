@@ -214,6 +214,7 @@ NOT_STATE: Dict[str, str] = {
         "per thread, the deadline of the HTTP call it is making: set and cleared by that call"
     ),
     "cognito_helper.django:_LAZY": "a table: public name -> defining module",
+    "cognito_helper.integrations.django:_UNSET": "a sentinel: an option set nowhere",
     "cognito_helper.integrations.django_views:urlpatterns": (
         "the URL patterns of cognito_helper.django.urls, which read the settings at each match"
     ),

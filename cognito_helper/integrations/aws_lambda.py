@@ -38,31 +38,24 @@ event that is not an authorizer event, propagate: API Gateway answers 500.
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Union
 
 from ..core.errors import CognitoConnectionError, TokenVerificationError
 from ..core.headers import header_values
-from .bearer import BearerRefusal, Strings, verify_bearer
+from .bearer import BearerRefusal, log_refusal, verify_bearer
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .bearer import VerifierOptions
 
 __all__ = ["authorize"]
-
-log = logging.getLogger("cognito_helper")
 
 #: The one error message API Gateway turns into 401 Unauthorized (anything else is a 500).
 UNAUTHORIZED = "Unauthorized"
 
 
-def authorize(
-    event: Mapping[str, Any],
-    *,
-    token_use: Optional[str] = "access",
-    scopes: Strings = None,
-    groups: Strings = None,
-    audience: Strings = None,
-    config: Any = None,
-    check: Optional[Callable[[Dict[str, Any]], Any]] = None,
-) -> Dict[str, Any]:
+def authorize(event: Mapping[str, Any], **options: Unpack[VerifierOptions]) -> Dict[str, Any]:
     """Verify the Cognito token of an API Gateway Lambda authorizer ``event``; return the answer.
 
     REST API ``TOKEN`` and ``REQUEST`` events (and HTTP API payload 1.0 events) get an IAM
@@ -74,7 +67,11 @@ def authorize(
     HTTP API payload 2.0 events (``"version": "2.0"``) get a simple response,
     ``{"isAuthorized": bool, "context": {...}}`` (turn on simple responses for the authorizer).
 
-    The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default).
+    The options are :func:`~cognito_helper.decode_verify_jwt`'s (access tokens by default),
+    or ``verifier``, a :class:`~cognito_helper.CognitoVerifier` that replaces them
+    (:class:`~cognito_helper.integrations.bearer.VerifierOptions`). Each refusal is logged
+    as one line naming its status and reason
+    (:func:`~cognito_helper.integrations.bearer.log_refusal`).
     ``check`` is a plain function (an ``async def`` one is a ``ValueError``): ``None`` or
     ``True`` accepts, ``False`` (or raising) refuses the token (401, or a simple response's
     ``isAuthorized`` false).
@@ -85,26 +82,17 @@ def authorize(
     simple = _is_payload_v2(event)
     arn = "" if simple else _method_arn(event)
     try:
-        claims = verify_bearer(
-            _credentials(event, simple),
-            token_use=token_use,
-            scopes=scopes,
-            groups=groups,
-            audience=audience,
-            config=config,
-            check=check,
-        )
+        claims = verify_bearer(_credentials(event, simple), **options)
     except BearerRefusal as refused:
         cause = refused.cause
         if isinstance(cause, CognitoConnectionError):
             raise cause from None  # 500: Cognito's keys could not be had; not the caller's fault
         # The log is the server's: the whole reason, not only what a client may be told.
-        reason = str(cause) if cause is not None else refused.refusal.body["error_description"]
         if refused.refusal.status == 403 and isinstance(cause, TokenVerificationError):
-            log.info("authorizer: access denied (403): %s", reason)
+            log_refusal("authorizer", refused, "access denied")
             known = cause.claims or {}
             return _simple(False, known) if simple else _policy("Deny", arn, known)
-        log.info("authorizer: unauthorized (401): %s", reason)
+        log_refusal("authorizer", refused, "unauthorized")
         if simple:
             return _simple(False, {})
         raise Exception(UNAUTHORIZED) from cause

@@ -31,7 +31,9 @@ answers 500.
 from __future__ import annotations
 
 import json
+import logging
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -41,19 +43,29 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    TypedDict,
     Union,
 )
 
 from ..core.errors import CognitoConnectionError, InvalidClaimsError, TokenVerificationError
 from ..settings.default import get_config
-from ..verification.claims import granted_scopes
+from ..verification.claims import check_hook, granted_scopes
+from ..verification.cognito import CognitoVerifier
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "Guard",
+    "GuardOptions",
     "MAX_HEADER_CHARS",
+    "OPTION_NAMES",
+    "VERIFYING",
+    "VerifierOptions",
     "BearerRefusal",
     "Refusal",
     "bearer_token",
+    "log_refusal",
     "naming_claims",
     "refusal",
     "verify_bearer",
@@ -66,6 +78,8 @@ RETRY_AFTER = 10
 
 #: The ``error_description`` of a 503: the cause (a URL, a connection error) is the server's.
 UNAVAILABLE = "the token's signing keys could not be had; try again later"
+
+log = logging.getLogger("cognito_helper")
 
 _FORBIDDEN_CLAIMS = frozenset({"scope", "cognito:groups"})
 # RFC 6750 section 3: error_description and scope values hold %x20-21 / %x23-5B / %x5D-7E.
@@ -215,43 +229,92 @@ Strings = Union[str, Sequence[str], None]
 Check = Callable[[Dict[str, Any]], Any]
 
 
-class Guard(NamedTuple):
-    """A guard's options, checked and frozen once, when the guard is made (:meth:`of`)."""
+class VerifierOptions(TypedDict, total=False):
+    """The verification options every guard takes (Flask, FastAPI, DRF, Lambda), declared once.
 
-    token_use: Optional[str] = "access"
-    scopes: Union[str, Tuple[str, ...], None] = None
-    groups: Union[str, Tuple[str, ...], None] = None
-    audience: Union[str, Tuple[str, ...], None] = None
-    config: Any = None
-    check: Optional[Check] = None
-    realm: Optional[str] = None
+    ``token_use`` (``"access"`` by default; ``"id"``, or ``None`` for either), ``scopes``,
+    ``groups``, ``audience``, ``config`` and ``check`` are
+    :class:`~cognito_helper.CognitoVerifier`'s; ``revocations`` is handed to it when given.
+    ``verifier``, a :class:`~cognito_helper.CognitoVerifier` built by the app, replaces all of
+    them: giving it beside any of them is a ``TypeError``.
+    """
+
+    token_use: Optional[str]
+    scopes: Strings
+    groups: Strings
+    audience: Strings
+    config: Any
+    check: Optional[Check]
+    revocations: Any
+    verifier: Any
+
+
+class GuardOptions(VerifierOptions, total=False):
+    """:class:`VerifierOptions` and ``realm``, put into every ``WWW-Authenticate`` challenge."""
+
+    realm: Optional[str]
+
+
+#: The names of the options a ``verifier=`` replaces.
+VERIFYING = ("token_use", "scopes", "groups", "audience", "config", "check", "revocations")
+#: Every guard option's name (:class:`GuardOptions`).
+OPTION_NAMES = (*VERIFYING, "verifier", "realm")
+
+
+class Guard:
+    """A guard: the :class:`~cognito_helper.CognitoVerifier` it verifies with (``verifier``),
+    built once, and the ``realm`` of its challenges. Make one with :meth:`of`."""
+
+    __slots__ = ("verifier", "realm")
+
+    def __init__(self, verifier: CognitoVerifier, realm: Optional[str] = None) -> None:
+        if not isinstance(verifier, CognitoVerifier):
+            raise TypeError(f"verifier must be a CognitoVerifier, not {type(verifier).__name__}")
+        self.verifier = verifier
+        self.realm = realm
+
+    def __repr__(self) -> str:
+        return f"Guard({self.verifier!r}, realm={self.realm!r})"
+
+    @property
+    def scopes(self) -> Optional[Tuple[str, ...]]:
+        """The verifier's ``scopes`` (a tuple of names, or ``None``)."""
+        return self.verifier.scopes
+
+    @property
+    def groups(self) -> Optional[Tuple[str, ...]]:
+        """The verifier's ``groups`` (a tuple of names, or ``None``)."""
+        return self.verifier.groups
+
+    @property
+    def audience(self) -> Optional[Tuple[str, ...]]:
+        """The verifier's ``audience`` (a tuple of names, or ``None``)."""
+        return self.verifier.audience
 
     @classmethod
-    def of(cls, **options: Any) -> Guard:
-        """The options as :func:`~cognito_helper.decode_verify_jwt` takes them (``token_use``
-        ``"access"`` by default), plus ``realm``; ``ValueError`` now for an invalid one.
+    def of(cls, **options: Unpack[GuardOptions]) -> Guard:
+        """The guard of :class:`GuardOptions` (``token_use`` ``"access"`` by default).
 
+        ``ValueError`` now for an invalid option, ``TypeError`` for an unknown one, for a
+        ``verifier`` beside an option it replaces, or one that is not a ``CognitoVerifier``.
         ``scopes``, ``groups`` and ``audience`` become tuples of names (a string is split on
         whitespace, as everywhere in the library) and a list of configs a tuple of them, so a
         caller changing its own list later changes nothing.
         """
-        from ..verification.cognito import CognitoVerifier  # the library's own option rules
-
-        guard = cls(**options)
-        checked = CognitoVerifier(
-            guard.config,
-            token_use=guard.token_use,
-            scopes=guard.scopes,
-            groups=guard.groups,
-            audience=guard.audience,
-            check=guard.check,
-        )
-        return guard._replace(
-            scopes=checked.scopes,
-            groups=checked.groups,
-            audience=checked.audience,
-            config=checked.config,
-        )
+        given: Dict[str, Any] = dict(options)
+        unknown = sorted(set(given) - set(OPTION_NAMES))
+        if unknown:
+            raise TypeError(f"unknown guard options {unknown}; the options are {OPTION_NAMES}")
+        realm = given.pop("realm", None)
+        verifier = given.pop("verifier", None)
+        if verifier is None:
+            return cls(_verifier(**given), realm)
+        if given:
+            raise TypeError(
+                f"verifier= replaces the options {sorted(given)}: give the verifier, built "
+                "with them, or the options, not both"
+            )
+        return cls(verifier, realm)
 
     def verify(
         self,
@@ -263,33 +326,72 @@ class Guard(NamedTuple):
         """Read the bearer token of ``authorization`` and verify it; return its claims.
 
         ``authorization`` is the header's value, or every value when it was sent more than
-        once. ``check`` replaces the guard's own for this call. The configuration is resolved
-        first: nothing configured is a ``ConfigError`` whatever the header holds. Raises
-        :class:`BearerRefusal` with the answer to send for every refusal in the module's
-        table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
-        ``decode_verify_jwt`` (for a test, or a guard that moves it off an event loop).
+        once. ``check`` replaces the verifier's own for this call. The configuration is
+        resolved first: nothing configured is a ``ConfigError`` whatever the header holds.
+        Raises :class:`BearerRefusal` with the answer to send for every refusal in the
+        module's table; a ``ConfigError`` or ``ValueError`` propagates. ``verify`` replaces
+        the verifier (a function called as ``decode_verify_jwt``, with the verifier's
+        options: for a test).
         """
-        config = self.config if self.config is not None else get_config()
+        verifier = self.verifier
+        config = verifier.config if verifier.config is not None else get_config()
         token = bearer_token(authorization, realm=self.realm)
-        if verify is None:
-            from ..verification.cognito import decode_verify_jwt
-
-            verify = decode_verify_jwt
-        own = self.check if check is None else check
         try:
-            return verify(
-                token,
-                config=config,
-                token_use=self.token_use,
-                scopes=self.scopes,
-                groups=self.groups,
-                audience=self.audience,
-                check=None if own is None else naming_claims(own),
-            )
+            if verify is not None:
+                options = _options_of(verifier, check)
+                return verify(token, **{**options, "config": config})
+            if check is not None:
+                verifier = CognitoVerifier(**_options_of(verifier, check))
+            return verifier.verify(token)
         except (TokenVerificationError, CognitoConnectionError) as exc:
-            wanted = self.scopes
-            names = [wanted] if isinstance(wanted, str) else list(wanted or ())
-            raise BearerRefusal(refusal(exc, realm=self.realm, scopes=names), exc) from None
+            raise BearerRefusal(
+                refusal(exc, realm=self.realm, scopes=verifier.scopes), exc
+            ) from None
+
+
+def _verifier(token_use: Optional[str] = "access", **options: Any) -> CognitoVerifier:
+    """The verifier of the options (``revocations`` handed on only when given)."""
+    check = options.pop("check", None)
+    if check is not None:
+        check_hook(check)  # its own ValueError, before it is wrapped
+        options["check"] = naming_claims(check)
+    if options.get("revocations", 0) is None:
+        del options["revocations"]
+    return CognitoVerifier(options.pop("config", None), token_use=token_use, **options)
+
+
+def _options_of(verifier: CognitoVerifier, check: Optional[Check]) -> Dict[str, Any]:
+    """``verifier``'s options as keywords, its ``check`` replaced by ``check`` when given."""
+    options: Dict[str, Any] = {
+        "config": verifier.config,
+        "token_use": verifier.token_use,
+        "scopes": verifier.scopes,
+        "groups": verifier.groups,
+        "audience": verifier.audience,
+        "check": verifier.check if check is None else naming_claims(check),
+        "leeway": verifier.leeway,
+    }
+    revocations = getattr(verifier, "revocations", None)
+    if revocations is not None:
+        options["revocations"] = revocations
+    return options
+
+
+def log_refusal(who: str, refused: BearerRefusal, what: str = "refused") -> None:
+    """Log ``refused`` on the ``cognito_helper`` logger (INFO), as one line: ``who``,
+    ``what`` and the status, the server's detail (the whole message, which never holds the
+    token), and the reason: the error's ``reason`` (``"unavailable"`` for no usable JWKS; for
+    a bad header, the body's ``error``)."""
+    cause = refused.cause
+    body = refused.refusal.body
+    if isinstance(cause, TokenVerificationError):
+        reason, detail = cause.reason, str(cause)
+    elif cause is not None:
+        reason, detail = "unavailable", str(cause)
+    else:
+        reason, detail = body["error"], body.get("error_description", "")
+    status = refused.refusal.status
+    log.info("%s: %s (%d): %s (reason: %s)", who, what, status, detail, reason)
 
 
 def naming_claims(check: Check) -> Check:
@@ -312,12 +414,11 @@ def verify_bearer(
     authorization: Authorization,
     *,
     verify: Optional[Callable[..., Dict[str, Any]]] = None,
-    **options: Any,
+    **options: Unpack[GuardOptions],
 ) -> Dict[str, Any]:
     """``Guard.of(**options).verify(authorization, verify=verify)``: one request, one call.
 
-    The options are :func:`~cognito_helper.decode_verify_jwt`'s (``token_use`` ``"access"``
-    by default) and ``realm``. Raises :class:`BearerRefusal` for every refusal of the module's
-    table; a ``ConfigError`` or ``ValueError`` propagates.
+    The options are :class:`GuardOptions`. Raises :class:`BearerRefusal` for every refusal
+    of the module's table; a ``ConfigError`` or ``ValueError`` propagates.
     """
     return Guard.of(**options).verify(authorization, verify=verify)

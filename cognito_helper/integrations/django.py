@@ -61,7 +61,7 @@ from ..core.errors import ConfigError, InvalidClaimsError, TokenVerificationErro
 from ..settings.config import CognitoConfig
 from ..settings.fields import unknown_keys
 from ..verification.claims import check_held, option_set
-from .bearer import BearerRefusal, Refusal, bearer_token, refusal, verify_bearer
+from .bearer import BearerRefusal, Guard, Refusal, bearer_token, log_refusal, refusal
 from .django_settings import configs_from_setting
 
 __all__ = [
@@ -79,7 +79,8 @@ Strings = Union[str, Sequence[str], None]
 Configs = Union[CognitoConfig, List[CognitoConfig], None]
 
 #: The keys of the ``COGNITO_AUTHENTICATION`` setting.
-OPTION_NAMES = ("token_use", "audience", "realm")
+OPTION_NAMES = ("token_use", "audience", "realm", "verifier", "revocations")
+_UNSET = object()
 
 
 # -- the refusals, as DRF exceptions --------------------------------------------------------
@@ -239,7 +240,11 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
     Set in a subclass (else the ``COGNITO_AUTHENTICATION`` setting's value, else these):
     ``token_use`` (``"access"``; ``"id"``, or ``None`` for either), ``audience`` (the access
     token's ``aud`` must hold one of these), ``realm`` (put in every challenge), ``config``
-    (a ``CognitoConfig``, a settings dict, or a list of either; else the ``COGNITO`` setting).
+    (a ``CognitoConfig``, a settings dict, or a list of either; else the ``COGNITO`` setting),
+    ``revocations`` (handed to the verifier), or ``verifier`` (a
+    :class:`~cognito_helper.CognitoVerifier` that replaces ``token_use``, ``audience``,
+    ``revocations``, ``config`` and :meth:`check_claims`). Each refusal is logged
+    (:func:`~cognito_helper.integrations.bearer.log_refusal`).
     Override :meth:`check_claims` for a rule of your own and :meth:`get_user` to map the
     claims onto your user model.
     """
@@ -248,11 +253,18 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
     audience: Strings = None
     realm: Optional[str] = None
     config: Any = None
+    verifier: Any = None
+    revocations: Any = None
 
     def option(self, name: str) -> Any:
         """The guard option ``name``: this class's (or a subclass's) attribute when set on a
         subclass or the instance, else the ``COGNITO_AUTHENTICATION`` setting's, else the
         default above."""
+        value = self._given(name)
+        return vars(CognitoAuthentication)[name] if value is _UNSET else value
+
+    def _given(self, name: str) -> Any:
+        """The option ``name`` where it is set (see :meth:`option`), else ``_UNSET``."""
         if name in vars(self):
             return vars(self)[name]
         for klass in type(self).__mro__:
@@ -260,10 +272,24 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
                 break
             if name in vars(klass):
                 return vars(klass)[name]
-        options = _setting_options()
-        if name in options:
-            return options[name]
-        return vars(CognitoAuthentication)[name]
+        return _setting_options().get(name, _UNSET)
+
+    def guard(self) -> Guard:
+        """The guard of this class's options: its ``verifier`` (a
+        :class:`~cognito_helper.CognitoVerifier`), else one built from ``token_use``,
+        ``audience``, ``revocations``, the configs (:meth:`get_config`) and
+        :meth:`check_claims` when overridden. A ``verifier`` beside any of those is a
+        ``TypeError``."""
+        options: Dict[str, Any] = {"realm": self.option("realm")}
+        for name in ("token_use", "audience", "verifier", "revocations"):
+            value = self._given(name)
+            if value is not _UNSET and (value is not None or name == "token_use"):
+                options[name] = value
+        if "verifier" not in options or self.config is not None:
+            options["config"] = self.get_config()
+        if type(self).check_claims is not CognitoAuthentication.check_claims:
+            options["check"] = self.check_claims
+        return Guard.of(**options)
 
     def get_config(self) -> Configs:
         """The configs tokens are verified against; ``None``: the library's default."""
@@ -278,29 +304,25 @@ class CognitoAuthentication(BaseAuthentication):  # type: ignore[misc]
         Raises :class:`BearerAuthenticationFailed` (400, 401) or :class:`BearerUnavailable`
         (503) as the table says.
         """
-        realm = self.option("realm")
-        overridden = type(self).check_claims is not CognitoAuthentication.check_claims
+        guard = self.guard()
+        realm = guard.realm
         try:
-            claims = verify_bearer(
-                # One value: WSGI servers and Django's ASGI handler join a repeated header
-                # with ",", which bearer reads as two credentials.
-                request.META.get("HTTP_AUTHORIZATION"),
-                token_use=self.option("token_use"),
-                audience=self.option("audience"),
-                config=self.get_config(),
-                check=self.check_claims if overridden else None,
-                realm=realm,
-            )
+            # One value: WSGI servers and Django's ASGI handler join a repeated header with
+            # ",", which bearer reads as two credentials.
+            claims = guard.verify(request.META.get("HTTP_AUTHORIZATION"))
         except BearerRefusal as exc:
             if exc.cause is None and exc.refusal.status == 401:
                 return None  # no Bearer credentials: the next authentication class may try
+            log_refusal("CognitoAuthentication", exc)
             raise refused(exc.refusal) from exc
         try:
             user = self.get_user(claims)
             if user is None or getattr(user, "is_active", True) is False:
                 raise InvalidClaimsError("the token's user is unknown or inactive", claim="sub")
         except TokenVerificationError as exc:
-            raise refused(refusal(exc, realm=realm)) from exc
+            answer = BearerRefusal(refusal(exc, realm=realm), exc)
+            log_refusal("CognitoAuthentication", answer)
+            raise refused(answer.refusal) from exc
         return (user, claims)
 
     def authenticate_header(self, request: Any) -> str:
@@ -406,5 +428,7 @@ class HasScopes(IsCognitoAuthenticated):
             )
         except InvalidClaimsError as exc:
             names = [scopes] if isinstance(scopes, str) else list(scopes or ())
-            raise refused(refusal(exc, realm=self.realm(request), scopes=names)) from exc
+            answer = BearerRefusal(refusal(exc, realm=self.realm(request), scopes=names), exc)
+            log_refusal("HasScopes", answer)
+            raise refused(answer.refusal) from exc
         return True

@@ -43,7 +43,6 @@ __all__ = [
     "CognitoHelperConfig",
     "SignIn",
     "configs_from_setting",
-    "forget_built_configs",
     "forget_sign_in",
     "refuse_unsafe_session_settings",
     "sign_in",
@@ -73,25 +72,12 @@ _SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 # -- COGNITO ----------------------------------------------------------------------------------
 
-_built: Dict[int, Tuple[Any, Configs]] = {}
-
-
-def forget_built_configs() -> None:
-    """Forget the configs built from settings (``cognito_helper.testing.reset()`` calls it)."""
-    _built.clear()
-
-
 def configs_from_setting(raw: Any) -> Configs:
     """``raw`` (the ``COGNITO`` setting: a dict, a CognitoConfig, a list of either, or None)
     as configs. Raises :class:`ConfigError` for anything else.
-
-    Built once per object: ``override_settings`` and a subclass's attribute are new objects.
     """
     if raw is None:
         return None
-    seen = _built.get(id(raw))
-    if seen is not None and seen[0] is raw:
-        return seen[1]
     config: Configs
     if isinstance(raw, CognitoConfig):
         config = raw
@@ -102,9 +88,6 @@ def configs_from_setting(raw: Any) -> Configs:
         ]
     else:
         config = CognitoConfig.from_dict(raw)  # a ConfigError for anything but a dict
-    if len(_built) >= 32:
-        _built.clear()
-    _built[id(raw)] = (raw, config)  # keeps raw alive, so its id is not reused
     return config
 
 

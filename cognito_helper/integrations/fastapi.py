@@ -47,7 +47,7 @@ Needs the ``fastapi`` extra; ``import cognito_helper`` alone never imports FastA
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import fastapi  # the real FastAPI: absolute imports never resolve to this module
 from fastapi.responses import JSONResponse
@@ -56,10 +56,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..core.errors import InvalidClaimsError
-from ..settings.config import CognitoConfig
 from ..verification.claims import granted_scopes
 from ..verification.cognito import may_fetch
-from .bearer import BearerRefusal, Guard, Refusal, Strings, bearer_token, refusal
+from .bearer import BearerRefusal, Guard, Refusal, bearer_token, log_refusal, refusal
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .bearer import GuardOptions
 
 __all__ = ["BearerHTTPException", "CognitoBearer", "add_exception_handler", "refusal_response"]
 
@@ -135,7 +139,9 @@ class CognitoBearer(HTTPBearer):
     them, or ``None`` for the :func:`~cognito_helper.configure` default, read on each request.
     ``realm`` goes into every ``WWW-Authenticate`` challenge. ``check`` is a plain function
     (never ``async def``): ``None`` or ``True`` accepts, ``False`` (or raising) refuses (a
-    401). ``scheme_name`` and
+    401). ``verifier``, a :class:`~cognito_helper.CognitoVerifier`, replaces all but
+    ``realm`` (:class:`~cognito_helper.integrations.bearer.GuardOptions`). A refusal is
+    logged (:func:`~cognito_helper.integrations.bearer.log_refusal`). ``scheme_name`` and
     ``description`` name the HTTP bearer security scheme in the OpenAPI schema (``/docs``
     offers "Authorize" for it).
 
@@ -150,34 +156,23 @@ class CognitoBearer(HTTPBearer):
     def __init__(
         self,
         *,
-        token_use: Optional[str] = "access",
-        scopes: Strings = None,
-        groups: Strings = None,
-        audience: Strings = None,
-        config: Union[CognitoConfig, Sequence[CognitoConfig], None] = None,
-        check: Optional[Check] = None,
-        realm: Optional[str] = None,
         scheme_name: Optional[str] = None,
         description: Optional[str] = None,
+        **options: Unpack[GuardOptions],
     ) -> None:
-        kind = {"access": "access token", "id": "ID token"}.get(token_use or "", "token")
+        self.guard = Guard.of(**options)  # ValueError (or TypeError) now, when it is made
+        verifier = self.guard.verifier
+        kind = {"access": "access token", "id": "ID token"}.get(verifier.token_use or "", "token")
         super().__init__(
             bearerFormat="JWT",
             scheme_name=scheme_name,
             description=description or f"An Amazon Cognito {kind}: Authorization: Bearer <token>",
         )
-        self.guard = Guard.of(  # ValueError now, when the guard is made
-            token_use=token_use,
-            scopes=scopes,
-            groups=groups,
-            audience=audience,
-            config=config,
-            check=check,
-            realm=realm,
-        )
-        self.token_use, self.scopes, self.groups = token_use, self.guard.scopes, self.guard.groups
-        self.audience, self.config = self.guard.audience, self.guard.config
-        self.check, self.realm = check, realm
+        self.token_use, self.scopes = verifier.token_use, verifier.scopes
+        self.groups = verifier.groups
+        self.audience, self.config = verifier.audience, verifier.config
+        self.check = options.get("check", verifier.check)
+        self.realm = options.get("realm")
 
     async def __call__(  # type: ignore[override]  # claims, not HTTPAuthorizationCredentials
         self, request: Request, security_scopes: SecurityScopes
@@ -197,15 +192,17 @@ class CognitoBearer(HTTPBearer):
             answer, cause = refused.refusal, refused.cause
             if isinstance(cause, _MissingScopesError):  # name the ones of Security(...) it lacks
                 answer = refusal(cause, realm=self.realm, scopes=cause.required)
+            log_refusal("CognitoBearer", BearerRefusal(answer, cause))
             raise BearerHTTPException(answer, cause) from None
 
     def _verify(self, authorization: List[str], required: Tuple[str, ...]) -> Claims:
         return self.guard.verify(authorization, check=self._check(required))
 
     def _check(self, required: Tuple[str, ...]) -> Optional[Check]:
-        """The ``check`` to verify with: every scope of ``required``, then the caller's."""
+        """The ``check`` to verify with: every scope of ``required``, then the guard's own
+        (``None``, with no ``required``: the verifier's own check)."""
         if not required:
-            return self.check
+            return None
         own = self.check
 
         def check(claims: Claims) -> Any:

@@ -41,13 +41,12 @@ import inspect
 import sys
 import weakref
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
-    Iterable,
     List,
     Optional,
-    Sequence,
     Tuple,
     TypeVar,
     Union,
@@ -57,18 +56,18 @@ from typing import (
 
 import flask  # the real Flask: absolute imports never resolve to this module
 
-from ..settings.config import CognitoConfig
-from .bearer import BearerRefusal, Guard, Refusal
+from .bearer import OPTION_NAMES, VERIFYING, BearerRefusal, Guard, Refusal, log_refusal
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .bearer import GuardOptions
 
 __all__ = ["TokenGuard", "guard_in_order", "require_token", "watch"]
 
 View = TypeVar("View", bound=Callable[..., Any])
-Check = Callable[[Dict[str, Any]], Any]
-Strings = Union[str, Iterable[str], None]
 Scaffold = Union[flask.Flask, flask.Blueprint]
 
-#: The options of :func:`require_token` (the rest of a route's keywords are Flask's).
-OPTION_NAMES = ("token_use", "scopes", "groups", "audience", "config", "check", "realm")
 _EXTENSION = "cognito_helper"
 
 # The functions a guarding decorator was given, each with the names its messages use
@@ -83,30 +82,10 @@ _INTEGRATIONS = __name__.rpartition(".")[0] + "."
 @overload
 def require_token(view: View, /) -> View: ...
 @overload
-def require_token(
-    *,
-    token_use: Optional[str] = "access",
-    scopes: Strings = None,
-    groups: Strings = None,
-    audience: Strings = None,
-    config: Union[CognitoConfig, Sequence[CognitoConfig], None] = None,
-    check: Optional[Check] = None,
-    realm: Optional[str] = None,
-) -> Callable[[View], View]: ...
+def require_token(**options: Unpack[GuardOptions]) -> Callable[[View], View]: ...
 
 
-def require_token(
-    view: Optional[View] = None,
-    /,
-    *,
-    token_use: Optional[str] = "access",
-    scopes: Strings = None,
-    groups: Strings = None,
-    audience: Strings = None,
-    config: Union[CognitoConfig, Sequence[CognitoConfig], None] = None,
-    check: Optional[Check] = None,
-    realm: Optional[str] = None,
-) -> Any:
+def require_token(view: Optional[View] = None, /, **options: Unpack[GuardOptions]) -> Any:
     """A decorator: the view runs only when the request's ``Authorization: Bearer`` token
     verifies; its claims are then in ``flask.g.cognito_claims``. ``@require_token`` alone is
     ``@require_token()``: access tokens of the configured pool.
@@ -117,6 +96,9 @@ def require_token(
     list of them, or ``None`` for the :func:`~cognito_helper.configure` default, read on each
     request. ``realm`` goes into every ``WWW-Authenticate`` challenge. ``check`` is a plain
     function: ``None`` or ``True`` accepts, ``False`` (or raising) refuses (a 401).
+    ``verifier``, a :class:`~cognito_helper.CognitoVerifier`, replaces all but ``realm``
+    (:class:`~cognito_helper.integrations.bearer.GuardOptions`). A refusal is logged
+    (:func:`~cognito_helper.integrations.bearer.log_refusal`).
 
     A refusal is answered with :mod:`cognito_helper.integrations.bearer`'s status, headers and JSON
     body
@@ -131,15 +113,7 @@ def require_token(
             "require_token takes its options as keywords, e.g. "
             f"@require_token(scopes=[...]), not {type(view).__name__} {view!r}"
         )
-    guard = Guard.of(  # ValueError now, when the view is decorated
-        token_use=token_use,
-        scopes=scopes,
-        groups=groups,
-        audience=audience,
-        config=config,
-        check=check,
-        realm=realm,
-    )
+    guard = Guard.of(**options)  # ValueError (or TypeError) now, when the view is decorated
 
     def decorate(view: View) -> View:
         guard_in_order(view, "require_token", "a token", "TokenGuard(app).route(...)")
@@ -154,8 +128,11 @@ def _guarded_view(view: View, guard: Guard) -> View:
     def verify() -> Optional[flask.Response]:
         """Set ``g.cognito_claims`` and return ``None``, or return the refusal to send."""
         try:
-            claims = guard.verify(flask.request.headers.getlist("Authorization"))
+            # One value: WSGI servers (and werkzeug's test client) join a repeated header
+            # with ",", which bearer_token reads as two credentials.
+            claims = guard.verify(flask.request.environ.get("HTTP_AUTHORIZATION"))
         except BearerRefusal as refused:
+            log_refusal("require_token", refused)
             return _response(refused.refusal)
         flask.g.cognito_claims = claims
         return None
@@ -216,31 +193,12 @@ class TokenGuard:
     guard, that request and every later one raise ``TypeError`` (Flask answers 500).
     """
 
-    def __init__(
-        self,
-        app: Scaffold,
-        *,
-        token_use: Optional[str] = "access",
-        scopes: Strings = None,
-        groups: Strings = None,
-        audience: Strings = None,
-        config: Union[CognitoConfig, Sequence[CognitoConfig], None] = None,
-        check: Optional[Check] = None,
-        realm: Optional[str] = None,
-    ) -> None:
+    def __init__(self, app: Scaffold, **options: Unpack[GuardOptions]) -> None:
         if not isinstance(app, (flask.Flask, flask.Blueprint)):
             raise TypeError(f"TokenGuard needs a Flask app or blueprint, not {type(app).__name__}")
         self.app = app
-        self.options: Dict[str, Any] = {
-            "token_use": token_use,
-            "scopes": scopes,
-            "groups": groups,
-            "audience": audience,
-            "config": config,
-            "check": check,
-            "realm": realm,
-        }
-        Guard.of(**self.options)  # ValueError now
+        self.options: Dict[str, Any] = dict(options)
+        Guard.of(**options)  # ValueError (or TypeError) now
         # (view, options, guarded view): a view given twice with the same options (stacked
         # decorators, one endpoint) is served by one guarded function, as Flask requires.
         self._made: List[Tuple[Callable[..., Any], Dict[str, Any], Callable[..., Any]]] = []
@@ -260,8 +218,19 @@ class TokenGuard:
         :func:`require_token` among ``options`` replace the guard's defaults."""
         if view_func is None:
             raise TypeError("TokenGuard.add_url_rule needs the view_func it guards")
-        guarding = {**self.options, **{n: options.pop(n) for n in OPTION_NAMES if n in options}}
+        guarding = self._options({n: options.pop(n) for n in OPTION_NAMES if n in options})
         self.app.add_url_rule(rule, endpoint, self._guarded(view_func, guarding), **options)
+
+    def _options(self, given: Dict[str, Any]) -> Dict[str, Any]:
+        """The guard's options with a route's ``given`` ones on top: a route's ``verifier``
+        replaces the options it stands for, a route's option the guard's ``verifier``."""
+        kept = {
+            name: value
+            for name, value in self.options.items()
+            if not ("verifier" in given and name in VERIFYING)
+            and not (name == "verifier" and set(given) & set(VERIFYING))
+        }
+        return {**kept, **given}
 
     def _guarded(self, view: Callable[..., Any], guarding: Dict[str, Any]) -> Callable[..., Any]:
         for made, options, guarded in self._made:
@@ -273,7 +242,7 @@ class TokenGuard:
 
     def route(self, rule: str, **options: Any) -> Callable[[View], View]:
         """Flask's ``route`` decorator, the view guarded (see :meth:`add_url_rule`)."""
-        Guard.of(**{**self.options, **{n: options[n] for n in OPTION_NAMES if n in options}})
+        Guard.of(**self._options({n: options[n] for n in OPTION_NAMES if n in options}))
 
         def decorator(view: View) -> View:
             given = dict(options)

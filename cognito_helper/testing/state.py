@@ -92,12 +92,6 @@ def _env_warnings() -> None:
     forget_warnings()
 
 
-def _django_configs() -> None:
-    from ..integrations.django_settings import forget_built_configs
-
-    forget_built_configs()
-
-
 def _django_sign_in() -> None:
     from ..integrations.django_settings import forget_sign_in
 
@@ -141,12 +135,6 @@ PARTS: Tuple[StatePart, ...] = (
     ),
     StatePart("env warnings", "cognito_helper.settings.env", ("_warned",), _env_warnings),
     StatePart(
-        "Django configs",
-        "cognito_helper.integrations.django_settings",
-        ("_built",),
-        _django_configs,
-    ),
-    StatePart(
         "Django sign-in",
         "cognito_helper.integrations.django_settings",
         ("_current",),
@@ -176,7 +164,6 @@ def reset() -> None:
     * the default config: ``configure(None)``, which also forgets the config read from the
       ``COGNITO_*`` variables (they are read again when needed);
     * the env warnings: each misspelt ``COGNITO_*`` name is warned about again, once;
-    * the Django configs: what the DRF guard and the Django sign-in built from ``COGNITO``;
     * the Django sign-in: the ``CognitoSessions`` built from ``COGNITO`` and
       ``COGNITO_LOGIN``, with its memory store (the next request builds a new one);
     * the HTTP session: its pooled connections closed (the next request makes a new one);
