@@ -16,7 +16,7 @@ def write_section(path: str, title: str, command: str, report: Sequence[str]) ->
     section = [
         f"# {title}",
         "",
-        f"Regenerate with `{command}` (see the README).",
+        f"Regenerate with `{command}` (see docs/performance.md).",
         "",
         "```",
         *report,

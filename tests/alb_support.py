@@ -18,7 +18,11 @@ P384_KEY = ec.generate_private_key(ec.SECP384R1())
 
 
 def alb_doc_section(name: str) -> str:
-    """The "Behind an Application Load Balancer" section of README.md or SECURITY.md."""
+    """The "Behind an Application Load Balancer" section of SECURITY.md, or the page of the
+    documentation (docs/alb.md) for "README.md", where the README's section moved."""
+    if name == "README.md":
+        text = (Path(__file__).parents[1] / "docs" / "alb.md").read_text(encoding="utf-8")
+        return " ".join(text.split())
     text = (Path(__file__).parents[1] / name).read_text(encoding="utf-8")
     start = text.index("\n## Behind an Application Load Balancer")
     end = text.find("\n## ", start + 1)

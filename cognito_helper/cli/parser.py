@@ -57,7 +57,7 @@ def _environment_help() -> str:
         [
             "configuration (when --config is not given):",
             *described,
-            f"  {', '.join([*others, 'COGNITO_JWKS'])}: see README",
+            f"  {', '.join([*others, 'COGNITO_JWKS'])}: see docs/configuration.md",
             "",
             "exit codes:",
             "  0 ok, 1 token or grant rejected, 2 usage or configuration error, 3 Cognito "

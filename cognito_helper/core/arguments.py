@@ -1,4 +1,4 @@
-"""The rules for the arguments of a call, as the README's "Errors" section states them.
+"""The rules for the arguments of a call, as docs/errors.md states them.
 
 A value of the wrong type is a :class:`~cognito_helper.core.errors.WrongTypeError` (a
 ``TypeError``), an invalid value a ``ValueError``; each message starts with the argument's name

@@ -46,7 +46,7 @@ class OverrideValueError(ConfigError, ValueError):
     ``logout_uri=``, ``login_redirect_uri=``) breaks that setting's rule.
 
     An invalid value given to a call: a ``ValueError``. It is also the :class:`ConfigError`
-    that these calls raised for it before the policy of the README's "Errors" section, so an
+    that these calls raised for it before the policy of docs/errors.md, so an
     ``except ConfigError`` written then still catches it. The message starts with the name.
     """
 
@@ -55,7 +55,7 @@ class WrongTypeError(TypeError, ValueError):
     """A call was given a value of the wrong type: a ``TypeError``.
 
     It is also a ``ValueError``, which these calls raised for a wrong type before the policy
-    of the README's "Errors" section, so an ``except ValueError`` written then still catches
+    of docs/errors.md, so an ``except ValueError`` written then still catches
     it. A setting of the wrong type, found while a config is built, is a :class:`ConfigError`.
     """
 
@@ -94,7 +94,7 @@ class InvalidGrantError(TokenExchangeError):
 
 
 #: Every value of :attr:`TokenVerificationError.reason`: why a token was refused, in words a
-#: metric or a log can count (the README's "Why a token was refused" says when each applies).
+#: metric or a log can count (docs/verifying.md's reason table says when each applies).
 REASONS: FrozenSet[str] = frozenset(
     {
         "malformed",

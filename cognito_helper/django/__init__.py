@@ -1,6 +1,6 @@
 """Django: sign users in through the hosted UI, and guard Django REST framework APIs.
 
-The sign-in (``pip install ".[django]"``; the README's "Signed-in web apps" section)::
+The sign-in (``pip install ".[django]"``; docs/web-apps.md)::
 
     INSTALLED_APPS = [..., "django.contrib.sessions", "cognito_helper.django"]
     MIDDLEWARE = [..., "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -149,7 +149,8 @@ class AnyAppClient:
 _ANY: AnyAppClient = object.__new__(AnyAppClient)
 #: ``CognitoConfig(client_id=ANY_APP_CLIENT, ...)``: a token of ANY app client of the pool
 #: passes the ``aud``/``client_id`` check; every other check still runs. The explicit opt-in
-#: of a resource server that authorizes by scopes (see README, "Several clients and pools").
+#: of a resource server that authorizes by scopes (docs/verifying.md, "Several clients and
+#: pools").
 ANY_APP_CLIENT: AnyAppClient = _ANY
 
 
@@ -171,7 +172,7 @@ def client_id(value: object) -> Union[str, AnyAppClient]:
         raise ConfigError(
             f"client_id {client!r} is not an app client id: no wildcard is read here. To "
             "trust every app client of the pool, give client_id=cognito_helper.ANY_APP_CLIENT "
-            "in code (see the README, 'Several clients and pools')"
+            "in code (see docs/verifying.md, 'Several clients and pools')"
         )
     return client
 
@@ -322,7 +323,7 @@ def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False)
     parameter"): a requirement of one of no names could never be met, and asking Cognito for
     its default scopes is said with ``None``. Anything else is ``error``, naming ``name``;
     except that where ``error`` is ``ValueError`` (a call's argument), a value of the wrong
-    type is a :class:`WrongTypeError` (a ``TypeError``, see the README's "Errors" section).
+    type is a :class:`WrongTypeError` (a ``TypeError``, see docs/errors.md).
     """
     if isinstance(value, str):
         found: Tuple[str, ...] = tuple(value.split())

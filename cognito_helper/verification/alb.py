@@ -9,19 +9,11 @@ backend without passing the ALB can send these headers too, so the data JWT must
 before anything in it is trusted.
 
 What a data token adds to :class:`~cognito_helper.verification.pipeline.Verifier`'s stages
-(their order, and where Cognito tokens differ, are said once, in SECURITY.md):
-
-* stages 1 and 2 (:meth:`AlbVerifier._read`): ES256; segments that may end in ``=`` padding
-  of the right length; a UUID ``kid`` (it goes into the key URL); the header's ``signer``,
-  ``client`` and ``iss`` compared before any key is fetched; the signature in the raw
-  ``r || s`` form of 64 bytes, also before any key is fetched;
-* keys from the ALB key endpoint's cache (:mod:`cognito_helper.verification.alb_keys`);
-* its typed core (:class:`AlbCore`): the earlier of the header's and the payload's ``exp``,
-  the payload's ``nbf``, ``iat`` and ``iss``, and the types of ``sub``, ``jti``, ``scope``,
-  ``aud`` when present;
-* its comparisons (:meth:`AlbVerifier._compare`): the header's again, the clock by the shared
-  rule, then the payload's ``iss`` (required when ``issuer`` is given);
-* what :meth:`AlbVerifier.verify_request` asks for: the identity header is the claims' ``sub``.
+is in the methods marked "a profile's": :meth:`AlbVerifier._read` (the header and the
+signature's form), the typed core :class:`AlbCore`, :meth:`AlbVerifier._compare`, and
+:meth:`AlbVerifier.verify_request` (the identity header). What is checked, in which order, and
+where Cognito tokens differ, is written once, in SECURITY.md ("Behind an Application Load
+Balancer: what verify_alb_jwt checks, in this order"); this docstring does not restate it.
 
 A data token seen again is answered from :data:`memo`, a memo of its own.
 """

@@ -1,22 +1,14 @@
 """The Cognito profile of the verification pipeline: :class:`CognitoVerifier`, and
 :func:`decode_verify_jwt`, the door onto it that needs no object.
 
-What a Cognito token adds to :class:`~cognito_helper.verification.pipeline.Verifier`'s stages
-(their order, and where an ALB's tokens differ, are said once, in SECURITY.md):
-
-* stages 1 and 2 by :func:`~cognito_helper.verification.jws.parse`: RS256, segments without
-  padding, a ``kid`` string (a header segment that passed is remembered);
-* keys from the configured pool's JWKS cache (:mod:`cognito_helper.verification.jwks`);
-* its typed core (:meth:`CognitoVerifier._typed_core`): ``exp``, ``nbf``, ``iat``, ``iss``,
-  ``token_use``, the client claim (``aud`` of an ID token, ``client_id`` of an access token),
-  ``sub``, ``auth_time``;
-* its comparisons (:meth:`CognitoVerifier._compare`): the clock by the shared rule, then
-  ``iss`` against the config's issuers, ``token_use``, the app client;
-* what a call asks for: ``audience``, ``nonce``, ``at_hash``, groups, scopes;
-* ``revocations=``: a list (:class:`~cognito_helper.sessions.RevocationList`) asked of every
-  token that passed, remembered or not;
-* with several configs, the token's unverified ``iss`` and client claim choose the one it is
-  checked against, before any key is fetched (:func:`_choose`).
+What a Cognito token adds to :class:`~cognito_helper.verification.pipeline.Verifier`'s
+stages is in the methods marked "a profile's": parsing by
+:func:`~cognito_helper.verification.jws.parse`, keys from the configured pool's JWKS cache
+(:mod:`cognito_helper.verification.jwks`), the typed core
+(:meth:`CognitoVerifier._typed_core`), :meth:`CognitoVerifier._compare`, and, with several
+configs, the choice of one (:func:`_choose`). What is checked, in which order, and where an
+ALB's tokens differ, is written once, in SECURITY.md ("Verifying a token: what is checked, in
+this order"); this docstring does not restate it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,7 @@
 extend (as aws-jwt-verify's ``CognitoJwtVerifier`` and ``AlbJwtVerifier`` extend its
 ``JwtVerifierBase``).
 
-Every token goes through the same stages: parse and header (a profile's ``_read``), key,
-signature, typed core, comparisons, what the call asked for, the memo, the revocation list
-(when a verifier has one), the app's ``check``.
+Every token goes through the same stages, listed in their order once, in SECURITY.md.
 A rejection after the signature carries the claims as ``.claims``, attached in one place
 (:meth:`Verifier._settle`), on the path of a new token and of a remembered one alike. A
 profile adds only its own field rules, in the methods marked "a profile's"; what each stage
