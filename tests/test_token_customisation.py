@@ -12,14 +12,16 @@ from flask import Flask, g, jsonify
 
 import cognito_helper
 from cognito_helper import (
+    AccessTokenClaims,
     CognitoVerifier,
     TokenExchangeError,
+    Tokens,
+    custom_claims,
     decode_unverified,
     decode_verify_jwt,
     get_client_credentials_token,
     get_cognito_tokens,
 )
-from cognito_helper.core.claim_types import AccessTokenClaims, IdTokenClaims
 from cognito_helper.flask import require_token
 from cognito_helper.testing import LocalCognito
 
@@ -36,7 +38,7 @@ def _claims(token: str) -> Dict[str, Any]:
     return decode_unverified(token)[1]
 
 
-def _user_tokens(lc: LocalCognito) -> Any:
+def _user_tokens(lc: LocalCognito) -> Tokens:
     signed_in = sign_in(lc)
     return get_cognito_tokens(
         signed_in.code, config=lc.config, code_verifier=signed_in.code_verifier
@@ -232,9 +234,11 @@ def _custom_access_token(lc: LocalCognito) -> str:
 
 def test_memo_hits_give_each_caller_its_own_nested_custom_claims(lc: LocalCognito) -> None:
     token = _custom_access_token(lc)
-    first: AccessTokenClaims = decode_verify_jwt(token, config=lc.config, token_use="access")
+    typed: AccessTokenClaims = decode_verify_jwt(token, config=lc.config, token_use="access")
+    first = custom_claims(typed)  # the same dict, typed so custom claims can be indexed
+    assert id(first) == id(typed)
     hits_before = cognito_helper.verification_memo_info().hits
-    second = decode_verify_jwt(token, config=lc.config, token_use="access")
+    second = custom_claims(decode_verify_jwt(token, config=lc.config, token_use="access"))
     assert cognito_helper.verification_memo_info().hits == hits_before + 1
     assert first == second and first["app"] is not second["app"]
     first["app"]["tenant"]["plan"]["tier"] = "changed"  # a caller changing its copy
@@ -242,7 +246,7 @@ def test_memo_hits_give_each_caller_its_own_nested_custom_claims(lc: LocalCognit
     first["app"]["roles"][1]["scoped"].clear()
     first["flags"].append("more")
     del first["quota"]
-    third = decode_verify_jwt(token, config=lc.config, token_use="access")
+    third = custom_claims(decode_verify_jwt(token, config=lc.config, token_use="access"))
     assert third["app"] == NESTED and third["flags"] == [True, 1, "x"]
     assert third["quota"] == 12.5 and second["app"] == NESTED
     assert cognito_helper.verification_memo_info().hits == hits_before + 2
@@ -252,11 +256,11 @@ def test_a_verifier_object_memo_hit_is_a_copy_too(lc: LocalCognito) -> None:
     lc.pre_token_generation = Recorder(USER_RESPONSE)
     id_token = _user_tokens(lc).id_token or ""
     verifier = CognitoVerifier(config=lc.config, token_use="id")
-    first: IdTokenClaims = verifier.verify(id_token)
-    first["app"]["roles"][1]["scoped"].append("mutated")
+    first = verifier.verify(id_token)
+    custom_claims(first)["app"]["roles"][1]["scoped"].append("mutated")
     first["cognito:roles"].append("root")
     again = verifier.verify(id_token)
-    assert again["app"] == NESTED
+    assert custom_claims(again)["app"] == NESTED
     assert again["cognito:roles"] == ["arn:aws:iam::123456789012:role/admin"]
     assert again.get("beta") is True and again["email"] == "other@example.com"
 
@@ -285,3 +289,47 @@ def test_the_readme_snippet(lc: LocalCognito) -> None:
     namespace = snippet.run(module="readme_customisation_snippet")
     assert namespace["claims"]["tenant"] == {"id": "t1", "plans": ["gold"]}
     assert USER and EMAIL  # the shared user is untouched by the snippet
+
+
+# -- typed claims with custom claims ----------------------------------------------------------
+
+TYPED_PROGRAM = """
+from typing import Any, Dict, cast
+
+from cognito_helper import AccessTokenClaims, IdTokenClaims, custom_claims, decode_verify_jwt
+
+
+class OrderClaims(AccessTokenClaims, total=False):
+    app: Dict[str, Any]
+
+
+def tier(token: str) -> str:
+    claims = decode_verify_jwt(token, token_use="access")
+    plan: str = custom_claims(claims)["app"]["tenant"]["plan"]["tier"]
+    seats: int = cast(OrderClaims, claims)["app"]["tenant"]["plan"]["seats"]
+    groups = claims.get("cognito:groups", [])
+    return f"{plan} {seats} {groups} {claims.get('custom:tenant')}"
+
+
+def email(claims: IdTokenClaims) -> object:
+    custom_claims(claims)["app"]["roles"].append("x")
+    return claims.get("beta")
+"""
+
+
+@pytest.mark.slow
+def test_custom_claims_type_check_under_mypy_strict(tmp_path: Any) -> None:
+    mypy_api = pytest.importorskip("mypy.api")
+    program = tmp_path / "typed_claims.py"
+    program.write_text(TYPED_PROGRAM)
+    stdout, stderr, status = mypy_api.run(
+        ["--strict", "--cache-dir", str(tmp_path / "cache"), str(program)]
+    )
+    assert status == 0, stdout + stderr
+
+
+def test_custom_claims_is_the_same_dict_and_refuses_anything_else() -> None:
+    claims: Dict[str, Any] = {"sub": "x", "app": {"a": [1]}}
+    assert custom_claims(claims) is claims
+    with pytest.raises(TypeError):
+        custom_claims([("sub", "x")])  # type: ignore[arg-type]
