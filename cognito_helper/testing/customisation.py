@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .wire import EndpointError, oauth_error
@@ -41,15 +42,17 @@ PROTECTED_CLAIMS = frozenset(
 )  # fmt: skip
 # ID-token claims that may only hold a string, number or boolean, never an object or array.
 _ID_SCALAR_CLAIMS = frozenset({"email_verified", "phone_number_verified", "updated_at", "address"})
-_TOKEN_PARTS = {
-    "idTokenGeneration": ("claimsToAddOrOverride", "claimsToSuppress"),
-    "accessTokenGeneration": (
-        "claimsToAddOrOverride",
-        "claimsToSuppress",
-        "scopesToAdd",
-        "scopesToSuppress",
-    ),
-}
+_TOKEN_PARTS = MappingProxyType(
+    {
+        "idTokenGeneration": ("claimsToAddOrOverride", "claimsToSuppress"),
+        "accessTokenGeneration": (
+            "claimsToAddOrOverride",
+            "claimsToSuppress",
+            "scopesToAdd",
+            "scopesToSuppress",
+        ),
+    }
+)
 _GROUP_PARTS = ("groupsToOverride", "iamRolesToOverride", "preferredRole")
 
 
