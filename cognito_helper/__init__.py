@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 from ._version import __version__
 from .core import errors as _errors
-from .core.claim_types import AccessTokenClaims, IdTokenClaims
+from .core.claim_types import AccessTokenClaims, IdTokenClaims, custom_claims
 from .core.errors import *  # noqa: F403 - the whole hierarchy, listed once in errors.__all__
 from .settings.config import CognitoConfig
 from .settings.default import configure, get_config
@@ -110,6 +110,7 @@ __all__ = [
     "CognitoVerifier",
     "IdTokenClaims",
     "AccessTokenClaims",
+    "custom_claims",
     "set_verification_memo_size",
     "verification_memo_info",
     "clear_verification_memo",

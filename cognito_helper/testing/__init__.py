@@ -15,17 +15,17 @@ Everything goes over real HTTP/1.1 with keep-alive, so the library's HTTP code, 
 and key caching run as they will against Cognito. It is a test double: passwords are kept in
 memory in clear, so it must never listen on anything but a loopback address.
 
-``import cognito_helper`` does not import this package; it is imported on demand. Where things
-are: :mod:`.local_cognito` (LocalCognito, which ties the parts together), :mod:`.store` (clients,
-users, codes, refresh tokens), :mod:`.keys` and :mod:`.minting` (signing keys; claims and
-signatures), :mod:`.hosted_ui` (authorize, login and logout pages), :mod:`.oauth` (token,
-revoke, userInfo), :mod:`.client_auth` (how a client authenticates), :mod:`.discovery`
-(``.well-known``), :mod:`.router` (paths to endpoints), :mod:`.pages` (HTML), :mod:`.wire`
-(requests and responses), :mod:`.browser` (the sign-in simulator), :mod:`.server` (the one
-loopback HTTP server, which the project's tests, fuzz targets and benchmark use too) and
-:mod:`.alb` (:class:`LocalALB`: the headers an Application Load Balancer adds, and its key
-endpoint). :func:`reset` (:mod:`.state`) empties every cache, memo, key cache, M2M slot and
-the default config of the process, as between tests.
+``import cognito_helper`` does not import this package; it is imported on demand. Where things are:
+:mod:`.local_cognito` (LocalCognito, which ties the parts together), :mod:`.store` (clients, users,
+codes, refresh tokens), :mod:`.keys` and :mod:`.minting` (signing keys; claims and signatures),
+:mod:`.customisation` (the pre-token-generation hook), :mod:`.hosted_ui` (authorize, login and
+logout pages), :mod:`.oauth` (token, revoke, userInfo), :mod:`.client_auth` (how a client
+authenticates), :mod:`.discovery` (``.well-known``), :mod:`.router` (paths to endpoints),
+:mod:`.pages` (HTML), :mod:`.wire` (requests and responses), :mod:`.browser` (the sign-in
+simulator), :mod:`.server` (the one loopback HTTP server, which the project's tests, fuzz targets
+and benchmark use too) and :mod:`.alb` (:class:`LocalALB`: the headers an Application Load Balancer
+adds, and its key endpoint). :func:`reset` (:mod:`.state`) empties every cache, memo, key cache,
+M2M slot and the default config of the process, as between tests.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from __future__ import annotations
 from .alb import LocalALB
 from .browser import SignInError
 from .client_auth import PresentedClientAuth
+from .customisation import PreTokenGeneration
 from .keys import KeyPool
 from .local_cognito import LocalCognito
 from .oauth import TokenEndpointFault, TokenEndpointHold
@@ -42,6 +43,7 @@ __all__ = [
     "KeyPool",
     "LocalALB",
     "LocalCognito",
+    "PreTokenGeneration",
     "PresentedClientAuth",
     "SignInError",
     "TokenEndpointFault",

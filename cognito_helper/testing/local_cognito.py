@@ -19,6 +19,7 @@ from ..settings.fields import app_client_id
 from ..settings.urls import check_resource
 from .browser import sign_in
 from .client_auth import PresentedClientAuth
+from .customisation import PreTokenGeneration, check_hook
 from .discovery import Discovery
 from .hosted_ui import HostedUI
 from .keys import KeyArg, KeyPool, KeyRing
@@ -88,6 +89,7 @@ class LocalCognito:
         host: str = "127.0.0.1",
         port: int = 0,
         key_pool: Optional[KeyPool] = None,
+        pre_token_generation: Optional[PreTokenGeneration] = None,
     ) -> None:
         """Set up the pool; nothing listens until :meth:`start`.
 
@@ -98,7 +100,10 @@ class LocalCognito:
         ``client_credentials`` grants). ``resources`` are the resource indicators the main
         client may ask for (see :meth:`add_client`). ``key_pool`` (a :class:`KeyPool`) gives
         the signing keys instead of generating two RSA keys here, which is most of what starting
-        a provider costs: for a test suite that starts one per test. Raises
+        a provider costs: for a test suite that starts one per test. ``pre_token_generation``
+        (also the attribute of that name, which may be set while running) customises tokens
+        as Cognito's V2/V3 pre-token-generation trigger does; see
+        :mod:`cognito_helper.testing.customisation`. Raises
         :class:`~cognito_helper.errors.ConfigError` for an id or URL Cognito would not accept
         and ``ValueError`` for a bad lifetime or resource.
         """
@@ -118,6 +123,7 @@ class LocalCognito:
         self.refresh_token_rotation = refresh_token_rotation
         self.rotation_grace_period = rotation_grace_period
         self.clock: Callable[[], float] = time.time
+        self.pre_token_generation = check_hook(pre_token_generation)
         self.server_errors: List[BaseException] = []
         self._host = host
         self._port = port

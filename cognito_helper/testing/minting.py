@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..core.encoding import at_hash, b64url_encode
+from .customisation import machine_event, run_hook, user_event
 from .keys import KeyArg, KeyRing
 from .settings import PoolSettings, now
 from .store import Grant, User
@@ -122,14 +123,29 @@ class Minter:
         return encode_jws({"kid": kid, "alg": "RS256"}, claims, private_key)
 
     def tokens(
-        self, user: User, grant: Grant, issued_at: int, *, nonce: Optional[str]
+        self, user: User, grant: Grant, issued_at: int, *, nonce: Optional[str], trigger: str
     ) -> Dict[str, Any]:
-        """The signed tokens of one grant: an access token, and an ID token with ``openid``."""
+        """The signed tokens of one grant: an access token, and an ID token with ``openid``,
+        as the pre-token-generation hook (``trigger``: the event's ``triggerSource``) changed
+        them."""
+        event = user_event(
+            user_pool_id=self._settings.user_pool_id,
+            client_id=grant.client_id,
+            trigger=trigger,
+            username=user.username,
+            attributes=user.attributes,
+            groups=user.groups,
+            scopes=grant.scopes,
+        )
+        overrides = run_hook(self._settings.pre_token_generation, event)
         event_id = str(uuid.uuid4())
-        access_token = self.sign("access", self.claims("access", user, grant, issued_at, event_id))
+        access_claims = self.claims("access", user, grant, issued_at, event_id)
+        overrides.apply_access(access_claims)
+        access_token = self.sign("access", access_claims)
         tokens: Dict[str, Any] = {}
         if "openid" in grant.scopes:
             id_claims = self.claims("id", user, grant, issued_at, event_id)
+            overrides.apply_id(id_claims)
             id_claims["at_hash"] = at_hash(access_token)
             if nonce is not None:
                 id_claims["nonce"] = nonce
@@ -142,8 +158,13 @@ class Minter:
     ) -> str:
         """A client_credentials access token: ``sub`` is the client, and there is no user.
 
-        With ``resource`` the token is bound to that API: its ``aud``.
+        With ``resource`` the token is bound to that API: its ``aud``. The
+        pre-token-generation hook gets a V3 ``TokenGeneration_ClientCredentials`` event.
         """
+        event = machine_event(
+            user_pool_id=self._settings.user_pool_id, client_id=client_id, scopes=scopes
+        )
+        overrides = run_hook(self._settings.pre_token_generation, event)
         issued_at = now(self._settings)
         claims: Dict[str, Any] = {
             "sub": client_id,
@@ -159,6 +180,7 @@ class Minter:
         }
         if resource is not None:
             claims["aud"] = resource
+        overrides.apply_access(claims)
         return self.sign("access", claims)
 
     def mint(

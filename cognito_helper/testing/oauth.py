@@ -287,7 +287,12 @@ class OAuthEndpoints:
         if record.code_challenge is not None:
             _check_verifier(form.get("code_verifier"), record.code_challenge)
         _same_resource(form, record.grant)
-        return self._issue_tokens(record.grant, nonce=record.nonce, with_refresh=True)
+        return self._issue_tokens(
+            record.grant,
+            nonce=record.nonce,
+            with_refresh=True,
+            trigger="TokenGeneration_HostedAuth",
+        )
 
     def _refresh_token_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
         token = required(form, "refresh_token")
@@ -301,7 +306,9 @@ class OAuthEndpoints:
         if grant is None:
             raise oauth_error("invalid_grant", "Invalid Refresh Token")
         _same_resource(form, grant)
-        return self._issue_tokens(grant, nonce=None, with_refresh=rotate)
+        return self._issue_tokens(
+            grant, nonce=None, with_refresh=rotate, trigger="TokenGeneration_RefreshTokens"
+        )
 
     def _client_credentials_grant(self, client: Client, form: Mapping[str, str]) -> Dict[str, Any]:
         if not client.confidential:
@@ -323,14 +330,16 @@ class OAuthEndpoints:
         }
 
     def _issue_tokens(
-        self, grant: Grant, *, nonce: Optional[str], with_refresh: bool
+        self, grant: Grant, *, nonce: Optional[str], with_refresh: bool, trigger: str
     ) -> Dict[str, Any]:
         """The token response of one grant: ID (when ``openid``), access, maybe refresh."""
         user = self._store.user(grant.username)
         if user is None:
             raise oauth_error("invalid_grant", "User does not exist.")
         issued_at = now(self._settings)
-        tokens: Dict[str, Any] = self._minter.tokens(user, grant, issued_at, nonce=nonce)
+        tokens: Dict[str, Any] = self._minter.tokens(
+            user, grant, issued_at, nonce=nonce, trigger=trigger
+        )
         if with_refresh:
             refresh_token = new_refresh_token()
             expires_at = issued_at + self._settings.refresh_token_lifetime

@@ -7,7 +7,9 @@ protocol, rather than copies.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable, Optional, Protocol
+
+from .customisation import PreTokenGeneration
 
 
 class PoolSettings(Protocol):
@@ -16,6 +18,8 @@ class PoolSettings(Protocol):
     refresh_token_rotation: bool
     rotation_grace_period: int
     clock: Callable[[], float]
+    pre_token_generation: Optional[PreTokenGeneration]
+    user_pool_id: str
 
     @property
     def url(self) -> str: ...
