@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..core.errors import ConfigError
 from ..core.redaction import repr_hiding_secrets
 from . import env as _env
 from . import fields as _fields
 from . import hosted_ui as _hosted_ui
+from . import issuers as _issuers
 
 __all__ = ["DEFAULT_SCOPES", "DEFAULT_TIMEOUT", "CognitoConfig"]
 
@@ -92,6 +93,11 @@ class CognitoConfig:
     issuer: Union[str, Sequence[str], None] = None
     jwks_url: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
+    replica_regions: Union[Tuple[str, ...], Sequence[str], str] = ()
+
+    # Each trusted issuer and the URL of its keys, set by __post_init__ (not a field).
+    _trust: ClassVar[Dict[str, str]]
+    _issuers: ClassVar[Tuple[str, ...]]
 
     def __post_init__(self) -> None:
         """Check every field and store it in its normal form (see the class docstring).
@@ -110,12 +116,18 @@ class CognitoConfig:
             "redirect_uri": _fields.callback_url("redirect_uri", self.redirect_uri),
             "logout_uri": _fields.callback_url("logout_uri", self.logout_uri),
             "scopes": _fields.scopes(self.scopes, DEFAULT_SCOPES),
-            "issuer": _fields.issuer(self.issuer, pool, pool_region),
-            "jwks_url": _fields.jwks_url(self.jwks_url, pool, pool_region),
+            "issuer": (issuer := _issuers.issuer(self.issuer, pool, pool_region)),
+            "jwks_url": (jwks := _issuers.jwks_url(self.jwks_url, pool, pool_region, issuer)),
             "timeout": _fields.timeout(self.timeout),
+            "replica_regions": (
+                replicas := _issuers.replica_regions(self.replica_regions, pool_region)
+            ),
         }
+        trust = _issuers.key_urls(issuer, jwks, pool, region, replicas)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_trust", trust)
+        object.__setattr__(self, "_issuers", tuple(trust))
 
     #: Every field, in order; ``client_secret`` only as set (``'***'``) or ``None``.
     __repr__ = repr_hiding_secrets
@@ -124,9 +136,13 @@ class CognitoConfig:
 
     @property
     def issuers(self) -> Tuple[str, ...]:
-        """Every accepted ``iss`` value, as a tuple."""
-        issuer = self.issuer
-        return (issuer,) if isinstance(issuer, str) else tuple(issuer or ())
+        """Every trusted ``iss`` value, as a tuple: the ``issuer=`` given, else the pool's
+        ORIGINAL and UPDATED forms and the ORIGINAL form of each replica region."""
+        return self._issuers
+
+    def jwks_url_for(self, iss: str) -> Optional[str]:
+        """The URL of the keys of ``iss``, one of :attr:`issuers`; ``None`` for another."""
+        return self._trust.get(iss)
 
     @property
     def client_secrets(self) -> Tuple[str, ...]:

@@ -1,0 +1,200 @@
+"""Issue 23, "Issuers": both issuer forms by default, each with its own JWKS fetched only when
+a token names that form; ``issuer=`` pins; replica regions.
+
+Over real loopback HTTP: a scripted server publishing two issuer forms of one pool (each with
+its own key set path), and LocalCognito switched from the ORIGINAL to the UPDATED form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from cognito_helper import (
+    CognitoConfig,
+    decode_verify_jwt,
+    forget_jwks_caches,
+    verification_memo_info,
+)
+from cognito_helper.errors import (
+    CognitoConnectionError,
+    ConfigError,
+    InvalidClaimsError,
+    InvalidSignatureError,
+    TokenVerificationError,
+)
+from cognito_helper.jwt_helper import CognitoVerifier
+
+from .servers import ScriptedServer, respond
+from .tokens import CLIENT, POOL, KeyPair, claims_for
+
+AWS_POOL = "us-east-1_AbC123"
+ORIGINAL = f"https://cognito-idp.us-east-1.amazonaws.com/{AWS_POOL}"
+UPDATED = f"https://issuer-cognito-idp.us-east-1.amazonaws.com/{AWS_POOL}"
+REPLICA = f"https://cognito-idp.eu-west-1.amazonaws.com/{AWS_POOL}"
+JWKS = "/.well-known/jwks.json"
+
+
+# -- which issuers a config trusts (no request needed) -------------------------------------------
+
+
+def test_a_config_without_issuer_trusts_both_forms_each_with_its_own_keys() -> None:
+    config = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT)
+    assert config.issuers == (ORIGINAL, UPDATED)
+    assert config.jwks_url_for(ORIGINAL) == ORIGINAL + JWKS
+    assert config.jwks_url_for(UPDATED) == UPDATED + JWKS
+    assert config.jwks_url_for(REPLICA) is None
+    assert config.issuer == ORIGINAL and config.jwks_url == ORIGINAL + JWKS
+
+
+def test_issuer_pins_exactly_what_is_given_with_its_jwks_url() -> None:
+    config = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT, issuer=ORIGINAL)
+    assert config.issuers == (ORIGINAL,)
+    assert config.jwks_url_for(UPDATED) is None
+    pinned = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT, issuer=UPDATED)
+    assert pinned.issuers == (UPDATED,)
+    assert pinned.jwks_url == UPDATED + JWKS  # the issuer's own keys
+
+
+def test_an_explicit_jwks_url_serves_every_default_issuer() -> None:
+    url = "https://keys.example.com/jwks.json"
+    config = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT, jwks_url=url)
+    assert config.issuers == (ORIGINAL, UPDATED)
+    assert {config.jwks_url_for(i) for i in config.issuers} == {url}
+
+
+def test_replace_keeps_the_default_issuers() -> None:
+    config = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT)
+    other = dataclasses.replace(config, client_id="other")
+    assert other.issuers == (ORIGINAL, UPDATED)
+    assert other.jwks_url_for(UPDATED) == UPDATED + JWKS
+
+
+# -- a pool publishing both forms over HTTP --------------------------------------------------------
+
+
+class TwoForms:
+    """One pool's two issuer forms on loopback: ``/{POOL}`` and ``/updated/{POOL}``, each
+    with its own key set path; ``updated_on`` says whether the UPDATED form's keys are
+    served (else 403, as AWS answers for a pool that has not switched)."""
+
+    def __init__(self, server: ScriptedServer, key: KeyPair) -> None:
+        self.server, self.key = server, key
+        self.original = f"{server.url}/{POOL}"
+        self.updated = f"{server.url}/updated/{POOL}"
+        self.updated_on = False
+        keys = {"keys": [key.jwk()]}
+        server.routes[f"/{POOL}{JWKS}"] = respond(200, keys)
+        forbidden = respond(403, {"message": "Forbidden"})
+        served = respond(200, keys)
+        server.routes[f"/updated/{POOL}{JWKS}"] = lambda h: (
+            served(h) if self.updated_on else forbidden(h)
+        )
+        self.config = CognitoConfig(
+            user_pool_id=POOL, client_id=CLIENT, issuer=[self.original, self.updated], timeout=2.0
+        )
+
+    def fetches(self, form: str) -> Dict[str, int]:
+        return {
+            "original": self.server.count(f"/{POOL}{JWKS}"),
+            "updated": self.server.count(f"/updated/{POOL}{JWKS}"),
+        }[form]
+
+    def token(self, iss: str, key: KeyPair | None = None, **claims: Any) -> str:
+        return (key or self.key).token(claims_for("id", iss, **claims))
+
+
+@pytest.fixture
+def forms(key_pairs: List[KeyPair]) -> Iterator[TwoForms]:
+    with ScriptedServer() as server:
+        yield TwoForms(server, key_pairs[0])
+
+
+def test_each_form_is_fetched_from_its_own_url_only_when_a_token_names_it(
+    forms: TwoForms,
+) -> None:
+    config = forms.config
+    assert config.jwks_url_for(forms.updated) == forms.updated + JWKS
+    for _ in range(3):
+        decode_verify_jwt(forms.token(forms.original), config=config)
+    assert (forms.fetches("original"), forms.fetches("updated")) == (1, 0)
+    forms.updated_on = True  # the pool switches to the UPDATED form
+    for _ in range(3):
+        assert decode_verify_jwt(forms.token(forms.updated), config=config)["iss"] == forms.updated
+    decode_verify_jwt(forms.token(forms.original), config=config)  # old tokens still verify
+    assert (forms.fetches("original"), forms.fetches("updated")) == (1, 1)
+
+
+def test_a_forged_token_naming_the_other_form_costs_one_fetch_and_leaves_the_genuine_cache(
+    forms: TwoForms, key_pairs: List[KeyPair]
+) -> None:
+    config = forms.config
+    genuine = forms.token(forms.original)
+    decode_verify_jwt(genuine, config=config)
+    forger = key_pairs[1]
+    for _ in range(5):  # the pool has not switched: the UPDATED keys answer 403
+        with pytest.raises((CognitoConnectionError, TokenVerificationError)):
+            decode_verify_jwt(forms.token(forms.updated, key=forger), config=config)
+    assert forms.fetches("updated") == 1
+    assert decode_verify_jwt(genuine, config=config)["iss"] == forms.original
+    forms.updated_on = True
+    forget_jwks_caches(forms.updated + JWKS)  # as if the cool-down had passed
+    forged = forger.token(claims_for("id", forms.updated), {"kid": forms.key.kid})
+    for _ in range(3):  # the kid is known: a bad signature, no refetch
+        with pytest.raises(InvalidSignatureError):
+            decode_verify_jwt(forged, config=config)
+    assert forms.fetches("updated") == 2
+    assert decode_verify_jwt(genuine, config=config)["iss"] == forms.original
+    assert forms.fetches("original") == 1
+
+
+def test_a_token_naming_neither_form_is_refused_before_any_fetch(forms: TwoForms) -> None:
+    other = f"{forms.server.url}/elsewhere/{POOL}"
+    with pytest.raises(InvalidClaimsError) as excinfo:
+        decode_verify_jwt(forms.token(other), config=[forms.config])
+    assert excinfo.value.reason == "issuer"
+    assert (forms.fetches("original"), forms.fetches("updated")) == (0, 0)
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one-config", "several-configs"])
+def test_single_and_several_config_paths_behave_alike_and_the_memo_answers_repeats(
+    forms: TwoForms, several: bool
+) -> None:
+    forms.updated_on = True
+    other = CognitoConfig(user_pool_id="us-east-1_OtherPool1", client_id=CLIENT)
+    configs: Any = [other, forms.config] if several else forms.config
+    verifier = CognitoVerifier(configs, token_use="id")
+    tokens = [forms.token(forms.original), forms.token(forms.updated)]
+    for token in tokens:
+        verifier.verify(token)
+    hits = verification_memo_info().hits
+    for token in tokens:
+        assert verifier.verify(token)["iss"] in (forms.original, forms.updated)
+        assert not verifier.may_fetch(token)
+    assert verification_memo_info().hits == hits + 2
+    assert (forms.fetches("original"), forms.fetches("updated")) == (1, 1)
+
+
+# -- replica regions ---------------------------------------------------------------------------
+
+
+def test_replica_regions_trust_each_regions_original_form_with_its_own_keys() -> None:
+    config = CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT, replica_regions=["eu-west-1"])
+    assert config.issuers == (ORIGINAL, UPDATED, REPLICA)
+    assert config.jwks_url_for(REPLICA) == REPLICA + JWKS
+    assert config.replica_regions == ("eu-west-1",)
+
+
+@pytest.mark.parametrize("regions", [["eu-wset-1"], [42], 42])
+def test_a_bad_replica_region_is_a_config_error(regions: Any) -> None:
+    with pytest.raises(ConfigError, match="replica_regions"):
+        CognitoConfig(user_pool_id=AWS_POOL, client_id=CLIENT, replica_regions=regions)
+
+
+def test_replica_regions_with_a_pinned_issuer_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="replica_regions"):
+        CognitoConfig(
+            user_pool_id=AWS_POOL, client_id=CLIENT, issuer=ORIGINAL, replica_regions="eu-west-1"
+        )
