@@ -8,6 +8,10 @@ its own key set path), and LocalCognito switched from the ORIGINAL to the UPDATE
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -26,6 +30,7 @@ from cognito_helper.errors import (
     TokenVerificationError,
 )
 from cognito_helper.jwt_helper import CognitoVerifier
+from cognito_helper.testing import LocalCognito
 
 from .servers import ScriptedServer, respond
 from .tokens import CLIENT, POOL, KeyPair, claims_for
@@ -198,3 +203,42 @@ def test_replica_regions_with_a_pinned_issuer_is_a_config_error() -> None:
         CognitoConfig(
             user_pool_id=AWS_POOL, client_id=CLIENT, issuer=ORIGINAL, replica_regions="eu-west-1"
         )
+
+
+def test_cognito_replica_regions_from_the_environment() -> None:
+    env = {
+        "COGNITO_USER_POOL_ID": AWS_POOL,
+        "COGNITO_CLIENT_ID": CLIENT,
+        "COGNITO_REPLICA_REGIONS": "eu-west-1, us-west-2",
+    }
+    config = CognitoConfig.from_env(env)
+    assert config.replica_regions == ("eu-west-1", "us-west-2")
+    assert REPLICA in config.issuers
+    with pytest.raises(ConfigError, match="COGNITO_REPLICA_REGIONS"):
+        CognitoConfig.from_env({**env, "COGNITO_REPLICA_REGIONS": "eu-wset-1"})
+
+
+def test_the_cli_verify_takes_cognito_replica_regions(lc: LocalCognito) -> None:
+    """Replica issuers are AWS URLs: the keys come from LocalCognito through COGNITO_JWKS_URL
+    (one URL for every trusted issuer), the token names the replica region's issuer."""
+    replica = f"https://cognito-idp.eu-west-1.amazonaws.com/{lc.user_pool_id}"
+    token = lc.mint("access", iss=replica)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNITO_")}
+    env.update(
+        COGNITO_USER_POOL_ID=lc.user_pool_id,
+        COGNITO_CLIENT_ID=lc.client_id,
+        COGNITO_JWKS_URL=lc.jwks_url,
+        PYTHONIOENCODING="utf-8",
+    )
+
+    def verify(extra: Dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cognito_helper", "verify", token]
+        return subprocess.run(
+            command, env={**env, **extra}, capture_output=True, text=True, timeout=60
+        )
+
+    refused = verify({})
+    assert refused.returncode == 1 and "'iss'" in refused.stderr
+    accepted = verify({"COGNITO_REPLICA_REGIONS": "eu-west-1"})
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["iss"] == replica
