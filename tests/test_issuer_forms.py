@@ -12,9 +12,10 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
+import requests
 
 from cognito_helper import (
     CognitoConfig,
@@ -242,3 +243,84 @@ def test_the_cli_verify_takes_cognito_replica_regions(lc: LocalCognito) -> None:
     accepted = verify({"COGNITO_REPLICA_REGIONS": "eu-west-1"})
     assert accepted.returncode == 0, accepted.stderr
     assert json.loads(accepted.stdout)["iss"] == replica
+
+
+# -- LocalCognito: issuer forms and replicas ---------------------------------------------------
+
+
+def test_local_cognito_serves_and_signs_with_the_updated_form(
+    make_lc: Callable[..., LocalCognito],
+) -> None:
+    lc = make_lc(issuer_form="updated")
+    assert lc.issuer == f"{lc.url}/issuer-cognito-idp/{lc.user_pool_id}"
+    document = requests.get(lc.issuer + "/.well-known/openid-configuration", timeout=5).json()
+    assert (document["issuer"], document["jwks_uri"]) == (lc.issuer, lc.jwks_url)
+    assert decode_verify_jwt(lc.mint("id"), config=lc.config)["iss"] == lc.issuer
+    assert lc.key_requests(lc.issuer) == 1 and lc.jwks_requests == 1
+
+
+def test_local_cognito_answers_403_for_the_updated_keys_of_a_pool_not_switched(
+    lc: LocalCognito,
+) -> None:
+    updated = lc.issuers[1]
+    assert requests.get(updated + JWKS, timeout=5).status_code == 403
+    assert requests.get(lc.issuer + JWKS, timeout=5).status_code == 200
+
+
+@pytest.mark.usefixtures("memo")
+def test_a_pool_switched_from_original_to_updated_while_the_app_runs(lc: LocalCognito) -> None:
+    app = CognitoVerifier(lc.forms_config, token_use=None)  # configured once, never changed
+    original, updated = lc.issuers[:2]
+    old = [lc.mint("id"), lc.mint("access")]
+    for token in old:
+        assert app.verify(token)["iss"] == original
+    lc.forms.form = "updated"  # the pool's IssuerConfiguration changes
+    new = [lc.mint("id"), lc.mint("access")]
+    for _ in range(2):
+        for token in new:
+            assert app.verify(token)["iss"] == updated
+        for token in old:
+            assert app.verify(token)["iss"] == original
+    assert (lc.key_requests(original), lc.key_requests(updated)) == (1, 1)
+    assert lc.jwks_requests == 2  # no key set that no token named
+
+
+def test_local_cognito_mints_replica_tokens(make_lc: Callable[..., LocalCognito]) -> None:
+    lc = make_lc(replica_regions=["eu-west-1"])
+    primary = lc.mint("access")
+    lc.forms.serving_region = "eu-west-1"
+    replica = lc.mint("access")
+    replica_issuer = f"{lc.url}/eu-west-1/{lc.user_pool_id}"
+    assert lc.issuer == replica_issuer == lc.issuers[2]
+    assert decode_verify_jwt(replica, config=lc.forms_config)["iss"] == replica_issuer
+    assert decode_verify_jwt(primary, config=lc.forms_config)["iss"] == lc.issuers[0]
+    assert lc.key_requests(replica_issuer) == 1 and lc.key_requests(lc.issuers[1]) == 0
+    with pytest.raises(InvalidClaimsError):  # a config pinned to the primary issuer
+        decode_verify_jwt(replica, config=replace_issuer(lc, lc.issuers[0]))
+    with pytest.raises(ValueError):
+        lc.forms.serving_region = "us-west-2"
+
+
+def replace_issuer(lc: LocalCognito, issuer: str) -> CognitoConfig:
+    return dataclasses.replace(lc.config, issuer=issuer, jwks_url=issuer + JWKS)
+
+
+def test_replica_tokens_verify_only_with_replica_regions(lc: LocalCognito) -> None:
+    replica = f"https://cognito-idp.eu-west-1.amazonaws.com/{lc.user_pool_id}"
+    token = lc.mint("id", iss=replica)
+    plain = CognitoConfig(
+        user_pool_id=lc.user_pool_id, client_id=lc.client_id, jwks_url=lc.jwks_url
+    )
+    with pytest.raises(InvalidClaimsError) as excinfo:
+        decode_verify_jwt(token, config=plain)
+    assert excinfo.value.reason in ("iss", "issuer")
+    replicated = dataclasses.replace(plain, replica_regions=["eu-west-1"])
+    for config in (replicated, [replicated]):
+        assert decode_verify_jwt(token, config=config)["iss"] == replica
+
+
+def test_a_bad_issuer_form_or_replica_region_is_refused() -> None:
+    with pytest.raises(ValueError, match="issuer_form"):
+        LocalCognito(issuer_form="newest")
+    with pytest.raises(ConfigError, match="replica_regions"):
+        LocalCognito(replica_regions=["eu-wset-1"])

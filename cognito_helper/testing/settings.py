@@ -7,7 +7,7 @@ protocol, rather than copies.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Tuple
 
 
 class PoolSettings(Protocol):
@@ -22,6 +22,9 @@ class PoolSettings(Protocol):
 
     @property
     def issuer(self) -> str: ...
+
+    @property
+    def issuers(self) -> Tuple[str, ...]: ...
 
     @property
     def jwks_url(self) -> str: ...
