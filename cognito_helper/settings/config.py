@@ -66,11 +66,15 @@ class CognitoConfig:
     Every argument is keyword-only (``CognitoConfig(user_pool_id=..., client_id=...)``), so
     no value can land in the wrong field. Every field is checked when the object is built and
     :class:`ConfigError` names the one that is wrong. ``region`` is the pool id's region (it
-    may be given, but must agree with it); ``issuer`` defaults to the ORIGINAL issuer form
-    ``https://cognito-idp.{region}.amazonaws.com/{pool}`` (a string, or a sequence of accepted
-    issuers, e.g. during a switch to the UPDATED form); ``jwks_url`` to the pool's AWS JWKS
-    URL. After construction ``domain`` holds the hosted-UI base URL, ``issuer`` the accepted
-    issuer (or a tuple of them) and ``jwks_url`` the URL keys are fetched from. ``repr()`` and
+    may be given, but must agree with it). Without ``issuer`` the config trusts both issuer
+    forms of the pool, ORIGINAL ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and
+    UPDATED ``https://issuer-cognito-idp.{region}.amazonaws.com/{pool}``, and the ORIGINAL
+    form of each of ``replica_regions``, each with its own ``{issuer}/.well-known/jwks.json``
+    (or every one with ``jwks_url`` when given); ``issuer`` (a string or a sequence) pins
+    exactly the issuers given (see :mod:`cognito_helper.settings.issuers`). After
+    construction ``domain`` holds the hosted-UI base URL, ``issuer`` the ORIGINAL form or the
+    pinned issuer (or a tuple of them), :attr:`issuers` every trusted issuer and ``jwks_url``
+    the ORIGINAL form's (or the first pinned issuer's, or the given) key set URL. ``repr()`` and
     ``str()`` never show the client secret. ``timeout`` bounds each HTTP call to Cognito, in
     seconds, from connect to the last byte. It is a frozen dataclass: ``dataclasses.replace``
     builds a validated copy. ``client_id=ANY_APP_CLIENT`` trusts every app client of the pool
