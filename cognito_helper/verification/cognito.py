@@ -249,8 +249,14 @@ class CognitoVerifier(Verifier):
             if entry is not None:
                 # The remembered claims choose the config; find() then asks its JWKS cache.
                 _, _, _, iss, use, client = entry.core
-                cfg = _choose(configs, iss, client_claim(use), client)
-                entry = memo.find(token, tail, _cache_of(cfg, iss))  # the same string: claims
+                # One config: _settle compares iss (a foreign one finds no key of its caches).
+                if len(configs) > 1:
+                    cfg = _choose(configs, iss, client_claim(use), client)
+                else:
+                    cfg = configs[0]
+                url = cfg.jwks_url_for(iss) or cfg.jwks_url  # iss: a str (the typed core)
+                cache = jwks_cache(url, timeout=cfg.timeout)  # type: ignore[arg-type]
+                entry = memo.find(token, tail, cache)  # the same string: the same claims
                 if entry is not None:
                     return self._settle(entry.claims, cfg, asked, entry)
             else:
