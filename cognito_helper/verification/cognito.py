@@ -363,8 +363,7 @@ def may_fetch(token: str, config: Configs = None) -> bool:
         iss = parse(token).payload.get("iss") if entry is None else entry.core[3]
     except (TokenVerificationError, ConfigError, ValueError):
         return False
-    trusting = [cfg for cfg in configs if type(iss) is str and cfg.jwks_url_for(iss)]
-    return any(_cache_of(cfg, iss).get_key_if_current(kid) is None for cfg in trusting or configs)
+    return any(_cache_of(cfg, iss).get_key_if_current(kid) is None for cfg in configs)
 
 
 # -- the door that needs no object ---------------------------------------------------------------
