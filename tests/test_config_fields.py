@@ -344,10 +344,11 @@ class TestDomainIsTheBaseOnly:
 
 
 class TestIssuerAndJwks:
-    def test_default_issuer_is_the_original_form(self):
+    def test_default_issuer_is_the_original_form_and_both_forms_are_trusted(self):
+        # Issue 23: a config given no issuer= trusts the UPDATED form too.
         config = make()
         assert config.issuer == ORIGINAL_ISSUER
-        assert config.issuers == (ORIGINAL_ISSUER,)
+        assert config.issuers == (ORIGINAL_ISSUER, UPDATED_ISSUER)
 
     def test_default_issuer_uses_the_pools_own_region_and_id(self):
         config = make(user_pool_id="us-gov-west-1_AbC123")

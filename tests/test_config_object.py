@@ -88,6 +88,7 @@ FIELD_NAMES = [
     "issuer",
     "jwks_url",
     "timeout",
+    "replica_regions",
 ]
 
 

@@ -330,7 +330,8 @@ def _add_verify(commands: _Commands) -> None:
         "On failure, print the check that failed and exit 1.\n"
         "Several pools or app clients: give --config once for each, or list the app client\n"
         "ids of the one pool in COGNITO_CLIENT_ID, separated by spaces; the token is checked\n"
-        "against the one its iss and aud/client_id name.\n"
+        "against the one its iss and aud/client_id name. Replica regions of a multi-Region\n"
+        "pool: COGNITO_REPLICA_REGIONS (comma-separated) trusts their issuers too.\n"
         "--scope, --group and --audience may be given more than once: the token must hold\n"
         "at least one of the values given.",
         run_verify,

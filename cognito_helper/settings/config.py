@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..core.errors import ConfigError
 from ..core.redaction import repr_hiding_secrets
 from . import env as _env
 from . import fields as _fields
 from . import hosted_ui as _hosted_ui
+from . import issuers as _issuers
 
 __all__ = ["DEFAULT_SCOPES", "DEFAULT_TIMEOUT", "CognitoConfig"]
 
@@ -65,11 +66,15 @@ class CognitoConfig:
     Every argument is keyword-only (``CognitoConfig(user_pool_id=..., client_id=...)``), so
     no value can land in the wrong field. Every field is checked when the object is built and
     :class:`ConfigError` names the one that is wrong. ``region`` is the pool id's region (it
-    may be given, but must agree with it); ``issuer`` defaults to the ORIGINAL issuer form
-    ``https://cognito-idp.{region}.amazonaws.com/{pool}`` (a string, or a sequence of accepted
-    issuers, e.g. during a switch to the UPDATED form); ``jwks_url`` to the pool's AWS JWKS
-    URL. After construction ``domain`` holds the hosted-UI base URL, ``issuer`` the accepted
-    issuer (or a tuple of them) and ``jwks_url`` the URL keys are fetched from. ``repr()`` and
+    may be given, but must agree with it). Without ``issuer`` the config trusts both issuer
+    forms of the pool, ORIGINAL ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and
+    UPDATED ``https://issuer-cognito-idp.{region}.amazonaws.com/{pool}``, and the ORIGINAL
+    form of each of ``replica_regions``, each with its own ``{issuer}/.well-known/jwks.json``
+    (or every one with ``jwks_url`` when given); ``issuer`` (a string or a sequence) pins
+    exactly the issuers given (see :mod:`cognito_helper.settings.issuers`). After
+    construction ``domain`` holds the hosted-UI base URL, ``issuer`` the ORIGINAL form or the
+    pinned issuer (or a tuple of them), :attr:`issuers` every trusted issuer and ``jwks_url``
+    the ORIGINAL form's (or the first pinned issuer's, or the given) key set URL. ``repr()`` and
     ``str()`` never show the client secret. ``timeout`` bounds each HTTP call to Cognito, in
     seconds, from connect to the last byte. It is a frozen dataclass: ``dataclasses.replace``
     builds a validated copy. ``client_id=ANY_APP_CLIENT`` trusts every app client of the pool
@@ -92,6 +97,11 @@ class CognitoConfig:
     issuer: Union[str, Sequence[str], None] = None
     jwks_url: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
+    replica_regions: Union[Tuple[str, ...], Sequence[str], str] = ()
+
+    # Each trusted issuer and the URL of its keys, set by __post_init__ (not a field).
+    _trust: ClassVar[Dict[str, str]]
+    _issuers: ClassVar[Tuple[str, ...]]
 
     def __post_init__(self) -> None:
         """Check every field and store it in its normal form (see the class docstring).
@@ -110,12 +120,18 @@ class CognitoConfig:
             "redirect_uri": _fields.callback_url("redirect_uri", self.redirect_uri),
             "logout_uri": _fields.callback_url("logout_uri", self.logout_uri),
             "scopes": _fields.scopes(self.scopes, DEFAULT_SCOPES),
-            "issuer": _fields.issuer(self.issuer, pool, pool_region),
-            "jwks_url": _fields.jwks_url(self.jwks_url, pool, pool_region),
+            "issuer": (issuer := _issuers.issuer(self.issuer, pool, pool_region)),
+            "jwks_url": (jwks := _issuers.jwks_url(self.jwks_url, pool, pool_region, issuer)),
             "timeout": _fields.timeout(self.timeout),
+            "replica_regions": (
+                replicas := _issuers.replica_regions(self.replica_regions, pool_region)
+            ),
         }
+        trust = _issuers.key_urls(issuer, jwks, pool, region, replicas)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_trust", trust)
+        object.__setattr__(self, "_issuers", tuple(trust))
 
     #: Every field, in order; ``client_secret`` only as set (``'***'``) or ``None``.
     __repr__ = repr_hiding_secrets
@@ -124,9 +140,13 @@ class CognitoConfig:
 
     @property
     def issuers(self) -> Tuple[str, ...]:
-        """Every accepted ``iss`` value, as a tuple."""
-        issuer = self.issuer
-        return (issuer,) if isinstance(issuer, str) else tuple(issuer or ())
+        """Every trusted ``iss`` value, as a tuple: the ``issuer=`` given, else the pool's
+        ORIGINAL and UPDATED forms and the ORIGINAL form of each replica region."""
+        return self._issuers
+
+    def jwks_url_for(self, iss: str) -> Optional[str]:
+        """The URL of the keys of ``iss``, one of :attr:`issuers`; ``None`` for another."""
+        return self._trust.get(iss)
 
     @property
     def client_secrets(self) -> Tuple[str, ...]:

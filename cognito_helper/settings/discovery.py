@@ -38,6 +38,7 @@ from ..core.arguments import type_name
 from ..core.encoding import json_object
 from ..core.errors import CognitoConnectionError, ConfigError
 from . import fields as _fields
+from . import issuers as _issuers
 from .config import CognitoConfig
 from .urls import check_url
 
@@ -189,11 +190,10 @@ def document_settings(url: str, document: Mapping[str, Any]) -> Dict[str, str]:
     domain = _domain(found, issuer, region, where)
     if domain is not None:
         settings["domain"] = domain
-    default = _fields.issuer(None, pool, region)
-    trusted = (default,) if isinstance(default, str) else default
+    trusted = (_issuers.original_issuer(region, pool), _issuers.updated_issuer(region, pool))
     if issuer not in trusted or found["jwks_uri"] != issuer + _JWKS_PATH:
         settings["issuer"] = _fields.url("issuer", issuer, custom_scheme=False)
-        settings["jwks_url"] = _fields.jwks_url(found["jwks_uri"], pool, region)
+        settings["jwks_url"] = _issuers.jwks_url(found["jwks_uri"], pool, region)
     return settings
 
 

@@ -43,6 +43,7 @@ ENV_NAMES: Mapping[str, str] = MappingProxyType(
         "scopes": "COGNITO_SCOPES",
         "issuer": "COGNITO_ISSUER",
         "jwks_url": "COGNITO_JWKS_URL",
+        "replica_regions": "COGNITO_REPLICA_REGIONS",
     }
 )
 
@@ -51,8 +52,9 @@ ENV_LISTS: FrozenSet[str] = frozenset({"scopes", "issuer"})
 
 #: The fields of :data:`ENV_NAMES` whose variable holds a comma-separated list:
 #: ``COGNITO_CLIENT_SECRET``, whose two secrets (while one is rotated) no Cognito secret's
-#: characters can be confused with (they are letters, digits, ``_`` and ``+``).
-ENV_COMMA_LISTS: FrozenSet[str] = frozenset({"client_secret"})
+#: characters can be confused with (they are letters, digits, ``_`` and ``+``), and
+#: ``COGNITO_REPLICA_REGIONS`` (``eu-west-1,us-west-2``).
+ENV_COMMA_LISTS: FrozenSet[str] = frozenset({"client_secret", "replica_regions"})
 
 #: Every ``COGNITO_*`` environment variable the library reads: those of :data:`ENV_NAMES`, and
 #: ``COGNITO_JWKS`` (a JWKS to preload, read by :mod:`cognito_helper.verification.jwks`).

@@ -13,7 +13,6 @@ from typing import (
     Any,
     Collection,
     Iterable,
-    List,
     Mapping,
     Optional,
     Sequence,
@@ -25,7 +24,7 @@ from typing import (
 
 from ..core.arguments import type_name
 from ..core.errors import ConfigError, WrongTypeError
-from .urls import check_names_this_pool, check_url, domain_url
+from .urls import check_url, domain_url
 
 __all__ = [
     "ANY_APP_CLIENT",
@@ -40,10 +39,11 @@ __all__ = [
     "client_secret_tuple",
     "closest",
     "domain",
-    "issuer",
-    "jwks_url",
+    "is_list",
     "names",
+    "optional_str",
     "region",
+    "region_name",
     "scope_tuple",
     "scopes",
     "timeout",
@@ -69,7 +69,7 @@ _REGION_EXAMPLES = "'us-east-1', 'eu-central-2', 'ap-southeast-5' or 'us-gov-wes
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
 
-def _opt_str(name: str, value: object) -> Optional[str]:
+def optional_str(name: str, value: object) -> Optional[str]:
     """``value`` stripped, ``None`` when unset or blank; ConfigError naming ``name`` if not text."""
     if value is None:
         return None
@@ -113,7 +113,7 @@ def url(name: str, value: object, *, custom_scheme: bool) -> str:
 
 def user_pool_id(value: object) -> Tuple[str, str]:
     """The pool id, stripped, and the region it names; it must read ``{region}_{id}``."""
-    pool = _opt_str("user_pool_id", value)
+    pool = optional_str("user_pool_id", value)
     if pool is None:
         raise ConfigError("user_pool_id is required (e.g. 'us-east-1_AbC123')")
     match = _POOL_ID.fullmatch(pool)
@@ -163,7 +163,7 @@ def client_id(value: object) -> Union[str, AnyAppClient]:
     """
     if value is _ANY:
         return _ANY
-    client = _opt_str("client_id", value)
+    client = optional_str("client_id", value)
     if client is None:
         raise ConfigError("client_id is required")
     if any(c.isspace() for c in client):
@@ -191,11 +191,17 @@ def app_client_id(value: Union[str, AnyAppClient], needed_by: str) -> str:
     )
 
 
+def region_name(setting: str, name: str) -> str:
+    """The one region rule: ``name`` must be an AWS region (:data:`AWS_REGION`); else a
+    :class:`ConfigError` naming ``setting``."""
+    if not AWS_REGION.fullmatch(name):
+        raise ConfigError(f"{setting} {name!r} is not an AWS region (such as {_REGION_EXAMPLES})")
+    return name
+
+
 def region(value: object, pool: str, pool_region: str) -> str:
     """The region: the pool id's own, which a given one must agree with."""
-    given = _opt_str("region", value) or pool_region
-    if not AWS_REGION.fullmatch(given):
-        raise ConfigError(f"region {given!r} is not an AWS region (such as {_REGION_EXAMPLES})")
+    given = region_name("region", optional_str("region", value) or pool_region)
     if given != pool_region:
         raise ConfigError(
             f"region {given!r} contradicts user_pool_id {pool!r}, whose region is "
@@ -275,13 +281,13 @@ def client_secret_tuple(value: Union[str, Sequence[str], None]) -> Tuple[str, ..
 
 def domain(value: object, region: str) -> Optional[str]:
     """The hosted-UI base URL made from a prefix, a custom host or a URL; ``None`` when unset."""
-    given = _opt_str("domain", value)
+    given = optional_str("domain", value)
     return None if given is None else domain_url(given, region)
 
 
 def callback_url(name: str, value: object) -> Optional[str]:
     """``redirect_uri`` or ``logout_uri``: https, http on loopback, or a native-app scheme."""
-    given = _opt_str(name, value)
+    given = optional_str(name, value)
     return None if given is None else url(name, given, custom_scheme=True)
 
 
@@ -302,7 +308,7 @@ def _scope_problem(scope: str) -> Optional[str]:
     return None
 
 
-def _is_list(value: object) -> bool:
+def is_list(value: object) -> bool:
     """Whether ``value`` may stand for a list of strings (not text, bytes or a mapping)."""
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
 
@@ -330,7 +336,7 @@ def names(name: str, value: Any, error: Type[Exception], *, empty: bool = False)
     else:
         kind = type(value)
         # A list or tuple without the abstract-class tests (a guard's options are read per call).
-        if kind is not tuple and kind is not list and not _is_list(value):
+        if kind is not tuple and kind is not list and not is_list(value):
             raise _type_error(error)(
                 f"{name} must be a space-separated string or a list of strings, "
                 f"got {type_name(value)}"
@@ -380,50 +386,6 @@ def scopes(value: object, default: Tuple[str, ...]) -> Tuple[str, ...]:
     if isinstance(value, str) and not value.split():
         return default
     return checked_scopes(value, ConfigError)
-
-
-def _issuer_list(value: object) -> Tuple[str, ...]:
-    """A string or a list of strings, as a tuple of them."""
-    if isinstance(value, str):
-        return (value,)
-    if not _is_list(value):
-        raise ConfigError(f"issuer must be a string or a list of strings, got {type_name(value)}")
-    listed: List[str] = []
-    for one in tuple(cast(Iterable[object], value)):
-        if not isinstance(one, str):
-            raise ConfigError(
-                f"issuer must be a string or a list of strings; found {type_name(one)} in the list"
-            )
-        listed.append(one)
-    return tuple(listed)
-
-
-def issuer(value: object, pool: str, pool_region: str) -> Union[str, Tuple[str, ...]]:
-    """The accepted issuer, or a tuple of them; by default the pool's ORIGINAL-form issuer.
-
-    Each must be an absolute https URL, and an AWS issuer URL must name this pool.
-    """
-    if isinstance(value, str):
-        value = value.strip()
-    if value is None or value == "":
-        value = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}"
-    issuers = _issuer_list(value)
-    if not issuers:
-        raise ConfigError("issuer must name at least one accepted issuer")
-    for one in issuers:
-        url("issuer", one, custom_scheme=False)
-    check_names_this_pool("issuer", issuers, pool)
-    return issuers[0] if len(issuers) == 1 else issuers
-
-
-def jwks_url(value: object, pool: str, pool_region: str) -> str:
-    """The URL keys are fetched from; by default the pool's AWS JWKS URL, which it must name."""
-    given = _opt_str("jwks_url", value)
-    if given is None:
-        given = f"https://cognito-idp.{pool_region}.amazonaws.com/{pool}/.well-known/jwks.json"
-    checked = url("jwks_url", given, custom_scheme=False)
-    check_names_this_pool("jwks_url", (checked,), pool)
-    return checked
 
 
 def timeout(value: object, error: Type[Exception] = ConfigError) -> float:

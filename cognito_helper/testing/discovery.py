@@ -20,14 +20,15 @@ class Discovery:
 
     def openid_configuration(self, request: Request) -> Response:
         base = self._settings.url
+        issuer = base + request.path[: -len("/.well-known/openid-configuration")]
         document = {
-            "issuer": self._settings.issuer,
+            "issuer": issuer,  # the issuer whose document it is
             "authorization_endpoint": base + "/oauth2/authorize",
             "token_endpoint": base + "/oauth2/token",
             "userinfo_endpoint": base + "/oauth2/userInfo",
             "revocation_endpoint": base + "/oauth2/revoke",
             "end_session_endpoint": base + "/logout",
-            "jwks_uri": self._settings.jwks_url,
+            "jwks_uri": issuer + "/.well-known/jwks.json",
             "response_types_supported": ["code", "token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],

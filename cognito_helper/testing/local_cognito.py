@@ -16,12 +16,14 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..settings.config import CognitoConfig
 from ..settings.fields import app_client_id
+from ..settings.issuers import JWKS_PATH
 from ..settings.urls import check_resource
 from .browser import sign_in
 from .client_auth import PresentedClientAuth
 from .customisation import PreTokenGeneration, check_hook
 from .discovery import Discovery
 from .hosted_ui import HostedUI
+from .issuer_forms import IssuerForms
 from .keys import KeyArg, KeyPool, KeyRing
 from .minting import Minter
 from .oauth import OAuthEndpoints, TokenEndpointFault, TokenEndpointHold
@@ -37,7 +39,7 @@ from .store import (
     with_secret_added,
     with_secret_deleted,
 )
-from .wire import EndpointHandler
+from .wire import Endpoint, EndpointHandler
 
 
 def _check_lifetimes(token: int, refresh_token: int, rotation_grace_period: int) -> None:
@@ -90,6 +92,8 @@ class LocalCognito:
         port: int = 0,
         key_pool: Optional[KeyPool] = None,
         pre_token_generation: Optional[PreTokenGeneration] = None,
+        issuer_form: str = "original",
+        replica_regions: Sequence[str] = (),
     ) -> None:
         """Set up the pool; nothing listens until :meth:`start`.
 
@@ -101,9 +105,9 @@ class LocalCognito:
         client may ask for (see :meth:`add_client`). ``key_pool`` (a :class:`KeyPool`) gives
         the signing keys instead of generating two RSA keys here, which is most of what starting
         a provider costs: for a test suite that starts one per test. ``pre_token_generation``
-        (also the attribute of that name, which may be set while running) customises tokens
-        as Cognito's V2/V3 pre-token-generation trigger does; see
-        :mod:`cognito_helper.testing.customisation`. Raises
+        (an attribute too, settable while running) customises tokens as the V2/V3 trigger does
+        (:mod:`cognito_helper.testing.customisation`). ``issuer_form`` and ``replica_regions``:
+        see :attr:`forms` (:class:`IssuerForms`). Raises
         :class:`~cognito_helper.errors.ConfigError` for an id or URL Cognito would not accept
         and ``ValueError`` for a bad lifetime or resource.
         """
@@ -128,7 +132,7 @@ class LocalCognito:
         self._host = host
         self._port = port
         self._default_scopes = tuple(scopes)
-        self._jwks_path = f"/{self.user_pool_id}/.well-known/jwks.json"
+        self.forms = IssuerForms(self.user_pool_id, issuer_form, replica_regions, lambda: self.url)
         self._server: Optional[LoopbackServer] = None
         self._connections_before = 0  # accepted by servers stopped since
         self._url: Optional[str] = None
@@ -150,7 +154,7 @@ class LocalCognito:
     def _make_router(self, hosted_ui: HostedUI) -> Router:
         oauth, discovery = self._oauth, Discovery(self._keys, self)
         userinfo = {"GET": oauth.userinfo, "POST": oauth.userinfo}
-        routes = {
+        routes: Dict[str, Mapping[str, Endpoint]] = {
             "/oauth2/authorize": {"GET": hosted_ui.authorize_page},
             "/login": {"GET": hosted_ui.authorize_page, "POST": hosted_ui.login_submit},
             "/oauth2/token": {"POST": oauth.token},
@@ -158,10 +162,7 @@ class LocalCognito:
             "/oauth2/userInfo": userinfo,
             "/oauth2/userinfo": userinfo,
             "/logout": {"GET": hosted_ui.logout},
-            self._jwks_path: {"GET": discovery.jwks},
-            f"/{self.user_pool_id}/.well-known/openid-configuration": {
-                "GET": discovery.openid_configuration
-            },
+            **self.forms.routes(discovery.jwks, discovery.openid_configuration),
         }
         return Router(routes, on_error=self._server_error)
 
@@ -185,8 +186,8 @@ class LocalCognito:
         self._config = replace(
             self._base_config,
             domain=url,
-            issuer=f"{url}/{self.user_pool_id}",
-            jwks_url=url + self._jwks_path,
+            issuer=self.issuer,
+            jwks_url=self.jwks_url,
         )
         self._server = server.start()
         return self
@@ -225,13 +226,25 @@ class LocalCognito:
 
     @property
     def issuer(self) -> str:
-        """The ``iss`` of every token: ``{url}/{user_pool_id}``."""
-        return f"{self.url}/{self.user_pool_id}"
+        """The ``iss`` of the tokens it issues now: ``{url}/{user_pool_id}`` (the ORIGINAL
+        form), or another of :attr:`issuers` (see :attr:`forms`)."""
+        return self.forms.issuer
+
+    @property
+    def issuers(self) -> Tuple[str, ...]:
+        """Every issuer it publishes (keys and OpenID configuration): see :attr:`forms`."""
+        return self.forms.issuers
+
+    @property
+    def forms_config(self) -> CognitoConfig:
+        """:attr:`config` trusting each of :attr:`issuers` with its own key set, as a config
+        given no ``issuer=`` trusts both of Cognito's issuer forms (and replica regions')."""
+        return self.forms.config(self.config)
 
     @property
     def jwks_url(self) -> str:
-        """``{url}/{user_pool_id}/.well-known/jwks.json``."""
-        return self.url + self._jwks_path
+        """:attr:`issuer`'s key set: ``{issuer}/.well-known/jwks.json``."""
+        return self.issuer + JWKS_PATH
 
     @property
     def config(self) -> CognitoConfig:
@@ -269,8 +282,12 @@ class LocalCognito:
 
     @property
     def jwks_requests(self) -> int:
-        """How many times the JWKS document has been requested."""
-        return self._router.count(self._jwks_path)
+        """How many times a key set has been requested, of any issuer."""
+        return sum(self.key_requests(issuer) for issuer in self.issuers)
+
+    def key_requests(self, issuer: str) -> int:
+        """How many times the key set of ``issuer`` (one of :attr:`issuers`) was requested."""
+        return self._router.count(issuer[len(self.url) :] + JWKS_PATH)
 
     def token_requests(self, grant_type: Optional[str] = None) -> int:
         """How many requests ``/oauth2/token`` has received, refused ones included.

@@ -383,7 +383,7 @@ class OAuthEndpoints:
         exp = claims.get("exp")
         if not isinstance(exp, int) or isinstance(exp, bool) or exp <= now(self._settings):
             raise invalid_token("Access token has expired")
-        if claims.get("token_use") != "access" or claims.get("iss") != self._settings.issuer:
+        if claims.get("token_use") != "access" or claims.get("iss") not in self._settings.issuers:
             raise invalid_token("Not an access token of this user pool")
         if self._store.is_revoked(claims.get("origin_jti")):
             raise invalid_token("Access token has been revoked")

@@ -7,7 +7,7 @@ protocol, rather than copies.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+from typing import Callable, Optional, Protocol, Tuple
 
 from .customisation import PreTokenGeneration
 
@@ -26,6 +26,9 @@ class PoolSettings(Protocol):
 
     @property
     def issuer(self) -> str: ...
+
+    @property
+    def issuers(self) -> Tuple[str, ...]: ...
 
     @property
     def jwks_url(self) -> str: ...

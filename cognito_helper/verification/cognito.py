@@ -237,6 +237,8 @@ class CognitoVerifier(Verifier):
                 return self._verify_among(token, config, asked)
             config = config[0]
         cfg = get_config() if config is None else config  # None: the default, read now
+        if len(cfg.issuers) > 1:  # the token's trusted iss chooses the JWKS: as among configs
+            return self._verify_among(token, (cfg,), asked)
         cache = jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
         return self._verify_token(token, cfg, cache, cfg.timeout, asked)
 
@@ -250,8 +252,14 @@ class CognitoVerifier(Verifier):
             if entry is not None:
                 # The remembered claims choose the config; find() then asks its JWKS cache.
                 _, _, _, iss, use, client = entry.core
-                cfg = _choose(configs, iss, client_claim(use), client)
-                entry = memo.find(token, tail, _cache_of(cfg))  # the same string: same claims
+                # One config: _settle compares iss (a foreign one finds no key of its caches).
+                if len(configs) > 1:
+                    cfg = _choose(configs, iss, client_claim(use), client)
+                else:
+                    cfg = configs[0]
+                url = cfg.jwks_url_for(iss) or cfg.jwks_url  # iss: a str (the typed core)
+                cache = jwks_cache(url, timeout=cfg.timeout)  # type: ignore[arg-type]
+                entry = memo.find(token, tail, cache)  # the same string: the same claims
                 if entry is not None:
                     return self._settle(entry.claims, cfg, asked, entry)
             else:
@@ -259,8 +267,10 @@ class CognitoVerifier(Verifier):
         signed = parse(token)
         claims = signed.payload
         audience = client_claim(claims.get("token_use"))
-        cfg = _choose(configs, claims.get("iss"), audience, claims.get(audience))
-        return self._verify_signed(token, signed, cfg, _cache_of(cfg), cfg.timeout, asked, tail)
+        iss = claims.get("iss")
+        cfg = _choose(configs, iss, audience, claims.get(audience))
+        cache = _cache_of(cfg, iss)
+        return self._verify_signed(token, signed, cfg, cache, cfg.timeout, asked, tail)
 
     # -- the profile's stages -------------------------------------------------------------------
 
@@ -305,8 +315,11 @@ def _as_set(names: Optional[Tuple[str, ...]]) -> Any:
     return None if names is None else frozenset(names)
 
 
-def _cache_of(cfg: CognitoConfig) -> Any:
-    return jwks_cache(cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]  # set
+def _cache_of(cfg: CognitoConfig, iss: Any) -> Any:
+    """The JWKS cache of ``iss`` when ``cfg`` trusts it (each trusted issuer's keys are at
+    its own URL), else of ``cfg.jwks_url``, whose keys the full checks then refuse."""
+    url = cfg.jwks_url_for(iss) if type(iss) is str else None
+    return jwks_cache(url or cfg.jwks_url, timeout=cfg.timeout)  # type: ignore[arg-type]
 
 
 def _choose(
@@ -349,9 +362,11 @@ def may_fetch(token: str, config: Configs = None) -> bool:
         kid = key_id(token)
         checked = _checked_config(config)
         configs = checked if type(checked) is tuple else (get_config(checked),)  # type: ignore[arg-type]
+        entry = _memo.memo.peek(token, token[-TAIL:])  # its iss names the JWKS it needs
+        iss = parse(token).payload.get("iss") if entry is None else entry.core[3]
     except (TokenVerificationError, ConfigError, ValueError):
         return False
-    return any(_cache_of(cfg).get_key_if_current(kid) is None for cfg in configs)
+    return any(_cache_of(cfg, iss).get_key_if_current(kid) is None for cfg in configs)
 
 
 # -- the door that needs no object ---------------------------------------------------------------
