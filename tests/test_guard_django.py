@@ -496,6 +496,14 @@ def test_a_misspelt_cognito_authentication_key_names_the_closest_known_key(
     assert "did you mean 'token_use'?" in message
 
 
+def test_a_cognito_authentication_setting_that_is_not_a_dict_is_a_config_error(
+    lc: LocalCognito,
+) -> None:
+    with override_settings(COGNITO=settings_dict(lc), COGNITO_AUTHENTICATION=["token_use"]):
+        with pytest.raises(ConfigError, match="COGNITO_AUTHENTICATION setting must be a dict"):
+            APIClient().get("/any", HTTP_AUTHORIZATION=bearer(lc.mint("access")))
+
+
 # -- the README ---------------------------------------------------------------------------
 
 
