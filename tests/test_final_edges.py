@@ -56,3 +56,24 @@ def test_the_alb_doors_keep_at_most_64_verifiers() -> None:
         alb_module._verifier(arn, None, None, None, 0, None, 10.0)
         sizes.append(len(alb_module._verifiers))
     assert sizes[63] == 64 and max(sizes) == 64  # the 65th is kept by forgetting the others
+
+
+def test_a_checks_refusal_through_a_replacement_verifier_carries_the_claims_it_was_given(
+    lc: LocalCognito,
+) -> None:
+    """``Guard.verify(verify=...)`` bypasses the pipeline: the guard itself names the claims."""
+
+    def refuse(claims: Dict[str, Any]) -> None:
+        claims.clear()  # the check's own copy: what it changes is not what is reported
+        raise TokenVerificationError("not this one")
+
+    def stand_in(token: str, **options: Any) -> Dict[str, Any]:
+        options["check"]({"sub": "user-1", "token_use": "access"})
+        return {}
+
+    guard = Guard.of(config=lc.config, check=refuse)
+    with pytest.raises(BearerRefusal) as info:
+        guard.verify("Bearer t", verify=stand_in)
+    cause = info.value.cause
+    assert isinstance(cause, TokenVerificationError)
+    assert cause.claims == {"sub": "user-1", "token_use": "access"}

@@ -48,6 +48,7 @@ from jose.backends.cryptography_backend import CryptographyRSAKey
 from ..core import http as _http
 from ..core.encoding import b64url_decode, json_object
 from ..core.errors import CognitoConnectionError, ConfigError, UnknownKeyError
+from ..settings.config import DEFAULT_TIMEOUT
 from .keys import DEFAULT_COOLDOWN, PenaltyBox, VerifyingKey
 
 __all__ = [
@@ -162,7 +163,7 @@ class JwksCache:
         self,
         url: str,
         *,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         ttl: float = DEFAULT_TTL,
         cooldown: float = DEFAULT_COOLDOWN,
         preload: Optional[Mapping[str, Any]] = None,

@@ -13,6 +13,7 @@ import threading
 from typing import Dict, Optional
 
 from ..core.errors import ConfigError
+from ..settings.config import DEFAULT_TIMEOUT
 from .jwks import JwksCache
 from .jwks_preload import env_jwks
 
@@ -36,7 +37,7 @@ class JwksCaches:
     def __repr__(self) -> str:
         return f"JwksCaches(urls={sorted(self._by_url)!r})"
 
-    def get(self, url: str, *, timeout: float = 10.0) -> JwksCache:
+    def get(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> JwksCache:
         """The cache for ``url``, made on first use (see :func:`jwks_cache`)."""
         cache = self._by_url.get(url)
         if cache is not None:
@@ -71,7 +72,7 @@ class JwksCaches:
 caches = JwksCaches()
 
 
-def jwks_cache(url: str, *, timeout: float = 10.0) -> JwksCache:
+def jwks_cache(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> JwksCache:
     """Return the process-wide cache for ``url``, creating it on first use.
 
     ``timeout`` is the default for calls that give none; each verification passes its own
